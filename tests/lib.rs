@@ -1,0 +1,1 @@
+//! End-to-end tests of the workspace live in this crate's `tests/` folder.

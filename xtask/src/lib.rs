@@ -1,0 +1,7 @@
+//! Developer tasks for the finbourne-identity workspace, as a library so tests can drive them.
+
+pub mod generatable;
+pub mod generate;
+pub mod passes;
+pub mod rewrite;
+pub mod spec;

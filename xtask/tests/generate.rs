@@ -1,0 +1,65 @@
+//! The generated client matches the spec, and every reference spec goes through the pipeline.
+
+mod reference;
+
+use std::path::Path;
+
+use xtask::{generate, spec};
+
+#[test]
+fn generated_files_are_up_to_date() {
+    let root = generate::workspace_root();
+    let generated = generate::generate_workspace(&root).expect("spec/identity.json generates");
+    let stale = generate::stale_files(&root, &generated);
+    assert!(
+        stale.is_empty(),
+        "generated files differ from spec/identity.json: {stale:?}; run `cargo xtask generate`"
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let root = generate::workspace_root();
+    let a = generate::generate_workspace(&root).unwrap();
+    let b = generate::generate_workspace(&root).unwrap();
+    assert_eq!(a.files[0].contents, b.files[0].contents);
+}
+
+#[test]
+fn header_names_the_spec_hash_and_command() {
+    let root = generate::workspace_root();
+    let text = std::fs::read(root.join(generate::SPEC)).unwrap();
+    let generated = generate::generate_workspace(&root).unwrap();
+    assert!(
+        generated.files[0]
+            .contents
+            .starts_with(&generate::header(generate::SPEC, &text))
+    );
+}
+
+fn generates(name: &str) -> Option<String> {
+    let path = reference::path(name)?;
+    let loaded = spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (code, _) =
+        generate::generate_client(Path::new(name), &loaded.raw).unwrap_or_else(|e| panic!("{e}"));
+    Some(code)
+}
+
+#[test]
+fn current_reference_spec_generates() {
+    let Some(code) = generates(reference::CURRENT) else {
+        return;
+    };
+    assert!(code.contains("pub fn add_scim(&self)"));
+    assert!(code.contains("pub fn remove_scim(&self)"));
+}
+
+#[test]
+fn old_reference_spec_with_head_generates() {
+    let Some(code) = generates(reference::OLD_2020) else {
+        return;
+    };
+    // The 2020 service's HEAD operation answers by status alone.
+    assert!(code.contains(".head(url)"), "no HEAD request generated");
+    assert!(code.contains("pub fn get_agreement(&self)"));
+}

@@ -1,0 +1,22 @@
+//! Where the reference specs live: `../shared/upstream/` beside the repository. They are read
+//! from there, never copied in; tests that need them say so and skip when they are absent.
+
+use std::path::PathBuf;
+
+#[allow(dead_code)]
+pub const CURRENT: &str = "identity-openapi-0.0.3665.yaml";
+#[allow(dead_code)] // used by some of the test binaries that share this module
+pub const OLD_2020: &str = "identity-openapi-0.0.840.json";
+
+/// The reference spec `name`, or `None` (after saying so) when `../shared` is not there.
+pub fn path(name: &str) -> Option<PathBuf> {
+    let path = xtask::generate::workspace_root()
+        .join("../shared/upstream")
+        .join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        println!("skipped: reference spec {} is absent", path.display());
+        None
+    }
+}
