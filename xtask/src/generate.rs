@@ -5,7 +5,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -119,7 +119,11 @@ fn settings() -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Every request goes through the client crate's hand-written `Hooks`, so the SDK can add
+        // credentials, headers and retries without touching generated code.
+        .with_inner_type(quote::quote!(crate::Hooks))
+        .with_hooks(HooksMode::Expected);
     settings
 }
 

@@ -1,5 +1,6 @@
 //! Developer tasks for the finbourne-identity workspace, as a library so tests can drive them.
 
+pub mod diff;
 pub mod generatable;
 pub mod generate;
 pub mod passes;

@@ -14,6 +14,17 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["generate"] => run_generate(false),
         ["generate", "--check"] => run_generate(true),
+        ["diff", old, new] => match xtask::diff::diff_files(Path::new(old), Path::new(new)) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            // One line naming the file; 2, like a usage error: the input was wrong, not the tool.
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)

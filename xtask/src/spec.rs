@@ -110,12 +110,17 @@ fn looks_like_json(path: &Path, text: &str) -> bool {
     }
 }
 
-/// serde_json and serde_yaml append " at line L column C"; we report the location ourselves.
+/// serde_json and serde_yaml put " at line L column C" in their messages; we report the
+/// location ourselves, once.
 fn without_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    let Some(start) = message.find(" at line ") else {
+        return message.to_owned();
+    };
+    let after = message[start..]
+        .split_once(" column ")
+        .map(|(_, rest)| rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .unwrap_or("");
+    format!("{}{after}", &message[..start])
 }
 
 #[cfg(test)]
@@ -168,6 +173,11 @@ mod tests {
         let path = write("bad.yaml", "openapi: 3.0.1\ninfo: [unclosed\n");
         let err = load(&path).unwrap_err().to_string();
         assert!(err.contains("bad.yaml: invalid YAML at line"), "{err}");
+        assert_eq!(
+            err.matches("line 3").count(),
+            1,
+            "the location is given once: {err}"
+        );
     }
 
     #[test]

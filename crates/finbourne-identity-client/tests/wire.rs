@@ -2,7 +2,7 @@
 //! reads answers from a newer service, a gateway, or a token layer.
 
 use chrono::{TimeZone, Utc};
-use finbourne_identity_client::{Client, Error, ErrorBody};
+use finbourne_identity_client::{Client, Error, ErrorBody, Hooks};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -13,7 +13,7 @@ async fn server_answering(verb: &str, at: &str, answer: ResponseTemplate) -> (Mo
         .respond_with(answer)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Hooks::none());
     (server, client)
 }
 
@@ -126,4 +126,49 @@ async fn an_empty_401_is_an_error_answer_not_a_decode_failure() {
     assert_eq!(error.status, 401);
     assert!(error.body.is_empty());
     assert_eq!(error.headers.get("www-authenticate").unwrap(), "Bearer");
+}
+
+struct Tagging;
+
+impl finbourne_identity_client::Middleware for Tagging {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: &'static str,
+    ) -> finbourne_identity_client::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            if request.url().path().ends_with("/scim") && request.method() == "DELETE" {
+                return Err(format!("{operation} refused by middleware"));
+            }
+            request
+                .headers_mut()
+                .insert("x-operation", operation.parse().unwrap());
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn middleware_sees_every_request_and_can_stop_one() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "1", "emailAddress": "a@b.c", "type": "Personal"})))
+        .mount(&server)
+        .await;
+    let client = Client::new(&server.uri(), Hooks::new(Tagging));
+    client.get_user_info().send().await.unwrap();
+    let sent = &server.received_requests().await.unwrap()[0];
+    assert_eq!(sent.headers.get("x-operation").unwrap(), "get_user_info");
+
+    match client.remove_scim().send().await {
+        Err(Error::Custom(message)) => assert_eq!(message, "remove_scim refused by middleware"),
+        other => panic!("expected the middleware's error, got {other:?}"),
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "refused call never sent"
+    );
 }
