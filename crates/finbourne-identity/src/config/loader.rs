@@ -1,0 +1,640 @@
+//! The builder that merges the sources, in order, into a checked [`Config`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::env::{self, Environment};
+use super::secrets_file;
+use super::value::{self, Entry, Value};
+use super::{
+    Config, ConfigError, ConfigProblem, Credentials, Origin, PasswordCredentials, Proxy, REDACTED,
+    Setting, Source, Timeouts,
+};
+
+const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_millis(1_800_000);
+const DEFAULT_RATE_LIMIT_RETRIES: u32 = 2;
+const DEFAULT_RETRIES: u32 = 3;
+const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
+/// Builds a [`Config`] from environment variables, a `secrets.json` file, an access token file
+/// and options set in code.
+///
+/// The sources are applied in this order, each overriding the earlier ones value by value:
+///
+/// 1. environment variables (by default the process environment; see
+///    [`environment`](Self::environment));
+/// 2. `secrets.json`: `secrets.json` in the [working directory](Self::working_dir) when it
+///    exists, or the file named with [`secrets_file`](Self::secrets_file);
+/// 3. the access token file named by `FBN_ACCESS_TOKEN_FILE` (or
+///    [`access_token_file`](Self::access_token_file)), which supplies the access token;
+/// 4. the options set on this builder, which win over everything.
+///
+/// Empty values count as not given, so an empty key in a `secrets.json` template does not hide a
+/// value from the environment. Every value in every source is checked, even one that a later
+/// source overrides, so a mistake is not hidden until the overriding source goes away. Relative
+/// file paths are taken from the working directory when one is set.
+///
+/// An access token, from any source, is used as it is; then only the identity URL is required.
+/// Otherwise the password grant needs the token URL, username, password, client id and client
+/// secret as well.
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use finbourne_identity::config::{ConfigLoader, Credentials, ConfigError};
+///
+/// let env = HashMap::from([
+///     ("FBN_IDENTITY_URL", "https://example.lusid.com/identity/"),
+///     ("FBN_ACCESS_TOKEN", "my-personal-access-token"),
+///     ("FBN_RATE_LIMIT_RETRIES", "5"),
+/// ]);
+/// let config = ConfigLoader::new()
+///     .environment(move |name| env.get(name).map(|value| value.to_string()))
+///     .no_secrets_file()
+///     .application_name("nightly-sync")
+///     .load()?;
+///
+/// assert_eq!(config.identity_url.as_str(), "https://example.lusid.com/identity");
+/// assert!(matches!(config.credentials, Credentials::AccessToken(_)));
+/// assert_eq!(config.rate_limit_retries, 5);
+/// assert_eq!(config.application_name.as_deref(), Some("nightly-sync"));
+/// // Secrets never show up in Debug output.
+/// assert!(!format!("{config:?}").contains("my-personal-access-token"));
+///
+/// // With nothing set, one error lists every missing setting and where to set it.
+/// let error = ConfigLoader::new().environment(|_| None).no_secrets_file().load().unwrap_err();
+/// assert!(error.to_string().contains("FBN_TOKEN_URL or secrets.json key api.tokenUrl"));
+/// # Ok::<(), ConfigError>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a ConfigLoader does nothing until `load` is called"]
+pub struct ConfigLoader {
+    environment: Environment,
+    secrets_file: SecretsFile,
+    working_dir: Option<PathBuf>,
+    explicit: BTreeMap<Setting, Explicit>,
+    retries: Option<u32>,
+    /// `None` when not set in code; `Some(None)` when keep-alive is turned off in code.
+    tcp_keepalive: Option<Option<Duration>>,
+}
+
+#[derive(Clone, Debug)]
+enum SecretsFile {
+    /// `secrets.json` in the working directory, if it exists.
+    Default,
+    /// A file the caller named, which must exist.
+    Named(PathBuf),
+    None,
+}
+
+/// An option set in code, before it is checked like any other source's value.
+#[derive(Clone)]
+enum Explicit {
+    Text(String),
+    Secret(SecretString),
+    Path(PathBuf),
+    Duration(Duration),
+    Count(u32),
+}
+
+impl Default for ConfigLoader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ConfigLoader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only the names of the options set in code: some of them are secrets.
+        let explicit: Vec<&Setting> = self.explicit.keys().collect();
+        f.debug_struct("ConfigLoader")
+            .field("environment", &self.environment)
+            .field("secrets_file", &self.secrets_file)
+            .field("working_dir", &self.working_dir)
+            .field("explicit", &explicit)
+            .field("retries", &self.retries)
+            .field("tcp_keepalive", &self.tcp_keepalive)
+            .finish()
+    }
+}
+
+impl ConfigLoader {
+    /// A loader reading the process environment and `./secrets.json` if it exists.
+    pub fn new() -> Self {
+        ConfigLoader {
+            environment: Environment::Process,
+            secrets_file: SecretsFile::Default,
+            working_dir: None,
+            explicit: BTreeMap::new(),
+            retries: None,
+            tcp_keepalive: None,
+        }
+    }
+
+    /// Reads environment variables through `lookup` instead of the process environment, for
+    /// tests and for embedding. `lookup` gets a variable's name and returns its value.
+    pub fn environment(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.environment = Environment::Lookup(Arc::new(lookup));
+        self
+    }
+
+    /// Reads this `secrets.json` instead of the one in the working directory. Unlike the default
+    /// file, this one must exist: loading fails if it does not.
+    pub fn secrets_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.secrets_file = SecretsFile::Named(path.into());
+        self
+    }
+
+    /// Reads no `secrets.json` at all.
+    pub fn no_secrets_file(mut self) -> Self {
+        self.secrets_file = SecretsFile::None;
+        self
+    }
+
+    /// The directory where `secrets.json` is looked for and against which relative file paths
+    /// (secrets file, CA certificate, access token file) are taken. Default: the current
+    /// directory.
+    pub fn working_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.working_dir = Some(dir.into());
+        self
+    }
+
+    fn set(mut self, setting: Setting, value: Explicit) -> Self {
+        self.explicit.insert(setting, value);
+        self
+    }
+
+    /// Sets the base URL of the Identity API, such as `https://example.lusid.com/identity`.
+    pub fn identity_url(self, url: impl AsRef<str>) -> Self {
+        self.set(
+            Setting::IdentityUrl,
+            Explicit::Text(url.as_ref().to_owned()),
+        )
+    }
+
+    /// Sets the OAuth2 token endpoint for the password grant.
+    pub fn token_url(self, url: impl AsRef<str>) -> Self {
+        self.set(Setting::TokenUrl, Explicit::Text(url.as_ref().to_owned()))
+    }
+
+    /// Sets the user name for the password grant.
+    pub fn username(self, username: impl Into<String>) -> Self {
+        self.set(Setting::Username, Explicit::Text(username.into()))
+    }
+
+    /// Sets the password for the password grant.
+    pub fn password(self, password: impl Into<SecretString>) -> Self {
+        self.set(Setting::Password, Explicit::Secret(password.into()))
+    }
+
+    /// Sets the OAuth2 client id for the password grant.
+    pub fn client_id(self, client_id: impl Into<String>) -> Self {
+        self.set(Setting::ClientId, Explicit::Text(client_id.into()))
+    }
+
+    /// Sets the OAuth2 client secret for the password grant.
+    pub fn client_secret(self, client_secret: impl Into<SecretString>) -> Self {
+        self.set(
+            Setting::ClientSecret,
+            Explicit::Secret(client_secret.into()),
+        )
+    }
+
+    /// Sets a personal access token; it wins over every other source of credentials, including
+    /// an access token file.
+    pub fn access_token(self, token: impl Into<SecretString>) -> Self {
+        self.set(Setting::AccessToken, Explicit::Secret(token.into()))
+    }
+
+    /// Sets the file holding a personal access token, instead of `FBN_ACCESS_TOKEN_FILE`. Its
+    /// token wins over `FBN_ACCESS_TOKEN` and `api.accessToken`, but not over
+    /// [`access_token`](Self::access_token).
+    pub fn access_token_file(self, path: impl Into<PathBuf>) -> Self {
+        self.set(Setting::AccessTokenFile, Explicit::Path(path.into()))
+    }
+
+    /// Sets the application name sent in the `X-LUSID-Application` header.
+    pub fn application_name(self, name: impl Into<String>) -> Self {
+        self.set(Setting::ApplicationName, Explicit::Text(name.into()))
+    }
+
+    /// Sets the id sent in the `CorrelationId` header.
+    pub fn correlation_id(self, id: impl Into<String>) -> Self {
+        self.set(Setting::CorrelationId, Explicit::Text(id.into()))
+    }
+
+    /// Sets a PEM file of extra CA certificates to trust.
+    pub fn ca_certificate(self, path: impl Into<PathBuf>) -> Self {
+        self.set(Setting::ClientCertificate, Explicit::Path(path.into()))
+    }
+
+    /// Sets the time limit for a whole request; zero means no limit.
+    pub fn total_timeout(self, timeout: Duration) -> Self {
+        self.set(Setting::TotalTimeoutMs, Explicit::Duration(timeout))
+    }
+
+    /// Sets the time limit for connecting; zero means no limit.
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.set(Setting::ConnectTimeoutMs, Explicit::Duration(timeout))
+    }
+
+    /// Sets the time limit for reading a response; zero means no limit.
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.set(Setting::ReadTimeoutMs, Explicit::Duration(timeout))
+    }
+
+    /// Sets how many times a request answered with 429 is retried.
+    pub fn rate_limit_retries(self, retries: u32) -> Self {
+        self.set(Setting::RateLimitRetries, Explicit::Count(retries))
+    }
+
+    /// Sets how many times other retryable failures are retried (default 3).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = Some(retries);
+        self
+    }
+
+    /// Sets the proxy's URL, such as `http://proxy.internal:3128`.
+    pub fn proxy_address(self, url: impl AsRef<str>) -> Self {
+        self.set(
+            Setting::ProxyAddress,
+            Explicit::Text(url.as_ref().to_owned()),
+        )
+    }
+
+    /// Sets the user name for the proxy.
+    pub fn proxy_username(self, username: impl Into<String>) -> Self {
+        self.set(Setting::ProxyUsername, Explicit::Text(username.into()))
+    }
+
+    /// Sets the password for the proxy.
+    pub fn proxy_password(self, password: impl Into<SecretString>) -> Self {
+        self.set(Setting::ProxyPassword, Explicit::Secret(password.into()))
+    }
+
+    /// Sets the TCP keep-alive interval (default 60 seconds); `None` turns keep-alive off.
+    pub fn tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.tcp_keepalive = Some(interval);
+        self
+    }
+
+    /// Reads and merges every source and checks the result.
+    ///
+    /// # Errors
+    ///
+    /// One [`ConfigError`] listing every problem found in every source: missing settings (with
+    /// the environment variable and `secrets.json` key for each), unreadable or invalid files,
+    /// values of the wrong type, and unusable or insecure URLs.
+    pub fn load(self) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let mut merged = Merged::with_defaults();
+
+        for entry in env::read(&self.environment, &mut problems) {
+            merged.apply(self.resolve(entry));
+        }
+        if let Some((path, required)) = self.secrets_path() {
+            for entry in secrets_file::read(&path, required, &mut problems) {
+                merged.apply(self.resolve(entry));
+            }
+        }
+        // Checked now, though applied (and reported) last, because a file named in code
+        // replaces the environment's before the token file is read.
+        let mut explicit_problems = Vec::new();
+        let explicit = self.explicit_entries(&mut explicit_problems);
+        let token_file = explicit
+            .iter()
+            .find(|entry| entry.setting == Setting::AccessTokenFile)
+            .or_else(|| merged.entries.get(&Setting::AccessTokenFile))
+            .and_then(|entry| match &entry.value {
+                Some(Value::Path(path)) => Some((path.clone(), entry.source.clone())),
+                _ => None,
+            });
+        if let Some((path, named_by)) = token_file {
+            let checked = read_token_file(&path, &named_by);
+            let source = Source::AccessTokenFile { path };
+            merged.apply(Entry::checked(
+                Setting::AccessToken,
+                source,
+                checked,
+                &mut problems,
+            ));
+        }
+        problems.append(&mut explicit_problems);
+        for entry in explicit {
+            merged.apply(entry);
+        }
+
+        merged.check(&mut problems);
+        let origins = merged.origins();
+        let identity_url = merged.url(Setting::IdentityUrl);
+        let credentials = merged.credentials();
+        match (identity_url, credentials) {
+            (Some(identity_url), Some(credentials)) if problems.is_empty() => Ok(Config {
+                identity_url,
+                credentials,
+                application_name: merged.text(Setting::ApplicationName),
+                correlation_id: merged.text(Setting::CorrelationId),
+                ca_certificate: merged.path(Setting::ClientCertificate),
+                timeouts: Timeouts {
+                    total: merged.timeout(Setting::TotalTimeoutMs),
+                    connect: merged.timeout(Setting::ConnectTimeoutMs),
+                    read: merged.timeout(Setting::ReadTimeoutMs),
+                },
+                rate_limit_retries: merged
+                    .count(Setting::RateLimitRetries)
+                    .unwrap_or(DEFAULT_RATE_LIMIT_RETRIES),
+                retries: self.retries.unwrap_or(DEFAULT_RETRIES),
+                proxy: merged.url(Setting::ProxyAddress).map(|address| Proxy {
+                    address,
+                    username: merged.text(Setting::ProxyUsername),
+                    password: merged.secret(Setting::ProxyPassword),
+                }),
+                tcp_keepalive: self.tcp_keepalive.unwrap_or(Some(DEFAULT_TCP_KEEPALIVE)),
+                origins,
+            }),
+            _ => Err(ConfigError::new(problems)),
+        }
+    }
+
+    /// The secrets file to read, and whether it must exist.
+    fn secrets_path(&self) -> Option<(PathBuf, bool)> {
+        match &self.secrets_file {
+            SecretsFile::Default => {
+                // An absolute path reads better in messages and `config show`.
+                let dir = self
+                    .working_dir
+                    .clone()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_default();
+                Some((dir.join("secrets.json"), false))
+            }
+            SecretsFile::Named(path) => Some((self.resolve_path(path), true)),
+            SecretsFile::None => None,
+        }
+    }
+
+    fn resolve_path(&self, path: &Path) -> PathBuf {
+        match &self.working_dir {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_owned(),
+        }
+    }
+
+    fn resolve(&self, mut entry: Entry) -> Entry {
+        if let Some(Value::Path(path)) = &mut entry.value {
+            *path = self.resolve_path(path);
+        }
+        entry
+    }
+
+    fn explicit_entries(&self, problems: &mut Vec<ConfigProblem>) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for (&setting, explicit) in &self.explicit {
+            let checked = match explicit {
+                Explicit::Text(text) if !value::is_given(text) => continue,
+                Explicit::Secret(secret) if !value::is_given(secret.expose_secret()) => continue,
+                Explicit::Path(path) if path.as_os_str().is_empty() => continue,
+                Explicit::Text(text) => value::parse_text(setting, text.clone(), &Source::Explicit),
+                Explicit::Secret(secret) => Ok(Value::Secret(secret.clone())),
+                Explicit::Path(path) => Ok(Value::Path(path.clone())),
+                Explicit::Duration(duration) => Ok(Value::Duration(*duration)),
+                Explicit::Count(count) => Ok(Value::Count(*count)),
+            };
+            let entry = Entry::checked(setting, Source::Explicit, checked, problems);
+            entries.push(self.resolve(entry));
+        }
+        entries
+    }
+}
+
+/// Reads the access token file now, so that a wrong path is reported at load rather than at the
+/// first request. The token itself is read again by the authentication code when needed.
+fn read_token_file(path: &Path, named_by: &Source) -> Result<Value, ConfigProblem> {
+    let unusable = |reason: &str| ConfigProblem::UnusableFile {
+        setting: Setting::AccessTokenFile,
+        source: named_by.clone(),
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let bytes = std::fs::read(path).map_err(|error| unusable(&error.to_string()))?;
+    let token =
+        SecretString::from(String::from_utf8(bytes).map_err(|_| unusable("it is not UTF-8 text"))?);
+    if !value::is_given(token.expose_secret()) {
+        return Err(unusable("it is empty"));
+    }
+    Ok(Value::Secret(token))
+}
+
+/// The winning entry of each setting, starting from the defaults.
+struct Merged {
+    entries: BTreeMap<Setting, Entry>,
+}
+
+impl Merged {
+    fn with_defaults() -> Self {
+        let defaults = [
+            (
+                Setting::TotalTimeoutMs,
+                Value::Duration(DEFAULT_TOTAL_TIMEOUT),
+            ),
+            (Setting::ConnectTimeoutMs, Value::Duration(Duration::ZERO)),
+            (Setting::ReadTimeoutMs, Value::Duration(Duration::ZERO)),
+            (
+                Setting::RateLimitRetries,
+                Value::Count(DEFAULT_RATE_LIMIT_RETRIES),
+            ),
+        ];
+        let entries = defaults
+            .into_iter()
+            .map(|(setting, value)| {
+                let entry = Entry {
+                    setting,
+                    source: Source::Default,
+                    value: Some(value),
+                };
+                (setting, entry)
+            })
+            .collect();
+        Merged { entries }
+    }
+
+    fn apply(&mut self, entry: Entry) {
+        self.entries.insert(entry.setting, entry);
+    }
+
+    /// The entry a source gave (valid or not), ignoring defaults.
+    fn given(&self, setting: Setting) -> Option<&Entry> {
+        self.entries
+            .get(&setting)
+            .filter(|entry| entry.source != Source::Default)
+    }
+
+    /// Problems that need the merged view: missing settings and incomplete proxy settings.
+    fn check(&self, problems: &mut Vec<ConfigProblem>) {
+        if let Some(Entry {
+            value: Some(Value::Path(path)),
+            source,
+            ..
+        }) = self.entries.get(&Setting::ClientCertificate)
+        {
+            check_certificate(path, source, problems);
+        }
+        let token_given = self.given(Setting::AccessToken).is_some();
+        for &setting in Setting::all() {
+            let required =
+                setting == Setting::IdentityUrl || (setting.is_password_grant() && !token_given);
+            if required && self.given(setting).is_none() {
+                problems.push(ConfigProblem::Missing { setting });
+            }
+        }
+        let mut needs = |setting: Setting, needs: Setting| {
+            if let (Some(entry), None) = (self.given(setting), self.given(needs)) {
+                problems.push(ConfigProblem::Incomplete {
+                    setting,
+                    source: entry.source.clone(),
+                    needs,
+                });
+            }
+        };
+        needs(Setting::ProxyUsername, Setting::ProxyAddress);
+        needs(Setting::ProxyPassword, Setting::ProxyAddress);
+        needs(Setting::ProxyPassword, Setting::ProxyUsername);
+    }
+
+    fn value(&self, setting: Setting) -> Option<&Value> {
+        self.entries.get(&setting)?.value.as_ref()
+    }
+
+    fn text(&self, setting: Setting) -> Option<String> {
+        match self.value(setting)? {
+            Value::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    fn secret(&self, setting: Setting) -> Option<SecretString> {
+        match self.value(setting)? {
+            Value::Secret(secret) => Some(secret.clone()),
+            _ => None,
+        }
+    }
+
+    fn url(&self, setting: Setting) -> Option<Url> {
+        match self.value(setting)? {
+            Value::Url(url) => Some(url.clone()),
+            _ => None,
+        }
+    }
+
+    fn path(&self, setting: Setting) -> Option<PathBuf> {
+        match self.value(setting)? {
+            Value::Path(path) => Some(path.clone()),
+            _ => None,
+        }
+    }
+
+    /// A timeout, where zero means no limit.
+    fn timeout(&self, setting: Setting) -> Option<Duration> {
+        match self.value(setting)? {
+            Value::Duration(duration) if !duration.is_zero() => Some(*duration),
+            _ => None,
+        }
+    }
+
+    fn count(&self, setting: Setting) -> Option<u32> {
+        match self.value(setting)? {
+            Value::Count(count) => Some(*count),
+            _ => None,
+        }
+    }
+
+    /// The access token when one is given; otherwise the password grant.
+    fn credentials(&self) -> Option<Credentials> {
+        if let Some(entry) = self.given(Setting::AccessToken) {
+            return match (&entry.source, &entry.value) {
+                (Source::AccessTokenFile { path }, Some(_)) => {
+                    Some(Credentials::AccessTokenFile(path.clone()))
+                }
+                (_, Some(Value::Secret(token))) => Some(Credentials::AccessToken(token.clone())),
+                _ => None,
+            };
+        }
+        Some(Credentials::Password(PasswordCredentials {
+            token_url: self.url(Setting::TokenUrl)?,
+            username: self.text(Setting::Username)?,
+            password: self.secret(Setting::Password)?,
+            client_id: self.text(Setting::ClientId)?,
+            client_secret: self.secret(Setting::ClientSecret)?,
+        }))
+    }
+
+    fn origins(&self) -> Vec<Origin> {
+        Setting::all()
+            .iter()
+            .map(|&setting| match self.entries.get(&setting) {
+                Some(Entry {
+                    value: Some(value),
+                    source,
+                    ..
+                }) => Origin {
+                    setting,
+                    value: Some(show(setting, value)),
+                    source: Some(source.clone()),
+                },
+                _ => Origin {
+                    setting,
+                    value: None,
+                    source: None,
+                },
+            })
+            .collect()
+    }
+}
+
+/// A value as text for [`Origin`]; secrets are never shown.
+fn show(setting: Setting, value: &Value) -> String {
+    if setting.is_secret() {
+        return REDACTED.to_owned();
+    }
+    match value {
+        Value::Text(text) => text.clone(),
+        Value::Secret(_) => REDACTED.to_owned(),
+        Value::Url(url) => url.to_string(),
+        Value::Path(path) => path.display().to_string(),
+        Value::Duration(duration) => duration.as_millis().to_string(),
+        Value::Count(count) => count.to_string(),
+    }
+}
+
+/// Reads the CA certificate file now, so that a wrong path is reported at load rather than as a
+/// TLS failure at the first request.
+fn check_certificate(path: &Path, source: &Source, problems: &mut Vec<ConfigProblem>) {
+    let reason = match std::fs::read(path) {
+        Err(error) => error.to_string(),
+        Ok(pem)
+            if !pem
+                .windows(PEM_CERTIFICATE.len())
+                .any(|window| window == PEM_CERTIFICATE) =>
+        {
+            "it holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)".to_owned()
+        }
+        Ok(_) => return,
+    };
+    problems.push(ConfigProblem::UnusableFile {
+        setting: Setting::ClientCertificate,
+        source: source.clone(),
+        path: path.to_owned(),
+        reason,
+    });
+}

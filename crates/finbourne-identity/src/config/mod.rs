@@ -1,0 +1,180 @@
+//! Loading the SDK's configuration the way the official FINBOURNE SDKs do.
+//!
+//! Settings come from these sources, each overriding the ones before it value by value:
+//!
+//! 1. environment variables (`FBN_TOKEN_URL`, `FBN_IDENTITY_URL`, ...);
+//! 2. a `secrets.json` file: `./secrets.json` when it exists, or a file named with
+//!    [`ConfigLoader::secrets_file`];
+//! 3. the file named by `FBN_ACCESS_TOKEN_FILE`, which supplies the access token;
+//! 4. options set in code on [`ConfigLoader`], which win over everything.
+//!
+//! [`Setting`] lists every setting with its environment variables and `secrets.json` keys.
+//! [`ConfigLoader::load`] checks everything and returns either a [`Config`] or one
+//! [`ConfigError`] listing every problem found. Secrets are held as [`SecretString`] and never
+//! appear in `Debug`, `Display` or error messages.
+
+mod env;
+mod error;
+mod loader;
+mod secrets_file;
+mod setting;
+mod source;
+mod value;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+pub use error::{ConfigError, ConfigProblem};
+pub use loader::ConfigLoader;
+pub use setting::Setting;
+pub use source::{Origin, Source};
+
+/// What is shown instead of a secret.
+const REDACTED: &str = "****";
+
+/// The effective configuration: every source merged and checked.
+///
+/// Build it with [`ConfigLoader`]. `Debug` never shows a secret.
+#[derive(Clone)]
+pub struct Config {
+    /// The base URL of the Identity API, such as `https://example.lusid.com/identity`: its path
+    /// is kept, without a trailing slash. Always https, except for loopback hosts.
+    pub identity_url: Url,
+    /// How to authenticate.
+    pub credentials: Credentials,
+    /// Sent as the `X-LUSID-Application` header when set.
+    pub application_name: Option<String>,
+    /// Sent as the `CorrelationId` header when set.
+    pub correlation_id: Option<String>,
+    /// A PEM file of extra CA certificates to trust; checked to exist, be readable and hold a
+    /// certificate when loading.
+    pub ca_certificate: Option<PathBuf>,
+    /// Time limits for requests.
+    pub timeouts: Timeouts,
+    /// How many times a request answered with 429 (too many requests) is retried; default 2.
+    pub rate_limit_retries: u32,
+    /// How many times other retryable failures are retried; default 3. Set only in code
+    /// ([`ConfigLoader::retries`]): the official SDKs have no environment variable for it.
+    pub retries: u32,
+    /// The proxy to send requests through, if any.
+    pub proxy: Option<Proxy>,
+    /// The TCP keep-alive interval for connections; default 60 seconds, `None` turns it off.
+    /// Set only in code ([`ConfigLoader::tcp_keepalive`]).
+    pub tcp_keepalive: Option<Duration>,
+    origins: Vec<Origin>,
+}
+
+impl Config {
+    /// Every [`Setting`], in the order of [`Setting::all`], with its value (secrets as `****`)
+    /// and the source it came from; defaults have [`Source::Default`], settings that are not set
+    /// have neither value nor source.
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("identity_url", &self.identity_url.as_str())
+            .field("credentials", &self.credentials)
+            .field("application_name", &self.application_name)
+            .field("correlation_id", &self.correlation_id)
+            .field("ca_certificate", &self.ca_certificate)
+            .field("timeouts", &self.timeouts)
+            .field("rate_limit_retries", &self.rate_limit_retries)
+            .field("retries", &self.retries)
+            .field("proxy", &self.proxy)
+            .field("tcp_keepalive", &self.tcp_keepalive)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the SDK authenticates to the Identity API.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A personal access token, sent as the bearer token as it is.
+    AccessToken(SecretString),
+    /// A file holding a personal access token (`FBN_ACCESS_TOKEN_FILE`). It was readable and
+    /// not empty when loading; it is read again when the token is needed, so that a rotated
+    /// token is picked up.
+    AccessTokenFile(PathBuf),
+    /// The OAuth2 password grant.
+    Password(PasswordCredentials),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::AccessToken(_) => f.debug_tuple("AccessToken").field(&REDACTED).finish(),
+            Credentials::AccessTokenFile(path) => {
+                f.debug_tuple("AccessTokenFile").field(path).finish()
+            }
+            Credentials::Password(password) => f.debug_tuple("Password").field(password).finish(),
+        }
+    }
+}
+
+/// What the OAuth2 password grant needs.
+#[derive(Clone)]
+pub struct PasswordCredentials {
+    /// The token endpoint of the identity provider.
+    pub token_url: Url,
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: SecretString,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The OAuth2 client secret.
+    pub client_secret: SecretString,
+}
+
+impl fmt::Debug for PasswordCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordCredentials")
+            .field("token_url", &self.token_url.as_str())
+            .field("username", &self.username)
+            .field("password", &REDACTED)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .finish()
+    }
+}
+
+/// Time limits for requests; `None` means no limit (a setting of 0 ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The limit for a whole request; default 1,800,000 ms (30 minutes).
+    pub total: Option<Duration>,
+    /// The limit for connecting; default none.
+    pub connect: Option<Duration>,
+    /// The limit for reading a response; default none.
+    pub read: Option<Duration>,
+}
+
+/// A proxy to send requests through.
+#[derive(Clone)]
+pub struct Proxy {
+    /// The proxy's URL (http, https, socks5 or socks5h), without credentials.
+    pub address: Url,
+    /// The user name for the proxy, if it needs one.
+    pub username: Option<String>,
+    /// The password for the proxy, if it needs one.
+    pub password: Option<SecretString>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("address", &self.address.as_str())
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}

@@ -1,0 +1,258 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use finbourne_identity_client::types::LusidValidationProblemDetails;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::auth::AuthError;
+use crate::config::ConfigError;
+
+/// Everything that can go wrong, as variants a caller can match on. Never holds a secret.
+///
+/// ```
+/// # async fn run(client: finbourne_identity::IdentityClient) {
+/// use finbourne_identity::Error;
+///
+/// match client.remove_scim().await {
+///     Ok(()) => {}
+///     Err(Error::Api(e)) if e.status() == 403 => eprintln!("not allowed: {e}"),
+///     Err(Error::Authentication(e)) => eprintln!("check your credentials: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is incomplete or invalid; the message lists every problem.
+    #[error(transparent)]
+    Config(Box<ConfigError>),
+    /// No token could be had from the token endpoint or the token file.
+    #[error("authentication failed: {0}")]
+    Authentication(#[from] AuthError),
+    /// The API answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request could not be sent or its answer not received (refused, reset, TLS...).
+    #[error("{operation}: transport error: {message}")]
+    Transport {
+        operation: String,
+        message: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+    /// A timeout expired before the answer was complete.
+    #[error("{operation}: timed out: {message}")]
+    Timeout { operation: String, message: String },
+    /// The answer could not be decoded; `excerpt` is its start, secrets masked.
+    #[error("{operation}: cannot decode the answer ({message}); it began: {excerpt}")]
+    Decode {
+        operation: String,
+        message: String,
+        excerpt: String,
+    },
+    /// A request parameter could not be converted (e.g. a string too long for the API).
+    #[error("{operation}: invalid request: {message}")]
+    InvalidRequest { operation: String, message: String },
+    /// The HTTP client could not be built from the configuration (proxy, CA certificate).
+    #[error("{message}")]
+    HttpClient { message: String },
+    /// A successful answer lacked something the SDK needs, e.g. the SCIM token.
+    #[error("{operation}: the answer has no {missing}")]
+    IncompleteAnswer {
+        operation: String,
+        missing: &'static str,
+    },
+    /// The API answered with a status the operation does not describe (e.g. a redirect).
+    #[error("{operation}: unexpected answer {status}")]
+    UnexpectedStatus {
+        operation: String,
+        status: StatusCode,
+    },
+}
+
+/// An error answer from the API: status, headers, problem details when the body held them,
+/// and the raw body when it did not (a gateway's HTML page, plain text).
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub(crate) operation: String,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) problem: Option<LusidValidationProblemDetails>,
+    pub(crate) body: Option<String>,
+}
+
+impl ApiError {
+    /// The operation that failed, e.g. `add_scim`.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The answer's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The problem details, decoded leniently: fields the body lacked are `None`.
+    pub fn problem(&self) -> Option<&LusidValidationProblemDetails> {
+        self.problem.as_ref()
+    }
+
+    /// The FINBOURNE error code, when the problem details carry one (see the API's error table).
+    pub fn code(&self) -> Option<i32> {
+        self.problem.as_ref().and_then(|p| p.code)
+    }
+
+    /// The body as text when it was not problem details.
+    pub fn body(&self) -> Option<&str> {
+        self.body.as_deref()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: the API answered {}", self.operation, self.status)?;
+        if let Some(p) = &self.problem {
+            if let Some(name) = &p.name {
+                write!(f, ": {}", name.as_str())?;
+            }
+            if let Some(code) = p.code {
+                write!(f, " (code {code})")?;
+            }
+            if let Some(text) = p.detail.as_deref().or(p.title.as_deref()) {
+                write!(f, ": {text}")?;
+            }
+            for (field, messages) in p.errors.iter().flatten() {
+                write!(f, "; {field}: {}", messages.join(", "))?;
+            }
+        } else if let Some(body) = &self.body {
+            let body = excerpt(body.as_bytes(), 200);
+            if !body.is_empty() {
+                write!(f, ": {body}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(Box::new(error))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
+    }
+}
+
+/// JSON keys whose string values are credentials, masked in any excerpt of a body.
+const SECRET_KEYS: &[&str] = &[
+    "apiToken",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "password",
+    "clientSecret",
+    "client_secret",
+    "secret",
+    "token",
+];
+
+/// The first `limit` characters of `body` as text, with the values of secret-bearing JSON keys
+/// masked; a body that does not decode may still hold a credential.
+pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut masked = String::with_capacity(text.len().min(limit + 16));
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find('"') {
+        let (before, from_quote) = rest.split_at(start);
+        masked.push_str(before);
+        let Some(end) = from_quote[1..].find('"') else {
+            masked.push_str(from_quote);
+            rest = "";
+            break;
+        };
+        let key = &from_quote[1..1 + end];
+        masked.push_str(&from_quote[..end + 2]);
+        rest = &from_quote[end + 2..];
+        if SECRET_KEYS.contains(&key) {
+            let after_colon = rest.trim_start();
+            if let Some(value) = after_colon.strip_prefix(':') {
+                let value = value.trim_start();
+                if let Some(inner) = value.strip_prefix('"') {
+                    let close = inner.find('"').map_or(inner.len(), |i| i + 1);
+                    masked.push_str(":\"****\"");
+                    rest = inner.get(close..).unwrap_or("");
+                }
+            }
+        }
+    }
+    masked.push_str(rest);
+    let mut out: String = masked.chars().take(limit).collect();
+    if masked.chars().count() > limit {
+        out.push('…');
+    }
+    out.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_mask_credentials_even_in_broken_json() {
+        let body = br#"{"baseUrl": "https://x/scim/v2", "apiToken": "s3cr3t-t0k3n", "note": "ok"#;
+        let text = excerpt(body, 200);
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains(r#""apiToken":"****""#), "{text}");
+        assert!(text.contains("https://x/scim/v2"), "{text}");
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_single_line() {
+        let text = excerpt("<html>\n<body>".repeat(100).as_bytes(), 20);
+        assert_eq!(text.chars().count(), 21);
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn api_error_display_uses_problem_details_or_body() {
+        let problem: LusidValidationProblemDetails = serde_json::from_str(
+            r#"{"name": "InvalidParameterValue", "code": 151, "title": "Bad",
+                "errors": {"apiTokenAction": ["unknown value"]}}"#,
+        )
+        .unwrap();
+        let with_problem = ApiError {
+            operation: "add_scim".into(),
+            status: StatusCode::BAD_REQUEST,
+            headers: HeaderMap::new(),
+            problem: Some(problem),
+            body: None,
+        };
+        assert_eq!(
+            with_problem.to_string(),
+            "add_scim: the API answered 400 Bad Request: InvalidParameterValue (code 151): Bad; apiTokenAction: unknown value"
+        );
+        let html = ApiError {
+            problem: None,
+            status: StatusCode::BAD_GATEWAY,
+            body: Some("<html>Bad gateway</html>".into()),
+            ..with_problem
+        };
+        assert_eq!(
+            html.to_string(),
+            "add_scim: the API answered 502 Bad Gateway: <html>Bad gateway</html>"
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! What happens to every request made through an [`IdentityClient`](crate::IdentityClient):
+//! bearer token, SDK headers, timeouts, retries, and one renewal of the token after a 401.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use finbourne_identity_client::{BoxFuture, Middleware};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::{AuthError, Credential};
+use crate::call::CallOptions;
+use crate::http::HttpClients;
+use crate::retry::{Attempts, RetryPolicy};
+
+tokio::task_local! {
+    /// The options and findings of the call in progress, when it was made with
+    /// `IdentityClient::call`; requests made straight through `api()` use the defaults.
+    static CALL: Arc<CallScope>;
+}
+
+/// Per-call state shared between the caller and the pipeline.
+#[derive(Default)]
+pub(crate) struct CallScope {
+    pub options: CallOptions,
+    /// Why no token could be had: the pipeline can only return a string through the generated
+    /// client, so the typed error waits here for the caller.
+    auth_error: Mutex<Option<AuthError>>,
+    operation: Mutex<Option<&'static str>>,
+}
+
+impl CallScope {
+    pub(crate) fn new(options: CallOptions) -> Arc<Self> {
+        Arc::new(Self {
+            options,
+            ..Self::default()
+        })
+    }
+
+    pub(crate) fn take_auth_error(&self) -> Option<AuthError> {
+        self.auth_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// The operation the call ran, e.g. `add_scim`.
+    pub(crate) fn operation(&self) -> &'static str {
+        self.operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or("request")
+    }
+
+    /// Runs `future` with this scope visible to the pipeline.
+    pub(crate) async fn run<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        CALL.scope(Arc::clone(self), future).await
+    }
+}
+
+pub(crate) struct Pipeline {
+    pub(crate) credential: Credential,
+    headers: HeaderMap,
+    defaults: CallOptions,
+    policy: RetryPolicy,
+    http: HttpClients,
+}
+
+impl Pipeline {
+    pub(crate) fn new(
+        credential: Credential,
+        headers: HeaderMap,
+        defaults: CallOptions,
+        policy: RetryPolicy,
+        http: HttpClients,
+    ) -> Self {
+        Self {
+            credential,
+            headers,
+            defaults,
+            policy,
+            http,
+        }
+    }
+
+    /// The call's options over the client's defaults.
+    fn options(&self) -> CallOptions {
+        CALL.try_with(|scope| scope.options.over(&self.defaults))
+            .unwrap_or(self.defaults)
+    }
+
+    fn remember(&self, error: AuthError) {
+        let _ = CALL.try_with(|scope| {
+            *scope.auth_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+        });
+    }
+
+    async fn prepare_request(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &'static str,
+    ) -> Result<(), String> {
+        let _ = CALL.try_with(|scope| {
+            *scope.operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(operation);
+        });
+        let token = self.credential.token().await.map_err(|e| {
+            let message = e.to_string();
+            self.remember(e);
+            message
+        })?;
+        set_bearer(request, &token)?;
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+        *request.timeout_mut() = self.options().total_timeout.flatten();
+        Ok(())
+    }
+
+    async fn send_request(
+        &self,
+        default_http: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let options = self.options();
+        let http = self
+            .http
+            .with_timeouts(
+                options.connect_timeout.flatten(),
+                options.read_timeout.flatten(),
+            )
+            .unwrap_or_else(|_| default_http.clone());
+        let policy = self.policy.with_budgets(
+            options
+                .rate_limit_retries
+                .unwrap_or(self.policy.rate_limit_retries()),
+            options.retries.unwrap_or(self.policy.retries()),
+        );
+        let mut attempts = Attempts::default();
+        let mut renewed = false;
+        loop {
+            // Bodies are buffered JSON, so a request can always be cloned; one that cannot is
+            // sent once.
+            let Some(attempt) = request.try_clone() else {
+                return http.execute(request).await;
+            };
+            let wait = match http.execute(attempt).await {
+                Ok(answer) if answer.status() == StatusCode::UNAUTHORIZED && !renewed => {
+                    renewed = true;
+                    match self.renew(&mut request).await {
+                        true => {
+                            tracing::debug!(
+                                operation,
+                                "401: repeating the call with a renewed token"
+                            );
+                            continue;
+                        }
+                        false => return Ok(answer),
+                    }
+                }
+                Ok(answer) => {
+                    match policy.after_status(answer.status(), answer.headers(), &mut attempts) {
+                        Some(wait) => {
+                            tracing::debug!(operation, status = %answer.status(), ?wait, "retrying");
+                            wait
+                        }
+                        None => return Ok(answer),
+                    }
+                }
+                Err(error) => match policy.after_transport_error(&error, &mut attempts) {
+                    Some(wait) => {
+                        tracing::debug!(operation, error = %error, ?wait, "retrying after a transport error");
+                        wait
+                    }
+                    None => return Err(error),
+                },
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Puts a renewed token on `request`; false when there is none to be had.
+    async fn renew(&self, request: &mut reqwest::Request) -> bool {
+        let rejected = bearer_of(request);
+        match self.credential.renew(&rejected).await {
+            Ok(Some(token)) => set_bearer(request, &token).is_ok(),
+            Ok(None) => false,
+            Err(e) => {
+                self.remember(e);
+                false
+            }
+        }
+    }
+}
+
+impl Middleware for Pipeline {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: &'static str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.prepare_request(request, operation))
+    }
+
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(self.send_request(http, request, operation))
+    }
+}
+
+fn set_bearer(request: &mut reqwest::Request, token: &SecretString) -> Result<(), String> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| "the access token contains characters not allowed in a header".to_string())?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+fn bearer_of(request: &reqwest::Request) -> SecretString {
+    let value = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    value
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_owned()
+        .into()
+}
+
+/// The headers every request carries besides the token.
+pub(crate) fn sdk_headers(
+    application_name: Option<&str>,
+    correlation_id: Option<&str>,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str, setting: &str| {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("{setting} {value:?} is not allowed in an HTTP header"))?;
+        headers.insert(HeaderName::from_static(name), value);
+        Ok::<_, String>(())
+    };
+    put("x-lusid-sdk-language", "Rust", "")?;
+    put("x-lusid-sdk-version", env!("CARGO_PKG_VERSION"), "")?;
+    if let Some(app) = application_name {
+        put("x-lusid-application", app, "the application name")?;
+    }
+    if let Some(id) = correlation_id {
+        put("correlationid", id, "the correlation id")?;
+    }
+    Ok(headers)
+}

@@ -1,0 +1,317 @@
+//! The bytes on the wire: headers every operation carries, the SCIM query, the token form.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use finbourne_identity::{Error, ScimTokenAction};
+use wiremock::ResponseTemplate;
+
+#[tokio::test]
+async fn every_call_carries_token_and_sdk_headers() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "PUT",
+        "/api/identityprovider/scim",
+        scim_answer(),
+    )
+    .await;
+    answer(
+        &service.server,
+        "GET",
+        "/api/roles",
+        ResponseTemplate::new(200).set_body_json(serde_json::json!([])),
+    )
+    .await;
+    let config = service
+        .loader()
+        .application_name("payroll-sync")
+        .correlation_id("corr-42")
+        .load()
+        .unwrap();
+    let identity = client_for(config);
+
+    identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
+    identity
+        .call(identity.api().list_roles().send())
+        .await
+        .unwrap();
+
+    let requests = service.api_requests().await;
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(header("authorization").as_deref(), Some("Bearer access-1"));
+        assert_eq!(
+            header("x-lusid-application").as_deref(),
+            Some("payroll-sync")
+        );
+        assert_eq!(header("correlationid").as_deref(), Some("corr-42"));
+        assert_eq!(header("x-lusid-sdk-language").as_deref(), Some("Rust"));
+        assert_eq!(
+            header("x-lusid-sdk-version").as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+        let agent = header("user-agent").unwrap();
+        assert!(agent.starts_with("finbourne-identity-rust/"), "{agent}");
+        assert!(header("api-version").is_none());
+    }
+    assert_eq!(service.token_requests(), 1, "one sign-in serves both calls");
+}
+
+#[tokio::test]
+async fn optional_headers_are_absent_when_not_configured() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    service.client().remove_scim().await.unwrap();
+    let request = &service.api_requests().await[0];
+    assert!(request.headers.get("x-lusid-application").is_none());
+    assert!(request.headers.get("correlationid").is_none());
+}
+
+#[tokio::test]
+async fn add_scim_sends_the_action_and_the_date_in_rfc3339() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "PUT",
+        "/api/identityprovider/scim",
+        scim_answer(),
+    )
+    .await;
+    let identity = service.client();
+    let when = Utc.with_ymd_and_hms(2026, 11, 27, 19, 0, 0).unwrap();
+
+    identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
+    identity
+        .add_scim(ScimTokenAction::Regenerate {
+            old_token_ends: Some(when),
+        })
+        .await
+        .unwrap();
+    let scim = identity
+        .add_scim(ScimTokenAction::Regenerate {
+            old_token_ends: None,
+        })
+        .await
+        .unwrap();
+
+    let queries: Vec<_> = service
+        .api_requests()
+        .await
+        .iter()
+        .map(|r| r.url.query().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            Some("apiTokenAction=ensure".to_owned()),
+            Some(
+                "apiTokenAction=regenerate&oldApiTokenDeactivation=2026-11-27T19%3A00%3A00Z"
+                    .to_owned()
+            ),
+            Some("apiTokenAction=regenerate".to_owned()),
+        ]
+    );
+    assert_eq!(
+        scim.base_url().as_str(),
+        "https://example.lusid.com/identity/scim/v2"
+    );
+    use secrecy::ExposeSecret;
+    assert_eq!(scim.api_token().expose_secret(), "scim-token-PLANTED");
+}
+
+#[tokio::test]
+async fn remove_scim_is_unit_on_204() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    let result: () = service.client().remove_scim().await.unwrap();
+    assert_eq!(result, ());
+    assert_eq!(service.api_requests().await[0].method.as_str(), "DELETE");
+}
+
+#[tokio::test]
+async fn a_200_without_token_or_base_url_is_a_clear_error() {
+    for (body, missing) in [
+        (
+            serde_json::json!({"baseUrl": "https://x/scim/v2", "apiToken": null}),
+            "apiToken",
+        ),
+        (serde_json::json!({"apiToken": "t"}), "baseUrl"),
+        (
+            serde_json::json!({"baseUrl": "not a url", "apiToken": "t"}),
+            "valid baseUrl",
+        ),
+    ] {
+        let service = Service::start(3600).await;
+        let ok = ResponseTemplate::new(200).set_body_json(body);
+        answer(&service.server, "PUT", "/api/identityprovider/scim", ok).await;
+        match service.client().add_scim(ScimTokenAction::Ensure).await {
+            Err(Error::IncompleteAnswer { missing: m, .. }) => assert_eq!(m, missing),
+            other => panic!("expected IncompleteAnswer({missing}), got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_password_grant_form_is_what_the_official_sdks_send() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    service.client().remove_scim().await.unwrap();
+
+    let token = &service.token_endpoint_requests().await[0];
+    assert_eq!(token.method.as_str(), "POST");
+    assert_eq!(token.headers.get("accept").unwrap(), "application/json");
+    assert_eq!(
+        token.headers.get("content-type").unwrap(),
+        "application/x-www-form-urlencoded"
+    );
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&token.body).unwrap();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        form,
+        [
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+            ("scope", "openid client groups offline_access"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_personal_access_token_is_sent_as_it_is_without_signing_in() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    let config = finbourne_identity::ConfigLoader::new()
+        .environment(|_| None)
+        .no_secrets_file()
+        .identity_url(service.identity_url())
+        .access_token("pat-PLANTED")
+        .load()
+        .unwrap();
+    client_for(config).remove_scim().await.unwrap();
+    let request = &service.api_requests().await[0];
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        "Bearer pat-PLANTED"
+    );
+    assert_eq!(service.token_requests(), 0);
+}
+
+#[tokio::test]
+async fn generated_operations_called_directly_go_through_the_pipeline() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "GET",
+        "/api/roles",
+        ResponseTemplate::new(200).set_body_json(serde_json::json!([])),
+    )
+    .await;
+    let identity = service.client();
+    // Straight through the generated client, without `call`: token and headers still apply.
+    identity.api().list_roles().send().await.unwrap();
+    let request = &service.api_requests().await[0];
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        "Bearer access-1"
+    );
+    assert_eq!(request.headers.get("x-lusid-sdk-language").unwrap(), "Rust");
+}
+
+#[tokio::test]
+async fn api_errors_carry_status_problem_details_or_raw_body() {
+    let service = Service::start(3600).await;
+    let invalid = ResponseTemplate::new(400).set_body_json(serde_json::json!({
+        "name": "InvalidParameterValue", "code": 151, "title": "Invalid value",
+        "errors": {"apiTokenAction": ["'sometimes' is not a valid action"]}}));
+    answer(
+        &service.server,
+        "PUT",
+        "/api/identityprovider/scim",
+        invalid,
+    )
+    .await;
+    let html =
+        ResponseTemplate::new(502).set_body_raw("<html><h1>Bad gateway</h1></html>", "text/html");
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        html,
+    )
+    .await;
+    let identity = service.client();
+
+    match identity.add_scim(ScimTokenAction::Ensure).await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.status(), 400);
+            assert_eq!(e.code(), Some(151));
+            assert_eq!(e.operation(), "add_scim");
+            assert!(
+                e.to_string().contains("'sometimes' is not a valid action"),
+                "{e}"
+            );
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+    match identity.remove_scim().await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.status(), 502);
+            assert!(e.problem().is_none());
+            assert_eq!(e.body(), Some("<html><h1>Bad gateway</h1></html>"));
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error_with_an_excerpt_that_hides_the_token() {
+    let service = Service::start(3600).await;
+    let broken = ResponseTemplate::new(200).set_body_raw(
+        r#"{"baseUrl": "https://x/scim/v2", "apiToken": "scim-token-PLANTED""#,
+        "application/json",
+    );
+    answer(&service.server, "PUT", "/api/identityprovider/scim", broken).await;
+    match service.client().add_scim(ScimTokenAction::Ensure).await {
+        Err(e @ Error::Decode { .. }) => {
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains("https://x/scim/v2"), "{shown}");
+            assert!(!shown.contains("scim-token-PLANTED"), "{shown}");
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
