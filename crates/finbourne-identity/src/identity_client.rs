@@ -6,7 +6,7 @@ use std::sync::Arc;
 use finbourne_identity_client::Error as ClientError;
 use finbourne_identity_client::{ByteStream, ErrorBody, Hooks, ResponseValue};
 
-use crate::auth::{AuthError, Credential, RefreshingToken, TokenEndpoint, TokenFile};
+use crate::auth::{AuthError, Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
 use crate::error::{ApiError, Error, excerpt};
@@ -77,7 +77,7 @@ impl IdentityClientBuilder {
         let config = self.config;
         let http = HttpClients::new(&config)?;
         let credential = match &config.credentials {
-            Credentials::AccessToken(token) => Credential::Static(token.clone()),
+            Credentials::AccessToken(token) => Credential::Static(bearer(token)?),
             Credentials::AccessTokenFile(path) => Credential::File(TokenFile::new(path.clone())),
             Credentials::Password(password) => Credential::OAuth(Box::new(RefreshingToken::new(
                 TokenEndpoint::new(http.default_client().clone(), password.clone(), self.policy),

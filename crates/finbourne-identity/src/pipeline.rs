@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use finbourne_identity_client::{BoxFuture, Middleware};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{AuthError, Credential};
 use crate::call::CallOptions;
@@ -104,12 +103,12 @@ impl Pipeline {
         let _ = CALL.try_with(|scope| {
             *scope.operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(operation);
         });
-        let token = self.credential.token().await.map_err(|e| {
+        let bearer = self.credential.bearer().await.map_err(|e| {
             let message = e.to_string();
             self.remember(e);
             message
         })?;
-        set_bearer(request, &token)?;
+        request.headers_mut().insert(AUTHORIZATION, bearer);
         for (name, value) in &self.headers {
             request.headers_mut().insert(name.clone(), value.clone());
         }
@@ -182,9 +181,14 @@ impl Pipeline {
 
     /// Puts a renewed token on `request`; false when there is none to be had.
     async fn renew(&self, request: &mut reqwest::Request) -> bool {
-        let rejected = bearer_of(request);
+        let Some(rejected) = request.headers().get(AUTHORIZATION).cloned() else {
+            return false;
+        };
         match self.credential.renew(&rejected).await {
-            Ok(Some(token)) => set_bearer(request, &token).is_ok(),
+            Ok(Some(bearer)) => {
+                request.headers_mut().insert(AUTHORIZATION, bearer);
+                true
+            }
             Ok(None) => false,
             Err(e) => {
                 self.remember(e);
@@ -211,26 +215,6 @@ impl Middleware for Pipeline {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(self.send_request(http, request, operation))
     }
-}
-
-fn set_bearer(request: &mut reqwest::Request, token: &SecretString) -> Result<(), String> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| "the access token contains characters not allowed in a header".to_string())?;
-    value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
-    Ok(())
-}
-
-fn bearer_of(request: &reqwest::Request) -> SecretString {
-    let value = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    value
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-        .to_owned()
-        .into()
 }
 
 /// The headers every request carries besides the token.

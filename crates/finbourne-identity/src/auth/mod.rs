@@ -9,6 +9,7 @@ mod refreshing;
 mod token_endpoint;
 mod token_file;
 
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use error::AuthError;
@@ -16,35 +17,46 @@ pub(crate) use refreshing::RefreshingToken;
 pub(crate) use token_endpoint::TokenEndpoint;
 pub(crate) use token_file::TokenFile;
 
+/// An `Authorization: Bearer ...` value, built once per token and marked sensitive so that
+/// `Debug` of a request or header map never shows it.
+pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, AuthError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            AuthError::new("the access token holds characters an HTTP header cannot carry")
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// A source of bearer tokens.
 pub(crate) enum Credential {
-    Static(SecretString),
+    Static(HeaderValue),
     File(TokenFile),
     OAuth(Box<RefreshingToken>),
 }
 
 impl Credential {
-    /// A token to send now.
-    pub(crate) async fn token(&self) -> Result<SecretString, AuthError> {
+    /// The `Authorization` value to send now.
+    pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
         match self {
-            Self::Static(token) => Ok(token.clone()),
-            Self::File(file) => file.token().await,
-            Self::OAuth(oauth) => oauth.token().await,
+            Self::Static(bearer) => Ok(bearer.clone()),
+            Self::File(file) => file.bearer().await,
+            Self::OAuth(oauth) => oauth.bearer().await,
         }
     }
 
-    /// After the API rejected `rejected` with 401: a new token to repeat the call with, or
+    /// After the API answered 401 to `rejected`: another value to repeat the call with, or
     /// `None` when this credential cannot produce a different one.
     pub(crate) async fn renew(
         &self,
-        rejected: &SecretString,
-    ) -> Result<Option<SecretString>, AuthError> {
+        rejected: &HeaderValue,
+    ) -> Result<Option<HeaderValue>, AuthError> {
         let renewed = match self {
             Self::Static(_) => return Ok(None),
             Self::File(file) => file.reread().await?,
             Self::OAuth(oauth) => oauth.renew(rejected).await?,
         };
-        Ok((renewed.expose_secret() != rejected.expose_secret()).then_some(renewed))
+        Ok((renewed != rejected).then_some(renewed))
     }
 
     /// How many requests went to the token endpoint so far (0 for other credentials).

@@ -4,12 +4,13 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::header::HeaderValue;
+use secrecy::SecretString;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::AuthError;
 use super::token_endpoint::{TokenEndpoint, Tokens};
+use super::{AuthError, bearer};
 
 /// The official SDKs refresh this long before expiry.
 const REFRESH_AHEAD: Duration = Duration::from_secs(60);
@@ -22,9 +23,8 @@ pub(crate) struct RefreshingToken {
     requests: AtomicU64,
 }
 
-#[derive(Clone)]
 struct Current {
-    access: SecretString,
+    bearer: HeaderValue,
     refresh: Option<SecretString>,
     /// When to stop using `access`: ahead of its expiry.
     use_until: Instant,
@@ -45,7 +45,7 @@ impl RefreshingToken {
     }
 
     /// A token that is not about to expire, fetching one when needed.
-    pub(crate) async fn token(&self) -> Result<SecretString, AuthError> {
+    pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
@@ -57,34 +57,34 @@ impl RefreshingToken {
         self.fetch().await
     }
 
-    /// A token other than `rejected`, which the API answered 401 to.
-    pub(crate) async fn renew(&self, rejected: &SecretString) -> Result<SecretString, AuthError> {
+    /// A value other than `rejected`, which the API answered 401 to.
+    pub(crate) async fn renew(&self, rejected: &HeaderValue) -> Result<HeaderValue, AuthError> {
         let _turn = self.in_flight.lock().await;
-        if let Some(current) = self.snapshot()
-            && current.access.expose_secret() != rejected.expose_secret()
-        {
-            return Ok(current.access);
+        match self.read(|c| c.map(|c| c.bearer.clone())) {
+            Some(bearer) if bearer != rejected => Ok(bearer),
+            _ => self.fetch().await,
         }
-        self.fetch().await
     }
 
-    fn snapshot(&self) -> Option<Current> {
-        self.current
+    fn read<T>(&self, f: impl FnOnce(Option<&Current>) -> T) -> T {
+        f(self
+            .current
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .as_ref())
     }
 
-    fn fresh(&self) -> Option<SecretString> {
-        self.snapshot()
-            .filter(|c| Instant::now() < c.use_until)
-            .map(|c| c.access)
+    fn fresh(&self) -> Option<HeaderValue> {
+        self.read(|c| {
+            c.filter(|c| Instant::now() < c.use_until)
+                .map(|c| c.bearer.clone())
+        })
     }
 
     /// Refreshes when there is a refresh token, signs in again when there is none or it is
     /// rejected. Called with `in_flight` held.
-    async fn fetch(&self) -> Result<SecretString, AuthError> {
-        let refresh = self.snapshot().and_then(|c| c.refresh);
+    async fn fetch(&self) -> Result<HeaderValue, AuthError> {
+        let refresh = self.read(|c| c.and_then(|c| c.refresh.clone()));
         self.requests.fetch_add(1, Ordering::Relaxed);
         let (tokens, kept_refresh) = match refresh {
             Some(refresh) => match self.endpoint.refresh_grant(&refresh).await {
@@ -99,20 +99,25 @@ impl RefreshingToken {
             },
             None => (self.endpoint.password_grant().await?, None),
         };
-        Ok(self.store(tokens, kept_refresh))
+        self.store(tokens, kept_refresh)
     }
 
-    fn store(&self, tokens: Tokens, previous_refresh: Option<SecretString>) -> SecretString {
+    fn store(
+        &self,
+        tokens: Tokens,
+        previous_refresh: Option<SecretString>,
+    ) -> Result<HeaderValue, AuthError> {
         let now = Instant::now();
         let lifetime = tokens.expires_at.saturating_duration_since(now);
         // Short-lived tokens (tests, odd providers) refresh at half-life instead of 60 s ahead.
         let ahead = REFRESH_AHEAD.min(lifetime / 2);
+        let value = bearer(&tokens.access)?;
         let current = Current {
-            access: tokens.access.clone(),
+            bearer: value.clone(),
             refresh: tokens.refresh.or(previous_refresh),
             use_until: tokens.expires_at - ahead,
         };
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(current);
-        tokens.access
+        Ok(value)
     }
 }

@@ -3,18 +3,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use reqwest::header::HeaderValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::AuthError;
+use super::{AuthError, bearer};
 
 /// How long a token read from the file is used before the file is read again.
 pub(crate) const REREAD_AFTER: Duration = Duration::from_secs(120);
 
 pub(crate) struct TokenFile {
     path: PathBuf,
-    cached: Mutex<Option<(SecretString, Instant)>>,
+    cached: Mutex<Option<(HeaderValue, Instant)>>,
 }
 
 impl TokenFile {
@@ -26,7 +26,7 @@ impl TokenFile {
     }
 
     /// The cached token, or the file's when the cache is older than [`REREAD_AFTER`].
-    pub(crate) async fn token(&self) -> Result<SecretString, AuthError> {
+    pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
         let mut cached = self.cached.lock().await;
         if let Some((token, read_at)) = cached.as_ref()
             && read_at.elapsed() < REREAD_AFTER
@@ -39,14 +39,14 @@ impl TokenFile {
     }
 
     /// Reads the file now, whatever the cache's age.
-    pub(crate) async fn reread(&self) -> Result<SecretString, AuthError> {
+    pub(crate) async fn reread(&self) -> Result<HeaderValue, AuthError> {
         let mut cached = self.cached.lock().await;
         let token = self.read().await?;
         *cached = Some((token.clone(), Instant::now()));
         Ok(token)
     }
 
-    async fn read(&self) -> Result<SecretString, AuthError> {
+    async fn read(&self) -> Result<HeaderValue, AuthError> {
         let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
             AuthError::new(format!(
                 "cannot read the access token file {}: {e}",
@@ -60,6 +60,6 @@ impl TokenFile {
                 self.path.display()
             )));
         }
-        Ok(token.to_owned().into())
+        bearer(&token.to_owned().into())
     }
 }
