@@ -1,0 +1,258 @@
+//! The OAuth2 token endpoint: password and refresh-token grants.
+
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::reply::{Reply, oauth_error};
+use crate::state::{AccessToken, RefreshToken, add, random_token};
+use crate::{DEFAULT_SCOPE, Shared, lock};
+
+/// The description of `invalid_grant` for an unusable refresh token, as the identity provider
+/// words it (the official SDKs look for it).
+pub(crate) const INVALID_REFRESH: &str = "The refresh token is invalid or expired.";
+
+/// Compares secrets without an early exit on the first difference.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Client credentials from `Authorization: Basic`: `Ok(None)` when there is no Basic header,
+/// `Err(())` when it is malformed.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?.trim();
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| ())?;
+    let (id, secret) = decoded.split_once(':').ok_or(())?;
+    Ok(Some((id.to_owned(), secret.to_owned())))
+}
+
+/// RFC 6749 section 2.3.1 says Basic credentials are form-encoded first; many clients do not
+/// encode. Accept either.
+fn matches_maybe_encoded(given: &str, expected: &str) -> bool {
+    if same_secret(given, expected) {
+        return true;
+    }
+    let decoded: String = url::form_urlencoded::parse(format!("x={given}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    same_secret(&decoded, expected)
+}
+
+fn invalid_client(description: &str) -> Reply {
+    oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description).with_header(
+        header::WWW_AUTHENTICATE,
+        "Basic realm=\"fbn-identity-emulator\"",
+    )
+}
+
+fn invalid_request(description: &str) -> Reply {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+/// `POST /oauth2/token`.
+pub(crate) fn token(shared: &Shared, method: &Method, headers: &HeaderMap, body: &[u8]) -> Reply {
+    if method != Method::POST {
+        return oauth_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "The token endpoint accepts POST requests only.",
+        )
+        .with_header(header::ALLOW, "POST");
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return invalid_request(
+            "The request must be form-encoded (Content-Type: application/x-www-form-urlencoded).",
+        );
+    }
+    let mut form: Vec<(String, String)> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if form.iter().any(|(seen, _)| *seen == k) {
+            return invalid_request(&format!("The parameter '{k}' is repeated."));
+        }
+        form.push((k.into_owned(), v.into_owned()));
+    }
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+
+    // Client authentication: HTTP Basic, else client_id and client_secret in the body.
+    let (client_id, client_secret) = match basic_credentials(headers) {
+        Err(()) => return invalid_client("The Basic authorization header is malformed."),
+        Ok(Some((id, secret))) => (id, secret),
+        Ok(None) => match (field("client_id"), field("client_secret")) {
+            (Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+            (None, _) => return invalid_client("Client authentication is required."),
+            (Some(_), None) => return invalid_client("The client secret is missing."),
+        },
+    };
+    let config = &shared.config;
+    if !matches_maybe_encoded(&client_id, &config.client_id)
+        || !matches_maybe_encoded(&client_secret, &config.client_secret)
+    {
+        return invalid_client("Client authentication failed.");
+    }
+
+    match field("grant_type") {
+        None => invalid_request("The grant_type parameter is required."),
+        Some("password") => {
+            password_grant(shared, field("username"), field("password"), field("scope"))
+        }
+        Some("refresh_token") => refresh_grant(shared, field("refresh_token"), field("scope")),
+        Some(other) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!(
+                "The grant type '{other}' is not supported by this endpoint; use password or refresh_token."
+            ),
+        ),
+    }
+}
+
+fn password_grant(
+    shared: &Shared,
+    username: Option<&str>,
+    password: Option<&str>,
+    scope: Option<&str>,
+) -> Reply {
+    let (Some(username), Some(password)) = (username, password) else {
+        return invalid_request("The password grant needs username and password.");
+    };
+    let user = shared.config.users.iter().find(|(name, secret)| {
+        name.eq_ignore_ascii_case(username) && same_secret(secret, password)
+    });
+    let Some((username, _)) = user else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The credentials provided were invalid.",
+        );
+    };
+    let scope = scope.unwrap_or(DEFAULT_SCOPE).to_owned();
+    let now = shared.clock.now();
+    let refresh = random_token("emu_rt_");
+    let mut st = lock(&shared.state);
+    st.refresh_tokens.insert(
+        refresh.clone(),
+        RefreshToken {
+            username: username.clone(),
+            client_id: shared.config.client_id.clone(),
+            scope: scope.clone(),
+            expires_at: shared.config.refresh_token_lifetime.map(|l| add(now, l)),
+            revoked: false,
+        },
+    );
+    if let Some(user) = st
+        .users
+        .iter_mut()
+        .find(|u| u.login.eq_ignore_ascii_case(username))
+    {
+        user.last_login = Some(now);
+    }
+    issue(shared, &mut st, username, refresh, scope)
+}
+
+fn refresh_grant(shared: &Shared, refresh: Option<&str>, scope: Option<&str>) -> Reply {
+    let Some(refresh) = refresh else {
+        return invalid_request("The refresh_token grant needs a refresh_token.");
+    };
+    let now = shared.clock.now();
+    let mut st = lock(&shared.state);
+    let usable = st.refresh_tokens.get(refresh).filter(|t| {
+        !t.revoked
+            && t.client_id == shared.config.client_id
+            && t.expires_at.is_none_or(|end| now < end)
+    });
+    let Some(record) = usable.cloned() else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", INVALID_REFRESH);
+    };
+    let scope = scope.map(str::to_owned).unwrap_or(record.scope);
+    issue(shared, &mut st, &record.username, refresh.to_owned(), scope)
+}
+
+/// Issues an access token and answers with it and the refresh token.
+fn issue(
+    shared: &Shared,
+    st: &mut crate::state::State,
+    username: &str,
+    refresh: String,
+    scope: String,
+) -> Reply {
+    let lifetime = shared.config.token_lifetime;
+    let access = random_token("emu_at_");
+    st.access_tokens.insert(
+        access.clone(),
+        AccessToken {
+            username: username.to_owned(),
+            expires_at: Some(add(shared.clock.now(), lifetime)),
+        },
+    );
+    let expires_in = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);
+    Reply::oauth_json(
+        StatusCode::OK,
+        json!({
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": expires_in,
+            "token_type": "Bearer",
+            "scope": scope,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn basic_header_parsing() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(basic_credentials(&headers), Ok(None));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic aWQ6c2VjcmV0"),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Ok(Some(("id".into(), "secret".into())))
+        );
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert_eq!(basic_credentials(&headers), Err(()));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_credentials(&headers), Ok(None));
+    }
+
+    #[test]
+    fn secrets_compare() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(matches_maybe_encoded("a%2Bb", "a+b"));
+        assert!(matches_maybe_encoded("a+b", "a+b"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: a real emulator on 127.0.0.1, driven with reqwest. No test touches any
+//! other address.
+
+mod bearer;
+mod common;
+mod faults;
+mod journal;
+mod scim;
+mod server;
+mod tokens;
+mod unimplemented;
+mod users_roles;

@@ -1,0 +1,107 @@
+//! Operations without state answer 501 naming the operation; unknown routes answer 404/405.
+
+use finbourne_identity_emulator::Emulator;
+use finbourne_identity_emulator::operations::operations;
+use reqwest::{Method, StatusCode};
+
+use crate::common::{api, client, problem};
+
+#[tokio::test]
+async fn every_unimplemented_operation_answers_501_naming_it() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    let mut checked = 0;
+    for op in operations().iter().filter(|op| !op.is_implemented()) {
+        let path: String = op
+            .path_template()
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = Method::from_bytes(op.method().as_bytes()).unwrap();
+        let mut request = client.request(method, api(&emu, &path)).bearer_auth(&pat);
+        if ["POST", "PUT"].contains(&op.method()) {
+            request = request.json(&serde_json::json!({}));
+        }
+        let response = request.send().await.unwrap();
+        let body = problem(response, StatusCode::NOT_IMPLEMENTED).await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(op.operation_id()), "{detail}");
+        assert_eq!(body["errorDetails"][0]["operationId"], op.operation_id());
+        checked += 1;
+    }
+    assert_eq!(checked, operations().len() - 18);
+}
+
+#[tokio::test]
+async fn literal_segments_route_before_parameters() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    // /api/users/schema is GetUserSchema (501), not GetUser with id "schema" (404).
+    let body = problem(
+        client
+            .get(api(&emu, "/api/users/schema"))
+            .bearer_auth(&pat)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_IMPLEMENTED,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("GetUserSchema"));
+    // A percent-encoded `$` routes the same.
+    let body = problem(
+        client
+            .post(api(&emu, "/api/users/u1/lifecycle/%24unlock"))
+            .bearer_auth(&pat)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_IMPLEMENTED,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("UnlockUser"));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    problem(
+        client
+            .get(api(&emu, "/api/no/such/thing"))
+            .bearer_auth(&pat)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let response = client
+        .patch(api(&emu, "/api/identityprovider/scim"))
+        .bearer_auth(&pat)
+        .send()
+        .await
+        .unwrap();
+    let allow = response
+        .headers()
+        .get("allow")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(allow, "DELETE, PUT");
+    problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    problem(
+        client
+            .get(format!("{}/elsewhere", emu.base_url()))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
