@@ -60,10 +60,8 @@ async fn users_and_roles_round_trip() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        members.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
-        [id.clone()]
-    );
+    let member_ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(member_ids, [id.as_str()]);
     identity
         .call(
             api.remove_user_from_role()
