@@ -174,6 +174,23 @@ impl IdentityClient {
         self.call_with(CallOptions::new(), request).await
     }
 
+    /// This crate's [`Error`] for an error of an operation sent straight through
+    /// [`api`](Self::api), without [`call`](Self::call). Reads an error answer's body.
+    ///
+    /// Outside `call`, an authentication failure is matched to the error by time: with
+    /// concurrent direct calls, prefer `call`.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) {
+    /// if let Err(e) = identity.api().remove_scim().send().await {
+    ///     eprintln!("{}", identity.explain(e).await);
+    /// }
+    /// # }
+    /// ```
+    pub async fn explain(&self, error: ClientError<ByteStream>) -> Error {
+        convert(error, &self.pipeline.unscoped).await
+    }
+
     /// [`call`](Self::call) with timeouts or retry budgets of its own.
     ///
     /// ```no_run

@@ -60,6 +60,8 @@ impl CallScope {
 
 pub(crate) struct Pipeline {
     pub(crate) credential: Credential,
+    /// Findings of requests made straight through the generated client, outside any `call`.
+    pub(crate) unscoped: Arc<CallScope>,
     headers: HeaderMap,
     defaults: CallOptions,
     policy: RetryPolicy,
@@ -76,6 +78,7 @@ impl Pipeline {
     ) -> Self {
         Self {
             credential,
+            unscoped: CallScope::new(defaults),
             headers,
             defaults,
             policy,
@@ -89,10 +92,18 @@ impl Pipeline {
             .unwrap_or(self.defaults)
     }
 
+    /// The scope of the call in progress, or the client's own for requests outside any.
+    fn scope(&self) -> Arc<CallScope> {
+        CALL.try_with(Arc::clone)
+            .unwrap_or_else(|_| self.unscoped.clone())
+    }
+
     fn remember(&self, error: AuthError) {
-        let _ = CALL.try_with(|scope| {
-            *scope.auth_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-        });
+        *self
+            .scope()
+            .auth_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(error);
     }
 
     async fn prepare_request(
@@ -100,9 +111,11 @@ impl Pipeline {
         request: &mut reqwest::Request,
         operation: &'static str,
     ) -> Result<(), String> {
-        let _ = CALL.try_with(|scope| {
-            *scope.operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(operation);
-        });
+        *self
+            .scope()
+            .operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(operation);
         let bearer = self.credential.bearer().await.map_err(|e| {
             let message = e.to_string();
             self.remember(e);
@@ -144,7 +157,20 @@ impl Pipeline {
             let Some(attempt) = request.try_clone() else {
                 return http.execute(request).await;
             };
-            let wait = match http.execute(attempt).await {
+            let sent = std::time::Instant::now();
+            let outcome = http.execute(attempt).await;
+            if let Ok(answer) = &outcome {
+                // Method, URL and status only: headers would carry the token.
+                tracing::debug!(
+                    operation,
+                    method = %request.method(),
+                    url = %request.url(),
+                    status = %answer.status(),
+                    elapsed = ?sent.elapsed(),
+                    "answer"
+                );
+            }
+            let wait = match outcome {
                 Ok(answer) if answer.status() == StatusCode::UNAUTHORIZED && !renewed => {
                     renewed = true;
                     match self.renew(&mut request).await {

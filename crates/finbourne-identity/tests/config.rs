@@ -1022,3 +1022,23 @@ fn secret_scan_of_errors() {
     assert!(!error.to_string().contains("98765432123"), "{error}");
     assert!(!format!("{error:?}").contains("98765432123"), "{error:?}");
 }
+
+#[test]
+fn a_failed_load_still_shows_what_each_source_supplied() {
+    let env = |name: &str| (name == "FBN_APP_NAME").then(|| "payroll".to_owned());
+    let error = ConfigLoader::new()
+        .environment(env)
+        .no_secrets_file()
+        .load()
+        .unwrap_err();
+    let app = error
+        .origins()
+        .iter()
+        .find(|o| o.setting == finbourne_identity::config::Setting::ApplicationName)
+        .expect("every setting is listed");
+    assert_eq!(app.value.as_deref(), Some("payroll"));
+    assert_eq!(
+        app.source.as_ref().map(ToString::to_string).as_deref(),
+        Some("environment variable FBN_APP_NAME")
+    );
+}

@@ -315,3 +315,37 @@ async fn malformed_json_is_a_decode_error_with_an_excerpt_that_hides_the_token()
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn explain_turns_errors_of_direct_calls_into_the_crates_error() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(403),
+    )
+    .await;
+    let identity = service.client();
+    let error = identity.api().remove_scim().send().await.unwrap_err();
+    match identity.explain(error).await {
+        Error::Api(e) => assert_eq!((e.status().as_u16(), e.operation()), (403, "remove_scim")),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+
+    let refusing = Service::start(3600).await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path(TOKEN_PATH))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"})),
+        )
+        .with_priority(1)
+        .mount(&refusing.server)
+        .await;
+    let identity = refusing.client();
+    let error = identity.api().remove_scim().send().await.unwrap_err();
+    match identity.explain(error).await {
+        Error::Authentication(e) => assert_eq!(e.oauth_error(), Some("invalid_grant")),
+        other => panic!("expected an authentication error, got {other:?}"),
+    }
+}

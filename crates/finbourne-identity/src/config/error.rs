@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{Setting, Source};
+use super::{Origin, Setting, Source};
 
 /// Everything wrong with the configuration, gathered from all sources so that one run shows
 /// every mistake.
@@ -12,17 +12,26 @@ use super::{Setting, Source};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     problems: Vec<ConfigProblem>,
+    origins: Vec<Origin>,
 }
 
 impl ConfigError {
-    /// Wraps the problems found.
-    pub(crate) fn new(problems: Vec<ConfigProblem>) -> Self {
-        ConfigError { problems }
+    /// Wraps the problems found, with what the sources did supply.
+    pub(crate) fn new(problems: Vec<ConfigProblem>, origins: Vec<Origin>) -> Self {
+        ConfigError { problems, origins }
     }
 
     /// The problems, in the order they were found.
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.problems
+    }
+
+    /// What the sources supplied despite the problems, as [`Config::origins`] lists it (secrets
+    /// redacted): enough to show a user what was found where.
+    ///
+    /// [`Config::origins`]: super::Config::origins
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
     }
 }
 
@@ -237,14 +246,17 @@ mod tests {
 
     #[test]
     fn error_display_has_one_line_per_problem() {
-        let error = ConfigError::new(vec![
-            ConfigProblem::Missing {
-                setting: Setting::IdentityUrl,
-            },
-            ConfigProblem::SecretsFileNotFound {
-                path: PathBuf::from("/nowhere/secrets.json"),
-            },
-        ]);
+        let error = ConfigError::new(
+            vec![
+                ConfigProblem::Missing {
+                    setting: Setting::IdentityUrl,
+                },
+                ConfigProblem::SecretsFileNotFound {
+                    path: PathBuf::from("/nowhere/secrets.json"),
+                },
+            ],
+            Vec::new(),
+        );
         let text = error.to_string();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains("FBN_IDENTITY_URL"));

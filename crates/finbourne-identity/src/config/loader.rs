@@ -363,7 +363,7 @@ impl ConfigLoader {
                 tcp_keepalive: self.tcp_keepalive.unwrap_or(Some(DEFAULT_TCP_KEEPALIVE)),
                 origins,
             }),
-            _ => Err(ConfigError::new(problems)),
+            _ => Err(ConfigError::new(problems, origins)),
         }
     }
 
