@@ -18,6 +18,8 @@ use crate::spec::{self, SpecError};
 pub const SPEC: &str = "spec/identity.json";
 /// Where the generated client goes, relative to the workspace root.
 pub const CLIENT_FILE: &str = "crates/finbourne-identity-client/src/generated_client.rs";
+/// Where the generated command line goes, relative to the workspace root.
+pub const CLI_FILE: &str = "crates/finbourne-identity-cli/src/generated_cli.rs";
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,22 +76,28 @@ pub fn generate_workspace(root: &Path) -> Result<Generated, GenerateError> {
     })?;
     let loaded = spec::load(&spec_path)?;
     let (client, passes) = generate_client(Path::new(SPEC), &loaded.raw)?;
+    let cli = generate_cli(Path::new(SPEC), &loaded.raw)?;
     let header = header(SPEC, &text);
     Ok(Generated {
-        files: vec![GeneratedFile {
-            path: PathBuf::from(CLIENT_FILE),
-            contents: format!("{header}{client}"),
-        }],
+        files: vec![
+            GeneratedFile {
+                path: PathBuf::from(CLIENT_FILE),
+                contents: format!("{header}{client}"),
+            },
+            GeneratedFile {
+                path: PathBuf::from(CLI_FILE),
+                contents: format!("{header}{cli}"),
+            },
+        ],
         passes,
     })
 }
 
-/// Runs the passes, the checks and progenitor over a spec tree; returns formatted Rust.
-/// `spec_name` only labels errors.
-pub fn generate_client(
+/// The passes and checks: the tree progenitor is given.
+fn generatable_tree(
     spec_name: &Path,
     raw: &Value,
-) -> Result<(String, Vec<PassReport>), GenerateError> {
+) -> Result<(Value, Vec<PassReport>), GenerateError> {
     let mut tree = raw.clone();
     let reports = passes::normalise(&mut tree);
     let found = generatable::check(&tree);
@@ -99,6 +107,89 @@ pub fn generate_client(
             found,
         });
     }
+    Ok((tree, reports))
+}
+
+/// The `clap` command line for every operation, from progenitor's CLI generator with the
+/// fixes of [`rewrite::cli`], followed by the tag of each command.
+pub fn generate_cli(spec_name: &Path, raw: &Value) -> Result<String, GenerateError> {
+    let (tree, _) = generatable_tree(spec_name, raw)?;
+    let failed = |message: String| GenerateError::Generator {
+        spec: spec_name.to_owned(),
+        message,
+    };
+    let openapi = spec::typed(spec_name, &tree)?;
+    let tokens = quietly(|| Generator::new(&settings()).cli(&openapi, "finbourne_identity_client"))
+        .map_err(failed)?
+        .map_err(|e| failed(e.to_string()))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| failed(format!("generated CLI does not parse: {e}")))?;
+    rewrite::cli(&mut file).map_err(failed)?;
+    let tags: syn::File = syn::parse2(command_tags(&tree))
+        .map_err(|e| failed(format!("command tags do not parse: {e}")))?;
+    file.items.extend(tags.items);
+    Ok(prettyplease::unparse(&file))
+}
+
+/// `command_tag`: the first tag of each operation, which the CLI groups commands by.
+fn command_tags(tree: &Value) -> proc_macro2::TokenStream {
+    use heck::{ToSnakeCase, ToUpperCamelCase};
+    let mut arms = Vec::new();
+    for item in tree["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for method in passes::METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let tag = op
+                .pointer("/tags/0")
+                .and_then(Value::as_str)
+                .unwrap_or("Other");
+            // The variant name progenitor gives the command: the snake-case id in Pascal case.
+            let variant = quote::format_ident!("{}", id.to_snake_case().to_upper_camel_case());
+            arms.push(quote::quote!(CliCommand::#variant => #tag));
+        }
+    }
+    let tags = tree["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = t.get("name")?.as_str()?;
+            let about = t.get("description")?.as_str().filter(|d| !d.is_empty())?;
+            Some(quote::quote!(#name => Some(#about)))
+        });
+    quote::quote! {
+        /// The spec's tag of each command: the group the command line lists it under.
+        pub fn command_tag(command: CliCommand) -> &'static str {
+            match command {
+                #(#arms,)*
+            }
+        }
+
+        /// The spec's description of a tag, for the group's help.
+        pub fn tag_description(tag: &str) -> Option<&'static str> {
+            match tag {
+                #(#tags,)*
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Runs the passes, the checks and progenitor over a spec tree; returns formatted Rust.
+/// `spec_name` only labels errors.
+pub fn generate_client(
+    spec_name: &Path,
+    raw: &Value,
+) -> Result<(String, Vec<PassReport>), GenerateError> {
+    let (tree, reports) = generatable_tree(spec_name, raw)?;
     let code = run_progenitor(spec_name, &tree).map_err(|message| {
         match blame_operations(spec_name, &tree) {
             found if !found.is_empty() => GenerateError::Unsupported {

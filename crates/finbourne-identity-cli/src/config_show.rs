@@ -1,0 +1,40 @@
+//! `fbn-identity config show`: every setting, its value and its source.
+
+use finbourne_identity::config::Origin;
+use serde_json::{Value, json};
+
+use crate::failure::Failure;
+use crate::output::Format;
+
+/// Prints the settings; with an invalid configuration, prints what was found, then fails
+/// with every problem.
+pub fn show(
+    loaded: Result<finbourne_identity::Config, finbourne_identity::ConfigError>,
+    format: Format,
+) -> Result<(), Failure> {
+    match loaded {
+        Ok(config) => {
+            format.print(&rows(config.origins()));
+            Ok(())
+        }
+        Err(error) => {
+            format.print(&rows(error.origins()));
+            Err(Failure::Usage(error.to_string()))
+        }
+    }
+}
+
+fn rows(origins: &[Origin]) -> Value {
+    Value::Array(
+        origins
+            .iter()
+            .map(|o| {
+                json!({
+                    "setting": o.setting.to_string(),
+                    "value": o.value,
+                    "source": o.source.as_ref().map(ToString::to_string),
+                })
+            })
+            .collect(),
+    )
+}

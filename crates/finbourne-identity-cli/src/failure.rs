@@ -1,0 +1,63 @@
+//! Exit codes, and the message that goes with them on standard error.
+//!
+//! 0 success; 1 the API answered with an error; 2 usage or configuration to fix;
+//! 3 the network failed or a timeout expired.
+
+use std::process::ExitCode;
+
+use finbourne_identity::{Error, IdentityClient};
+use finbourne_identity_client::ByteStream;
+
+/// Why the command failed, with the message for standard error.
+#[derive(Debug)]
+pub enum Failure {
+    Api(String),
+    Usage(String),
+    Network(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Failure::Api(_) => 1,
+            Failure::Usage(_) => 2,
+            Failure::Network(_) => 3,
+        })
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Api(m) | Failure::Usage(m) | Failure::Network(m) => m,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        match &error {
+            Error::Api(_)
+            | Error::UnexpectedStatus { .. }
+            | Error::Decode { .. }
+            | Error::IncompleteAnswer { .. } => Failure::Api(message),
+            Error::Authentication(auth) => match auth.status() {
+                Some(status) if status.is_client_error() => Failure::Usage(format!(
+                    "{message}\ncheck the credentials (fbn-identity config show lists where each came from)"
+                )),
+                Some(_) => Failure::Api(message),
+                None => Failure::Network(message),
+            },
+            Error::Transport { .. } | Error::Timeout { .. } => Failure::Network(message),
+            _ => Failure::Usage(message),
+        }
+    }
+}
+
+/// The failure of a generated command: an API error explained by the SDK, or a problem with
+/// the command's input (an unreadable or invalid JSON body).
+pub async fn of_command(identity: &IdentityClient, error: anyhow::Error) -> Failure {
+    match error.downcast::<finbourne_identity_client::Error<ByteStream>>() {
+        Ok(api) => identity.explain(api).await.into(),
+        Err(other) => Failure::Usage(format!("{other:#}")),
+    }
+}

@@ -1,0 +1,113 @@
+//! `fbn-identity`: the FINBOURNE Identity API from the command line.
+
+mod app;
+mod config_show;
+mod duration;
+mod failure;
+mod generated;
+mod json_body;
+mod output;
+mod scim;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ArgMatches;
+use finbourne_identity::{ConfigLoader, IdentityClient};
+
+use crate::failure::Failure;
+use crate::generated::{Cli, CliCommand};
+use crate::output::{Format, Printer};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let matches = app::command().get_matches();
+    trace(matches.get_count("verbose"));
+    match run(&matches).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message());
+            failure.exit_code()
+        }
+    }
+}
+
+async fn run(matches: &ArgMatches) -> Result<(), Failure> {
+    let format = Format::choose(matches.get_one::<String>("output").map(String::as_str));
+    let (group, sub) = matches.subcommand().expect("clap requires a subcommand");
+    match group {
+        "completion" => {
+            let shell = *sub
+                .get_one::<clap_complete::Shell>("shell")
+                .expect("required");
+            clap_complete::generate(
+                shell,
+                &mut app::command(),
+                "fbn-identity",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        "config" => config_show::show(loader(matches).load(), format),
+        "scim" => {
+            let identity = client(matches)?;
+            match sub.subcommand() {
+                Some(("enable", args)) => scim::enable(&identity, args, format).await,
+                Some(("disable", _)) => scim::disable(&identity).await,
+                _ => unreachable!("clap requires a scim subcommand"),
+            }
+        }
+        _ => {
+            let (name, args) = sub.subcommand().expect("clap requires an operation");
+            let command = CliCommand::iter()
+                .find(|c| app::group_name(*c) == group && app::command_name(*c) == name)
+                .expect("every command in the tree is an operation");
+            let identity = client(matches)?;
+            let cli = Cli::new(identity.api().clone(), Printer(format));
+            match cli.execute(command, args).await {
+                Ok(()) => Ok(()),
+                Err(error) => Err(failure::of_command(&identity, error).await),
+            }
+        }
+    }
+}
+
+/// The SDK's configuration sources, with the global options on top.
+fn loader(matches: &ArgMatches) -> ConfigLoader {
+    let mut loader = ConfigLoader::new();
+    if let Some(path) = matches.get_one::<std::path::PathBuf>("secrets-file") {
+        loader = loader.secrets_file(path);
+    }
+    if let Some(url) = matches.get_one::<String>("identity-url") {
+        loader = loader.identity_url(url);
+    }
+    if let Some(name) = matches.get_one::<String>("app-name") {
+        loader = loader.application_name(name);
+    }
+    if let Some(timeout) = matches.get_one::<Duration>("timeout") {
+        loader = loader.total_timeout(*timeout);
+    }
+    loader
+}
+
+fn client(matches: &ArgMatches) -> Result<IdentityClient, Failure> {
+    let config = loader(matches)
+        .load()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(IdentityClient::new(config)?)
+}
+
+/// `-v`: the SDK's request tracing on standard error; `-vv`: everything, at trace level.
+fn trace(verbosity: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let filter = match verbosity {
+        0 => return,
+        1 => Targets::new().with_target("finbourne_identity", LevelFilter::DEBUG),
+        _ => Targets::new().with_default(LevelFilter::TRACE),
+    };
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}

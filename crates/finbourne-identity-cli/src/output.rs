@@ -1,0 +1,177 @@
+//! Printing answers: JSON for scripts, a table for people.
+
+use std::io::{IsTerminal, Write};
+
+use finbourne_identity_client::{Error, ResponseValue};
+use serde_json::Value;
+
+use crate::generated::CliConfig;
+
+/// How answers are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+impl Format {
+    /// `--output`, else a table on a terminal and JSON anywhere else.
+    pub fn choose(flag: Option<&str>) -> Format {
+        match flag {
+            Some("json") => Format::Json,
+            Some("table") => Format::Table,
+            _ if std::io::stdout().is_terminal() => Format::Table,
+            _ => Format::Json,
+        }
+    }
+
+    /// Prints `value` to standard output.
+    pub fn print(self, value: &Value) {
+        let text = match self {
+            Format::Json => serde_json::to_string_pretty(value).unwrap_or_default(),
+            Format::Table => table(value),
+        };
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`| head`) is not worth a panic.
+        let _ = writeln!(out, "{text}");
+    }
+}
+
+/// The generated commands' output hooks.
+pub struct Printer(pub Format);
+
+impl CliConfig for Printer {
+    fn success_item<T>(&self, value: &ResponseValue<T>)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+        self.0
+            .print(&serde_json::to_value(value.as_ref()).unwrap_or(Value::Null));
+    }
+
+    fn success_no_item(&self, _: &ResponseValue<()>) {}
+
+    // Error answers come back as errors, explained by `failure`; these hooks only exist for
+    // typed error bodies, which this client does not have.
+    fn error<T>(&self, _: &Error<T>)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_start<T>(&self)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_item<T>(&self, value: &T)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+        self.0
+            .print(&serde_json::to_value(value).unwrap_or(Value::Null));
+    }
+
+    fn list_end_success<T>(&self)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_end_error<T>(&self, _: &Error<T>)
+    where
+        T: serde::Serialize + std::fmt::Debug,
+    {
+    }
+}
+
+/// A list of objects as rows with a column per field; an object as field/value rows.
+pub fn table(value: &Value) -> String {
+    match value {
+        Value::Array(rows) if rows.iter().all(Value::is_object) && !rows.is_empty() => {
+            let mut columns: Vec<&str> = Vec::new();
+            for row in rows.iter().filter_map(Value::as_object) {
+                for key in row.keys() {
+                    if !columns.contains(&key.as_str()) {
+                        columns.push(key);
+                    }
+                }
+            }
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| columns.iter().map(|c| cell(row.get(*c))).collect())
+                .collect();
+            let header = columns.iter().map(|c| c.to_string()).collect();
+            render(&header, &cells)
+        }
+        Value::Array(rows) => rows
+            .iter()
+            .map(|v| cell(Some(v)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Object(fields) => {
+            let cells: Vec<Vec<String>> = fields
+                .iter()
+                .map(|(k, v)| vec![k.clone(), cell(Some(v))])
+                .collect();
+            render(&vec!["field".into(), "value".into()], &cells)
+        }
+        other => cell(Some(other)),
+    }
+}
+
+fn cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn render(header: &Vec<String>, rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header)];
+    out.extend(rows.iter().map(line));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::table;
+
+    #[test]
+    fn lists_become_columns_and_objects_rows() {
+        let list =
+            json!([{"id": "1", "name": "admins"}, {"id": "22", "name": "ops", "extra": true}]);
+        assert_eq!(
+            table(&list),
+            "id  name    extra\n1   admins\n22  ops     true"
+        );
+        let object = json!({"baseUrl": "https://x/scim/v2", "roles": ["a"]});
+        assert_eq!(
+            table(&object),
+            "field    value\nbaseUrl  https://x/scim/v2\nroles    [\"a\"]"
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! `fbn-identity` against the emulator started by each test, on 127.0.0.1. Every run gets a
+//! clean environment and an empty working directory, so nothing of the machine leaks in.
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use finbourne_identity_emulator::Emulator;
+use serde_json::Value;
+
+struct Setup {
+    emulator: Emulator,
+    pat: String,
+    dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let emulator = Emulator::start().await.expect("emulator");
+    let pat = emulator.issue_access_token();
+    Setup {
+        emulator,
+        pat,
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Setup {
+    /// Runs `fbn-identity args` with the emulator's URL and a personal access token.
+    async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(
+            args,
+            &[
+                ("FBN_IDENTITY_URL", self.emulator.identity_url()),
+                ("FBN_ACCESS_TOKEN", &self.pat),
+            ],
+            None,
+        )
+        .await
+    }
+
+    async fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        let mut command = Command::cargo_bin("fbn-identity").unwrap();
+        command.env_clear().current_dir(self.dir.path()).args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        if let Some(input) = stdin {
+            command.write_stdin(input.to_owned());
+        }
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scim_enable_then_disable() {
+    let s = setup().await;
+    let enabled = s.run(&["scim", "enable"]).await;
+    assert_eq!(code(&enabled), 0, "{}", stderr(&enabled));
+    let answer = json(&enabled);
+    assert_eq!(answer["baseUrl"], s.emulator.scim_base_url());
+    let token = answer["apiToken"].as_str().unwrap().to_owned();
+    assert_eq!(s.emulator.active_scim_tokens(), [token]);
+    assert!(
+        stderr(&enabled).contains("credential"),
+        "a reminder that the token is a credential"
+    );
+
+    let disabled = s.run(&["scim", "disable"]).await;
+    assert_eq!(code(&disabled), 0, "{}", stderr(&disabled));
+    assert!(s.emulator.active_scim_tokens().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerate_keeps_the_old_token_until_the_time_given() {
+    let s = setup().await;
+    let first = json(&s.run(&["scim", "enable"]).await)["apiToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let renewed = s
+        .run(&["scim", "enable", "--regenerate", "--old-token-ends", "1h"])
+        .await;
+    assert_eq!(code(&renewed), 0, "{}", stderr(&renewed));
+    let second = json(&renewed)["apiToken"].as_str().unwrap().to_owned();
+    let mut active = s.emulator.active_scim_tokens();
+    active.sort();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(active, expected, "both work for the hour");
+
+    let journal = s.emulator.journal();
+    let put = journal.iter().rev().find(|e| e.method() == "PUT").unwrap();
+    assert_eq!(
+        put.query_param("apiTokenAction").as_deref(),
+        Some("regenerate")
+    );
+    let ends = put
+        .query_param("oldApiTokenDeactivation")
+        .expect("the time is sent");
+    let ends = chrono::DateTime::parse_from_rfc3339(&ends).unwrap();
+    let ahead = ends.to_utc() - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(59) && ahead <= chrono::Duration::minutes(60),
+        "{ahead}"
+    );
+
+    let at_once = s.run(&["scim", "enable", "--regenerate"]).await;
+    let third = json(&at_once)["apiToken"].as_str().unwrap().to_owned();
+    let active = s.emulator.active_scim_tokens();
+    assert!(
+        !active.contains(&second),
+        "without a time the previous token ends at once"
+    );
+    assert!(
+        active.contains(&first) && active.contains(&third),
+        "{active:?}"
+    );
+
+    let orphan = s.run(&["scim", "enable", "--old-token-ends", "1h"]).await;
+    assert_eq!(
+        code(&orphan),
+        2,
+        "an end time without --regenerate is a usage error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
+    let s = setup().await;
+    let path = s.dir.path().join("scim-token");
+    std::fs::write(&path, "old contents").unwrap();
+    let output = s
+        .run(&["scim", "enable", "--token-file", path.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(s.emulator.active_scim_tokens(), [token.trim().to_owned()]);
+    assert!(
+        !stdout(&output).contains(token.trim()),
+        "the token is not printed"
+    );
+    assert_eq!(json(&output)["tokenFile"], path.to_str().unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_roles_with_bodies_from_stdin_files_and_arguments() {
+    let s = setup().await;
+    let env = [
+        ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+        ("FBN_ACCESS_TOKEN", s.pat.as_str()),
+    ];
+    let role = s
+        .run_with(
+            &["roles", "create-role", "--json-body", "-"],
+            &env,
+            Some(r#"{"name": "payroll"}"#),
+        )
+        .await;
+    assert_eq!(code(&role), 0, "{}", stderr(&role));
+    let role_id = json(&role)["id"].as_str().unwrap().to_owned();
+
+    let body = s.dir.path().join("user.json");
+    std::fs::write(
+        &body,
+        r#"{"firstName": "Ada", "lastName": "Lovelace", "emailAddress": "ada@example.com",
+            "login": "ada@example.com", "type": "Personal"}"#,
+    )
+    .unwrap();
+    let user = s
+        .run(&[
+            "users",
+            "create-user",
+            "--json-body",
+            body.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(code(&user), 0, "{}", stderr(&user));
+    let user_id = json(&user)["id"].as_str().unwrap().to_owned();
+
+    let inline = s
+        .run(&[
+            "roles",
+            "create-role",
+            "--json-body",
+            r#"{"name": "auditors"}"#,
+        ])
+        .await;
+    assert_eq!(code(&inline), 0, "{}", stderr(&inline));
+
+    let added = s
+        .run(&[
+            "roles",
+            "add-user-to-role",
+            "--id",
+            &role_id,
+            "--user-id",
+            &user_id,
+        ])
+        .await;
+    assert_eq!(code(&added), 0, "{}", stderr(&added));
+    let members = json(
+        &s.run(&["roles", "list-users-in-role", "--id", &role_id])
+            .await,
+    );
+    assert_eq!(members[0]["id"], user_id.as_str());
+
+    let table = s.run(&["users", "list-users", "--output", "table"]).await;
+    let text = stdout(&table);
+    assert!(text.lines().next().unwrap().contains("login"), "{text}");
+    assert!(text.contains("ada@example.com"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_show_names_each_source_and_hides_secrets() {
+    let s = setup().await;
+    let secrets = s.dir.path().join("secrets.json");
+    std::fs::write(
+        &secrets,
+        format!(
+            r#"{{"api": {{"identityUrl": "{}", "applicationName": "from-file"}}}}"#,
+            s.emulator.identity_url()
+        ),
+    )
+    .unwrap();
+    let output = s
+        .run_with(
+            &["config", "show", "--app-name", "from-flag"],
+            &[
+                ("FBN_ACCESS_TOKEN", s.pat.as_str()),
+                ("FBN_RATE_LIMIT_RETRIES", "5"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let rows = json(&output);
+    let row = |setting: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["setting"] == setting)
+            .unwrap_or_else(|| panic!("{setting}"))
+            .clone()
+    };
+    assert!(
+        row("identity API URL")["source"]
+            .as_str()
+            .unwrap()
+            .contains("secrets.json key api.identityUrl")
+    );
+    assert_eq!(row("application name")["value"], "from-flag");
+    assert_eq!(row("access token")["value"], "****");
+    assert_eq!(
+        row("access token")["source"],
+        "environment variable FBN_ACCESS_TOKEN"
+    );
+    assert_eq!(row("rate-limit retries")["value"], "5");
+    assert_eq!(row("total timeout (ms)")["source"], "default");
+    assert!(!stdout(&output).contains(&s.pat));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes() {
+    let s = setup().await;
+    let ok = s.run(&["roles", "list-roles"]).await;
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+
+    let missing = s.run(&["users", "get-user", "--id", "no-such-user"]).await;
+    assert_eq!(code(&missing), 1);
+    assert!(
+        stderr(&missing).contains("404") && stderr(&missing).contains("657"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let unconfigured = s.run_with(&["roles", "list-roles"], &[], None).await;
+    assert_eq!(code(&unconfigured), 2);
+    assert!(
+        stderr(&unconfigured).contains("FBN_IDENTITY_URL"),
+        "names what to set: {}",
+        stderr(&unconfigured)
+    );
+
+    let bad = s.dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"name\": ").unwrap();
+    let malformed = s
+        .run(&["roles", "create-role", "--json-body", bad.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&malformed), 2);
+    assert!(
+        stderr(&malformed).contains("bad.json"),
+        "names the file: {}",
+        stderr(&malformed)
+    );
+
+    let usage = s.run(&["roles", "no-such-command"]).await;
+    assert_eq!(code(&usage), 2);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/identity");
+    let unreachable = s
+        .run_with(
+            &["scim", "disable"],
+            &[("FBN_IDENTITY_URL", &url), ("FBN_ACCESS_TOKEN", "x")],
+            None,
+        )
+        .await;
+    assert_eq!(code(&unreachable), 3, "{}", stderr(&unreachable));
+
+    let refused = s
+        .run_with(
+            &["scim", "disable"],
+            &[
+                ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+                ("FBN_ACCESS_TOKEN", "wrong"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        code(&refused),
+        1,
+        "a 401 from the API is an API error: {}",
+        stderr(&refused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_traces_requests_without_secrets() {
+    let s = setup().await;
+    let output = s.run(&["-v", "roles", "list-roles"]).await;
+    assert_eq!(code(&output), 0);
+    let trace = stderr(&output);
+    assert!(
+        trace.contains("/identity/api/roles") && trace.contains("200"),
+        "{trace}"
+    );
+    assert!(!trace.contains(&s.pat), "{trace}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_for_every_group_and_completions() {
+    let s = setup().await;
+    let top = stdout(&s.run(&["--help"]).await);
+    let groups: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .filter(|g| g != "help")
+        .collect();
+    assert!(groups.len() >= 17, "{groups:?}");
+    for group in &groups {
+        let help = s.run(&[group, "--help"]).await;
+        assert_eq!(code(&help), 0, "{group}");
+        assert!(
+            stdout(&help).contains(&format!("Usage: fbn-identity {group}")),
+            "{group}: {}",
+            stdout(&help)
+        );
+    }
+    let add_scim = stdout(&s.run(&["identity-provider", "add-scim", "--help"]).await);
+    assert!(
+        add_scim.contains("--old-api-token-deactivation"),
+        "{add_scim}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let script = s.run(&["completion", shell]).await;
+        assert_eq!(code(&script), 0);
+        assert!(stdout(&script).contains("fbn-identity"), "{shell}");
+    }
+}
