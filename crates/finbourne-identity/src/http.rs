@@ -105,7 +105,20 @@ fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error
         }
         builder = builder.tls_certs_merge(certificates);
     }
-    builder
-        .build()
-        .map_err(|e| failed(format!("cannot build the HTTP client: {e}")))
+    builder.build().map_err(|e| {
+        // With an extra CA the certificates are only checked here: name the file.
+        let mut message = match &config.ca_certificate {
+            Some(path) => format!(
+                "cannot build the HTTP client with the CA certificate file {}: {e}",
+                path.display()
+            ),
+            None => format!("cannot build the HTTP client: {e}"),
+        };
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        failed(message)
+    })
 }

@@ -63,3 +63,35 @@ impl TokenFile {
         bearer(&token.to_owned().into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_file_is_read_again_once_the_cached_token_is_120_s_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let file = TokenFile::new(path.clone());
+        let first = file.bearer().await.unwrap();
+        std::fs::write(&path, "second\n").unwrap();
+
+        tokio::time::advance(Duration::from_secs(119)).await;
+        assert_eq!(file.bearer().await.unwrap(), first, "cached for 120 s");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(file.bearer().await.unwrap(), "Bearer second");
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "  \n").unwrap();
+        let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+        assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        );
+    }
+}
