@@ -35,6 +35,9 @@ pub struct IdentityClient {
     api: finbourne_identity_client::Client,
     pipeline: Arc<Pipeline>,
     config: Arc<Config>,
+    /// The SCIM base URL last received, as text and parsed: a domain's never changes, and
+    /// parsing it again on every `add_scim` is a measurable share of the call.
+    pub(crate) scim_base: Arc<std::sync::Mutex<Option<(String, url::Url)>>>,
 }
 
 impl std::fmt::Debug for IdentityClient {
@@ -117,6 +120,7 @@ impl IdentityClientBuilder {
             api,
             pipeline,
             config: Arc::new(config),
+            scim_base: Arc::default(),
         })
     }
 }
@@ -209,7 +213,8 @@ impl IdentityClient {
         request: impl Future<Output = Result<ResponseValue<T>, ClientError<ByteStream>>>,
     ) -> Result<ResponseValue<T>, Error> {
         let scope = CallScope::new(options);
-        match scope.run(request).await {
+        // Boxed: the generated future is large, and each layer that holds it would copy it.
+        match scope.run(Box::pin(request)).await {
             Ok(answer) => Ok(answer),
             Err(error) => Err(convert(error, &scope).await),
         }

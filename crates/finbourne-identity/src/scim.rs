@@ -107,7 +107,9 @@ impl IdentityClient {
             .base_url
             .filter(|u| !u.is_empty())
             .ok_or_else(|| missing("baseUrl"))?;
-        let base_url = Url::parse(&base_url).map_err(|_| missing("valid baseUrl"))?;
+        let base_url = self
+            .parse_scim_base(base_url)
+            .ok_or_else(|| missing("valid baseUrl"))?;
         let api_token = answer
             .api_token
             .filter(|t| !t.is_empty())
@@ -116,6 +118,18 @@ impl IdentityClient {
             base_url,
             api_token: api_token.into(),
         })
+    }
+
+    fn parse_scim_base(&self, text: String) -> Option<Url> {
+        let mut cache = self.scim_base.lock().unwrap_or_else(|p| p.into_inner());
+        match cache.as_ref() {
+            Some((known, url)) if *known == text => Some(url.clone()),
+            _ => {
+                let url = Url::parse(&text).ok()?;
+                *cache = Some((text, url.clone()));
+                Some(url)
+            }
+        }
     }
 
     /// Turns SCIM provisioning off: every SCIM API token stops working.
