@@ -349,3 +349,30 @@ async fn explain_turns_errors_of_direct_calls_into_the_crates_error() {
         other => panic!("expected an authentication error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_changed_scim_base_url_is_not_served_from_the_cache() {
+    let service = Service::start(3600).await;
+    let first = ResponseTemplate::new(200).set_body_json(
+        serde_json::json!({"baseUrl": "https://one.lusid.com/identity/scim/v2", "apiToken": "t"}),
+    );
+    answer_times(
+        &service.server,
+        "PUT",
+        "/api/identityprovider/scim",
+        1,
+        first,
+    )
+    .await;
+    let second = ResponseTemplate::new(200).set_body_json(
+        serde_json::json!({"baseUrl": "https://two.lusid.com/identity/scim/v2", "apiToken": "t"}),
+    );
+    answer(&service.server, "PUT", "/api/identityprovider/scim", second).await;
+    let identity = service.client();
+    let a = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
+    let b = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
+    let c = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
+    assert_eq!(a.base_url().host_str(), Some("one.lusid.com"));
+    assert_eq!(b.base_url().host_str(), Some("two.lusid.com"));
+    assert_eq!(c.base_url(), b.base_url());
+}
