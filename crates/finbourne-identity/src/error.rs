@@ -156,6 +156,19 @@ impl From<ApiError> for Error {
     }
 }
 
+/// An error and its causes on one line, `outer: cause: root`: reqwest keeps the useful part
+/// ("Connection refused") several sources down.
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 /// JSON keys whose string values are credentials, masked in any excerpt of a body.
 const SECRET_KEYS: &[&str] = &[
     "apiToken",

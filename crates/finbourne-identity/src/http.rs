@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, with_causes};
 
 /// `User-Agent` of every request: names this SDK and its version.
 pub(crate) const USER_AGENT: &str = concat!("finbourne-identity-rust/", env!("CARGO_PKG_VERSION"));
@@ -107,18 +107,13 @@ fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error
     }
     builder.build().map_err(|e| {
         // With an extra CA the certificates are only checked here: name the file.
-        let mut message = match &config.ca_certificate {
+        let causes = with_causes(&e);
+        failed(match &config.ca_certificate {
             Some(path) => format!(
-                "cannot build the HTTP client with the CA certificate file {}: {e}",
+                "cannot build the HTTP client with the CA certificate file {}: {causes}",
                 path.display()
             ),
-            None => format!("cannot build the HTTP client: {e}"),
-        };
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        failed(message)
+            None => format!("cannot build the HTTP client: {causes}"),
+        })
     })
 }

@@ -9,7 +9,7 @@ use finbourne_identity_client::{ByteStream, ErrorBody, Hooks, ResponseValue};
 use crate::auth::{AuthError, Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
-use crate::error::{ApiError, Error, excerpt};
+use crate::error::{ApiError, Error, excerpt, with_causes};
 use crate::http::HttpClients;
 use crate::pipeline::{CallScope, Pipeline, sdk_headers};
 use crate::retry::RetryPolicy;
@@ -258,12 +258,7 @@ async fn convert(error: ClientError<ByteStream>, scope: &CallScope) -> Error {
 }
 
 fn transport(operation: String, error: reqwest::Error) -> Error {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
+    let message = with_causes(&error);
     if error.is_timeout() {
         Error::Timeout { operation, message }
     } else {
@@ -276,7 +271,7 @@ fn transport(operation: String, error: reqwest::Error) -> Error {
 }
 
 /// Problem details when the body holds them, the raw text otherwise.
-pub(crate) fn api_error(operation: String, body: ErrorBody) -> ApiError {
+fn api_error(operation: String, body: ErrorBody) -> ApiError {
     let problem = body.problem().filter(|p| {
         p.code.is_some()
             || p.name.is_some()

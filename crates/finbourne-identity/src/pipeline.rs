@@ -142,7 +142,10 @@ impl Pipeline {
                 options.connect_timeout.flatten(),
                 options.read_timeout.flatten(),
             )
-            .unwrap_or_else(|_| default_http.clone());
+            .unwrap_or_else(|e| {
+                tracing::warn!(operation, error = %e, "using the configured timeouts for this call");
+                default_http.clone()
+            });
         let policy = self.policy.with_budgets(
             options
                 .rate_limit_retries

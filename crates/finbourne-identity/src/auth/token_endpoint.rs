@@ -142,14 +142,11 @@ impl TokenEndpoint {
     }
 }
 
-/// reqwest's message without the URL it appends (ours is already in the sentence).
+/// reqwest's message and causes without the URL it appends (ours is already in the sentence).
 fn without_url(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    if let Some(url) = error.url() {
-        message = message.replace(&format!(" ({url})"), "");
-    }
-    match std::error::Error::source(error) {
-        Some(source) => format!("{message}: {source}"),
+    let message = crate::error::with_causes(error);
+    match error.url() {
+        Some(url) => message.replace(&format!(" ({url})"), ""),
         None => message,
     }
 }
