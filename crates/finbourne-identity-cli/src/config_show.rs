@@ -1,6 +1,6 @@
 //! `fbn-identity config show`: every setting, its value and its source.
 
-use finbourne_identity::config::Origin;
+use finbourne_identity::config::{Origin, Source};
 use serde_json::{Value, json};
 
 use crate::failure::Failure;
@@ -32,7 +32,11 @@ fn rows(origins: &[Origin]) -> Value {
                 json!({
                     "setting": o.setting.to_string(),
                     "value": o.value,
-                    "source": o.source.as_ref().map(ToString::to_string),
+                    "source": o.source.as_ref().map(|source| match source {
+                        // What the SDK calls "set in code" is, here, one of our flags.
+                        Source::Explicit => "command-line option".to_owned(),
+                        other => other.to_string(),
+                    }),
                 })
             })
             .collect(),

@@ -274,6 +274,7 @@ async fn config_show_names_each_source_and_hides_secrets() {
             .contains("secrets.json key api.identityUrl")
     );
     assert_eq!(row("application name")["value"], "from-flag");
+    assert_eq!(row("application name")["source"], "command-line option");
     assert_eq!(row("access token")["value"], "****");
     assert_eq!(
         row("access token")["source"],
