@@ -38,37 +38,60 @@ pub enum Error {
     /// The request could not be sent or its answer not received (refused, reset, TLS...).
     #[error("{operation}: transport error: {message}")]
     Transport {
+        /// The operation, e.g. `add_scim`.
         operation: String,
+        /// What failed, with its causes.
         message: String,
+        /// reqwest's error, when it came from reqwest.
         #[source]
         source: Option<reqwest::Error>,
     },
     /// A timeout expired before the answer was complete.
     #[error("{operation}: timed out: {message}")]
-    Timeout { operation: String, message: String },
+    Timeout {
+        /// The operation, e.g. `add_scim`.
+        operation: String,
+        /// Which wait ran out, with its causes.
+        message: String,
+    },
     /// The answer could not be decoded; `excerpt` is its start, secrets masked.
     #[error("{operation}: cannot decode the answer ({message}); it began: {excerpt}")]
     Decode {
+        /// The operation, e.g. `add_scim`.
         operation: String,
+        /// The decoder's complaint, with quoted values removed.
         message: String,
+        /// The first 200 characters of the body, credentials masked.
         excerpt: String,
     },
     /// A request parameter could not be converted (e.g. a string too long for the API).
     #[error("{operation}: invalid request: {message}")]
-    InvalidRequest { operation: String, message: String },
+    InvalidRequest {
+        /// The operation, e.g. `create_user`.
+        operation: String,
+        /// Which parameter, and why.
+        message: String,
+    },
     /// The HTTP client could not be built from the configuration (proxy, CA certificate).
     #[error("{message}")]
-    HttpClient { message: String },
+    HttpClient {
+        /// What could not be set up, naming the setting or file.
+        message: String,
+    },
     /// A successful answer lacked something the SDK needs, e.g. the SCIM token.
     #[error("{operation}: the answer has no {missing}")]
     IncompleteAnswer {
+        /// The operation, e.g. `add_scim`.
         operation: String,
+        /// The missing field, as the API names it (`apiToken`).
         missing: &'static str,
     },
     /// The API answered with a status the operation does not describe (e.g. a redirect).
     #[error("{operation}: unexpected answer {status}")]
     UnexpectedStatus {
+        /// The operation, e.g. `add_scim`.
         operation: String,
+        /// The status received.
         status: StatusCode,
     },
 }

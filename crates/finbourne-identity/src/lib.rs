@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The FINBOURNE Identity API SDK for Rust.
 //!
 //! [`IdentityClient`] does what the official SDKs' `ApiClientFactory` does, with the same
