@@ -252,19 +252,28 @@ pub(crate) fn sdk_headers(
     correlation_id: Option<&str>,
 ) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
-    let mut put = |name: &'static str, value: &str, setting: &str| {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("{setting} {value:?} is not allowed in an HTTP header"))?;
-        headers.insert(HeaderName::from_static(name), value);
-        Ok::<_, String>(())
-    };
-    put("x-lusid-sdk-language", "Rust", "")?;
-    put("x-lusid-sdk-version", env!("CARGO_PKG_VERSION"), "")?;
-    if let Some(app) = application_name {
-        put("x-lusid-application", app, "the application name")?;
-    }
-    if let Some(id) = correlation_id {
-        put("correlationid", id, "the correlation id")?;
+    headers.insert(
+        HeaderName::from_static("x-lusid-sdk-language"),
+        HeaderValue::from_static("Rust"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-lusid-sdk-version"),
+        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
+    // Only the configured values can hold characters a header cannot carry.
+    for (name, value, setting) in [
+        (
+            "x-lusid-application",
+            application_name,
+            "the application name",
+        ),
+        ("correlationid", correlation_id, "the correlation id"),
+    ] {
+        if let Some(value) = value {
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("{setting} {value:?} is not allowed in an HTTP header"))?;
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
     Ok(headers)
 }

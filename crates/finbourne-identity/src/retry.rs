@@ -97,30 +97,22 @@ impl RetryPolicy {
         headers: &HeaderMap,
         attempts: &mut Attempts,
     ) -> Option<Duration> {
-        let retry_after = retry_after(headers, SystemTime::now());
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            if attempts.rate_limited >= self.rate_limit_retries {
-                return None;
-            }
-            attempts.rate_limited += 1;
-            return match retry_after {
-                Some(wait) if wait > self.max_retry_after => None,
-                Some(wait) => Some(wait),
-                None => Some(self.backoff(attempts.rate_limited - 1)),
-            };
-        }
-        let retryable = matches!(
-            status,
-            StatusCode::CONFLICT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
-        );
-        if !retryable || attempts.other >= self.retries {
+        let (spent, budget) = match status {
+            StatusCode::TOO_MANY_REQUESTS => (&mut attempts.rate_limited, self.rate_limit_retries),
+            StatusCode::CONFLICT
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => (&mut attempts.other, self.retries),
+            _ => return None,
+        };
+        if *spent >= budget {
             return None;
         }
-        attempts.other += 1;
-        match retry_after {
+        *spent += 1;
+        // Looked up only for an answer that will be retried: the success path never reads it.
+        match retry_after(headers, SystemTime::now()) {
             Some(wait) if wait > self.max_retry_after => None,
             Some(wait) => Some(wait),
-            None => Some(self.backoff(attempts.other - 1)),
+            None => Some(self.backoff(*spent - 1)),
         }
     }
 
