@@ -70,14 +70,17 @@ pub fn workspace_root() -> PathBuf {
 /// Generates every file from our spec (read from `root/spec/identity.json`).
 pub fn generate_workspace(root: &Path) -> Result<Generated, GenerateError> {
     let spec_path = root.join(SPEC);
-    let text = std::fs::read(&spec_path).map_err(|source| SpecError::Read {
+    // Read once: the same bytes are hashed for the header and parsed.
+    let text = std::fs::read_to_string(&spec_path).map_err(|source| SpecError::Read {
         path: spec_path.clone(),
         source,
     })?;
-    let loaded = spec::load(&spec_path)?;
-    let (client, passes) = generate_client(Path::new(SPEC), &loaded.raw)?;
-    let cli = generate_cli(Path::new(SPEC), &loaded.raw)?;
-    let header = header(SPEC, &text);
+    let raw = spec::parse_tree(&spec_path, &text)?;
+    let name = Path::new(SPEC);
+    let (tree, passes) = generatable_tree(name, &raw)?;
+    let client = client_from_tree(name, &tree)?;
+    let cli = cli_from_tree(name, &tree)?;
+    let header = header(SPEC, text.as_bytes());
     Ok(Generated {
         files: vec![
             GeneratedFile {
@@ -114,18 +117,23 @@ fn generatable_tree(
 /// fixes of [`rewrite::cli`], followed by the tag of each command.
 pub fn generate_cli(spec_name: &Path, raw: &Value) -> Result<String, GenerateError> {
     let (tree, _) = generatable_tree(spec_name, raw)?;
+    cli_from_tree(spec_name, &tree)
+}
+
+/// [`generate_cli`] for a tree the passes and checks have already been through.
+fn cli_from_tree(spec_name: &Path, tree: &Value) -> Result<String, GenerateError> {
     let failed = |message: String| GenerateError::Generator {
         spec: spec_name.to_owned(),
         message,
     };
-    let openapi = spec::typed(spec_name, &tree)?;
+    let openapi = spec::typed(spec_name, tree)?;
     let tokens = quietly(|| Generator::new(&settings()).cli(&openapi, "finbourne_identity_client"))
         .map_err(failed)?
         .map_err(|e| failed(e.to_string()))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| failed(format!("generated CLI does not parse: {e}")))?;
     rewrite::cli(&mut file).map_err(failed)?;
-    let tags: syn::File = syn::parse2(command_tags(&tree))
+    let tags: syn::File = syn::parse2(command_tags(tree))
         .map_err(|e| failed(format!("command tags do not parse: {e}")))?;
     file.items.extend(tags.items);
     Ok(prettyplease::unparse(&file))
@@ -190,19 +198,21 @@ pub fn generate_client(
     raw: &Value,
 ) -> Result<(String, Vec<PassReport>), GenerateError> {
     let (tree, reports) = generatable_tree(spec_name, raw)?;
-    let code = run_progenitor(spec_name, &tree).map_err(|message| {
-        match blame_operations(spec_name, &tree) {
-            found if !found.is_empty() => GenerateError::Unsupported {
-                spec: spec_name.to_owned(),
-                found,
-            },
-            _ => GenerateError::Generator {
-                spec: spec_name.to_owned(),
-                message,
-            },
-        }
-    })?;
-    Ok((code, reports))
+    Ok((client_from_tree(spec_name, &tree)?, reports))
+}
+
+/// [`generate_client`] for a tree the passes and checks have already been through.
+fn client_from_tree(spec_name: &Path, tree: &Value) -> Result<String, GenerateError> {
+    run_progenitor(spec_name, tree).map_err(|message| match blame_operations(spec_name, tree) {
+        found if !found.is_empty() => GenerateError::Unsupported {
+            spec: spec_name.to_owned(),
+            found,
+        },
+        _ => GenerateError::Generator {
+            spec: spec_name.to_owned(),
+            message,
+        },
+    })
 }
 
 fn settings() -> GenerationSettings {
