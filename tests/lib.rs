@@ -1,6 +1,7 @@
 //! End-to-end tests of the workspace: the SDK against the emulator, both on 127.0.0.1.
 //! The tests are in `tests/`; this library holds what they share.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use finbourne_identity::{ConfigLoader, IdentityClient, RetryPolicy};
@@ -24,15 +25,10 @@ pub async fn world_with(
     configure: impl FnOnce(ConfigLoader) -> ConfigLoader,
 ) -> World {
     let emulator = builder.start().await.expect("emulator starts");
+    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
     let loader = ConfigLoader::new()
-        .environment(|_| None)
-        .no_secrets_file()
-        .identity_url(emulator.identity_url())
-        .token_url(emulator.token_url())
-        .username(emulator.username())
-        .password(emulator.password())
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret());
+        .environment(move |name| settings.get(name).cloned())
+        .no_secrets_file();
     let config = configure(loader).load().expect("configuration is valid");
     let policy = RetryPolicy::new(config.rate_limit_retries, config.retries)
         .with_jitter(Duration::ZERO)

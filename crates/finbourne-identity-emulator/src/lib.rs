@@ -501,6 +501,30 @@ impl Emulator {
             .unwrap_or(DEFAULT_PASSWORD)
     }
 
+    /// The FINBOURNE SDK settings that point a client at this emulator with the password
+    /// grant, as environment variable names and values: `FBN_IDENTITY_URL`, `FBN_TOKEN_URL`,
+    /// `FBN_USERNAME`, `FBN_PASSWORD`, `FBN_CLIENT_ID` and `FBN_CLIENT_SECRET`. Hand them to
+    /// a child process, or to an SDK's configuration loader as its environment.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), finbourne_identity_emulator::Error> {
+    /// let emu = finbourne_identity_emulator::Emulator::start().await?;
+    /// let settings: std::collections::HashMap<_, _> = emu.fbn_environment().into_iter().collect();
+    /// assert_eq!(settings["FBN_IDENTITY_URL"], emu.identity_url());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fbn_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("FBN_IDENTITY_URL", self.identity_url().to_owned()),
+            ("FBN_TOKEN_URL", self.token_url().to_owned()),
+            ("FBN_USERNAME", self.username().to_owned()),
+            ("FBN_PASSWORD", self.password().to_owned()),
+            ("FBN_CLIENT_ID", self.client_id().to_owned()),
+            ("FBN_CLIENT_SECRET", self.client_secret().to_owned()),
+        ]
+    }
+
     /// How long access tokens from the token endpoint live.
     pub fn token_lifetime(&self) -> Duration {
         self.shared.config.token_lifetime

@@ -11,6 +11,7 @@
 //! cargo run --example scim -- [--regenerate [--old-token-ends-in MINUTES]] [--remove]
 //! ```
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -115,15 +116,10 @@ async fn against_emulator() -> Result<(), String> {
         "No FINBOURNE configuration found (no FBN_* variables, no secrets.json): using the built-in emulator at {}",
         emulator.identity_url()
     );
+    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
     let config = ConfigLoader::new()
-        .environment(|_| None)
+        .environment(move |name| settings.get(name).cloned())
         .no_secrets_file()
-        .identity_url(emulator.identity_url())
-        .token_url(emulator.token_url())
-        .username(emulator.username())
-        .password(emulator.password())
-        .client_id(emulator.client_id())
-        .client_secret(emulator.client_secret())
         .application_name("scim-example")
         .load()
         .map_err(|e| e.to_string())?;
