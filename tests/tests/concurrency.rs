@@ -21,10 +21,7 @@ async fn five_hundred_concurrent_calls_through_an_expiry_make_one_refresh() {
                 if i % 2 == 0 {
                     identity.add_scim(ScimTokenAction::Ensure).await.map(drop)
                 } else {
-                    identity
-                        .call(identity.api().get_user_info().send())
-                        .await
-                        .map(drop)
+                    identity.get_user_info().send().await.map(drop)
                 }
             })
         })

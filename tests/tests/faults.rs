@@ -195,14 +195,8 @@ async fn unknown_fields_from_a_newer_service_are_ignored() {
     let w = world(Emulator::builder()).await;
     w.emulator.set_extra_fields(true);
     ensure(&w).await.unwrap();
-    w.identity
-        .call(w.identity.api().get_user_info().send())
-        .await
-        .unwrap();
-    w.identity
-        .call(w.identity.api().list_users().send())
-        .await
-        .unwrap();
+    w.identity.get_user_info().send().await.unwrap();
+    w.identity.list_users().send().await.unwrap();
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use finbourne_identity_tests::world;
 #[tokio::test]
 async fn users_and_roles_round_trip() {
     let w = world(Emulator::builder()).await;
-    let (identity, api) = (&w.identity, w.identity.api());
+    let identity = &w.identity;
 
     let user = types::CreateUserRequest::builder()
         .first_name("Grace")
@@ -16,23 +16,11 @@ async fn users_and_roles_round_trip() {
         .email_address("grace@example.com")
         .login("grace@example.com")
         .type_("Personal");
-    let created = identity
-        .call(api.create_user().body(user).send())
-        .await
-        .unwrap()
-        .into_inner();
+    let created = identity.create_user().body(user).send().await.unwrap();
     let id = created.id.to_string();
-    let fetched = identity
-        .call(api.get_user().id(id.as_str()).send())
-        .await
-        .unwrap()
-        .into_inner();
+    let fetched = identity.get_user().id(id.as_str()).send().await.unwrap();
     assert_eq!(fetched.login.as_str(), "grace@example.com");
-    let all = identity
-        .call(api.list_users().send())
-        .await
-        .unwrap()
-        .into_inner();
+    let all = identity.list_users().send().await.unwrap();
     assert!(all.iter().any(|u| u.id.as_str() == id));
 
     let role = types::CreateRoleRequest::builder()
@@ -40,43 +28,33 @@ async fn users_and_roles_round_trip() {
         .description(Some(
             types::CreateRoleRequestDescription::try_from("People who run payroll").unwrap(),
         ));
-    let role = identity
-        .call(api.create_role().body(role).send())
-        .await
-        .unwrap()
-        .into_inner();
+    let role = identity.create_role().body(role).send().await.unwrap();
     let role_id = role.id.to_string();
     identity
-        .call(
-            api.add_user_to_role()
-                .id(role_id.as_str())
-                .user_id(id.as_str())
-                .send(),
-        )
+        .add_user_to_role()
+        .id(role_id.as_str())
+        .user_id(id.as_str())
+        .send()
         .await
         .unwrap();
     let members = identity
-        .call(api.list_users_in_role().id(role_id.as_str()).send())
+        .list_users_in_role()
+        .id(role_id.as_str())
+        .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let member_ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(member_ids, [id.as_str()]);
     identity
-        .call(
-            api.remove_user_from_role()
-                .id(role_id.as_str())
-                .user_id(id.as_str())
-                .send(),
-        )
+        .remove_user_from_role()
+        .id(role_id.as_str())
+        .user_id(id.as_str())
+        .send()
         .await
         .unwrap();
 
-    identity
-        .call(api.delete_user().id(id.as_str()).send())
-        .await
-        .unwrap();
-    match identity.call(api.get_user().id(id.as_str()).send()).await {
+    identity.delete_user().id(id.as_str()).send().await.unwrap();
+    match identity.get_user().id(id.as_str()).send().await {
         Err(Error::Api(e)) => {
             assert_eq!(e.status(), 404);
             assert_eq!(e.code(), Some(657), "user does not exist");
@@ -88,11 +66,7 @@ async fn users_and_roles_round_trip() {
 #[tokio::test]
 async fn an_operation_the_emulator_does_not_implement_names_itself() {
     let w = world(Emulator::builder()).await;
-    match w
-        .identity
-        .call(w.identity.api().list_network_zones().send())
-        .await
-    {
+    match w.identity.list_network_zones().send().await {
         Err(Error::Api(e)) => {
             assert_eq!(e.status(), 501);
             assert!(e.to_string().contains("ListNetworkZones"), "{e}");

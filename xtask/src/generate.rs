@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::generatable::{self, Unsupported};
 use crate::passes::{self, PassReport};
-use crate::rewrite;
 use crate::spec::{self, SpecError};
+use crate::{operations, rewrite, sdk};
 
 /// Our spec, relative to the workspace root.
 pub const SPEC: &str = "spec/identity.json";
@@ -67,7 +67,8 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// Generates every file from our spec (read from `root/spec/identity.json`).
+/// Generates every file from our spec (read from `root/spec/identity.json`): the client, its
+/// table of operations, the SDK's per-operation layer and the command line.
 pub fn generate_workspace(root: &Path) -> Result<Generated, GenerateError> {
     let spec_path = root.join(SPEC);
     // Read once: the same bytes are hashed for the header and parsed.
@@ -78,22 +79,35 @@ pub fn generate_workspace(root: &Path) -> Result<Generated, GenerateError> {
     let raw = spec::parse_tree(&spec_path, &text)?;
     let name = Path::new(SPEC);
     let (tree, passes) = generatable_tree(name, &raw)?;
+    let failed = |message: String| GenerateError::Generator {
+        spec: name.to_owned(),
+        message,
+    };
     let client = client_from_tree(name, &tree)?;
+    let facts = operations::facts(&tree);
+    let table = unparse(operations::table_tokens(&tree, &facts)).map_err(failed)?;
+    let layer = unparse(sdk::layer(&client, &facts).map_err(failed)?).map_err(failed)?;
     let cli = cli_from_tree(name, &tree)?;
     let header = header(SPEC, text.as_bytes());
+    let file = |path: &str, contents: String| GeneratedFile {
+        path: PathBuf::from(path),
+        contents: format!("{header}{contents}"),
+    };
     Ok(Generated {
         files: vec![
-            GeneratedFile {
-                path: PathBuf::from(CLIENT_FILE),
-                contents: format!("{header}{client}"),
-            },
-            GeneratedFile {
-                path: PathBuf::from(CLI_FILE),
-                contents: format!("{header}{cli}"),
-            },
+            file(CLIENT_FILE, prettyplease::unparse(&client)),
+            file(operations::TABLE_FILE, table),
+            file(sdk::SDK_FILE, layer),
+            file(CLI_FILE, cli),
         ],
         passes,
     })
+}
+
+fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
 }
 
 /// The passes and checks: the tree progenitor is given.
@@ -114,7 +128,7 @@ fn generatable_tree(
 }
 
 /// The `clap` command line for every operation, from progenitor's CLI generator with the
-/// fixes of [`rewrite::cli`], followed by the tag of each command.
+/// fixes of [`rewrite::cli`].
 pub fn generate_cli(spec_name: &Path, raw: &Value) -> Result<String, GenerateError> {
     let (tree, _) = generatable_tree(spec_name, raw)?;
     cli_from_tree(spec_name, &tree)
@@ -133,62 +147,7 @@ fn cli_from_tree(spec_name: &Path, tree: &Value) -> Result<String, GenerateError
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| failed(format!("generated CLI does not parse: {e}")))?;
     rewrite::cli(&mut file).map_err(failed)?;
-    let tags: syn::File = syn::parse2(command_tags(tree))
-        .map_err(|e| failed(format!("command tags do not parse: {e}")))?;
-    file.items.extend(tags.items);
     Ok(prettyplease::unparse(&file))
-}
-
-/// `command_tag`: the first tag of each operation, which the CLI groups commands by.
-fn command_tags(tree: &Value) -> proc_macro2::TokenStream {
-    use heck::{ToSnakeCase, ToUpperCamelCase};
-    let mut arms = Vec::new();
-    for item in tree["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for method in passes::METHODS {
-            let Some(op) = item.get(*method) else {
-                continue;
-            };
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let tag = op
-                .pointer("/tags/0")
-                .and_then(Value::as_str)
-                .unwrap_or("Other");
-            // The variant name progenitor gives the command: the snake-case id in Pascal case.
-            let variant = quote::format_ident!("{}", id.to_snake_case().to_upper_camel_case());
-            arms.push(quote::quote!(CliCommand::#variant => #tag));
-        }
-    }
-    let tags = tree["tags"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let name = t.get("name")?.as_str()?;
-            let about = t.get("description")?.as_str().filter(|d| !d.is_empty())?;
-            Some(quote::quote!(#name => Some(#about)))
-        });
-    quote::quote! {
-        /// The spec's tag of each command: the group the command line lists it under.
-        pub fn command_tag(command: CliCommand) -> &'static str {
-            match command {
-                #(#arms,)*
-            }
-        }
-
-        /// The spec's description of a tag, for the group's help.
-        pub fn tag_description(tag: &str) -> Option<&'static str> {
-            match tag {
-                #(#tags,)*
-                _ => None,
-            }
-        }
-    }
 }
 
 /// Runs the passes, the checks and progenitor over a spec tree; returns formatted Rust.
@@ -198,11 +157,12 @@ pub fn generate_client(
     raw: &Value,
 ) -> Result<(String, Vec<PassReport>), GenerateError> {
     let (tree, reports) = generatable_tree(spec_name, raw)?;
-    Ok((client_from_tree(spec_name, &tree)?, reports))
+    let client = client_from_tree(spec_name, &tree)?;
+    Ok((prettyplease::unparse(&client), reports))
 }
 
 /// [`generate_client`] for a tree the passes and checks have already been through.
-fn client_from_tree(spec_name: &Path, tree: &Value) -> Result<String, GenerateError> {
+fn client_from_tree(spec_name: &Path, tree: &Value) -> Result<syn::File, GenerateError> {
     run_progenitor(spec_name, tree).map_err(|message| match blame_operations(spec_name, tree) {
         found if !found.is_empty() => GenerateError::Unsupported {
             spec: spec_name.to_owned(),
@@ -221,22 +181,24 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
-        // Every request goes through the client crate's hand-written `Hooks`, so the SDK can add
-        // credentials, headers and retries without touching generated code.
+        // Requests made with the client alone go through the client crate's hand-written
+        // `Hooks`, where a user can add middleware; the SDK builds requests with
+        // `into_request` and runs its own call path instead.
         .with_inner_type(quote::quote!(crate::Hooks))
         .with_hooks(HooksMode::Expected);
     settings
 }
 
 /// One progenitor run; a panic inside the generator becomes an error message.
-fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<String, String> {
+fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
     let openapi = spec::typed(spec_name, tree).map_err(|e| e.to_string())?;
     let tokens = quietly(|| Generator::new(&settings()).generate_tokens(&openapi))?
         .map_err(|e| e.to_string())?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     rewrite::drop_api_version_header(&mut file);
-    Ok(prettyplease::unparse(&file))
+    rewrite::add_into_request(&mut file)?;
+    Ok(file)
 }
 
 /// When a whole-spec run fails, generates each operation alone to name the ones at fault.

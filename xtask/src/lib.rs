@@ -3,6 +3,8 @@
 pub mod diff;
 pub mod generatable;
 pub mod generate;
+pub mod operations;
 pub mod passes;
 pub mod rewrite;
+pub mod sdk;
 pub mod spec;

@@ -40,6 +40,71 @@ fn quote_free_text(expr: &syn::Expr) -> String {
     expr.to_token_stream().to_string().replace(' ', "")
 }
 
+/// Adds `into_request(self) -> Result<reqwest::Request, Error>` to every operation builder: the
+/// request `send()` would make, built but not sent. Returns how many builders got one.
+///
+/// The SDK runs its own call path (deadline, token, retries decided per operation) and needs
+/// the request itself; progenitor's `send()` hands it only to hooks that cannot see which call
+/// it belongs to. The new method is `send()`'s own statements up to the built request, so the
+/// two cannot disagree on the URL, query, headers or body.
+pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
+    let mut added = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "builder" {
+            continue;
+        }
+        for item in module
+            .content
+            .iter_mut()
+            .flat_map(|(_, items)| items.iter_mut())
+        {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let Some(send) = block.items.iter().find_map(|i| match i {
+                syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let builder = compact(&block.self_ty);
+            let end = send
+                .block
+                .stmts
+                .iter()
+                .position(|s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat) == "info"))
+                .ok_or_else(|| {
+                    format!("{builder}::send has no `let info`: progenitor changed shape")
+                })?;
+            let mut stmts = send.block.stmts[..end].to_vec();
+            let built = stmts.last().is_some_and(
+                |s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat).ends_with("request")),
+            );
+            if !built || stmts.iter().any(|s| compact(s).contains(".await")) {
+                return Err(format!(
+                    "{builder}::send does not build its request before `let info` without awaiting: progenitor changed shape"
+                ));
+            }
+            stmts.push(syn::parse_quote!(return Ok(request);));
+            let method: syn::ImplItemFn = syn::parse_quote! {
+                /// Builds the request `send()` would make, without sending it.
+                pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+                    #(#stmts)*
+                }
+            };
+            block.items.push(syn::ImplItem::Fn(method));
+            added += 1;
+        }
+    }
+    if added == 0 {
+        return Err("found no operation builder to add `into_request` to".into());
+    }
+    Ok(added)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -57,6 +122,34 @@ mod tests {
         assert!(!text.contains("api-version"), "{text}");
         assert!(text.contains("x-other"), "{text}");
     }
+
+    #[test]
+    fn into_request_is_send_up_to_the_built_request() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod builder {
+                impl<'a> GetThing<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+                        let Self { client, id } = self;
+                        let id = id.map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/things/{}", client.baseurl, id);
+                        let mut request = client.client.get(url).build()?;
+                        let info = OperationInfo { operation_id: "get_thing" };
+                        client.pre(&mut request, &info).await?;
+                        todo!()
+                    }
+                }
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(super::add_into_request(&mut file), Ok(1));
+        let text = prettyplease::unparse(&file);
+        let into = &text[text.find("fn into_request").unwrap()..];
+        assert!(into.contains("client.client.get(url).build()?;"), "{into}");
+        assert!(into.contains("return Ok(request);"), "{into}");
+        assert!(!into.contains("pre("), "{into}");
+        let mut empty: syn::File = syn::parse_str("mod builder {}").unwrap();
+        assert!(super::add_into_request(&mut empty).is_err());
+    }
 }
 
 /// What [`cli`] changed; each count must be non-zero, or progenitor's output has changed shape.
@@ -69,6 +162,12 @@ pub struct CliRewrites {
     pub schema_bounds: usize,
     /// List-valued parameters (not every spec has one, so zero is fine).
     pub list_args: usize,
+    /// `Client` as the type the commands run on, made `IdentityClient`.
+    pub client_types: usize,
+    /// `self.client.op()`, made the SDK's builder.
+    pub builders: usize,
+    /// `request.send()`, made `send_response()`.
+    pub sends: usize,
 }
 
 /// The help of `--json-body` once [`cli`] has run.
@@ -85,10 +184,21 @@ pub const JSON_BODY_HELP: &str =
 /// - output hooks require `schemars::JsonSchema`, which the client's types do not derive and
 ///   the CLI does not need (it prints JSON): the bound is dropped;
 /// - a list-valued parameter gets `value_parser!(Vec<T>)`, which clap cannot build: it becomes
-///   a repeatable option of `T`, read back with `get_many`.
+///   a repeatable option of `T`, read back with `get_many`;
+/// - commands run on the bare generated client: they run on the SDK's `IdentityClient`
+///   instead, through the same builders every SDK user gets (`operations::<Op>::new`, which
+///   also covers operations whose client method is typed), and print what
+///   `send_response()` returns.
 pub fn cli(file: &mut syn::File) -> Result<CliRewrites, String> {
     let mut visitor = CliFixes::default();
     visitor.visit_file_mut(file);
+    // Named imports win over the client crate's glob import.
+    file.items.insert(
+        0,
+        syn::parse_quote!(
+            use finbourne_identity::operations as builder;
+        ),
+    );
     let counts = visitor.0;
     let text = prettyplease::unparse(file);
     if text.contains("todo!") {
@@ -102,6 +212,9 @@ pub fn cli(file: &mut syn::File) -> Result<CliRewrites, String> {
         ("body help", counts.body_help),
         ("template flags", counts.template_flags),
         ("schema bounds", counts.schema_bounds),
+        ("client types", counts.client_types),
+        ("client builders", counts.builders),
+        ("sends", counts.sends),
     ]
     .into_iter()
     .filter(|(_, n)| *n == 0)
@@ -124,7 +237,33 @@ fn compact(tokens: &impl quote::ToTokens) -> String {
 }
 
 impl VisitMut for CliFixes {
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        if compact(ty) == "Client" {
+            *ty = syn::parse_quote!(finbourne_identity::IdentityClient);
+            self.0.client_types += 1;
+        }
+        visit_mut::visit_type_mut(self, ty);
+    }
+
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr
+            && call.args.is_empty()
+        {
+            let receiver = compact(&call.receiver);
+            if receiver == "self.client" {
+                let name = quote::format_ident!(
+                    "{}",
+                    heck::ToUpperCamelCase::to_upper_camel_case(call.method.to_string().as_str())
+                );
+                *expr = syn::parse_quote!(builder::#name::new(&self.client));
+                self.0.builders += 1;
+                return;
+            }
+            if receiver == "request" && call.method == "send" {
+                call.method = quote::format_ident!("send_response");
+                self.0.sends += 1;
+            }
+        }
         if let Some(rewritten) = list_valued(expr) {
             *expr = rewritten;
             self.0.list_args += 1;
@@ -234,7 +373,10 @@ mod cli_tests {
             fn cli_list() -> ::clap::Command {
                 ::clap::Command::new("").arg(::clap::Arg::new("id").value_parser(::clap::value_parser!(::std::vec::Vec<::std::string::String>)))
             }
+            struct Cli<T> { client: Client, config: T }
             async fn execute_x() -> anyhow::Result<()> {
+                let mut request = self.client.add_scim();
+                let result = request.send().await;
                 if let Some(value) = matches.get_one::<::std::vec::Vec<::std::string::String>>("id") {}
                 let body_txt = std::fs::read_to_string(value)?;
                 match result {
@@ -255,6 +397,9 @@ mod cli_tests {
                 template_flags: 1,
                 schema_bounds: 1,
                 list_args: 2,
+                client_types: 1,
+                builders: 1,
+                sends: 1,
             }
         );
         let text = prettyplease::unparse(&file);
@@ -272,6 +417,19 @@ mod cli_tests {
             "{text}"
         );
         assert!(text.contains("crate::json_body::read(value)"), "{text}");
+        assert!(
+            text.contains("client: finbourne_identity::IdentityClient"),
+            "{text}"
+        );
+        assert!(
+            text.contains("builder::AddScim::new(&self.client)"),
+            "{text}"
+        );
+        assert!(text.contains("request.send_response().await"), "{text}");
+        assert!(
+            text.starts_with("use finbourne_identity::operations as builder;"),
+            "{text}"
+        );
         assert!(text.contains(JSON_BODY_HELP));
         assert!(
             text.contains(".action(::clap::ArgAction::Append)"),

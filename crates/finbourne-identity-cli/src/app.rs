@@ -3,7 +3,9 @@
 
 use clap::{Arg, ArgAction, Command, value_parser};
 
-use crate::generated::{Cli, CliCommand, command_tag, tag_description};
+use finbourne_identity_client::operations::{self, tag_description};
+
+use crate::generated::{Cli, CliCommand};
 use crate::output::Printer;
 
 /// `Users` -> `users`, `Personal Authentication Tokens` -> `personal-authentication-tokens`.
@@ -30,6 +32,11 @@ pub fn kebab(text: &str) -> String {
 /// The command name of a generated operation: its id in kebab case, e.g. `add-scim`.
 pub fn command_name(command: CliCommand) -> String {
     command.operation_id().replace('_', "-")
+}
+
+/// The tag of a generated operation, from the table of operations.
+pub fn command_tag(command: CliCommand) -> &'static str {
+    operations::by_id(command.operation_id()).map_or("Other", |op| op.tag)
 }
 
 /// The group of a generated operation, from its tag.
@@ -188,7 +195,11 @@ mod tests {
                 command_name(cmd)
             );
         }
-        assert_eq!(seen.len(), 75);
+        assert_eq!(seen.len(), operations::OPERATIONS.len());
+        assert!(
+            CliCommand::iter().all(|c| operations::by_id(c.operation_id()).is_some()),
+            "every command is a row of the table"
+        );
         command().debug_assert();
     }
 }

@@ -5,8 +5,7 @@
 
 use std::process::ExitCode;
 
-use finbourne_identity::{Error, IdentityClient};
-use finbourne_identity_client::ByteStream;
+use finbourne_identity::Error;
 
 /// Why the command failed, with the message for standard error.
 #[derive(Debug)]
@@ -34,10 +33,11 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
+        let message = with_causes(&error);
         match &error {
             Error::Api(_)
-            | Error::UnexpectedStatus { .. }
+            | Error::Redirect { .. }
+            | Error::AnswerTooLarge { .. }
             | Error::Decode { .. }
             | Error::IncompleteAnswer { .. } => Failure::Api(message),
             Error::Authentication(auth) => match auth.status() {
@@ -53,11 +53,23 @@ impl From<Error> for Failure {
     }
 }
 
-/// The failure of a generated command: an API error explained by the SDK, or a problem with
-/// the command's input (an unreadable or invalid JSON body).
-pub async fn of_command(identity: &IdentityClient, error: anyhow::Error) -> Failure {
-    match error.downcast::<finbourne_identity_client::Error<ByteStream>>() {
-        Ok(api) => identity.explain(api).await.into(),
+/// The failure of a generated command: the SDK's error, or a problem with the command's input
+/// (an unreadable or invalid JSON body).
+pub fn of_command(error: anyhow::Error) -> Failure {
+    match error.downcast::<Error>() {
+        Ok(sdk) => sdk.into(),
         Err(other) => Failure::Usage(format!("{other:#}")),
     }
+}
+
+/// An error and each of its causes, once, on one line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }

@@ -6,4 +6,4 @@
 #[path = "generated_cli.rs"]
 mod cli;
 
-pub use cli::{Cli, CliCommand, CliConfig, command_tag, tag_description};
+pub use cli::{Cli, CliCommand, CliConfig};

@@ -2,14 +2,15 @@
 // (SHA-256 016b5fcce89477b6e7cc443d66503c0daf9a60acac30cf59843f016b2822993c) with progenitor 0.15.1.
 // Do not edit: change the spec or the xtask, then run `cargo xtask generate`.
 
+use finbourne_identity::operations as builder;
 use finbourne_identity_client::*;
 use anyhow::Context as _;
 pub struct Cli<T: CliConfig> {
-    client: Client,
+    client: finbourne_identity::IdentityClient,
     config: T,
 }
 impl<T: CliConfig> Cli<T> {
-    pub fn new(client: Client, config: T) -> Self {
+    pub fn new(client: finbourne_identity::IdentityClient, config: T) -> Self {
         Self { client, config }
     }
     pub fn get_command(cmd: CliCommand) -> ::clap::Command {
@@ -2009,9 +2010,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_applications();
+        let mut request = builder::ListApplications::new(&self.client);
         self.config.execute_list_applications(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2024,7 +2025,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_application();
+        let mut request = builder::CreateApplication::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::CreateApplicationRequestClientId>("client-id")
         {
@@ -2050,7 +2051,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_application(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2063,7 +2064,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_application();
+        let mut request = builder::GetApplication::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetApplicationId>("id") {
             request = request.id(value.clone());
         }
@@ -2071,7 +2072,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.include_secret(value.clone());
         }
         self.config.execute_get_application(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2084,12 +2085,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_application();
+        let mut request = builder::DeleteApplication::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteApplicationId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_application(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -2102,12 +2103,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.rotate_application_secrets();
+        let mut request = builder::RotateApplicationSecrets::new(&self.client);
         if let Some(value) = matches.get_one::<types::RotateApplicationSecretsId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_rotate_application_secrets(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2120,9 +2121,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_authentication_information();
+        let mut request = builder::GetAuthenticationInformation::new(&self.client);
         self.config.execute_get_authentication_information(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2135,14 +2136,14 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_password_policy();
+        let mut request = builder::GetPasswordPolicy::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::GetPasswordPolicyUserType>("user-type")
         {
             request = request.user_type(value.clone());
         }
         self.config.execute_get_password_policy(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2155,7 +2156,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_password_policy();
+        let mut request = builder::UpdatePasswordPolicy::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::UpdatePasswordPolicyUserType>("user-type")
         {
@@ -2171,7 +2172,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_password_policy(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2184,9 +2185,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_session_policy();
+        let mut request = builder::GetSessionPolicy::new(&self.client);
         self.config.execute_get_session_policy(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2199,7 +2200,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_session_policy();
+        let mut request = builder::UpdateSessionPolicy::new(&self.client);
         if let Some(value) = matches.get_one::<i64>("max-session-idle-minutes") {
             request = request
                 .body_map(|body| { body.max_session_idle_minutes(value.clone()) });
@@ -2218,7 +2219,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_session_policy(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2231,7 +2232,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_support_access_history();
+        let mut request = builder::GetSupportAccessHistory::new(&self.client);
         if let Some(value) = matches
             .get_one::<::chrono::DateTime<::chrono::offset::Utc>>("end")
         {
@@ -2243,7 +2244,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.start(value.clone());
         }
         self.config.execute_get_support_access_history(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2256,7 +2257,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.grant_support_access();
+        let mut request = builder::GrantSupportAccess::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::SupportAccessRequestDescription>("description")
         {
@@ -2277,7 +2278,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_grant_support_access(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2290,9 +2291,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.invalidate_support_access();
+        let mut request = builder::InvalidateSupportAccess::new(&self.client);
         self.config.execute_invalidate_support_access(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2305,9 +2306,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_support_roles();
+        let mut request = builder::GetSupportRoles::new(&self.client);
         self.config.execute_get_support_roles(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2320,9 +2321,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.accept_cell_attachment();
+        let mut request = builder::AcceptCellAttachment::new(&self.client);
         self.config.execute_accept_cell_attachment(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2335,7 +2336,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.set_attaching_key();
+        let mut request = builder::SetAttachingKey::new(&self.client);
         if let Some(value) = matches
             .get_one::<::std::num::NonZeroU64>("parent-assigned-cell-id")
         {
@@ -2363,7 +2364,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_attaching_key(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2376,7 +2377,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.rotate_attaching_key();
+        let mut request = builder::RotateAttachingKey::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::RotateAttachingKeyRequestPat>("pat")
         {
@@ -2392,7 +2393,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_rotate_attaching_key(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2405,7 +2406,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.detach_parent_cell();
+        let mut request = builder::DetachParentCell::new(&self.client);
         if let Some(value) = matches.get_one::<bool>("confirm") {
             request = request.body_map(|body| { body.confirm(value.clone()) });
         }
@@ -2419,7 +2420,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_detach_parent_cell(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2432,9 +2433,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_cell_parent_status();
+        let mut request = builder::GetCellParentStatus::new(&self.client);
         self.config.execute_get_cell_parent_status(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2447,7 +2448,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.set_parent_cell();
+        let mut request = builder::SetParentCell::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::SetParentCellRequestAdminDomainName>("admin-domain-name")
         {
@@ -2466,7 +2467,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_parent_cell(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2479,9 +2480,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.set_primary_domain();
+        let mut request = builder::SetPrimaryDomain::new(&self.client);
         self.config.execute_set_primary_domain(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2494,9 +2495,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.remove_primary_domain();
+        let mut request = builder::RemovePrimaryDomain::new(&self.client);
         self.config.execute_remove_primary_domain(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2509,9 +2510,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.refuse_cell_attachment();
+        let mut request = builder::RefuseCellAttachment::new(&self.client);
         self.config.execute_refuse_cell_attachment(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2524,9 +2525,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.rotate_domain_keys();
+        let mut request = builder::RotateDomainKeys::new(&self.client);
         self.config.execute_rotate_domain_keys(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2539,7 +2540,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.find_users_by_id();
+        let mut request = builder::FindUsersById::new(&self.client);
         if let Some(value) = matches
             .get_many::<::std::string::String>("id")
             .map(|values| values.cloned().collect::<::std::vec::Vec<_>>())
@@ -2547,7 +2548,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.id(value.clone());
         }
         self.config.execute_find_users_by_id(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2560,9 +2561,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_external_token_issuers();
+        let mut request = builder::ListExternalTokenIssuers::new(&self.client);
         self.config.execute_list_external_token_issuers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2575,7 +2576,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_external_token_issuer();
+        let mut request = builder::CreateExternalTokenIssuer::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::CreateExternalTokenIssuerRequestAudience>("audience")
         {
@@ -2609,7 +2610,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_external_token_issuer(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2622,13 +2623,13 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_external_token_issuer();
+        let mut request = builder::GetExternalTokenIssuer::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetExternalTokenIssuerCode>("code")
         {
             request = request.code(value.clone());
         }
         self.config.execute_get_external_token_issuer(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2641,7 +2642,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_external_token_issuer();
+        let mut request = builder::UpdateExternalTokenIssuer::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::UpdateExternalTokenIssuerRequestAudience>("audience")
         {
@@ -2675,7 +2676,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_external_token_issuer(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2688,14 +2689,14 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_external_token_issuer();
+        let mut request = builder::DeleteExternalTokenIssuer::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::DeleteExternalTokenIssuerCode>("code")
         {
             request = request.code(value.clone());
         }
         self.config.execute_delete_external_token_issuer(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -2708,7 +2709,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.add_scim();
+        let mut request = builder::AddScim::new(&self.client);
         if let Some(value) = matches.get_one::<::std::string::String>("api-token-action")
         {
             request = request.api_token_action(value.clone());
@@ -2721,7 +2722,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.old_api_token_deactivation(value.clone());
         }
         self.config.execute_add_scim(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2734,9 +2735,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.remove_scim();
+        let mut request = builder::RemoveScim::new(&self.client);
         self.config.execute_remove_scim(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -2749,9 +2750,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_own_api_keys();
+        let mut request = builder::ListOwnApiKeys::new(&self.client);
         self.config.execute_list_own_api_keys(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2764,7 +2765,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_api_key();
+        let mut request = builder::CreateApiKey::new(&self.client);
         if let Some(value) = matches
             .get_one::<::chrono::DateTime<::chrono::offset::Utc>>("deactivation-date")
         {
@@ -2783,7 +2784,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_api_key(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2796,12 +2797,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_api_key();
+        let mut request = builder::DeleteApiKey::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteApiKeyId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_api_key(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2814,7 +2815,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_logs();
+        let mut request = builder::ListLogs::new(&self.client);
         if let Some(value) = matches.get_one::<types::ListLogsOktaAfter>("okta-after") {
             request = request.okta_after(value.clone());
         }
@@ -2843,7 +2844,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.okta_until(value.clone());
         }
         self.config.execute_list_logs(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2856,7 +2857,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_user_logs();
+        let mut request = builder::ListUserLogs::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::ListUserLogsOktaAfter>("okta-after")
         {
@@ -2880,7 +2881,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.okta_until(value.clone());
         }
         self.config.execute_list_user_logs(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2893,9 +2894,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_mcp_tools();
+        let mut request = builder::ListMcpTools::new(&self.client);
         self.config.execute_list_mcp_tools(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2908,7 +2909,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_mcp_tool();
+        let mut request = builder::GetMcpTool::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetMcpToolCode>("code") {
             request = request.code(value.clone());
         }
@@ -2919,7 +2920,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.version(value.clone());
         }
         self.config.execute_get_mcp_tool(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2932,7 +2933,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_mcp_tool();
+        let mut request = builder::UpdateMcpTool::new(&self.client);
         if let Some(value) = matches.get_one::<types::UpdateMcpToolCode>("code") {
             request = request.code(value.clone());
         }
@@ -2983,7 +2984,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_mcp_tool(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2996,7 +2997,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_mcp_tool();
+        let mut request = builder::CreateMcpTool::new(&self.client);
         if let Some(value) = matches.get_one::<types::CreateMcpToolCode>("code") {
             request = request.code(value.clone());
         }
@@ -3047,7 +3048,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_mcp_tool(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3060,7 +3061,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_mcp_tool();
+        let mut request = builder::DeleteMcpTool::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteMcpToolCode>("code") {
             request = request.code(value.clone());
         }
@@ -3068,7 +3069,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.scope(value.clone());
         }
         self.config.execute_delete_mcp_tool(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3081,9 +3082,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_user_info();
+        let mut request = builder::GetUserInfo::new(&self.client);
         self.config.execute_get_user_info(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3096,7 +3097,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.set_password();
+        let mut request = builder::SetPassword::new(&self.client);
         if let Some(value) = matches.get_one::<types::SetPasswordValue>("value") {
             request = request.body_map(|body| { body.value(value.clone()) });
         }
@@ -3108,7 +3109,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_password(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3121,9 +3122,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_access_controlled_resources();
+        let mut request = builder::ListAccessControlledResources::new(&self.client);
         self.config.execute_list_access_controlled_resources(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3136,9 +3137,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_network_zones();
+        let mut request = builder::ListNetworkZones::new(&self.client);
         self.config.execute_list_network_zones(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3151,7 +3152,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_network_zone();
+        let mut request = builder::CreateNetworkZone::new(&self.client);
         if let Some(value) = matches.get_one::<::std::string::String>("action") {
             request = request.body_map(|body| { body.action(value.clone()) });
         }
@@ -3173,7 +3174,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_network_zone(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3186,12 +3187,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_network_zone();
+        let mut request = builder::GetNetworkZone::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetNetworkZoneCode>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_get_network_zone(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3204,7 +3205,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_network_zone();
+        let mut request = builder::UpdateNetworkZone::new(&self.client);
         if let Some(value) = matches.get_one::<::std::string::String>("action") {
             request = request.body_map(|body| { body.action(value.clone()) });
         }
@@ -3227,7 +3228,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_network_zone(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3240,12 +3241,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_network_zone();
+        let mut request = builder::DeleteNetworkZone::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteNetworkZoneCode>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_delete_network_zone(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3258,9 +3259,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_roles();
+        let mut request = builder::ListRoles::new(&self.client);
         self.config.execute_list_roles(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3273,7 +3274,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_role();
+        let mut request = builder::CreateRole::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::CreateRoleRequestDescription>("description")
         {
@@ -3290,7 +3291,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3303,7 +3304,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_role_by_code();
+        let mut request = builder::GetRoleByCode::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetRoleByCodeCode>("code") {
             request = request.code(value.clone());
         }
@@ -3311,7 +3312,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.scope(value.clone());
         }
         self.config.execute_get_role_by_code(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3324,12 +3325,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_role();
+        let mut request = builder::GetRole::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetRoleId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_get_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3342,7 +3343,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_role();
+        let mut request = builder::UpdateRole::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::UpdateRoleRequestDescription>("description")
         {
@@ -3359,7 +3360,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3372,12 +3373,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_role();
+        let mut request = builder::DeleteRole::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteRoleId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3390,12 +3391,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_users_in_role();
+        let mut request = builder::ListUsersInRole::new(&self.client);
         if let Some(value) = matches.get_one::<types::ListUsersInRoleId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_list_users_in_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3408,7 +3409,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.add_user_to_role();
+        let mut request = builder::AddUserToRole::new(&self.client);
         if let Some(value) = matches.get_one::<types::AddUserToRoleId>("id") {
             request = request.id(value.clone());
         }
@@ -3416,7 +3417,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.user_id(value.clone());
         }
         self.config.execute_add_user_to_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3429,7 +3430,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.remove_user_from_role();
+        let mut request = builder::RemoveUserFromRole::new(&self.client);
         if let Some(value) = matches.get_one::<types::RemoveUserFromRoleId>("id") {
             request = request.id(value.clone());
         }
@@ -3439,7 +3440,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.user_id(value.clone());
         }
         self.config.execute_remove_user_from_role(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3452,9 +3453,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.invalidate_token();
+        let mut request = builder::InvalidateToken::new(&self.client);
         self.config.execute_invalidate_token(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3467,12 +3468,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_users();
+        let mut request = builder::ListUsers::new(&self.client);
         if let Some(value) = matches.get_one::<bool>("include-deactivated") {
             request = request.include_deactivated(value.clone());
         }
         self.config.execute_list_users(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3485,7 +3486,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.create_user();
+        let mut request = builder::CreateUser::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::CreateUserRequestEmailAddress>("email-address")
         {
@@ -3531,7 +3532,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3544,9 +3545,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.list_runnable_users();
+        let mut request = builder::ListRunnableUsers::new(&self.client);
         self.config.execute_list_runnable_users(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3559,12 +3560,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_user_from_login();
+        let mut request = builder::GetUserFromLogin::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetUserFromLoginLogin>("login") {
             request = request.login(value.clone());
         }
         self.config.execute_get_user_from_login(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3577,9 +3578,9 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_user_schema();
+        let mut request = builder::GetUserSchema::new(&self.client);
         self.config.execute_get_user_schema(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3592,7 +3593,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_user_schema();
+        let mut request = builder::UpdateUserSchema::new(&self.client);
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = crate::json_body::read(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -3603,7 +3604,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_user_schema(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3616,7 +3617,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.get_user();
+        let mut request = builder::GetUser::new(&self.client);
         if let Some(value) = matches.get_one::<types::GetUserId>("id") {
             request = request.id(value.clone());
         }
@@ -3624,7 +3625,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.include_roles(value.clone());
         }
         self.config.execute_get_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3637,7 +3638,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.update_user();
+        let mut request = builder::UpdateUser::new(&self.client);
         if let Some(value) = matches
             .get_one::<types::UpdateUserRequestEmailAddress>("email-address")
         {
@@ -3680,7 +3681,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3693,7 +3694,7 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.delete_user();
+        let mut request = builder::DeleteUser::new(&self.client);
         if let Some(value) = matches.get_one::<types::DeleteUserId>("id") {
             request = request.id(value.clone());
         }
@@ -3701,7 +3702,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.purge(value.clone());
         }
         self.config.execute_delete_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3714,12 +3715,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.send_activation_email();
+        let mut request = builder::SendActivationEmail::new(&self.client);
         if let Some(value) = matches.get_one::<types::SendActivationEmailId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_send_activation_email(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3732,12 +3733,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.expire_password();
+        let mut request = builder::ExpirePassword::new(&self.client);
         if let Some(value) = matches.get_one::<types::ExpirePasswordId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_expire_password(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3750,12 +3751,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.reset_factors();
+        let mut request = builder::ResetFactors::new(&self.client);
         if let Some(value) = matches.get_one::<types::ResetFactorsId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_reset_factors(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3768,12 +3769,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.reset_password();
+        let mut request = builder::ResetPassword::new(&self.client);
         if let Some(value) = matches.get_one::<types::ResetPasswordId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_reset_password(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3786,12 +3787,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.unlock_user();
+        let mut request = builder::UnlockUser::new(&self.client);
         if let Some(value) = matches.get_one::<types::UnlockUserId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_unlock_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -3804,12 +3805,12 @@ impl<T: CliConfig> Cli<T> {
         &self,
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
-        let mut request = self.client.unsuspend_user();
+        let mut request = builder::UnsuspendUser::new(&self.client);
         if let Some(value) = matches.get_one::<types::UnsuspendUserId>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_unsuspend_user(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_response().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -4563,143 +4564,5 @@ impl CliCommand {
             CliCommand::UnlockUser => "unlock_user",
             CliCommand::UnsuspendUser => "unsuspend_user",
         }
-    }
-}
-/// The spec's tag of each command: the group the command line lists it under.
-pub fn command_tag(command: CliCommand) -> &'static str {
-    match command {
-        CliCommand::ListApplications => "Applications",
-        CliCommand::CreateApplication => "Applications",
-        CliCommand::GetApplication => "Applications",
-        CliCommand::DeleteApplication => "Applications",
-        CliCommand::RotateApplicationSecrets => "Applications",
-        CliCommand::GetAuthenticationInformation => "Authentication",
-        CliCommand::GetPasswordPolicy => "Authentication",
-        CliCommand::UpdatePasswordPolicy => "Authentication",
-        CliCommand::GetSessionPolicy => "Authentication",
-        CliCommand::UpdateSessionPolicy => "Authentication",
-        CliCommand::GetSupportAccessHistory => "Authentication",
-        CliCommand::GrantSupportAccess => "Authentication",
-        CliCommand::InvalidateSupportAccess => "Authentication",
-        CliCommand::GetSupportRoles => "Authentication",
-        CliCommand::AcceptCellAttachment => "CellManagement",
-        CliCommand::SetAttachingKey => "CellManagement",
-        CliCommand::RotateAttachingKey => "CellManagement",
-        CliCommand::DetachParentCell => "CellManagement",
-        CliCommand::GetCellParentStatus => "CellManagement",
-        CliCommand::SetParentCell => "CellManagement",
-        CliCommand::SetPrimaryDomain => "CellManagement",
-        CliCommand::RemovePrimaryDomain => "CellManagement",
-        CliCommand::RefuseCellAttachment => "CellManagement",
-        CliCommand::RotateDomainKeys => "CellManagement",
-        CliCommand::FindUsersById => "Users",
-        CliCommand::ListExternalTokenIssuers => "External Token Issuers",
-        CliCommand::CreateExternalTokenIssuer => "External Token Issuers",
-        CliCommand::GetExternalTokenIssuer => "External Token Issuers",
-        CliCommand::UpdateExternalTokenIssuer => "External Token Issuers",
-        CliCommand::DeleteExternalTokenIssuer => "External Token Issuers",
-        CliCommand::AddScim => "Identity Provider",
-        CliCommand::RemoveScim => "Identity Provider",
-        CliCommand::ListOwnApiKeys => "Personal Authentication Tokens",
-        CliCommand::CreateApiKey => "Personal Authentication Tokens",
-        CliCommand::DeleteApiKey => "Personal Authentication Tokens",
-        CliCommand::ListLogs => "Identity Logs",
-        CliCommand::ListUserLogs => "Identity Logs",
-        CliCommand::ListMcpTools => "MCP Tools",
-        CliCommand::GetMcpTool => "MCP Tools",
-        CliCommand::UpdateMcpTool => "MCP Tools",
-        CliCommand::CreateMcpTool => "MCP Tools",
-        CliCommand::DeleteMcpTool => "MCP Tools",
-        CliCommand::GetUserInfo => "Me",
-        CliCommand::SetPassword => "Me",
-        CliCommand::ListAccessControlledResources => "Application Metadata",
-        CliCommand::ListNetworkZones => "Network Zones",
-        CliCommand::CreateNetworkZone => "Network Zones",
-        CliCommand::GetNetworkZone => "Network Zones",
-        CliCommand::UpdateNetworkZone => "Network Zones",
-        CliCommand::DeleteNetworkZone => "Network Zones",
-        CliCommand::ListRoles => "Roles",
-        CliCommand::CreateRole => "Roles",
-        CliCommand::GetRoleByCode => "Roles",
-        CliCommand::GetRole => "Roles",
-        CliCommand::UpdateRole => "Roles",
-        CliCommand::DeleteRole => "Roles",
-        CliCommand::ListUsersInRole => "Roles",
-        CliCommand::AddUserToRole => "Roles",
-        CliCommand::RemoveUserFromRole => "Roles",
-        CliCommand::InvalidateToken => "Tokens",
-        CliCommand::ListUsers => "Users",
-        CliCommand::CreateUser => "Users",
-        CliCommand::ListRunnableUsers => "Users",
-        CliCommand::GetUserFromLogin => "Users",
-        CliCommand::GetUserSchema => "Users",
-        CliCommand::UpdateUserSchema => "Users",
-        CliCommand::GetUser => "Users",
-        CliCommand::UpdateUser => "Users",
-        CliCommand::DeleteUser => "Users",
-        CliCommand::SendActivationEmail => "Users",
-        CliCommand::ExpirePassword => "Users",
-        CliCommand::ResetFactors => "Users",
-        CliCommand::ResetPassword => "Users",
-        CliCommand::UnlockUser => "Users",
-        CliCommand::UnsuspendUser => "Users",
-    }
-}
-/// The spec's description of a tag, for the group's help.
-pub fn tag_description(tag: &str) -> Option<&'static str> {
-    match tag {
-        "Application Metadata" => {
-            Some("Discover which resources and actions can be access-controlled.")
-        }
-        "Applications" => {
-            Some("Register and manage OpenID Connect client applications of the domain.")
-        }
-        "Authentication" => {
-            Some(
-                "Sign-in details, password and session policies, and FINBOURNE support access.",
-            )
-        }
-        "CellManagement" => {
-            Some(
-                "Attach this cell to a parent admin domain, detach it, and manage the keys involved.",
-            )
-        }
-        "External Token Issuers" => {
-            Some(
-                "Configure third-party token issuers whose tokens the domain can relate to its users.",
-            )
-        }
-        "Identity Logs" => {
-            Some(
-                "Read the identity provider's system log events for the domain or the calling user.",
-            )
-        }
-        "Identity Provider" => {
-            Some("Set up or remove SCIM provisioning from your own identity provider.")
-        }
-        "MCP Tools" => {
-            Some(
-                "Define, version and remove MCP tools backed by Luminesce queries or Scheduler jobs.",
-            )
-        }
-        "Me" => Some("Details and password of the calling user."),
-        "Network Zones" => {
-            Some(
-                "Allow or block requests by source IP address, for chosen roles and session types.",
-            )
-        }
-        "Personal Authentication Tokens" => {
-            Some("Create, list and revoke the calling user's personal access tokens.")
-        }
-        "Roles" => {
-            Some("Create, change and delete roles, and manage which users hold them.")
-        }
-        "Tokens" => Some("Sign out by invalidating the current access token."),
-        "Users" => {
-            Some(
-                "Create, find, change and delete users, and manage their account lifecycle.",
-            )
-        }
-        _ => None,
     }
 }

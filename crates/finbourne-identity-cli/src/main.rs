@@ -63,11 +63,10 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
                 .find(|c| app::group_name(*c) == group && app::command_name(*c) == name)
                 .expect("every command in the tree is an operation");
             let identity = client(matches)?;
-            let cli = Cli::new(identity.api().clone(), Printer(format));
-            match cli.execute(command, args).await {
-                Ok(()) => Ok(()),
-                Err(error) => Err(failure::of_command(&identity, error).await),
-            }
+            let cli = Cli::new(identity, Printer(format));
+            cli.execute(command, args)
+                .await
+                .map_err(failure::of_command)
         }
     }
 }

@@ -22196,6 +22196,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/applications", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::create_application`]
 
@@ -22280,6 +22297,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateApplicationRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/applications", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_application`]
 
@@ -22363,6 +22404,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, include_secret } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let include_secret = include_secret.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("includeSecret", &include_secret),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_application`]
 
@@ -22417,6 +22482,18 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::rotate_application_secrets`]
@@ -22485,6 +22562,27 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl,
+                encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_authentication_information`]
 
@@ -22531,6 +22629,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/authentication/information", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::get_password_policy`]
@@ -22598,6 +22713,27 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, user_type } = self;
+            let user_type = user_type.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
+                user_type.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_password_policy`]
@@ -22702,6 +22838,34 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, user_type, body } = self;
+            let user_type = user_type.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdatePasswordPolicyRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
+                user_type.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_session_policy`]
 
@@ -22748,6 +22912,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_session_policy`]
@@ -22833,6 +23014,30 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateSessionPolicyRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::get_support_access_history`]
@@ -22920,6 +23125,27 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, end, start } = self;
+            let end = end.map_err(Error::InvalidRequest)?;
+            let start = start.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("end", &end))
+                .query(&progenitor_client::QueryParam::new("start", &start))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::grant_support_access`]
 
@@ -23003,6 +23229,29 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::invalidate_support_access`]
 
@@ -23053,6 +23302,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_support_roles`]
 
@@ -23100,6 +23366,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/authentication/support-roles", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::accept_cell_attachment`]
 
@@ -23146,6 +23429,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/acceptattachment", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::set_attaching_key`]
@@ -23229,6 +23529,29 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/cellmanagement/attachingkey", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::rotate_attaching_key`]
@@ -23317,6 +23640,32 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RotateAttachingKeyRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/cellmanagement/attachingkey/rotate", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::detach_parent_cell`]
 
@@ -23401,6 +23750,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DetachParentCellRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/cellmanagement/detach", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_cell_parent_status`]
 
@@ -23447,6 +23820,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::set_parent_cell`]
@@ -23531,6 +23921,29 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::set_primary_domain`]
 
@@ -23577,6 +23990,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::remove_primary_domain`]
@@ -23625,6 +24055,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::refuse_cell_attachment`]
 
@@ -23672,6 +24119,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/refuseattachment", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::rotate_domain_keys`]
 
@@ -23718,6 +24182,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/cellmanagement/rotatedomainkeys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::find_users_by_id`]
@@ -23784,6 +24265,25 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/directory", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("id", &id))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_external_token_issuers`]
 
@@ -23833,6 +24333,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::create_external_token_issuer`]
@@ -23922,6 +24439,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateExternalTokenIssuerRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_external_token_issuer`]
 
@@ -23991,6 +24532,27 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_external_token_issuer`]
@@ -24098,6 +24660,34 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code, body } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateExternalTokenIssuerRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_external_token_issuer`]
 
@@ -24154,6 +24744,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::add_scim`]
@@ -24252,6 +24855,38 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, api_token_action, old_api_token_deactivation } = self;
+            let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
+            let old_api_token_deactivation = old_api_token_deactivation
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "apiTokenAction",
+                        &api_token_action,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "oldApiTokenDeactivation",
+                        &old_api_token_deactivation,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::remove_scim`]
 
@@ -24288,6 +24923,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::list_own_api_keys`]
@@ -24335,6 +24979,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::create_api_key`]
@@ -24415,6 +25076,29 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_api_key`]
 
@@ -24477,6 +25161,26 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/keys/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::list_logs`]
@@ -24655,6 +25359,51 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self {
+                client,
+                okta_after,
+                okta_filter,
+                okta_limit,
+                okta_query,
+                okta_since,
+                okta_sort_order,
+                okta_until,
+            } = self;
+            let okta_after = okta_after.map_err(Error::InvalidRequest)?;
+            let okta_filter = okta_filter.map_err(Error::InvalidRequest)?;
+            let okta_limit = okta_limit.map_err(Error::InvalidRequest)?;
+            let okta_query = okta_query.map_err(Error::InvalidRequest)?;
+            let okta_since = okta_since.map_err(Error::InvalidRequest)?;
+            let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
+            let okta_until = okta_until.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/logs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
+                .query(&progenitor_client::QueryParam::new("oktaFilter", &okta_filter))
+                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&progenitor_client::QueryParam::new("oktaQuery", &okta_query))
+                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "oktaSortOrder",
+                        &okta_sort_order,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_user_logs`]
 
@@ -24798,6 +25547,45 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self {
+                client,
+                okta_after,
+                okta_limit,
+                okta_since,
+                okta_sort_order,
+                okta_until,
+            } = self;
+            let okta_after = okta_after.map_err(Error::InvalidRequest)?;
+            let okta_limit = okta_limit.map_err(Error::InvalidRequest)?;
+            let okta_since = okta_since.map_err(Error::InvalidRequest)?;
+            let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
+            let okta_until = okta_until.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/logs/me", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
+                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "oktaSortOrder",
+                        &okta_sort_order,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_mcp_tools`]
 
@@ -24847,6 +25635,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/mcptools", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::get_mcp_tool`]
@@ -24941,6 +25746,30 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, scope, code, version } = self;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let version = version.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
+                .to_string()), encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("version", &version))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_mcp_tool`]
@@ -25056,6 +25885,34 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, scope, code, body } = self;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
+                .to_string()), encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::create_mcp_tool`]
 
@@ -25170,6 +26027,34 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, scope, code, body } = self;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
+                .to_string()), encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_mcp_tool`]
 
@@ -25240,6 +26125,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, scope, code } = self;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
+                .to_string()), encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_user_info`]
 
@@ -25286,6 +26185,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/me", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::set_password`]
@@ -25364,6 +26280,27 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/me/password", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_access_controlled_resources`]
 
@@ -25414,6 +26351,23 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/metadata/access/resources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_network_zones`]
 
@@ -25463,6 +26417,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/networkzones", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::create_network_zone`]
@@ -25551,6 +26522,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateNetworkZoneRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/networkzones", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_network_zone`]
 
@@ -25619,6 +26614,27 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_network_zone`]
@@ -25724,6 +26740,34 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code, body } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateNetworkZoneRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_network_zone`]
 
@@ -25780,6 +26824,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_roles`]
 
@@ -25829,6 +26886,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/roles", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::create_role`]
@@ -25910,6 +26984,29 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/roles", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::get_role_by_code`]
@@ -25993,6 +27090,29 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, code, scope } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/byCode/{}", client.baseurl, encode_path(& code
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_role`]
 
@@ -26055,6 +27175,26 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_role`]
@@ -26151,6 +27291,32 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateRoleRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_role`]
 
@@ -26203,6 +27369,18 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::list_users_in_role`]
@@ -26271,6 +27449,26 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}/users", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::add_user_to_role`]
@@ -26341,6 +27539,20 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, user_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.put(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::remove_user_from_role`]
@@ -26413,6 +27625,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, user_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::invalidate_token`]
 
@@ -26449,6 +27675,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/tokens", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::list_users`]
@@ -26523,6 +27758,31 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, include_deactivated } = self;
+            let include_deactivated = include_deactivated
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "includeDeactivated",
+                        &include_deactivated,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::create_user`]
@@ -26626,6 +27886,36 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, wait_for_reindex, body } = self;
+            let wait_for_reindex = wait_for_reindex.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "waitForReindex",
+                        &wait_for_reindex,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::list_runnable_users`]
 
@@ -26675,6 +27965,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/users/$runnable", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::get_user_from_login`]
@@ -26742,6 +28049,27 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, login } = self;
+            let login = login.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/fromlogin/{}", client.baseurl, encode_path(& login
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_user_schema`]
 
@@ -26788,6 +28116,23 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client } = self;
+            let url = format!("{}/api/users/schema", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_user_schema`]
@@ -26873,6 +28218,30 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateUserSchemaRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/users/schema", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::get_user`]
 
@@ -26953,6 +28322,30 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, include_roles } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let include_roles = include_roles.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("includeRoles", &include_roles),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::update_user`]
@@ -27049,6 +28442,32 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::delete_user`]
 
@@ -27120,6 +28539,24 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id, purge } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let purge = purge.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("purge", &purge))
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::send_activation_email`]
 
@@ -27175,6 +28612,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$activate", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::expire_password`]
@@ -27242,6 +28692,27 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl,
+                encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::reset_factors`]
 
@@ -27295,6 +28766,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, encode_path(&
+                id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::reset_password`]
@@ -27352,6 +28836,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, encode_path(&
+                id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            return Ok(request);
+        }
     }
     /**Builder for [`Client::unlock_user`]
 
@@ -27405,6 +28902,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
     /**Builder for [`Client::unsuspend_user`]
@@ -27461,6 +28971,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        /// Builds the request `send()` would make, without sending it.
+        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            return Ok(request);
         }
     }
 }

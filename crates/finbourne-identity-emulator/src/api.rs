@@ -171,7 +171,7 @@ pub(crate) fn handle(
         body,
         instance,
     };
-    let result = match op.operation_id() {
+    let result = match op.operation_id {
         "AddScim" => add_scim(&req),
         "RemoveScim" => remove_scim(&req),
         "GetUserInfo" => get_user_info(&req),
@@ -205,16 +205,14 @@ fn not_implemented(op: &Operation, instance: &str) -> Reply {
         "Operation not implemented by the emulator",
         format!(
             "The FINBOURNE Identity emulator does not implement operation {} ({} {}).",
-            op.operation_id(),
-            op.method(),
-            op.path_template()
+            op.operation_id, op.method, op.path
         ),
         instance,
     );
     if let reply::ReplyBody::Json(Value::Object(map), _) = &mut reply.body {
         map.insert(
             "errorDetails".into(),
-            json!([{ "operationId": op.operation_id() }]),
+            json!([{ "operationId": op.operation_id }]),
         );
     }
     reply

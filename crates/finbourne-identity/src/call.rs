@@ -1,10 +1,20 @@
-//! Options one call can override without building a new client.
+//! One call of an operation: its parameters, its settings, and sending it.
 
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::time::Duration;
 
-/// Timeouts and retry budgets for one call; what is not set comes from the client.
+use finbourne_identity_client::ResponseValue;
+use finbourne_identity_client::operations::Operation;
+
+use crate::error::{Error, excerpt, without_quoted};
+use crate::identity_client::IdentityClient;
+
+/// Settings of one call; what is not set comes from the client's configuration.
 ///
-/// A zero timeout means no limit, as in the configuration.
+/// A zero timeout means no limit, as in the configuration. The same settings exist on every
+/// [`Call`]; a `CallOptions` is for applying one set to many calls.
 ///
 /// ```
 /// use std::time::Duration;
@@ -18,47 +28,116 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallOptions {
-    // Outer `None`: not overridden. Inner `None`: no limit.
+    // Outer `None`: not set. Inner `None`: no limit.
     pub(crate) total_timeout: Option<Option<Duration>>,
+    pub(crate) attempt_timeout: Option<Option<Duration>>,
     pub(crate) connect_timeout: Option<Option<Duration>>,
     pub(crate) read_timeout: Option<Option<Duration>>,
     pub(crate) rate_limit_retries: Option<u32>,
     pub(crate) retries: Option<u32>,
+    pub(crate) idempotent: Option<bool>,
 }
 
 impl CallOptions {
-    /// Overrides nothing.
+    /// Sets nothing.
+    ///
+    /// ```
+    /// assert_eq!(finbourne_identity::CallOptions::new(), Default::default());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Limit on the whole request, from connecting to the end of the answer (zero: none).
+    /// Limit on the whole call: the token request, every attempt and every wait between
+    /// attempts (zero: none). A wait that would end after it is not started.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let quick = finbourne_identity::CallOptions::new().total_timeout(Duration::from_secs(5));
+    /// # let _ = quick;
+    /// ```
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = Some(limit(timeout));
         self
     }
 
+    /// Limit on each attempt, from sending the request to the end of the answer (zero: none).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let each = finbourne_identity::CallOptions::new().attempt_timeout(Duration::from_secs(10));
+    /// # let _ = each;
+    /// ```
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(limit(timeout));
+        self
+    }
+
     /// Limit on establishing a connection (zero: none).
+    ///
+    /// Connect and read timeouts are settings of the HTTP client: a call that overrides them
+    /// uses one of a few extra clients kept for such calls (the least recently used is dropped
+    /// when more are needed), so any number of distinct values keeps memory and connections
+    /// bounded, but each new value costs a client. Prefer [`attempt_timeout`](Self::attempt_timeout)
+    /// for a per-call limit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let fast = finbourne_identity::CallOptions::new().connect_timeout(Duration::from_secs(2));
+    /// # let _ = fast;
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(limit(timeout));
         self
     }
 
-    /// Limit on each wait for data from the server (zero: none).
+    /// Limit on each wait for data from the server (zero: none); see
+    /// [`connect_timeout`](Self::connect_timeout) for its cost.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let patient = finbourne_identity::CallOptions::new().read_timeout(Duration::from_secs(60));
+    /// # let _ = patient;
+    /// ```
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(limit(timeout));
         self
     }
 
     /// How often a 429 answer is retried.
+    ///
+    /// ```
+    /// let never = finbourne_identity::CallOptions::new().rate_limit_retries(0);
+    /// # let _ = never;
+    /// ```
     pub fn rate_limit_retries(mut self, retries: u32) -> Self {
         self.rate_limit_retries = Some(retries);
         self
     }
 
-    /// How often 409, 503, 504 and dropped connections are retried.
+    /// How often other retryable failures are retried (see [`RetryPolicy`](crate::RetryPolicy)
+    /// for which are).
+    ///
+    /// ```
+    /// let once = finbourne_identity::CallOptions::new().retries(0);
+    /// # let _ = once;
+    /// ```
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = Some(retries);
+        self
+    }
+
+    /// Whether the call may be repeated after it may have reached the service. By default the
+    /// operation decides: GET, HEAD, PUT, DELETE and OPTIONS may, POST and PATCH may not, and
+    /// the table of operations names the exceptions (`add_scim` with `regenerate` may not).
+    ///
+    /// ```
+    /// // A POST the caller knows to be safe to repeat.
+    /// let safe = finbourne_identity::CallOptions::new().idempotent(true);
+    /// # let _ = safe;
+    /// ```
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
         self
     }
 
@@ -66,10 +145,12 @@ impl CallOptions {
     pub(crate) fn over(&self, defaults: &CallOptions) -> CallOptions {
         CallOptions {
             total_timeout: self.total_timeout.or(defaults.total_timeout),
+            attempt_timeout: self.attempt_timeout.or(defaults.attempt_timeout),
             connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
             read_timeout: self.read_timeout.or(defaults.read_timeout),
             rate_limit_retries: self.rate_limit_retries.or(defaults.rate_limit_retries),
             retries: self.retries.or(defaults.retries),
+            idempotent: self.idempotent.or(defaults.idempotent),
         }
     }
 }
@@ -77,6 +158,303 @@ impl CallOptions {
 /// A duration that means "no limit" when zero, as the settings define it.
 fn limit(duration: Duration) -> Option<Duration> {
     (!duration.is_zero()).then_some(duration)
+}
+
+mod sealed {
+    use finbourne_identity_client::operations::Operation;
+    use finbourne_identity_client::{Client, Error as ClientError};
+
+    /// A generated client's builder the SDK can send: implemented by the generated layer for
+    /// every operation, and by nothing else.
+    pub trait RawOperation<'a>: Sized {
+        /// The decoded answer; `()` when the operation answers with no body.
+        type Output;
+        /// The operation's row in the table.
+        fn operation() -> &'static Operation;
+        /// A builder with no parameter set.
+        fn start(client: &'a Client) -> Self;
+        /// The request `send()` would make.
+        fn into_request(self) -> Result<reqwest::Request, ClientError>;
+        /// The answer's body, decoded.
+        fn decode(body: &[u8]) -> Result<Self::Output, crate::Error>;
+    }
+}
+
+pub(crate) use sealed::RawOperation;
+
+/// One call of an operation, as [`IdentityClient`]'s methods return it: set the operation's
+/// parameters and any call settings, then [`send`](Self::send) it (or `.await` it).
+///
+/// The call's settings travel with it: nothing is stored in the client or the task.
+///
+/// ```no_run
+/// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+/// use std::time::Duration;
+///
+/// let user = identity
+///     .get_user()
+///     .id("00u1abcd")
+///     .total_timeout(Duration::from_secs(5))
+///     .send()
+///     .await?;
+/// println!("{}", user.login.as_str());
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a call does nothing until it is sent"]
+pub struct Call<'a, R> {
+    identity: &'a IdentityClient,
+    raw: R,
+    options: CallOptions,
+}
+
+// Parameters may hold credentials (a new password, a body with a secret): Debug shows none.
+impl<'a, R: RawOperation<'a>> fmt::Debug for Call<'a, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("operation", &R::operation().id)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, R: RawOperation<'a>> Call<'a, R> {
+    /// A call of the operation `R` with no parameter set; `IdentityClient`'s methods are the
+    /// usual way to get one.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// use finbourne_identity::operations::AddScim;
+    ///
+    /// let answer = AddScim::new(&identity).api_token_action("ensure").send().await?;
+    /// # let _ = answer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(identity: &'a IdentityClient) -> Self {
+        Self {
+            identity,
+            raw: R::start(identity.raw()),
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Changes the generated builder: how the generated setters are forwarded.
+    pub(crate) fn map(mut self, f: impl FnOnce(R) -> R) -> Self {
+        self.raw = f(self.raw);
+        self
+    }
+
+    /// Applies every setting `options` sets.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// use std::time::Duration;
+    /// use finbourne_identity::CallOptions;
+    ///
+    /// let quick = CallOptions::new().total_timeout(Duration::from_secs(2)).retries(0);
+    /// identity.get_user_info().options(quick).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn options(mut self, options: CallOptions) -> Self {
+        self.options = options.over(&self.options);
+        self
+    }
+
+    /// See [`CallOptions::total_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.get_user_info().total_timeout(std::time::Duration::from_secs(5)).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.total_timeout(timeout);
+        self
+    }
+
+    /// See [`CallOptions::attempt_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.list_users().attempt_timeout(std::time::Duration::from_secs(20)).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.attempt_timeout(timeout);
+        self
+    }
+
+    /// See [`CallOptions::connect_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.get_user_info().connect_timeout(std::time::Duration::from_secs(1)).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.connect_timeout(timeout);
+        self
+    }
+
+    /// See [`CallOptions::read_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.list_logs().read_timeout(std::time::Duration::from_secs(60)).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.read_timeout(timeout);
+        self
+    }
+
+    /// See [`CallOptions::rate_limit_retries`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.list_roles().rate_limit_retries(10).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
+        self.options = self.options.rate_limit_retries(retries);
+        self
+    }
+
+    /// See [`CallOptions::retries`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.list_roles().retries(0).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.options = self.options.retries(retries);
+        self
+    }
+
+    /// See [`CallOptions::idempotent`].
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// // Unlocking twice is harmless: let the SDK repeat it after a dropped connection.
+    /// identity.unlock_user().id("00u1abcd").idempotent(true).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.options = self.options.idempotent(idempotent);
+        self
+    }
+
+    /// Sends the call and returns the decoded answer (`()` for operations that answer with no
+    /// body). Any 2xx status is success.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// let me = identity.get_user_info().send().await?;
+    /// # let _ = me;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send(self) -> impl Future<Output = Result<R::Output, Error>> + Send + 'a
+    where
+        R: 'a,
+        R::Output: Send,
+    {
+        let answer = self.send_response();
+        async move { Ok(answer.await?.into_inner()) }
+    }
+
+    /// [`send`](Self::send), keeping the answer's status and headers.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// let answer = identity.get_user_info().send_response().await?;
+    /// println!("{} {:?}", answer.status(), answer.headers().get("lusid-meta-requestid"));
+    /// let me = answer.into_inner();
+    /// # let _ = me;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_response(
+        self,
+    ) -> impl Future<Output = Result<ResponseValue<R::Output>, Error>> + Send + 'a
+    where
+        R: 'a,
+        R::Output: Send,
+    {
+        let operation = R::operation();
+        let request = self
+            .raw
+            .into_request()
+            .map_err(|e| invalid_request(operation, e));
+        // The future names only the answer's type, not the builder's: an async body generic
+        // over `R` is not provably `Send` for every lifetime, which `tokio::spawn` requires.
+        run(self.identity, operation, request, self.options, R::decode)
+    }
+}
+
+async fn run<T>(
+    identity: &IdentityClient,
+    operation: &'static Operation,
+    request: Result<reqwest::Request, Error>,
+    options: CallOptions,
+    decode: fn(&[u8]) -> Result<T, Error>,
+) -> Result<ResponseValue<T>, Error> {
+    let answer = identity
+        .pipeline()
+        .execute(operation, request?, &options)
+        .await?;
+    let value = decode(&answer.body)?;
+    Ok(ResponseValue::new(value, answer.status, answer.headers))
+}
+
+/// A JSON answer of `operation`, decoded; a failure names no value from the body.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    operation: &'static Operation,
+    body: &[u8],
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        operation: operation.id,
+        message: without_quoted(&e.to_string()),
+        excerpt: excerpt(body, 200, operation.credential_fields),
+    })
+}
+
+fn invalid_request(
+    operation: &'static Operation,
+    error: finbourne_identity_client::Error,
+) -> Error {
+    let message = match error {
+        finbourne_identity_client::Error::InvalidRequest(message) => message,
+        other => other.to_string(),
+    };
+    Error::InvalidRequest {
+        operation: operation.id,
+        message,
+    }
+}
+
+impl<'a, R> IntoFuture for Call<'a, R>
+where
+    R: RawOperation<'a> + Send + 'a,
+    R::Output: Send + 'a,
+{
+    type Output = Result<R::Output, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    /// `call.await` is `call.send().await`.
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
 }
 
 #[cfg(test)]
@@ -93,10 +471,13 @@ mod tests {
         let merged = CallOptions::new()
             .retries(0)
             .total_timeout(Duration::ZERO)
+            .idempotent(true)
             .over(&defaults);
         assert_eq!(merged.retries, Some(0));
         assert_eq!(merged.rate_limit_retries, Some(2));
         assert_eq!(merged.total_timeout, Some(None), "zero means no limit");
         assert_eq!(merged.connect_timeout, Some(None));
+        assert_eq!(merged.idempotent, Some(true));
+        assert_eq!(merged.attempt_timeout, None);
     }
 }

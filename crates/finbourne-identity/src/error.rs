@@ -11,14 +11,18 @@ use crate::config::ConfigError;
 
 /// Everything that can go wrong, as variants a caller can match on. Never holds a secret.
 ///
+/// `Display` says what failed at this level only; the cause, when there is one, is
+/// [`source()`](std::error::Error::source), so a report (anyhow, eyre) shows each cause once.
+///
 /// ```
 /// # async fn run(client: finbourne_identity::IdentityClient) {
 /// use finbourne_identity::Error;
 ///
-/// match client.remove_scim().await {
+/// match client.remove_scim().send().await {
 ///     Ok(()) => {}
-///     Err(Error::Api(e)) if e.status() == 403 => eprintln!("not allowed: {e}"),
+///     Err(e) if e.status() == Some(reqwest::StatusCode::FORBIDDEN) => eprintln!("not allowed: {e}"),
 ///     Err(Error::Authentication(e)) => eprintln!("check your credentials: {e}"),
+///     Err(e) if e.is_timeout() => eprintln!("gave up waiting: {e}"),
 ///     Err(e) => eprintln!("{e}"),
 /// }
 /// # }
@@ -30,45 +34,78 @@ pub enum Error {
     #[error(transparent)]
     Config(Box<ConfigError>),
     /// No token could be had from the token endpoint or the token file.
-    #[error("authentication failed: {0}")]
+    #[error(transparent)]
     Authentication(#[from] AuthError),
     /// The API answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
-    /// The request could not be sent or its answer not received (refused, reset, TLS...).
-    #[error("{operation}: transport error: {message}")]
+    /// The request could not be sent, or its answer not received.
+    #[error("{operation}: {}", match .delivery {
+        Delivery::NotSent => "the request could not be sent",
+        Delivery::MaybeProcessed => "the connection failed after the request was sent; the service may have processed it",
+    })]
     Transport {
         /// The operation, e.g. `add_scim`.
-        operation: String,
-        /// What failed, with its causes.
-        message: String,
-        /// reqwest's error, when it came from reqwest.
+        operation: &'static str,
+        /// Whether the request may have reached the service.
+        delivery: Delivery,
+        /// Whether the retry policy retries this failure for this call (it stopped because
+        /// the budget or the deadline ran out).
+        retryable: bool,
+        /// reqwest's error, with its own causes.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A timeout expired; `limit` says which.
+    #[error("{operation}: {limit}")]
+    Timeout {
+        /// The operation, e.g. `add_scim`.
+        operation: &'static str,
+        /// Which limit expired.
+        limit: TimeoutLimit,
+        /// Whether the retry policy retries this failure for this call (an attempt or read
+        /// timeout of an idempotent call; it stopped because the budget or deadline ran out).
+        retryable: bool,
+        /// reqwest's error, for the connect and read timeouts it enforces.
         #[source]
         source: Option<reqwest::Error>,
     },
-    /// A timeout expired before the answer was complete.
-    #[error("{operation}: timed out: {message}")]
-    Timeout {
-        /// The operation, e.g. `add_scim`.
-        operation: String,
-        /// Which wait ran out, with its causes.
-        message: String,
-    },
-    /// The answer could not be decoded; `excerpt` is its start, secrets masked.
+    /// The answer could not be decoded; `excerpt` is its start, credentials masked.
+    ///
+    /// The decoder's own error is not kept: its message may quote a value from the answer.
     #[error("{operation}: cannot decode the answer ({message}); it began: {excerpt}")]
     Decode {
         /// The operation, e.g. `add_scim`.
-        operation: String,
+        operation: &'static str,
         /// The decoder's complaint, with quoted values removed.
         message: String,
         /// The first 200 characters of the body, credentials masked.
         excerpt: String,
     },
+    /// The answer was larger than the client accepts.
+    #[error("{operation}: the answer is larger than the limit of {limit} bytes")]
+    AnswerTooLarge {
+        /// The operation, e.g. `list_users`.
+        operation: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The API answered with a redirect the SDK does not follow: to another origin, or one
+    /// too many.
+    #[error("{operation}: the API answered {status}, redirecting to {}", .location.as_deref().unwrap_or("nowhere"))]
+    Redirect {
+        /// The operation, e.g. `add_scim`.
+        operation: &'static str,
+        /// The redirect's status.
+        status: StatusCode,
+        /// The origin (scheme, host and port) it pointed to, when it named one.
+        location: Option<String>,
+    },
     /// A request parameter could not be converted (e.g. a string too long for the API).
     #[error("{operation}: invalid request: {message}")]
     InvalidRequest {
         /// The operation, e.g. `create_user`.
-        operation: String,
+        operation: &'static str,
         /// Which parameter, and why.
         message: String,
     },
@@ -82,35 +119,155 @@ pub enum Error {
     #[error("{operation}: the answer has no {missing}")]
     IncompleteAnswer {
         /// The operation, e.g. `add_scim`.
-        operation: String,
+        operation: &'static str,
         /// The missing field, as the API names it (`apiToken`).
         missing: &'static str,
     },
-    /// The API answered with a status the operation does not describe (e.g. a redirect).
-    #[error("{operation}: unexpected answer {status}")]
-    UnexpectedStatus {
-        /// The operation, e.g. `add_scim`.
-        operation: String,
-        /// The status received.
-        status: StatusCode,
-    },
+}
+
+/// Whether a failed request may have reached the service.
+///
+/// ```
+/// use finbourne_identity::Delivery;
+/// assert_ne!(Delivery::NotSent, Delivery::MaybeProcessed);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// It never left this machine: the connection, DNS or TLS handshake failed.
+    NotSent,
+    /// It was written, at least in part: the service may have acted on it.
+    MaybeProcessed,
+}
+
+/// Which limit a [`Error::Timeout`] hit.
+///
+/// ```
+/// use finbourne_identity::TimeoutLimit;
+/// assert_eq!(TimeoutLimit::Total.to_string(), "the call's total timeout expired");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// The call's total timeout, which covers the token request, every attempt and wait.
+    Total,
+    /// The timeout of one attempt.
+    Attempt,
+    /// The connect timeout.
+    Connect,
+    /// The read timeout: too long without data from the server.
+    Read,
+}
+
+impl fmt::Display for TimeoutLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Total => "the call's total timeout expired",
+            Self::Attempt => "the attempt timeout expired",
+            Self::Connect => "the connect timeout expired",
+            Self::Read => "the read timeout expired",
+        })
+    }
+}
+
+impl Error {
+    /// The status of the API's answer, for an error answer or a redirect.
+    ///
+    /// ```
+    /// # async fn run(identity: finbourne_identity::IdentityClient) {
+    /// if let Err(e) = identity.get_user().id("nobody").send().await {
+    ///     if e.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+    ///         println!("no such user");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(e) => Some(e.status),
+            Self::Redirect { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether a timeout expired (total, attempt, connect or read).
+    ///
+    /// ```
+    /// # async fn run(identity: finbourne_identity::IdentityClient) {
+    /// if let Err(e) = identity.list_users().send().await {
+    ///     if e.is_timeout() { eprintln!("try again later"); }
+    /// }
+    /// # }
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// The problem details of an error answer, when its body held them.
+    ///
+    /// ```
+    /// # async fn run(identity: finbourne_identity::IdentityClient) {
+    /// if let Err(e) = identity.get_user_info().send().await {
+    ///     if let Some(problem) = e.problem() {
+    ///         eprintln!("code {:?}: {:?}", problem.code, problem.detail);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn problem(&self) -> Option<&LusidValidationProblemDetails> {
+        match self {
+            Self::Api(e) => e.problem(),
+            _ => None,
+        }
+    }
+
+    /// Whether the retry policy retries this kind of failure for the call that failed (it
+    /// stopped because its budget or the deadline ran out): a later call may succeed. False
+    /// for failures that would fail again, and for non-idempotent calls that may have reached
+    /// the service.
+    ///
+    /// ```
+    /// # async fn run(identity: finbourne_identity::IdentityClient) {
+    /// if let Err(e) = identity.list_roles().send().await {
+    ///     if e.is_retryable() { eprintln!("the service is busy; try again later"); }
+    /// }
+    /// # }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api(e) => e.retryable,
+            Self::Transport { retryable, .. } | Self::Timeout { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    /// Records what the retry policy decided of this failure.
+    pub(crate) fn set_retryable(&mut self, decided: bool) {
+        match self {
+            Self::Api(e) => e.retryable = decided,
+            Self::Transport { retryable, .. } | Self::Timeout { retryable, .. } => {
+                *retryable = decided
+            }
+            _ => {}
+        }
+    }
 }
 
 /// An error answer from the API: status, headers, problem details when the body held them,
 /// and the raw body when it did not (a gateway's HTML page, plain text).
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub(crate) operation: String,
+    pub(crate) operation: &'static str,
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) problem: Option<LusidValidationProblemDetails>,
     pub(crate) body: Option<String>,
+    pub(crate) retryable: bool,
 }
 
 impl ApiError {
     /// The operation that failed, e.g. `add_scim`.
-    pub fn operation(&self) -> &str {
-        &self.operation
+    pub fn operation(&self) -> &'static str {
+        self.operation
     }
 
     /// The HTTP status.
@@ -156,7 +313,7 @@ impl fmt::Display for ApiError {
                 write!(f, "; {field}: {}", messages.join(", "))?;
             }
         } else if let Some(body) = &self.body {
-            let body = excerpt(body.as_bytes(), 200);
+            let body = excerpt(body.as_bytes(), 200, &[]);
             if !body.is_empty() {
                 write!(f, ": {body}")?;
             }
@@ -206,8 +363,9 @@ const SECRET_KEYS: &[&str] = &[
 ];
 
 /// The first `limit` characters of `body` as text, with the values of secret-bearing JSON keys
-/// masked; a body that does not decode may still hold a credential.
-pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
+/// (those above and the operation's `credentials`) masked; a body that does not decode may
+/// still hold a credential.
+pub(crate) fn excerpt(body: &[u8], limit: usize, credentials: &[&str]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut masked = String::with_capacity(text.len().min(limit + 16));
     let mut rest = text.as_ref();
@@ -222,7 +380,7 @@ pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
         let key = &from_quote[1..1 + end];
         masked.push_str(&from_quote[..end + 2]);
         rest = &from_quote[end + 2..];
-        if SECRET_KEYS.contains(&key) {
+        if SECRET_KEYS.contains(&key) || credentials.contains(&key) {
             let after_colon = rest.trim_start();
             if let Some(value) = after_colon.strip_prefix(':') {
                 let value = value.trim_start();
@@ -242,14 +400,37 @@ pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
+/// serde's messages quote the offending value, which might be a credential.
+pub(crate) fn without_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn operation_credentials_are_masked_too() {
+        let text = excerpt(br#"{"id": "k1", "key": "PAT-VALUE-1"}"#, 200, &["key"]);
+        assert!(!text.contains("PAT-VALUE"), "{text}");
+    }
+
     use super::*;
 
     #[test]
     fn excerpts_mask_credentials_even_in_broken_json() {
         let body = br#"{"baseUrl": "https://x/scim/v2", "apiToken": "s3cr3t-t0k3n", "note": "ok"#;
-        let text = excerpt(body, 200);
+        let text = excerpt(body, 200, &[]);
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains(r#""apiToken":"****""#), "{text}");
         assert!(text.contains("https://x/scim/v2"), "{text}");
@@ -257,7 +438,7 @@ mod tests {
 
     #[test]
     fn excerpts_are_bounded_and_single_line() {
-        let text = excerpt("<html>\n<body>".repeat(100).as_bytes(), 20);
+        let text = excerpt("<html>\n<body>".repeat(100).as_bytes(), 20, &[]);
         assert_eq!(text.chars().count(), 21);
         assert!(!text.contains('\n'));
     }
@@ -270,11 +451,12 @@ mod tests {
         )
         .unwrap();
         let with_problem = ApiError {
-            operation: "add_scim".into(),
+            operation: "add_scim",
             status: StatusCode::BAD_REQUEST,
             headers: HeaderMap::new(),
             problem: Some(problem),
             body: None,
+            retryable: false,
         };
         assert_eq!(
             with_problem.to_string(),

@@ -1,6 +1,5 @@
 //! The HTTP clients requests go out on: proxy, CA certificate, keep-alive and timeouts.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,14 +13,19 @@ pub(crate) const USER_AGENT: &str = concat!("finbourne-identity-rust/", env!("CA
 
 type Key = (Option<Duration>, Option<Duration>);
 
-/// One reqwest client per (connect, read) timeout pair. Connect and read timeouts are settings
-/// of a reqwest client, not of a request, so a call that overrides them gets a client of its
-/// own, kept for the next call with the same override.
+/// How many clients with other connect or read timeouts are kept. Each holds its own
+/// connections, so calls overriding these timeouts with ever new values must not add a client
+/// per value (2,000 values once took 265 MB and 2,001 connections).
+const OTHER_CLIENTS: usize = 4;
+
+/// The client with the configured timeouts, and a few for calls that override the connect or
+/// read timeout (settings of a reqwest client, not of a request), least recently used first
+/// out.
 pub(crate) struct HttpClients {
     config: Config,
     default_key: Key,
     default: reqwest::Client,
-    others: Mutex<HashMap<Key, reqwest::Client>>,
+    others: Mutex<Vec<(Key, reqwest::Client)>>,
 }
 
 impl HttpClients {
@@ -31,7 +35,7 @@ impl HttpClients {
             default: build(config, key)?,
             config: config.clone(),
             default_key: key,
-            others: Mutex::new(HashMap::new()),
+            others: Mutex::new(Vec::with_capacity(OTHER_CLIENTS)),
         })
     }
 
@@ -51,19 +55,57 @@ impl HttpClients {
             return Ok(self.default.clone());
         }
         let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = others.get(&key) {
-            return Ok(client.clone());
+        if let Some(at) = others.iter().position(|(k, _)| *k == key) {
+            let entry = others.remove(at);
+            let client = entry.1.clone();
+            others.push(entry);
+            return Ok(client);
         }
         let client = build(&self.config, key)?;
-        others.insert(key, client.clone());
+        if others.len() == OTHER_CLIENTS {
+            others.remove(0);
+        }
+        others.push((key, client.clone()));
         Ok(client)
     }
+
+    /// How many clients are kept besides the default one.
+    #[cfg(test)]
+    pub(crate) fn others(&self) -> usize {
+        self.others.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Redirects are followed only within the origin they start from, and never for the token
+/// endpoint: a 307 or 308 would resend the password and client secret to wherever it points.
+fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        let to_token_endpoint = token_url
+            .as_ref()
+            .is_some_and(|t| t.origin() == first.origin() && t.path() == first.path());
+        if to_token_endpoint
+            || attempt.url().origin() != first.origin()
+            || attempt.previous().len() > 10
+        {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error> {
     let failed = |message: String| Error::HttpClient { message };
+    let token_url = match &config.credentials {
+        crate::config::Credentials::Password(p) => Some(p.token_url.clone()),
+        _ => None,
+    };
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
+        .redirect(redirect_policy(token_url))
         .tcp_keepalive(config.tcp_keepalive);
     if let Some(connect) = connect {
         builder = builder.connect_timeout(connect);
@@ -116,4 +158,31 @@ fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error
             None => format!("cannot build the HTTP client: {causes}"),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_number_of_timeout_overrides_keeps_a_bounded_set_of_clients() {
+        let config = crate::ConfigLoader::new()
+            .identity_url("https://example.lusid.com/identity")
+            .access_token("t")
+            .load()
+            .unwrap();
+        let clients = HttpClients::new(&config).unwrap();
+        for ms in 1..=50u64 {
+            clients
+                .with_timeouts(Some(Duration::from_millis(ms)), None)
+                .unwrap();
+            assert!(clients.others() <= OTHER_CLIENTS);
+        }
+        assert_eq!(clients.others(), OTHER_CLIENTS);
+        // The configured pair never takes a slot.
+        clients
+            .with_timeouts(config.timeouts.connect, config.timeouts.read)
+            .unwrap();
+        assert_eq!(clients.others(), OTHER_CLIENTS);
+    }
 }

@@ -1,21 +1,20 @@
 //! [`IdentityClient`]: the generated client with credentials, headers and retries wired in.
 
-use std::future::Future;
 use std::sync::Arc;
 
-use finbourne_identity_client::Error as ClientError;
-use finbourne_identity_client::{ByteStream, ErrorBody, Hooks, ResponseValue};
+use finbourne_identity_client::Hooks;
 
-use crate::auth::{AuthError, Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
+use crate::auth::{Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
-use crate::error::{ApiError, Error, excerpt, with_causes};
+use crate::error::Error;
 use crate::http::HttpClients;
-use crate::pipeline::{CallScope, Pipeline, sdk_headers};
+use crate::pipeline::{DEFAULT_ANSWER_LIMIT, Pipeline, sdk_headers};
 use crate::retry::RetryPolicy;
 
-/// A client for the FINBOURNE Identity API: every operation of the API, each request carrying
-/// a bearer token, the SDK's headers, the configured timeouts and retries.
+/// A client for the FINBOURNE Identity API: a method per operation of the API, each call
+/// carrying a bearer token, the SDK's headers, one deadline and retries that never repeat a
+/// write the service may have received.
 ///
 /// Cheap to clone; clones share connections and tokens.
 ///
@@ -25,19 +24,21 @@ use crate::retry::RetryPolicy;
 ///
 /// // Environment variables, then ./secrets.json, as the official SDKs read them.
 /// let identity = IdentityClient::from_env()?;
-/// let me = identity.call(identity.api().get_user_info().send()).await?;
+/// let me = identity.get_user_info().send().await?;
 /// println!("signed in as {}", me.email_address.as_str());
 /// # Ok(())
 /// # }
 /// ```
+///
+/// The generated client ([`client::Client`](crate::client::Client)) stays available for
+/// callers who want none of this: it carries no pipeline at all (no token, headers, deadline
+/// or retries) and is built by the caller.
 #[derive(Clone)]
 pub struct IdentityClient {
-    api: finbourne_identity_client::Client,
+    /// Builds each operation's request; never sends one.
+    raw: finbourne_identity_client::Client,
     pipeline: Arc<Pipeline>,
     config: Arc<Config>,
-    /// The SCIM base URL last received, as text and parsed: a domain's never changes, and
-    /// parsing it again on every `add_scim` is a measurable share of the call.
-    pub(crate) scim_base: Arc<std::sync::Mutex<Option<(String, url::Url)>>>,
 }
 
 impl std::fmt::Debug for IdentityClient {
@@ -65,12 +66,29 @@ impl std::fmt::Debug for IdentityClient {
 pub struct IdentityClientBuilder {
     config: Config,
     policy: RetryPolicy,
+    answer_limit: usize,
 }
 
 impl IdentityClientBuilder {
     /// Replaces the retry policy (its budgets default to the configuration's).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// The largest answer body accepted, in bytes (default 64 MiB); a larger one fails the call
+    /// with [`Error::AnswerTooLarge`] without being buffered.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// let identity = finbourne_identity::IdentityClient::builder(config)
+    ///     .answer_limit(8 * 1024 * 1024)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn answer_limit(mut self, bytes: usize) -> Self {
+        self.answer_limit = bytes;
         self
     }
 
@@ -91,12 +109,13 @@ impl IdentityClientBuilder {
             config.correlation_id.as_deref(),
         )
         .map_err(|message| Error::HttpClient { message })?;
+        // Connect and read timeouts stay unset: the default HTTP client already has the
+        // configured ones, and only a call that overrides them needs another.
         let defaults = CallOptions {
             total_timeout: Some(config.timeouts.total),
-            connect_timeout: Some(config.timeouts.connect),
-            read_timeout: Some(config.timeouts.read),
             rate_limit_retries: Some(self.policy.rate_limit_retries()),
             retries: Some(self.policy.retries()),
+            ..CallOptions::default()
         };
         let default_http = http.default_client().clone();
         let pipeline = Arc::new(Pipeline::new(
@@ -105,22 +124,18 @@ impl IdentityClientBuilder {
             defaults,
             self.policy,
             http,
+            self.answer_limit,
         ));
-        let base_url = config
-            .identity_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned();
-        let api = finbourne_identity_client::Client::new_with_client(
-            &base_url,
+        let base_url = config.identity_url.as_str().trim_end_matches('/');
+        let raw = finbourne_identity_client::Client::new_with_client(
+            base_url,
             default_http,
-            Hooks::shared(pipeline.clone()),
+            Hooks::none(),
         );
         Ok(IdentityClient {
-            api,
+            raw,
             pipeline,
             config: Arc::new(config),
-            scim_base: Arc::default(),
         })
     }
 }
@@ -128,184 +143,73 @@ impl IdentityClientBuilder {
 impl IdentityClient {
     /// Loads the configuration as the official SDKs do (environment variables, then
     /// `./secrets.json`, then `FBN_ACCESS_TOKEN_FILE`) and builds a client from it.
+    ///
+    /// ```no_run
+    /// let identity = finbourne_identity::IdentityClient::from_env()?;
+    /// # Ok::<(), finbourne_identity::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         Self::new(ConfigLoader::new().load()?)
     }
 
     /// A client for `config`, with the retry budgets it names.
+    ///
+    /// ```
+    /// let config = finbourne_identity::ConfigLoader::new()
+    ///     .identity_url("https://example.lusid.com/identity")
+    ///     .access_token("a-personal-access-token")
+    ///     .load()?;
+    /// let identity = finbourne_identity::IdentityClient::new(config)?;
+    /// # Ok::<(), finbourne_identity::Error>(())
+    /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
         Self::builder(config).build()
     }
 
     /// A builder for settings beyond the configuration.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// let identity = finbourne_identity::IdentityClient::builder(config).build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder(config: Config) -> IdentityClientBuilder {
         let policy = RetryPolicy::new(config.rate_limit_retries, config.retries);
-        IdentityClientBuilder { config, policy }
-    }
-
-    /// The generated client: every operation of the API. Requests made through it carry the
-    /// token, headers and retries; wrap `send()` in [`call`](Self::call) for this crate's
-    /// [`Error`] instead of the generated one.
-    pub fn api(&self) -> &finbourne_identity_client::Client {
-        &self.api
+        IdentityClientBuilder {
+            config,
+            policy,
+            answer_limit: DEFAULT_ANSWER_LIMIT,
+        }
     }
 
     /// The configuration this client was built from.
+    ///
+    /// ```
+    /// # fn run(identity: finbourne_identity::IdentityClient) {
+    /// println!("talking to {}", identity.config().identity_url);
+    /// # }
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// How many requests went to the token endpoint so far.
+    ///
+    /// ```
+    /// # fn run(identity: finbourne_identity::IdentityClient) {
+    /// println!("{} token requests", identity.token_requests());
+    /// # }
+    /// ```
     pub fn token_requests(&self) -> u64 {
         self.pipeline.credential.token_requests()
     }
 
-    /// Runs one operation of [`api`](Self::api) and turns a failure into an [`Error`].
-    ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// let roles = identity.call(identity.api().list_roles().send()).await?;
-    /// for role in roles.iter() {
-    ///     println!("{}", role.name.as_str());
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn call<T>(
-        &self,
-        request: impl Future<Output = Result<ResponseValue<T>, ClientError<ByteStream>>>,
-    ) -> Result<ResponseValue<T>, Error> {
-        self.call_with(CallOptions::new(), request).await
+    pub(crate) fn raw(&self) -> &finbourne_identity_client::Client {
+        &self.raw
     }
 
-    /// This crate's [`Error`] for an error of an operation sent straight through
-    /// [`api`](Self::api), without [`call`](Self::call). Reads an error answer's body.
-    ///
-    /// Outside `call`, an authentication failure is matched to the error by time: with
-    /// concurrent direct calls, prefer `call`.
-    ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) {
-    /// if let Err(e) = identity.api().remove_scim().send().await {
-    ///     eprintln!("{}", identity.explain(e).await);
-    /// }
-    /// # }
-    /// ```
-    pub async fn explain(&self, error: ClientError<ByteStream>) -> Error {
-        convert(error, &self.pipeline.unscoped).await
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
     }
-
-    /// [`call`](Self::call) with timeouts or retry budgets of its own.
-    ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// use std::time::Duration;
-    /// use finbourne_identity::CallOptions;
-    ///
-    /// let quick = CallOptions::new().total_timeout(Duration::from_secs(5)).retries(0);
-    /// identity.call_with(quick, identity.api().get_user_info().send()).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn call_with<T>(
-        &self,
-        options: CallOptions,
-        request: impl Future<Output = Result<ResponseValue<T>, ClientError<ByteStream>>>,
-    ) -> Result<ResponseValue<T>, Error> {
-        let scope = CallScope::new(options);
-        // Boxed: the generated future is large, and each layer that holds it would copy it.
-        match scope.run(Box::pin(request)).await {
-            Ok(answer) => Ok(answer),
-            Err(error) => Err(convert(error, &scope).await),
-        }
-    }
-}
-
-/// The generated client's error, with what the pipeline learnt, as this crate's [`Error`].
-async fn convert(error: ClientError<ByteStream>, scope: &CallScope) -> Error {
-    let operation = scope.operation().to_owned();
-    match error {
-        ClientError::InvalidRequest(message) => Error::InvalidRequest { operation, message },
-        ClientError::CommunicationError(e)
-        | ClientError::ResponseBodyError(e)
-        | ClientError::InvalidUpgrade(e) => transport(operation, e),
-        ClientError::ErrorResponse(answer) => {
-            if answer.status() == reqwest::StatusCode::UNAUTHORIZED
-                && let Some(auth) = scope.take_auth_error()
-            {
-                return Error::Authentication(auth);
-            }
-            match ErrorBody::read(answer).await {
-                Ok(body) => Error::from(api_error(operation, body)),
-                Err(e) => transport(operation, e),
-            }
-        }
-        ClientError::InvalidResponsePayload(bytes, e) => Error::Decode {
-            operation,
-            message: without_quoted(&e.to_string()),
-            excerpt: excerpt(&bytes, 200),
-        },
-        ClientError::UnexpectedResponse(answer) => Error::UnexpectedStatus {
-            operation,
-            status: answer.status(),
-        },
-        ClientError::Custom(message) => Error::Authentication(
-            scope
-                .take_auth_error()
-                .unwrap_or_else(|| AuthError::new(message)),
-        ),
-    }
-}
-
-fn transport(operation: String, error: reqwest::Error) -> Error {
-    let message = with_causes(&error);
-    if error.is_timeout() {
-        Error::Timeout { operation, message }
-    } else {
-        Error::Transport {
-            operation,
-            message,
-            source: Some(error),
-        }
-    }
-}
-
-/// Problem details when the body holds them, the raw text otherwise.
-fn api_error(operation: String, body: ErrorBody) -> ApiError {
-    let problem = body.problem().filter(|p| {
-        p.code.is_some()
-            || p.name.is_some()
-            || p.title.is_some()
-            || p.detail.is_some()
-            || p.errors.is_some()
-    });
-    let text = if problem.is_none() {
-        Some(excerpt(&body.body, 2000))
-    } else {
-        None
-    };
-    ApiError {
-        operation,
-        status: body.status,
-        headers: body.headers,
-        problem,
-        body: text,
-    }
-}
-
-/// serde's messages quote the offending value, which might be a credential.
-fn without_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
 }

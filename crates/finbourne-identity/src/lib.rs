@@ -3,11 +3,36 @@
 //!
 //! [`IdentityClient`] does what the official SDKs' `ApiClientFactory` does, with the same
 //! configuration a FINBOURNE user already has (environment variables, `secrets.json`, an access
-//! token file), and reaches every operation of the API through [`IdentityClient::api`]. Each
-//! request carries a bearer token (a personal access token, or OAuth2 tokens refreshed ahead of
-//! expiry), the SDK headers, the configured timeouts, and retries for 429, 409, 503, 504 and
-//! dropped connections. SCIM has typed helpers: [`IdentityClient::add_scim`] and
+//! token file), and has a method per operation of the API: `identity.<operation>()`, its
+//! parameters, then `.send().await?`. Each call carries a bearer token (a personal access
+//! token, or OAuth2 tokens refreshed ahead of expiry) and the SDK headers, has one deadline
+//! over the token request, every attempt and every wait, and is retried only where that is
+//! safe. SCIM has typed helpers: [`IdentityClient::add_scim`] and
 //! [`IdentityClient::remove_scim`].
+//!
+//! # Retries
+//!
+//! A retry is decided by what happened to the attempt and whether the call is idempotent:
+//!
+//! | what happened | idempotent call | non-idempotent call |
+//! |---|---|---|
+//! | the request never left: connect refused or reset, DNS, TLS handshake, connect timeout | retry | retry |
+//! | 429, or 503 (the service did not take the request) | retry, honouring `Retry-After` | retry, honouring `Retry-After` |
+//! | connection dropped after the request was written, read or attempt timeout, 502, 504, 409 | retry with backoff | never: the error says the request may have reached the service |
+//!
+//! GET, HEAD, PUT, DELETE and OPTIONS are idempotent, POST and PATCH are not; the table of
+//! operations ([`client::operations`]) names the exceptions, such as `add_scim` with
+//! `regenerate`, which mints a token on every call. [`Call::idempotent`] overrides it for one
+//! call.
+//!
+//! # Deadlines
+//!
+//! The total timeout (`FBN_TOTAL_TIMEOUT_MS`, `totalTimeoutMs`, default 30 minutes, or
+//! [`Call::total_timeout`]) bounds the whole call: waiting for a token, every attempt, and
+//! every backoff or `Retry-After` wait; a wait that would end after it is not started. The
+//! connect and read timeouts (`FBN_CONNECT_TIMEOUT_MS`, `FBN_READ_TIMEOUT_MS`) bound each
+//! connection and each wait for data, token requests included, and [`Call::attempt_timeout`]
+//! each attempt. [`Error::Timeout`] says which limit expired.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), finbourne_identity::Error> {
@@ -16,6 +41,9 @@
 //! let identity = IdentityClient::from_env()?;
 //! let scim = identity.add_scim(ScimTokenAction::Ensure).await?;
 //! println!("give your identity provider {} and the token", scim.base_url());
+//!
+//! let roles = identity.list_roles().send().await?;
+//! println!("{} roles", roles.len());
 //! # Ok(())
 //! # }
 //! ```
@@ -26,17 +54,21 @@ pub mod config;
 mod error;
 mod http;
 mod identity_client;
+#[rustfmt::skip]
+#[path = "generated_operations.rs"]
+pub mod operations;
 mod pipeline;
 mod retry;
 mod scim;
 
 pub use auth::AuthError;
-pub use call::CallOptions;
+pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
-pub use error::{ApiError, Error};
+pub use error::{ApiError, Delivery, Error, TimeoutLimit};
+pub use finbourne_identity_client::ResponseValue;
 pub use identity_client::{IdentityClient, IdentityClientBuilder};
-pub use retry::{Attempts, RetryPolicy, retry_after};
-pub use scim::{ScimCredentials, ScimTokenAction};
+pub use retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
+pub use scim::{ScimCall, ScimCredentials, ScimTokenAction};
 
 /// The generated client and its types, for operations and data beyond the SCIM helpers.
 pub use finbourne_identity_client as client;

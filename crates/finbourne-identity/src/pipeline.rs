@@ -1,71 +1,46 @@
-//! What happens to every request made through an [`IdentityClient`](crate::IdentityClient):
-//! bearer token, SDK headers, timeouts, retries, and one renewal of the token after a 401.
+//! The call path every operation takes: the wire details the service expects, one deadline
+//! over the token and every attempt, retries decided by what happened, one renewal of the token
+//! after a 401, and bounded answers.
 
-use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use finbourne_identity_client::{BoxFuture, Middleware};
-use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
+use finbourne_identity_client::operations::Operation;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
 
-use crate::auth::{AuthError, Credential};
+use crate::auth::Credential;
 use crate::call::CallOptions;
+use crate::error::{ApiError, Delivery, Error, TimeoutLimit, excerpt};
 use crate::http::HttpClients;
-use crate::retry::{Attempts, RetryPolicy};
+use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy};
 
-tokio::task_local! {
-    /// The options and findings of the call in progress, when it was made with
-    /// `IdentityClient::call`; requests made straight through `api()` use the defaults.
-    static CALL: Arc<CallScope>;
-}
+/// The largest answer kept by default: far above any the API sends, far below what would
+/// exhaust a process.
+pub(crate) const DEFAULT_ANSWER_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Per-call state shared between the caller and the pipeline.
-#[derive(Default)]
-pub(crate) struct CallScope {
-    pub options: CallOptions,
-    /// Why no token could be had: the pipeline can only return a string through the generated
-    /// client, so the typed error waits here for the caller.
-    auth_error: Mutex<Option<AuthError>>,
-    operation: Mutex<Option<&'static str>>,
-}
-
-impl CallScope {
-    pub(crate) fn new(options: CallOptions) -> Arc<Self> {
-        Arc::new(Self {
-            options,
-            ..Self::default()
-        })
-    }
-
-    pub(crate) fn take_auth_error(&self) -> Option<AuthError> {
-        self.auth_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-    }
-
-    /// The operation the call ran, e.g. `add_scim`.
-    pub(crate) fn operation(&self) -> &'static str {
-        self.operation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or("request")
-    }
-
-    /// Runs `future` with this scope visible to the pipeline.
-    pub(crate) async fn run<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        CALL.scope(Arc::clone(self), future).await
-    }
+/// A successful answer, read to its end.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 pub(crate) struct Pipeline {
     pub(crate) credential: Credential,
-    /// Findings of requests made straight through the generated client, outside any `call`.
-    pub(crate) unscoped: Arc<CallScope>,
     headers: HeaderMap,
     defaults: CallOptions,
     policy: RetryPolicy,
     http: HttpClients,
+    answer_limit: usize,
+}
+
+/// How one attempt ended. A failure comes with what happened for the retry policy, or `None`
+/// when retrying cannot help (the deadline passed, the answer is too large).
+enum Ended {
+    Answered(StatusCode, HeaderMap, Bytes),
+    Failed(Error, Option<Outcome<'static>>),
 }
 
 impl Pipeline {
@@ -75,175 +50,349 @@ impl Pipeline {
         defaults: CallOptions,
         policy: RetryPolicy,
         http: HttpClients,
+        answer_limit: usize,
     ) -> Self {
         Self {
             credential,
-            unscoped: CallScope::new(defaults),
             headers,
             defaults,
             policy,
             http,
+            answer_limit,
         }
     }
 
-    /// The call's options over the client's defaults.
-    fn options(&self) -> CallOptions {
-        CALL.try_with(|scope| scope.options.over(&self.defaults))
-            .unwrap_or(self.defaults)
-    }
-
-    /// The scope of the call in progress, or the client's own for requests outside any.
-    fn scope(&self) -> Arc<CallScope> {
-        CALL.try_with(Arc::clone)
-            .unwrap_or_else(|_| self.unscoped.clone())
-    }
-
-    fn remember(&self, error: AuthError) {
-        *self
-            .scope()
-            .auth_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(error);
-    }
-
-    async fn prepare_request(
+    /// Sends `request` for `operation` with `options` over the client's defaults, and returns
+    /// the successful answer or the error the call ends with.
+    pub(crate) async fn execute(
         &self,
-        request: &mut reqwest::Request,
-        operation: &'static str,
-    ) -> Result<(), String> {
-        *self
-            .scope()
-            .operation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(operation);
-        let bearer = self.credential.bearer().await.map_err(|e| {
-            let message = e.to_string();
-            self.remember(e);
-            message
-        })?;
-        request.headers_mut().insert(AUTHORIZATION, bearer);
-        for (name, value) in &self.headers {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
-        *request.timeout_mut() = self.options().total_timeout.flatten();
-        Ok(())
-    }
-
-    async fn send_request(
-        &self,
-        default_http: &reqwest::Client,
+        operation: &'static Operation,
         mut request: reqwest::Request,
-        operation: &'static str,
-    ) -> reqwest::Result<reqwest::Response> {
-        let options = self.options();
-        let http = self
-            .http
-            .with_timeouts(
-                options.connect_timeout.flatten(),
-                options.read_timeout.flatten(),
-            )
-            .unwrap_or_else(|e| {
-                tracing::warn!(operation, error = %e, "using the configured timeouts for this call");
-                default_http.clone()
-            });
+        options: &CallOptions,
+    ) -> Result<Answer, Error> {
+        let options = options.over(&self.defaults);
+        let deadline = options.total_timeout.flatten().map(|t| Instant::now() + t);
+        let idempotent = options
+            .idempotent
+            .unwrap_or_else(|| operation.is_idempotent(request.url()));
+        self.wire(operation, &mut request);
+
+        let bearer = within(deadline, self.credential.bearer())
+            .await
+            .ok_or_else(|| total_timeout(operation))??;
+        request.headers_mut().insert(AUTHORIZATION, bearer);
+
+        let http = match (options.connect_timeout, options.read_timeout) {
+            (None, None) => self.http.default_client().clone(),
+            (connect, read) => self.http.with_timeouts(connect.flatten(), read.flatten())?,
+        };
         let policy = self.policy.with_budgets(
             options
                 .rate_limit_retries
                 .unwrap_or(self.policy.rate_limit_retries()),
             options.retries.unwrap_or(self.policy.retries()),
         );
-        let mut attempts = Attempts::default();
+        let attempt_timeout = options.attempt_timeout.flatten();
+        let mut spent = Attempts::default();
         let mut renewed = false;
         loop {
-            // Bodies are buffered JSON, so a request can always be cloned; one that cannot is
-            // sent once.
-            let Some(attempt) = request.try_clone() else {
-                return http.execute(request).await;
-            };
-            let sent = std::time::Instant::now();
-            let outcome = http.execute(attempt).await;
-            if let Ok(answer) = &outcome {
-                // Method, URL and status only: headers would carry the token.
-                tracing::debug!(
-                    operation,
-                    method = %request.method(),
-                    url = %request.url(),
-                    status = %answer.status(),
-                    elapsed = ?sent.elapsed(),
-                    "answer"
-                );
-            }
-            let wait = match outcome {
-                Ok(answer) if answer.status() == StatusCode::UNAUTHORIZED && !renewed => {
+            // Bodies are buffered bytes, so a request can always be cloned.
+            let attempt = request
+                .try_clone()
+                .expect("request bodies are buffered, never streams");
+            let ended = self
+                .attempt(&http, operation, attempt, deadline, attempt_timeout)
+                .await;
+            let (mut error, decision) = match ended {
+                Ended::Answered(status, headers, body) if status.is_success() => {
+                    return Ok(Answer {
+                        status,
+                        headers,
+                        body,
+                    });
+                }
+                Ended::Answered(status, headers, _) if status.is_redirection() => {
+                    return Err(Error::Redirect {
+                        operation: operation.id,
+                        status,
+                        location: headers
+                            .get(reqwest::header::LOCATION)
+                            .and_then(|l| l.to_str().ok())
+                            .and_then(|l| request.url().join(l).ok())
+                            .map(|u| u.origin().ascii_serialization()),
+                    });
+                }
+                Ended::Answered(StatusCode::UNAUTHORIZED, headers, body) if !renewed => {
                     renewed = true;
-                    match self.renew(&mut request).await {
-                        true => {
-                            tracing::debug!(
-                                operation,
-                                "401: repeating the call with a renewed token"
-                            );
-                            continue;
-                        }
-                        false => return Ok(answer),
+                    if self.renew(operation, &mut request, deadline).await? {
+                        tracing::debug!(
+                            operation = operation.id,
+                            "401: repeating the call with a renewed token"
+                        );
+                        continue;
                     }
+                    let error = api_error(operation, StatusCode::UNAUTHORIZED, headers, body);
+                    (error, None)
                 }
-                Ok(answer) => {
-                    match policy.after_status(answer.status(), answer.headers(), &mut attempts) {
-                        Some(wait) => {
-                            tracing::debug!(operation, status = %answer.status(), ?wait, "retrying");
-                            wait
-                        }
-                        None => return Ok(answer),
-                    }
+                Ended::Answered(status, headers, body) => {
+                    let decision =
+                        policy.decide(Outcome::Answered(status, &headers), idempotent, &mut spent);
+                    (api_error(operation, status, headers, body), Some(decision))
                 }
-                Err(error) => match policy.after_transport_error(&error, &mut attempts) {
-                    Some(wait) => {
-                        tracing::debug!(operation, error = %error, ?wait, "retrying after a transport error");
-                        wait
-                    }
-                    None => return Err(error),
-                },
+                Ended::Failed(error, outcome) => {
+                    let decision = outcome.map(|o| policy.decide(o, idempotent, &mut spent));
+                    (error, decision)
+                }
             };
+            let wait = match decision {
+                Some(RetryDecision::Retry(wait)) => wait,
+                Some(RetryDecision::Final { retryable }) => {
+                    error.set_retryable(retryable);
+                    return Err(error);
+                }
+                None => return Err(error),
+            };
+            error.set_retryable(true);
+            // A wait that would end after the deadline does not start: the call ends now,
+            // with what went wrong last.
+            if deadline.is_some_and(|d| Instant::now() + wait > d) {
+                return Err(error);
+            }
+            tracing::debug!(operation = operation.id, error = %error, ?wait, "retrying");
             tokio::time::sleep(wait).await;
         }
     }
 
-    /// Puts a renewed token on `request`; false when there is none to be had.
-    async fn renew(&self, request: &mut reqwest::Request) -> bool {
-        let Some(rejected) = request.headers().get(AUTHORIZATION).cloned() else {
-            return false;
+    /// One attempt: send, then read the whole answer, within the attempt timeout and the
+    /// call's deadline.
+    async fn attempt(
+        &self,
+        http: &reqwest::Client,
+        operation: &'static Operation,
+        request: reqwest::Request,
+        deadline: Option<Instant>,
+        attempt_timeout: Option<Duration>,
+    ) -> Ended {
+        let attempt_end = attempt_timeout.map(|t| Instant::now() + t);
+        let (end, limit) = match (deadline, attempt_end) {
+            (Some(d), Some(a)) if a < d => (Some(a), TimeoutLimit::Attempt),
+            (None, Some(a)) => (Some(a), TimeoutLimit::Attempt),
+            (d, _) => (d, TimeoutLimit::Total),
         };
-        match self.credential.renew(&rejected).await {
-            Ok(Some(bearer)) => {
+        let sent = std::time::Instant::now();
+        let exchange = async {
+            let answer = http.execute(request).await?;
+            let status = answer.status();
+            tracing::debug!(operation = operation.id, %status, elapsed = ?sent.elapsed(), "answer");
+            let headers = answer.headers().clone();
+            let body = read_bounded(answer, self.answer_limit).await?;
+            Ok::<_, ReadError>((status, headers, body))
+        };
+        match within(end, exchange).await {
+            Some(Ok((status, headers, body))) => Ended::Answered(status, headers, body),
+            Some(Err(ReadError::TooLarge)) => Ended::Failed(
+                Error::AnswerTooLarge {
+                    operation: operation.id,
+                    limit: self.answer_limit,
+                },
+                None,
+            ),
+            Some(Err(ReadError::Http(error))) => transport(operation, error),
+            None => Ended::Failed(
+                Error::Timeout {
+                    operation: operation.id,
+                    limit,
+                    retryable: false,
+                    source: None,
+                },
+                (limit == TimeoutLimit::Attempt).then_some(Outcome::MaybeProcessed),
+            ),
+        }
+    }
+
+    /// Puts a renewed token on `request`; false when there is none to be had.
+    async fn renew(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+        deadline: Option<Instant>,
+    ) -> Result<bool, Error> {
+        let Some(rejected) = request.headers().get(AUTHORIZATION).cloned() else {
+            return Ok(false);
+        };
+        match within(deadline, self.credential.renew(&rejected)).await {
+            None => Err(total_timeout(operation)),
+            Some(Err(e)) => Err(e.into()),
+            Some(Ok(None)) => Ok(false),
+            Some(Ok(Some(bearer))) => {
                 request.headers_mut().insert(AUTHORIZATION, bearer);
-                true
+                Ok(true)
             }
-            Ok(None) => false,
-            Err(e) => {
-                self.remember(e);
-                false
-            }
+        }
+    }
+
+    /// What the official SDKs send that the generated request may lack.
+    fn wire(&self, operation: &'static Operation, request: &mut reqwest::Request) {
+        if !operation.date_time_query.is_empty() {
+            microsecond_date_times(request.url_mut(), operation.date_time_query);
+        }
+        let bodiless = request.body().is_none()
+            && matches!(
+                *request.method(),
+                Method::PUT | Method::POST | Method::DELETE | Method::PATCH
+            );
+        let headers = request.headers_mut();
+        headers.reserve(self.headers.len() + 3);
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        // Some gateways answer 411 to a bodiless write without it.
+        if bodiless {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
     }
 }
 
-impl Middleware for Pipeline {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-        operation: &'static str,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(self.prepare_request(request, operation))
-    }
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge,
+}
 
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        request: reqwest::Request,
-        operation: &'static str,
-    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(self.send_request(http, request, operation))
+impl From<reqwest::Error> for ReadError {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Http(error)
     }
+}
+
+/// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered.
+async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    if answer.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let Some(first) = answer.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    // Most answers arrive in one chunk: keep it without copying.
+    let Some(second) = answer.chunk().await? else {
+        return if first.len() > limit {
+            Err(ReadError::TooLarge)
+        } else {
+            Ok(first)
+        };
+    };
+    let mut body = Vec::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while body.len() <= limit {
+        match answer.chunk().await? {
+            Some(chunk) => body.extend_from_slice(&chunk),
+            None => return Ok(body.into()),
+        }
+    }
+    Err(ReadError::TooLarge)
+}
+
+/// `future`'s output, or `None` when `deadline` comes first.
+async fn within<F: Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+fn total_timeout(operation: &'static Operation) -> Error {
+    Error::Timeout {
+        operation: operation.id,
+        limit: TimeoutLimit::Total,
+        retryable: false,
+        source: None,
+    }
+}
+
+/// A transport error, and whether the request may have reached the service.
+fn transport(operation: &'static Operation, error: reqwest::Error) -> Ended {
+    // Only a failure to connect (refused, reset, DNS, TLS handshake, connect timeout) proves
+    // that nothing was sent.
+    let (delivery, outcome) = if error.is_connect() {
+        (Delivery::NotSent, Outcome::NotSent)
+    } else {
+        (Delivery::MaybeProcessed, Outcome::MaybeProcessed)
+    };
+    if error.is_timeout() {
+        let limit = if error.is_connect() {
+            TimeoutLimit::Connect
+        } else {
+            TimeoutLimit::Read
+        };
+        let error = Error::Timeout {
+            operation: operation.id,
+            limit,
+            retryable: false,
+            source: Some(error),
+        };
+        return Ended::Failed(error, Some(outcome));
+    }
+    let error = Error::Transport {
+        operation: operation.id,
+        delivery,
+        retryable: false,
+        source: error,
+    };
+    Ended::Failed(error, Some(outcome))
+}
+
+/// Problem details when the body holds them, the raw text otherwise.
+fn api_error(
+    operation: &'static Operation,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Error {
+    let body = finbourne_identity_client::ErrorBody {
+        status,
+        headers,
+        body,
+    };
+    let problem = body.problem().filter(|p| {
+        p.code.is_some()
+            || p.name.is_some()
+            || p.title.is_some()
+            || p.detail.is_some()
+            || p.errors.is_some()
+    });
+    let text = problem
+        .is_none()
+        .then(|| excerpt(&body.body, 2000, operation.credential_fields));
+    Error::from(ApiError {
+        operation: operation.id,
+        status: body.status,
+        headers: body.headers,
+        problem,
+        body: text,
+        retryable: false,
+    })
+}
+
+/// Date-time query values as the official SDKs send them: UTC with six fraction digits
+/// (`2030-01-02T03:04:05.000000Z`), where serde writes as many as the value needs.
+fn microsecond_date_times(url: &mut reqwest::Url, names: &[&str]) {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(n, v)| {
+            let v = match chrono::DateTime::parse_from_rfc3339(&v) {
+                Ok(at) if names.contains(&n.as_ref()) => at
+                    .with_timezone(&chrono::Utc)
+                    .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                    .to_string(),
+                _ => v.into_owned(),
+            };
+            (n.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
 /// The headers every request carries besides the token.
@@ -276,4 +425,27 @@ pub(crate) fn sdk_headers(
         }
     }
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_times_go_out_with_microseconds_and_other_values_untouched() {
+        let mut url = reqwest::Url::parse(
+            "https://x/api/logs?oktaSince=2030-01-02T03%3A04%3A05Z&oktaFilter=2030-01-02T03%3A04%3A05Z&oktaUntil=2030-01-02T03%3A04%3A05.123456789%2B01%3A00",
+        )
+        .unwrap();
+        microsecond_date_times(&mut url, &["oktaSince", "oktaUntil"]);
+        let pairs: Vec<_> = url.query_pairs().map(|(n, v)| format!("{n}={v}")).collect();
+        assert_eq!(
+            pairs,
+            [
+                "oktaSince=2030-01-02T03:04:05.000000Z",
+                "oktaFilter=2030-01-02T03:04:05Z",
+                "oktaUntil=2030-01-02T02:04:05.123456Z"
+            ]
+        );
+    }
 }

@@ -1,9 +1,18 @@
-//! When a failed request is tried again, and how long to wait first.
+//! When a failed attempt is tried again, and how long to wait first.
 //!
-//! Two budgets, as in the official SDKs: `429 Too Many Requests` spends the rate-limit retries
-//! and waits as long as `Retry-After` says (seconds or an HTTP date); `409`, `503`, `504` and
-//! dropped, refused or reset connections spend the other retries, with capped exponential
-//! backoff plus jitter so that many clients do not retry in step.
+//! A retry is decided by what happened to the attempt and whether the call is idempotent,
+//! never by the status alone: a write the service may have received is not sent again.
+//!
+//! | what happened | idempotent call | non-idempotent call |
+//! |---|---|---|
+//! | the request never left: connect refused or reset, DNS, TLS handshake, connect timeout | retry | retry |
+//! | 429, or 503 (the service did not take the request) | retry, honouring `Retry-After` | retry, honouring `Retry-After` |
+//! | connection dropped after the request was written, read or attempt timeout, 502, 504, 409 | retry with backoff | never: the error says the request may have reached the service |
+//!
+//! Two budgets, as in the official SDKs: 429 spends the rate-limit retries, everything else
+//! the other retries. Backoff doubles from 200 ms up to 3 s, plus up to 1 s of jitter so that
+//! many clients do not retry in step. Every wait also ends within the call's total timeout: one
+//! that would end after it is not started.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +20,17 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How a client retries. Build one with [`RetryPolicy::new`] and the `with_*` methods.
+///
+/// Which failures are retried depends on what happened and on whether the call is idempotent:
+///
+/// | what happened | idempotent call | non-idempotent call |
+/// |---|---|---|
+/// | the request never left: connect refused or reset, DNS, TLS handshake, connect timeout | retry | retry |
+/// | 429, or 503 (the service did not take the request) | retry, honouring `Retry-After` | retry, honouring `Retry-After` |
+/// | connection dropped after the request was written, read or attempt timeout, 502, 504, 409 | retry with backoff | never: the error says the request may have reached the service |
+///
+/// A call is idempotent by its method (GET, HEAD, PUT, DELETE, OPTIONS) unless the table of
+/// operations names it an exception, or the caller says otherwise with `idempotent(bool)`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -90,48 +110,64 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait before retrying an answer with `status`, or `None` to give up. Counts the try.
-    pub fn after_status(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        attempts: &mut Attempts,
-    ) -> Option<Duration> {
-        let (spent, budget) = match status {
-            StatusCode::TOO_MANY_REQUESTS => (&mut attempts.rate_limited, self.rate_limit_retries),
-            StatusCode::CONFLICT
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT => (&mut attempts.other, self.retries),
-            _ => return None,
-        };
-        if *spent >= budget {
-            return None;
-        }
-        *spent += 1;
-        // Looked up only for an answer that will be retried: the success path never reads it.
-        match retry_after(headers, SystemTime::now()) {
-            Some(wait) if wait > self.max_retry_after => None,
-            Some(wait) => Some(wait),
-            None => Some(self.backoff(*spent - 1)),
-        }
-    }
-
-    /// The wait before retrying after a transport error, or `None` to give up. Counts the try.
+    /// What to do after an attempt of a call that is (or is not) `idempotent`: wait and retry,
+    /// or stop. Counts the retry against its budget.
     ///
-    /// Refused, reset and dropped connections are retried; timeouts are not, since the server
-    /// may still be working on the request and the caller's time is already spent.
-    pub fn after_transport_error(
+    /// ```
+    /// use std::time::Duration;
+    /// use finbourne_identity::{Attempts, Outcome, RetryDecision, RetryPolicy};
+    ///
+    /// let policy = RetryPolicy::new(2, 3).with_jitter(Duration::ZERO);
+    /// let mut spent = Attempts::default();
+    /// // A POST whose connection dropped after it was written is never repeated...
+    /// assert_eq!(policy.decide(Outcome::MaybeProcessed, false, &mut spent), RetryDecision::Final { retryable: false });
+    /// // ...a GET is.
+    /// assert_eq!(policy.decide(Outcome::MaybeProcessed, true, &mut spent), RetryDecision::Retry(Duration::from_millis(200)));
+    /// ```
+    pub fn decide(
         &self,
-        error: &reqwest::Error,
-        attempts: &mut Attempts,
-    ) -> Option<Duration> {
-        let dropped =
-            !error.is_timeout() && (error.is_connect() || error.is_request() || error.is_body());
-        if !dropped || attempts.other >= self.retries {
-            return None;
+        outcome: Outcome<'_>,
+        idempotent: bool,
+        spent: &mut Attempts,
+    ) -> RetryDecision {
+        let (budget, used, headers) = match outcome {
+            Outcome::NotSent => (self.retries, &mut spent.other, None),
+            Outcome::MaybeProcessed if idempotent => (self.retries, &mut spent.other, None),
+            Outcome::MaybeProcessed => return RetryDecision::Final { retryable: false },
+            Outcome::Answered(status, headers) => match status {
+                StatusCode::TOO_MANY_REQUESTS => (
+                    self.rate_limit_retries,
+                    &mut spent.rate_limited,
+                    Some(headers),
+                ),
+                StatusCode::SERVICE_UNAVAILABLE => (self.retries, &mut spent.other, Some(headers)),
+                StatusCode::CONFLICT | StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+                    if idempotent =>
+                {
+                    (self.retries, &mut spent.other, Some(headers))
+                }
+                _ => {
+                    let retryable = matches!(
+                        status,
+                        StatusCode::CONFLICT
+                            | StatusCode::BAD_GATEWAY
+                            | StatusCode::GATEWAY_TIMEOUT
+                    ) && idempotent;
+                    return RetryDecision::Final { retryable };
+                }
+            },
+        };
+        if *used >= budget {
+            return RetryDecision::Final { retryable: true };
         }
-        attempts.other += 1;
-        Some(self.backoff(attempts.other - 1))
+        *used += 1;
+        let n = *used - 1;
+        // Looked up only for an answer that will be retried: the success path never reads it.
+        match headers.and_then(|h| retry_after(h, SystemTime::now())) {
+            Some(wait) if wait > self.max_retry_after => RetryDecision::Final { retryable: true },
+            Some(wait) => RetryDecision::Retry(wait),
+            None => RetryDecision::Retry(self.backoff(n)),
+        }
     }
 
     /// The backoff before retry number `n` (0-based): doubling from the first, capped, plus jitter.
@@ -147,6 +183,44 @@ impl RetryPolicy {
         };
         capped + jitter
     }
+}
+
+/// What happened to one attempt, as far as retrying it is concerned.
+///
+/// ```
+/// use finbourne_identity::Outcome;
+/// let dropped = Outcome::MaybeProcessed;
+/// # let _ = dropped;
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The request never left this machine: connection refused or reset while connecting,
+    /// DNS, TLS handshake, connect timeout.
+    NotSent,
+    /// The service answered with this status and these headers.
+    Answered(StatusCode, &'a HeaderMap),
+    /// The request may have reached the service: the connection dropped after it was written,
+    /// or a read or attempt timeout expired.
+    MaybeProcessed,
+}
+
+/// What [`RetryPolicy::decide`] chose.
+///
+/// ```
+/// use finbourne_identity::RetryDecision;
+/// assert_ne!(RetryDecision::Final { retryable: true }, RetryDecision::Final { retryable: false });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Wait this long, then send again.
+    Retry(std::time::Duration),
+    /// Stop here. `retryable`: whether this kind of failure is one the policy retries for this
+    /// call (and only the budget or an over-long `Retry-After` stopped it).
+    Final {
+        /// Whether the table retries this failure for this call.
+        retryable: bool,
+    },
 }
 
 /// Retries spent so far on one call, per budget.
@@ -200,80 +274,104 @@ mod tests {
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 
+    /// The table of the crate docs, row by row: (what happened, idempotent?) -> retried?
+    #[test]
+    fn the_retry_table() {
+        let none = HeaderMap::new();
+        let status = |code: u16| Outcome::Answered(StatusCode::from_u16(code).unwrap(), &none);
+        let rows: [(Outcome, bool, bool); 18] = [
+            (Outcome::NotSent, true, true),
+            (Outcome::NotSent, false, true),
+            (status(429), true, true),
+            (status(429), false, true),
+            (status(503), true, true),
+            (status(503), false, true),
+            (Outcome::MaybeProcessed, true, true),
+            (Outcome::MaybeProcessed, false, false),
+            (status(502), true, true),
+            (status(502), false, false),
+            (status(504), true, true),
+            (status(504), false, false),
+            (status(409), true, true),
+            (status(409), false, false),
+            (status(500), true, false),
+            (status(400), true, false),
+            (status(401), true, false),
+            (status(404), false, false),
+        ];
+        for (outcome, idempotent, retried) in rows {
+            let mut spent = Attempts::default();
+            let decision = exact().decide(outcome, idempotent, &mut spent);
+            assert_eq!(
+                matches!(decision, RetryDecision::Retry(_)),
+                retried,
+                "{outcome:?}, idempotent {idempotent}: {decision:?}"
+            );
+            if !retried {
+                assert_eq!(spent, Attempts::default(), "a final answer spends nothing");
+            }
+        }
+    }
+
     #[test]
     fn rate_limits_spend_their_own_budget_and_honour_retry_after() {
         let policy = exact();
-        let mut attempts = Attempts::default();
+        let mut spent = Attempts::default();
         let wait = headers("1");
+        let empty = HeaderMap::new();
+        let limited = |h| Outcome::Answered(StatusCode::TOO_MANY_REQUESTS, h);
         assert_eq!(
-            policy.after_status(StatusCode::TOO_MANY_REQUESTS, &wait, &mut attempts),
-            Some(Duration::from_secs(1))
+            policy.decide(limited(&wait), false, &mut spent),
+            RetryDecision::Retry(Duration::from_secs(1))
         );
         assert_eq!(
-            policy.after_status(
-                StatusCode::TOO_MANY_REQUESTS,
-                &HeaderMap::new(),
-                &mut attempts
-            ),
-            Some(Duration::from_millis(400)),
+            policy.decide(limited(&empty), false, &mut spent),
+            RetryDecision::Retry(Duration::from_millis(400)),
             "without Retry-After: exponential backoff"
         );
         assert_eq!(
-            policy.after_status(StatusCode::TOO_MANY_REQUESTS, &wait, &mut attempts),
-            None
+            policy.decide(limited(&wait), false, &mut spent),
+            RetryDecision::Final { retryable: true }
         );
         assert_eq!(
-            attempts,
+            spent,
             Attempts {
                 rate_limited: 2,
                 other: 0
             }
         );
         // The other budget is untouched.
-        let unavailable = policy.after_status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &HeaderMap::new(),
-            &mut attempts,
+        let unavailable = Outcome::Answered(StatusCode::SERVICE_UNAVAILABLE, &wait);
+        assert_eq!(
+            policy.decide(unavailable, false, &mut spent),
+            RetryDecision::Retry(Duration::from_secs(1)),
+            "503 honours Retry-After"
         );
-        assert_eq!(unavailable, Some(Duration::from_millis(200)));
     }
 
     #[test]
-    fn conflict_unavailable_and_gateway_timeout_back_off_exponentially() {
+    fn other_retries_back_off_exponentially_until_the_budget_is_spent() {
         let policy = exact();
-        let mut attempts = Attempts::default();
+        let mut spent = Attempts::default();
         let none = HeaderMap::new();
         let waits: Vec<_> = [
-            StatusCode::CONFLICT,
-            StatusCode::SERVICE_UNAVAILABLE,
-            StatusCode::GATEWAY_TIMEOUT,
-            StatusCode::CONFLICT,
+            Outcome::NotSent,
+            Outcome::Answered(StatusCode::GATEWAY_TIMEOUT, &none),
+            Outcome::MaybeProcessed,
+            Outcome::NotSent,
         ]
         .into_iter()
-        .map(|s| policy.after_status(s, &none, &mut attempts))
+        .map(|o| policy.decide(o, true, &mut spent))
         .collect();
         assert_eq!(
             waits,
             [
-                Some(Duration::from_millis(200)),
-                Some(Duration::from_millis(400)),
-                Some(Duration::from_millis(800)),
-                None
+                RetryDecision::Retry(Duration::from_millis(200)),
+                RetryDecision::Retry(Duration::from_millis(400)),
+                RetryDecision::Retry(Duration::from_millis(800)),
+                RetryDecision::Final { retryable: true },
             ]
         );
-    }
-
-    #[test]
-    fn other_statuses_are_final() {
-        let mut attempts = Attempts::default();
-        for status in [400, 401, 403, 404, 500, 502] {
-            let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(
-                exact().after_status(status, &HeaderMap::new(), &mut attempts),
-                None
-            );
-        }
-        assert_eq!(attempts, Attempts::default());
     }
 
     #[test]
@@ -289,15 +387,16 @@ mod tests {
 
     #[test]
     fn an_overlong_retry_after_gives_up() {
-        let mut attempts = Attempts::default();
+        let mut spent = Attempts::default();
         let policy = exact().with_max_retry_after(Duration::from_secs(5));
+        let long = headers("3600");
         assert_eq!(
-            policy.after_status(
-                StatusCode::TOO_MANY_REQUESTS,
-                &headers("3600"),
-                &mut attempts
+            policy.decide(
+                Outcome::Answered(StatusCode::TOO_MANY_REQUESTS, &long),
+                true,
+                &mut spent
             ),
-            None
+            RetryDecision::Final { retryable: true }
         );
     }
 }

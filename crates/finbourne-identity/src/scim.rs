@@ -4,9 +4,13 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use finbourne_identity_client::builder as raw;
+use finbourne_identity_client::operations::Operation;
+use finbourne_identity_client::types::AddScimResponse;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::call::{Call, RawOperation, json};
 use crate::error::Error;
 use crate::identity_client::IdentityClient;
 
@@ -67,9 +71,60 @@ impl fmt::Debug for ScimCredentials {
     }
 }
 
+/// The typed `add_scim` operation: the generated builder, answering with [`ScimCredentials`].
+///
+/// Reached through [`IdentityClient::add_scim`], as a [`ScimCall`].
+#[derive(Debug)]
+pub struct ScimAdd<'a>(raw::AddScim<'a>);
+
+impl<'a> RawOperation<'a> for ScimAdd<'a> {
+    type Output = ScimCredentials;
+
+    fn operation() -> &'static Operation {
+        <raw::AddScim<'a> as RawOperation<'a>>::operation()
+    }
+
+    fn start(client: &'a finbourne_identity_client::Client) -> Self {
+        Self(raw::AddScim::new(client))
+    }
+
+    fn into_request(self) -> Result<reqwest::Request, finbourne_identity_client::Error> {
+        self.0.into_request()
+    }
+
+    fn decode(body: &[u8]) -> Result<ScimCredentials, Error> {
+        let answer: AddScimResponse = json(Self::operation(), body)?;
+        let missing = |what| Error::IncompleteAnswer {
+            operation: Self::operation().id,
+            missing: what,
+        };
+        let base_url = answer
+            .base_url
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| missing("baseUrl"))?;
+        let base_url = Url::parse(&base_url).map_err(|_| missing("valid baseUrl"))?;
+        let api_token = answer
+            .api_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| missing("apiToken"))?;
+        Ok(ScimCredentials {
+            base_url,
+            api_token: api_token.into(),
+        })
+    }
+}
+
+/// A call of [`IdentityClient::add_scim`]: the call settings of every [`Call`], and `send()`
+/// (or `.await`) returns [`ScimCredentials`].
+pub type ScimCall<'a> = Call<'a, ScimAdd<'a>>;
+
 impl IdentityClient {
     /// Turns on SCIM provisioning, or renews its token, and returns the base URL and API token
     /// to give the identity provider.
+    ///
+    /// With [`ScimTokenAction::Regenerate`] every call mints a token, so the call is never
+    /// repeated once it may have reached the service: a lost answer is an error, not a second
+    /// token the caller never sees.
     ///
     /// ```no_run
     /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
@@ -84,65 +139,24 @@ impl IdentityClient {
     /// // A new token; the old one keeps working for an hour while the provider is updated.
     /// let renewed = identity
     ///     .add_scim(ScimTokenAction::Regenerate { old_token_ends: Some(Utc::now() + Duration::hours(1)) })
+    ///     .total_timeout(std::time::Duration::from_secs(30))
+    ///     .send()
     ///     .await?;
     /// store_in_vault(renewed.api_token().expose_secret());
     /// # Ok(())
     /// # }
     /// # fn store_in_vault(_: &str) {}
     /// ```
-    pub async fn add_scim(&self, action: ScimTokenAction) -> Result<ScimCredentials, Error> {
-        let mut request = self.api().add_scim().api_token_action(action.as_str());
-        if let ScimTokenAction::Regenerate {
-            old_token_ends: Some(at),
-        } = action
-        {
-            request = request.old_api_token_deactivation(at);
-        }
-        let answer = self.call(request.send()).await?.into_inner();
-        let missing = |what| Error::IncompleteAnswer {
-            operation: "add_scim".into(),
-            missing: what,
-        };
-        let base_url = answer
-            .base_url
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| missing("baseUrl"))?;
-        let base_url = self
-            .parse_scim_base(base_url)
-            .ok_or_else(|| missing("valid baseUrl"))?;
-        let api_token = answer
-            .api_token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| missing("apiToken"))?;
-        Ok(ScimCredentials {
-            base_url,
-            api_token: api_token.into(),
+    pub fn add_scim(&self, action: ScimTokenAction) -> ScimCall<'_> {
+        Call::new(self).map(|ScimAdd(raw)| {
+            let raw = raw.api_token_action(action.as_str());
+            ScimAdd(match action {
+                ScimTokenAction::Regenerate {
+                    old_token_ends: Some(at),
+                } => raw.old_api_token_deactivation(at),
+                _ => raw,
+            })
         })
-    }
-
-    fn parse_scim_base(&self, text: String) -> Option<Url> {
-        let mut cache = self.scim_base.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.as_ref() {
-            Some((known, url)) if *known == text => Some(url.clone()),
-            _ => {
-                let url = Url::parse(&text).ok()?;
-                *cache = Some((text, url.clone()));
-                Some(url)
-            }
-        }
-    }
-
-    /// Turns SCIM provisioning off: every SCIM API token stops working.
-    ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// identity.remove_scim().await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn remove_scim(&self) -> Result<(), Error> {
-        self.call(self.api().remove_scim().send()).await?;
-        Ok(())
     }
 }
 
@@ -172,5 +186,32 @@ mod tests {
             "regenerate"
         );
         assert_eq!(ScimTokenAction::default(), ScimTokenAction::Ensure);
+    }
+}
+
+#[cfg(test)]
+mod decode_tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_a_token_or_with_a_bad_url_is_incomplete() {
+        for (body, missing) in [
+            (
+                r#"{"baseUrl": "https://x/scim/v2", "apiToken": null}"#,
+                "apiToken",
+            ),
+            (r#"{"baseUrl": "", "apiToken": "t"}"#, "baseUrl"),
+            (
+                r#"{"baseUrl": "not a url", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+        ] {
+            match ScimAdd::decode(body.as_bytes()) {
+                Err(Error::IncompleteAnswer { missing: m, .. }) => assert_eq!(m, missing),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let ok = ScimAdd::decode(br#"{"baseUrl": "https://x/scim/v2", "apiToken": "t"}"#).unwrap();
+        assert_eq!(ok.base_url().as_str(), "https://x/scim/v2");
     }
 }

@@ -33,10 +33,7 @@ async fn every_call_carries_token_and_sdk_headers() {
     let identity = client_for(config);
 
     identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
-    identity
-        .call(identity.api().list_roles().send())
-        .await
-        .unwrap();
+    identity.list_roles().send().await.unwrap();
 
     let requests = service.api_requests().await;
     assert_eq!(requests.len(), 2);
@@ -119,7 +116,7 @@ async fn add_scim_sends_the_action_and_the_date_in_rfc3339() {
         [
             Some("apiTokenAction=ensure".to_owned()),
             Some(
-                "apiTokenAction=regenerate&oldApiTokenDeactivation=2026-11-27T19%3A00%3A00Z"
+                "apiTokenAction=regenerate&oldApiTokenDeactivation=2026-11-27T19%3A00%3A00.000000Z"
                     .to_owned()
             ),
             Some("apiTokenAction=regenerate".to_owned()),
@@ -232,24 +229,94 @@ async fn a_personal_access_token_is_sent_as_it_is_without_signing_in() {
 }
 
 #[tokio::test]
-async fn generated_operations_called_directly_go_through_the_pipeline() {
+async fn bodiless_writes_send_a_zero_length_and_every_call_accepts_json() {
     let service = Service::start(3600).await;
     answer(
         &service.server,
-        "GET",
-        "/api/roles",
-        ResponseTemplate::new(200).set_body_json(serde_json::json!([])),
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    answer(
+        &service.server,
+        "POST",
+        "/api/users/u1/lifecycle/$unlock",
+        ResponseTemplate::new(204),
     )
     .await;
     let identity = service.client();
-    // Straight through the generated client, without `call`: token and headers still apply.
-    identity.api().list_roles().send().await.unwrap();
-    let request = &service.api_requests().await[0];
-    assert_eq!(
-        request.headers.get("authorization").unwrap(),
-        "Bearer access-1"
+    identity.remove_scim().send().await.unwrap();
+    identity.unlock_user().id("u1").send().await.unwrap();
+    for request in service.api_requests().await {
+        assert_eq!(
+            request.headers.get("content-length").unwrap(),
+            "0",
+            "{}",
+            request.method
+        );
+        assert_eq!(
+            request.headers.get("accept").unwrap(),
+            "application/json",
+            "{}",
+            request.method
+        );
+    }
+}
+
+#[tokio::test]
+async fn date_time_query_parameters_go_out_with_microseconds() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "PUT",
+        "/api/identityprovider/scim",
+        scim_answer(),
+    )
+    .await;
+    let whole_second = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();
+    service
+        .client()
+        .add_scim(ScimTokenAction::Regenerate {
+            old_token_ends: Some(whole_second + chrono::Duration::nanoseconds(123_456_789)),
+        })
+        .await
+        .unwrap();
+    let sent: Vec<String> = service
+        .api_requests()
+        .await
+        .iter()
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(n, _)| n == "oldApiTokenDeactivation")
+                .unwrap()
+                .1
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(sent, ["2030-01-02T03:04:05.123456Z"], "cut to microseconds");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_an_error_naming_it_and_not_followed() {
+    let service = Service::start(3600).await;
+    let elsewhere = wiremock::MockServer::start().await;
+    let moved = ResponseTemplate::new(307).insert_header(
+        "location",
+        format!("{}/identity/api/roles?key=secret", elsewhere.uri()),
     );
-    assert_eq!(request.headers.get("x-lusid-sdk-language").unwrap(), "Rust");
+    answer(&service.server, "GET", "/api/roles", moved).await;
+    match service.client().list_roles().send().await {
+        Err(e @ Error::Redirect { .. }) => {
+            assert_eq!(e.status(), Some(reqwest::StatusCode::TEMPORARY_REDIRECT));
+            let shown = e.to_string();
+            assert!(shown.ends_with(&elsewhere.uri()), "{shown}");
+            assert!(!shown.contains("secret"), "{shown}");
+        }
+        other => panic!("expected a redirect error, got {other:?}"),
+    }
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -317,22 +384,7 @@ async fn malformed_json_is_a_decode_error_with_an_excerpt_that_hides_the_token()
 }
 
 #[tokio::test]
-async fn explain_turns_errors_of_direct_calls_into_the_crates_error() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(403),
-    )
-    .await;
-    let identity = service.client();
-    let error = identity.api().remove_scim().send().await.unwrap_err();
-    match identity.explain(error).await {
-        Error::Api(e) => assert_eq!((e.status().as_u16(), e.operation()), (403, "remove_scim")),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-
+async fn a_token_endpoint_refusal_is_the_calls_authentication_error() {
     let refusing = Service::start(3600).await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .and(wiremock::matchers::path(TOKEN_PATH))
@@ -342,37 +394,9 @@ async fn explain_turns_errors_of_direct_calls_into_the_crates_error() {
         .with_priority(1)
         .mount(&refusing.server)
         .await;
-    let identity = refusing.client();
-    let error = identity.api().remove_scim().send().await.unwrap_err();
-    match identity.explain(error).await {
-        Error::Authentication(e) => assert_eq!(e.oauth_error(), Some("invalid_grant")),
+    match refusing.client().remove_scim().send().await {
+        Err(Error::Authentication(e)) => assert_eq!(e.oauth_error(), Some("invalid_grant")),
         other => panic!("expected an authentication error, got {other:?}"),
     }
-}
-
-#[tokio::test]
-async fn a_changed_scim_base_url_is_not_served_from_the_cache() {
-    let service = Service::start(3600).await;
-    let first = ResponseTemplate::new(200).set_body_json(
-        serde_json::json!({"baseUrl": "https://one.lusid.com/identity/scim/v2", "apiToken": "t"}),
-    );
-    answer_times(
-        &service.server,
-        "PUT",
-        "/api/identityprovider/scim",
-        1,
-        first,
-    )
-    .await;
-    let second = ResponseTemplate::new(200).set_body_json(
-        serde_json::json!({"baseUrl": "https://two.lusid.com/identity/scim/v2", "apiToken": "t"}),
-    );
-    answer(&service.server, "PUT", "/api/identityprovider/scim", second).await;
-    let identity = service.client();
-    let a = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
-    let b = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
-    let c = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
-    assert_eq!(a.base_url().host_str(), Some("one.lusid.com"));
-    assert_eq!(b.base_url().host_str(), Some("two.lusid.com"));
-    assert_eq!(c.base_url(), b.base_url());
+    assert!(refusing.api_requests().await.is_empty());
 }

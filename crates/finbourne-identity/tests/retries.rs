@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
-use finbourne_identity::{CallOptions, ConfigLoader, Error, ScimTokenAction};
+use finbourne_identity::{CallOptions, ConfigLoader, Error, ScimTokenAction, TimeoutLimit};
 use wiremock::ResponseTemplate;
 
 const SCIM: &str = "/api/identityprovider/scim";
@@ -70,8 +70,8 @@ async fn a_429_without_retry_after_backs_off_and_gives_up_after_the_rate_limit_b
 }
 
 #[tokio::test]
-async fn conflict_unavailable_and_gateway_timeout_are_retried() {
-    for status in [409, 503, 504] {
+async fn conflict_unavailable_bad_gateway_and_gateway_timeout_are_retried_for_an_idempotent_call() {
+    for status in [409, 502, 503, 504] {
         let (service, result) = scim_after(ResponseTemplate::new(status), 2).await;
         result.unwrap_or_else(|e| panic!("{status}: {e}"));
         assert_eq!(
@@ -97,9 +97,16 @@ async fn other_retries_stop_at_their_budget() {
 }
 
 #[tokio::test]
-async fn a_502_html_page_is_not_retried_and_keeps_its_body() {
+async fn a_502_html_page_ends_a_post_at_once_and_keeps_its_body() {
+    let service = Service::start(3600).await;
     let page = ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html");
-    let (service, result) = scim_after(page, 10).await;
+    answer(&service.server, "POST", "/api/roles", page).await;
+    let result = service
+        .client()
+        .create_role()
+        .body_map(|role| role.name("auditors"))
+        .send()
+        .await;
     match result {
         Err(Error::Api(e)) => {
             assert_eq!(e.status(), 502);
@@ -111,13 +118,36 @@ async fn a_502_html_page_is_not_retried_and_keeps_its_body() {
 }
 
 #[tokio::test]
+async fn a_post_answered_503_is_retried_since_the_service_did_not_take_it() {
+    let service = Service::start(3600).await;
+    answer_times(
+        &service.server,
+        "POST",
+        "/api/roles",
+        1,
+        ResponseTemplate::new(503),
+    )
+    .await;
+    answer(&service.server, "POST", "/api/roles", ResponseTemplate::new(201).set_body_json(
+        serde_json::json!({"id": "r1", "roleId": {"scope": "default", "code": "c"}, "source": "LUSID", "name": "n", "description": "d", "samlName": "s"}),
+    )).await;
+    let identity = service.client();
+    let _ = identity
+        .create_role()
+        .body_map(|role| role.name("auditors"))
+        .send()
+        .await;
+    assert_eq!(service.api_requests().await.len(), 2);
+}
+
+#[tokio::test]
 async fn one_call_can_override_the_budgets() {
     let service = Service::start(3600).await;
     answer(&service.server, "PUT", SCIM, ResponseTemplate::new(503)).await;
     let identity = service.client();
-    let once = CallOptions::new().retries(0);
     let result = identity
-        .call_with(once, identity.api().add_scim().send())
+        .add_scim(ScimTokenAction::Ensure)
+        .options(CallOptions::new().retries(0))
         .await;
     assert!(
         matches!(result, Err(Error::Api(ref e)) if e.status() == 503),
@@ -171,7 +201,16 @@ async fn a_server_slower_than_the_timeout_is_a_timeout_error_not_retried() {
         .unwrap();
     let started = Instant::now();
     let result = client_for(config).add_scim(ScimTokenAction::Ensure).await;
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(Error::Timeout {
+                limit: TimeoutLimit::Total,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "gave up at the timeout"
@@ -185,9 +224,19 @@ async fn a_read_timeout_can_be_set_for_one_call() {
     let slow = scim_answer().set_delay(Duration::from_secs(3));
     answer(&service.server, "PUT", SCIM, slow).await;
     let identity = service.client();
-    let quick = CallOptions::new().read_timeout(Duration::from_millis(300));
     let result = identity
-        .call_with(quick, identity.api().add_scim().send())
+        .add_scim(ScimTokenAction::Ensure)
+        .read_timeout(Duration::from_millis(300))
+        .retries(0)
         .await;
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(Error::Timeout {
+                limit: TimeoutLimit::Read,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::AuthError;
 use crate::config::PasswordCredentials;
-use crate::retry::{Attempts, RetryPolicy};
+use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
 const SCOPE: &str = "openid client groups offline_access";
@@ -103,9 +103,11 @@ impl TokenEndpoint {
             })?;
             let status = answer.status();
             if status == StatusCode::TOO_MANY_REQUESTS
-                && let Some(wait) =
-                    self.backoff
-                        .after_status(status, answer.headers(), &mut attempts)
+                && let RetryDecision::Retry(wait) = self.backoff.decide(
+                    Outcome::Answered(status, answer.headers()),
+                    true,
+                    &mut attempts,
+                )
             {
                 tracing::debug!(?wait, "token endpoint rate-limited; waiting");
                 tokio::time::sleep(wait).await;

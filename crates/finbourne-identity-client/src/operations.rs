@@ -1,0 +1,127 @@
+//! The table of operations: what every part of the workspace needs to know of each operation,
+//! generated from the spec with the client.
+//!
+//! ```
+//! use finbourne_identity_client::operations::{self, OPERATIONS};
+//!
+//! let add_scim = operations::by_id("add_scim").unwrap();
+//! assert_eq!((add_scim.method, add_scim.path), ("PUT", "/api/identityprovider/scim"));
+//! assert!(OPERATIONS.iter().all(|op| op.path.starts_with("/api/")));
+//! ```
+
+#[rustfmt::skip]
+#[path = "generated_operations.rs"]
+mod generated;
+
+pub use generated::{OPERATIONS, TAGS};
+
+/// One operation of the API.
+///
+/// ```
+/// let op = finbourne_identity_client::operations::by_id("create_api_key").unwrap();
+/// assert_eq!(op.operation_id, "CreateApiKey");
+/// assert_eq!(op.credential_fields, ["key"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Operation {
+    /// The id in snake case, as the client's method is named: `add_scim`.
+    pub id: &'static str,
+    /// The spec's `operationId`: `AddScim`.
+    pub operation_id: &'static str,
+    /// The HTTP method in upper case: `PUT`.
+    pub method: &'static str,
+    /// The path template below the API's base URL, `{name}` for parameters: `/api/users/{id}`.
+    pub path: &'static str,
+    /// The spec's first tag: the group the operation belongs to.
+    pub tag: &'static str,
+    /// Whether the request may be sent again after it may have reached the service.
+    pub idempotency: Idempotency,
+    /// Properties of the successful answer that hold credentials (`apiToken`, `key`...),
+    /// anywhere in its structure: never to be shown.
+    pub credential_fields: &'static [&'static str],
+    /// Query parameters holding a date-time.
+    pub date_time_query: &'static [&'static str],
+}
+
+/// Whether sending an operation's request twice has the effect of sending it once.
+///
+/// By method: GET, HEAD, PUT, DELETE and OPTIONS are idempotent; POST and PATCH are not. The
+/// table names the exceptions, such as a `PUT` that mints a new key on every call.
+///
+/// ```
+/// use finbourne_identity_client::operations::{by_id, Idempotency};
+///
+/// assert_eq!(by_id("get_user").unwrap().idempotency, Idempotency::Always);
+/// assert_eq!(by_id("create_role").unwrap().idempotency, Idempotency::Never);
+/// assert_eq!(
+///     by_id("add_scim").unwrap().idempotency,
+///     Idempotency::UnlessQuery { name: "apiTokenAction", value: "regenerate" }
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Idempotency {
+    /// Always idempotent.
+    Always,
+    /// Never idempotent: each request may have an effect of its own.
+    Never,
+    /// Idempotent unless the query parameter `name` has the value `value` (compared ignoring
+    /// ASCII case).
+    UnlessQuery {
+        /// The query parameter.
+        name: &'static str,
+        /// The value that makes the request non-idempotent.
+        value: &'static str,
+    },
+}
+
+impl Operation {
+    /// Whether the request to `url` (with its query) is idempotent.
+    ///
+    /// ```
+    /// use finbourne_identity_client::operations::by_id;
+    ///
+    /// let add_scim = by_id("add_scim").unwrap();
+    /// let url = |q: &str| reqwest::Url::parse(&format!("https://x/identity/api/identityprovider/scim?{q}")).unwrap();
+    /// assert!(add_scim.is_idempotent(&url("apiTokenAction=ensure")));
+    /// assert!(!add_scim.is_idempotent(&url("apiTokenAction=Regenerate")));
+    /// ```
+    pub fn is_idempotent(&self, url: &reqwest::Url) -> bool {
+        match self.idempotency {
+            Idempotency::Always => true,
+            Idempotency::Never => false,
+            Idempotency::UnlessQuery { name, value } => !url
+                .query_pairs()
+                .any(|(n, v)| n == name && v.eq_ignore_ascii_case(value)),
+        }
+    }
+}
+
+/// The operation with this snake-case id (`add_scim`) or `operationId` (`AddScim`).
+///
+/// ```
+/// use finbourne_identity_client::operations::by_id;
+///
+/// assert_eq!(by_id("AddScim"), by_id("add_scim"));
+/// assert!(by_id("no_such_operation").is_none());
+/// ```
+pub fn by_id(id: &str) -> Option<&'static Operation> {
+    OPERATIONS
+        .iter()
+        .find(|op| op.id == id || op.operation_id == id)
+}
+
+/// The description of a tag, when the spec gives one.
+///
+/// ```
+/// use finbourne_identity_client::operations::{tag_description, OPERATIONS};
+///
+/// assert!(tag_description(OPERATIONS[0].tag).is_some());
+/// assert_eq!(tag_description("No such tag"), None);
+/// ```
+pub fn tag_description(tag: &str) -> Option<&'static str> {
+    TAGS.iter()
+        .find(|(name, about)| *name == tag && !about.is_empty())
+        .map(|(_, about)| *about)
+}

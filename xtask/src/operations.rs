@@ -1,0 +1,332 @@
+//! The table of operations: one row per operation of the spec, with the facts every part of the
+//! workspace needs (method, path, tag, whether repeating it is safe, which answer fields are
+//! credentials, which query parameters are date-times). Generated into the client crate so the
+//! SDK, the emulator, the command line and the tests read the same rows.
+
+use std::collections::BTreeSet;
+
+use heck::ToSnakeCase;
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::Value;
+
+use crate::passes;
+
+/// Where the generated table goes, relative to the workspace root.
+pub const TABLE_FILE: &str = "crates/finbourne-identity-client/src/generated_operations.rs";
+
+/// Operations whose effect differs from what their method promises.
+///
+/// - `RotateAttachingKey` is a `PUT`, but every call mints a new key.
+/// - `AddScim` is a `PUT` that returns the active SCIM token, except with
+///   `apiTokenAction=regenerate`, where every call mints a token.
+const EXCEPTIONS: &[(&str, Idempotency)] = &[
+    ("RotateAttachingKey", Idempotency::Never),
+    (
+        "AddScim",
+        Idempotency::UnlessQuery("apiTokenAction", "regenerate"),
+    ),
+];
+
+/// Whether an operation may be sent again after it may have reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    Always,
+    Never,
+    UnlessQuery(&'static str, &'static str),
+}
+
+/// What the table says of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationFacts {
+    /// The spec's operationId, e.g. `AddScim`.
+    pub operation_id: String,
+    /// Snake case, as the generated methods are named: `add_scim`.
+    pub id: String,
+    /// Upper case: `PUT`.
+    pub method: String,
+    pub path: String,
+    pub tag: String,
+    pub idempotency: Idempotency,
+    pub credential_fields: Vec<String>,
+    pub date_time_query: Vec<String>,
+}
+
+/// Every operation of `tree`, in the spec's order.
+pub fn facts(tree: &Value) -> Vec<OperationFacts> {
+    let mut out = Vec::new();
+    let Some(paths) = tree.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        for method in passes::METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let Some(operation_id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let method = method.to_uppercase();
+            let by_method = match method.as_str() {
+                "POST" | "PATCH" => Idempotency::Never,
+                _ => Idempotency::Always,
+            };
+            let idempotency = EXCEPTIONS
+                .iter()
+                .find(|(id, _)| *id == operation_id)
+                .map_or(by_method, |(_, i)| *i);
+            out.push(OperationFacts {
+                operation_id: operation_id.to_owned(),
+                id: operation_id.to_snake_case(),
+                method,
+                path: path.clone(),
+                tag: op
+                    .pointer("/tags/0")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Other")
+                    .to_owned(),
+                idempotency,
+                credential_fields: credential_fields(tree, op),
+                date_time_query: date_time_query(tree, item, op),
+            });
+        }
+    }
+    out
+}
+
+/// A property holds a credential when it is text named like one: `key`, or ending in
+/// `token`, `secret` or `password` (`apiToken`, `clientSecret`). `passwordChanged`, a
+/// date-time, does not end so.
+fn is_credential(name: &str, schema: &Value) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let named = lower == "key"
+        || ["token", "secret", "password", "apikey"]
+            .iter()
+            .any(|end| lower.ends_with(end));
+    let textual = schema.get("type").and_then(Value::as_str) == Some("string")
+        && schema
+            .get("format")
+            .and_then(Value::as_str)
+            .is_none_or(|f| f == "password");
+    named && textual
+}
+
+/// The credential properties anywhere in the operation's successful answers.
+fn credential_fields(tree: &Value, op: &Value) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for (status, response) in op
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !status.starts_with('2') {
+            continue;
+        }
+        for media in response
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(schema) = media.1.get("schema") {
+                walk(tree, schema, &mut seen, &mut found);
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+fn walk(tree: &Value, schema: &Value, seen: &mut BTreeSet<String>, found: &mut BTreeSet<String>) {
+    let schema = match resolve(tree, schema, seen) {
+        Some(s) => s,
+        None => return,
+    };
+    for (name, property) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let resolved = resolve(tree, property, &mut BTreeSet::new()).unwrap_or(property);
+        if is_credential(name, resolved) {
+            found.insert(name.clone());
+        }
+        walk(tree, property, seen, found);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = schema.get(key).filter(|v| v.is_object()) {
+            walk(tree, inner, seen, found);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for inner in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk(tree, inner, seen, found);
+        }
+    }
+}
+
+/// `schema`, or what its `$ref` names; `None` for a reference already walked (cycles).
+fn resolve<'a>(
+    tree: &'a Value,
+    schema: &'a Value,
+    seen: &mut BTreeSet<String>,
+) -> Option<&'a Value> {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            if !seen.insert(reference.to_owned()) {
+                return None;
+            }
+            tree.pointer(reference.strip_prefix('#')?)
+        }
+        None => Some(schema),
+    }
+}
+
+/// Query parameters holding a date-time: the official SDKs send them with microseconds.
+fn date_time_query(tree: &Value, item: &Value, op: &Value) -> Vec<String> {
+    let shared = item.get("parameters").and_then(Value::as_array);
+    let own = op.get("parameters").and_then(Value::as_array);
+    shared
+        .into_iter()
+        .flatten()
+        .chain(own.into_iter().flatten())
+        .filter_map(|p| {
+            let p = resolve(tree, p, &mut BTreeSet::new())?;
+            let is_query = p.get("in").and_then(Value::as_str) == Some("query");
+            let schema = resolve(tree, p.get("schema")?, &mut BTreeSet::new())?;
+            let is_date_time = schema.get("format").and_then(Value::as_str) == Some("date-time");
+            (is_query && is_date_time).then(|| p.get("name")?.as_str().map(str::to_owned))?
+        })
+        .collect()
+}
+
+/// The spec's tags with their descriptions, in the spec's order.
+fn tags(tree: &Value) -> Vec<(String, String)> {
+    tree.get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = t.get("name")?.as_str()?;
+            let about = t.get("description").and_then(Value::as_str).unwrap_or("");
+            Some((name.to_owned(), about.to_owned()))
+        })
+        .collect()
+}
+
+/// The rows as Rust: `OPERATIONS` and `TAGS`, for `crate::operations` of the client crate.
+pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
+    let rows = facts.iter().map(|f| {
+        let OperationFacts {
+            operation_id,
+            id,
+            method,
+            path,
+            tag,
+            ..
+        } = f;
+        let idempotency = match f.idempotency {
+            Idempotency::Always => quote!(Idempotency::Always),
+            Idempotency::Never => quote!(Idempotency::Never),
+            Idempotency::UnlessQuery(name, value) => {
+                quote!(Idempotency::UnlessQuery { name: #name, value: #value })
+            }
+        };
+        let credentials = &f.credential_fields;
+        let date_times = &f.date_time_query;
+        quote! {
+            Operation {
+                id: #id,
+                operation_id: #operation_id,
+                method: #method,
+                path: #path,
+                tag: #tag,
+                idempotency: #idempotency,
+                credential_fields: &[#(#credentials),*],
+                date_time_query: &[#(#date_times),*],
+            }
+        }
+    });
+    let tags = tags(tree)
+        .into_iter()
+        .map(|(name, about)| quote!((#name, #about)));
+    quote! {
+        use super::{Idempotency, Operation};
+
+        /// Every operation of the API, in the spec's order.
+        pub static OPERATIONS: &[Operation] = &[#(#rows),*];
+
+        /// The spec's tags and their descriptions, in the spec's order.
+        pub static TAGS: &[(&str, &str)] = &[#(#tags),*];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> Value {
+        json!({
+            "paths": {
+                "/a/{id}": {
+                    "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}],
+                    "put": {"operationId": "AddScim", "tags": ["Scim"], "parameters": [
+                        {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "id", "in": "path", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "n", "in": "query", "schema": {"type": "integer"}}],
+                        "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outer"}}}},
+                                      "400": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}},
+                    "post": {"operationId": "MakeThing", "responses": {"204": {"description": "none"}}},
+                    "get": {"operationId": "GetThing", "responses": {}}
+                }
+            },
+            "components": {"schemas": {
+                "Outer": {"type": "object", "properties": {
+                    "key": {"type": "string"},
+                    "passwordChanged": {"type": "string", "format": "date-time"},
+                    "inner": {"type": "array", "items": {"$ref": "#/components/schemas/Inner"}},
+                    "self": {"$ref": "#/components/schemas/Outer"}}},
+                "Inner": {"type": "object", "properties": {"clientSecret": {"type": "string"}, "name": {"type": "string"}}},
+                "Problem": {"type": "object", "properties": {"token": {"type": "string"}}}
+            }}
+        })
+    }
+
+    #[test]
+    fn idempotency_follows_the_method_unless_an_exception_names_the_operation() {
+        let facts = facts(&spec());
+        let by_id = |id: &str| facts.iter().find(|f| f.operation_id == id).unwrap();
+        assert_eq!(
+            by_id("AddScim").idempotency,
+            Idempotency::UnlessQuery("apiTokenAction", "regenerate")
+        );
+        assert_eq!(by_id("MakeThing").idempotency, Idempotency::Never);
+        assert_eq!(by_id("GetThing").idempotency, Idempotency::Always);
+        assert_eq!(by_id("AddScim").id, "add_scim");
+        assert_eq!(by_id("GetThing").tag, "Other");
+    }
+
+    #[test]
+    fn credentials_are_found_through_references_arrays_and_cycles_in_successful_answers_only() {
+        let facts = facts(&spec());
+        let by_id = |id: &str| facts.iter().find(|f| f.operation_id == id).unwrap();
+        assert_eq!(by_id("AddScim").credential_fields, ["clientSecret", "key"]);
+        assert!(by_id("MakeThing").credential_fields.is_empty());
+    }
+
+    #[test]
+    fn date_time_query_parameters_include_those_of_the_path_item() {
+        let facts = facts(&spec());
+        let add_scim = facts.iter().find(|f| f.operation_id == "AddScim").unwrap();
+        assert_eq!(add_scim.date_time_query, ["since", "at"]);
+    }
+}
