@@ -6,6 +6,8 @@
 
 mod error;
 mod refreshing;
+#[cfg(test)]
+mod test_support;
 mod token_endpoint;
 mod token_file;
 

@@ -7,6 +7,7 @@ use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
+use url::Url;
 
 use super::AuthError;
 use crate::config::PasswordCredentials;
@@ -29,6 +30,8 @@ pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
     credentials: PasswordCredentials,
     backoff: RetryPolicy,
+    /// The token URL as messages show it.
+    shown_url: String,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +55,7 @@ impl TokenEndpoint {
     ) -> Self {
         Self {
             http,
+            shown_url: shown(&credentials.token_url),
             credentials,
             backoff: backoff.with_budgets(TRIES - 1, 0),
         }
@@ -94,13 +98,10 @@ impl TokenEndpoint {
                 request = request.basic_auth(&c.client_id, Some(c.client_secret.expose_secret()));
             }
             let sent = Instant::now();
-            let answer = request.send().await.map_err(|e| {
-                AuthError::new(format!(
-                    "cannot reach the token endpoint {}: {}",
-                    c.token_url,
-                    without_url(&e)
-                ))
-            })?;
+            let answer = request
+                .send()
+                .await
+                .map_err(|e| self.failed("cannot reach the token endpoint", e))?;
             let status = answer.status();
             if status == StatusCode::TOO_MANY_REQUESTS
                 && let Some(wait) =
@@ -111,25 +112,28 @@ impl TokenEndpoint {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let body = answer.bytes().await.map_err(|e| {
-                AuthError::new(format!(
-                    "token endpoint answer unreadable: {}",
-                    without_url(&e)
-                ))
-            })?;
+            let body = answer
+                .bytes()
+                .await
+                .map_err(|e| self.failed("cannot read the answer of the token endpoint", e))?;
             if !status.is_success() {
                 let refused: Refused = serde_json::from_slice(&body).unwrap_or_default();
                 return Err(AuthError {
                     status: Some(status),
                     oauth_error: refused.error,
                     description: refused.error_description,
-                    detail: format!("the token endpoint {} answered {status}", c.token_url),
+                    detail: format!("the token endpoint {} answered {status}", self.shown_url),
+                    source: None,
                 });
             }
             let granted: Granted = serde_json::from_slice(&body).map_err(|e| {
-                AuthError::new(format!(
-                    "the token endpoint's answer is not a token response: {e}"
-                ))
+                AuthError::caused_by(
+                    format!(
+                        "the answer of the token endpoint {} is not a token response",
+                        self.shown_url
+                    ),
+                    e,
+                )
             })?;
             // Without `expires_in` the token is treated as short-lived rather than eternal.
             let lifetime = Duration::from_secs(granted.expires_in.unwrap_or(60));
@@ -140,13 +144,84 @@ impl TokenEndpoint {
             });
         }
     }
+
+    /// `what` happened to a request to the token URL, because of `error`.
+    fn failed(&self, what: &str, error: reqwest::Error) -> AuthError {
+        // reqwest's message carries the full URL, query and user-info included.
+        AuthError::caused_by(format!("{what} {}", self.shown_url), error.without_url())
+    }
 }
 
-/// reqwest's message and causes without the URL it appends (ours is already in the sentence).
-fn without_url(error: &reqwest::Error) -> String {
-    let message = crate::error::with_causes(error);
-    match error.url() {
-        Some(url) => message.replace(&format!(" ({url})"), ""),
-        None => message,
+/// `url` without its query, fragment and user-info, which may hold credentials
+/// (`?client_secret=...`).
+fn shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    // Only URLs that cannot have user-info (`data:`) refuse these, and then there is none.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use finbourne_identity_emulator::Emulator;
+
+    use super::super::test_support::{endpoint_at, http, refusing_address};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_the_reqwest_error_as_source_not_in_the_message() {
+        let emulator = Emulator::start().await.unwrap();
+        let address = refusing_address().await;
+        let url = format!("http://user:url-password@{address}/oauth2/token?client_secret=in-query");
+        let error = endpoint_at(&emulator, &url, http())
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+
+        let shown = error.to_string();
+        assert_eq!(
+            shown,
+            format!("cannot reach the token endpoint http://{address}/oauth2/token")
+        );
+        let source = error.source().expect("the cause is kept");
+        let cause = source.downcast_ref::<reqwest::Error>().expect("reqwest's");
+        assert!(cause.is_connect(), "{cause:?}");
+        assert!(!shown.contains(&source.to_string()), "{shown}");
+        assert!(!error.is_timeout());
+        let everything = format!("{shown} {error:?} {}", crate::error::with_causes(&error));
+        for secret in [
+            "url-password",
+            "in-query",
+            emulator.password(),
+            emulator.client_secret(),
+        ] {
+            assert!(!everything.contains(secret), "{secret} in {everything}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_request_that_runs_out_of_time_is_a_timeout() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .delay(Duration::from_secs(5));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let error = endpoint_at(&emulator, emulator.token_url(), http)
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+        assert!(error.is_timeout(), "{error:?}");
     }
 }

@@ -48,10 +48,10 @@ impl TokenFile {
 
     async fn read(&self) -> Result<HeaderValue, AuthError> {
         let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
-            AuthError::new(format!(
-                "cannot read the access token file {}: {e}",
-                self.path.display()
-            ))
+            AuthError::caused_by(
+                format!("cannot read the access token file {}", self.path.display()),
+                e,
+            )
         })?;
         let token = text.trim();
         if token.is_empty() {
@@ -81,6 +81,22 @@ mod tests {
         assert_eq!(file.bearer().await.unwrap(), first, "cached for 120 s");
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(file.bearer().await.unwrap(), "Bearer second");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_an_error_naming_it_caused_by_the_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent");
+        let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("cannot read the access token file {}", path.display())
+        );
+        let source = std::error::Error::source(&error).expect("the cause is kept");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
     }
 
     #[tokio::test]
