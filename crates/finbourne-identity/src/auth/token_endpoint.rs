@@ -17,6 +17,11 @@ use crate::retry::{Attempts, RetryPolicy};
 const SCOPE: &str = "openid client groups offline_access";
 /// Tries per token request when the endpoint answers 429.
 const TRIES: u32 = 5;
+/// How long a token without a usable `expires_in` is used: short rather than eternal.
+const UNKNOWN_LIFETIME: Duration = Duration::from_secs(60);
+/// Longer lifetimes are cut to this. Refreshing once a day costs nothing, and a huge
+/// `expires_in` then cannot overflow the clock.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Tokens from one grant.
 pub(crate) struct Tokens {
@@ -38,7 +43,9 @@ pub(crate) struct TokenEndpoint {
 struct Granted {
     access_token: String,
     refresh_token: Option<String>,
-    expires_in: Option<u64>,
+    /// Any JSON value: providers send integers, floats and strings, and a bad one must not make
+    /// the token unusable.
+    expires_in: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -135,8 +142,7 @@ impl TokenEndpoint {
                     e,
                 )
             })?;
-            // Without `expires_in` the token is treated as short-lived rather than eternal.
-            let lifetime = Duration::from_secs(granted.expires_in.unwrap_or(60));
+            let lifetime = lifetime(granted.expires_in.as_ref()).unwrap_or(UNKNOWN_LIFETIME);
             return Ok(Tokens {
                 access: granted.access_token.into(),
                 refresh: granted.refresh_token.map(Into::into),
@@ -150,6 +156,34 @@ impl TokenEndpoint {
         // reqwest's message carries the full URL, query and user-info included.
         AuthError::caused_by(format!("{what} {}", self.shown_url), error.without_url())
     }
+}
+
+/// The lifetime an `expires_in` value gives, at most [`MAX_LIFETIME`]: whole or fractional
+/// seconds, as a JSON number or a string holding one. `None` for anything else (negative,
+/// NaN, infinite, text, objects): such a token counts as one without `expires_in`.
+fn lifetime(expires_in: Option<&serde_json::Value>) -> Option<Duration> {
+    use serde_json::Value;
+    let lifetime = match expires_in? {
+        Value::Number(n) => match n.as_u64() {
+            Some(seconds) => Duration::from_secs(seconds),
+            None => from_seconds(n.as_f64()?)?,
+        },
+        Value::String(text) => {
+            let text = text.trim();
+            match text.parse::<u64>() {
+                Ok(seconds) => Duration::from_secs(seconds),
+                Err(_) => from_seconds(text.parse().ok()?)?,
+            }
+        }
+        _ => return None,
+    };
+    Some(lifetime.min(MAX_LIFETIME))
+}
+
+/// Fractional seconds, capped before conversion so that no finite value can overflow.
+fn from_seconds(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(MAX_LIFETIME.as_secs_f64())))
 }
 
 /// `url` without its query, fragment and user-info, which may hold credentials
@@ -168,10 +202,60 @@ fn shown(url: &Url) -> String {
 mod tests {
     use std::error::Error as _;
 
-    use finbourne_identity_emulator::Emulator;
+    use finbourne_identity_emulator::http::StatusCode as Status;
+    use finbourne_identity_emulator::{Emulator, Fault};
+    use serde_json::json;
 
     use super::super::test_support::{endpoint_at, http, refusing_address};
     use super::*;
+
+    #[test]
+    fn expires_in_is_read_leniently_and_capped() {
+        let secs = Duration::from_secs;
+        let cases = [
+            (json!(3600), Some(secs(3600))),
+            (json!(0), Some(Duration::ZERO)),
+            (json!(u64::MAX), Some(MAX_LIFETIME)),
+            (json!(i64::MIN), None),
+            (json!(-1), None),
+            (json!(3600.0), Some(secs(3600))),
+            (json!(1.5), Some(Duration::from_millis(1500))),
+            (json!(-0.5), None),
+            (json!(1e300), Some(MAX_LIFETIME)),
+            (json!("3600"), Some(secs(3600))),
+            (json!(" 3600 "), Some(secs(3600))),
+            (json!("3600.0"), Some(secs(3600))),
+            (json!("18446744073709551615"), Some(MAX_LIFETIME)),
+            (json!("99999999999999999999999"), Some(MAX_LIFETIME)),
+            (json!("-3600"), None),
+            (json!("NaN"), None),
+            (json!("inf"), None),
+            (json!("an hour"), None),
+            (json!(""), None),
+            (json!(true), None),
+            (json!(null), None),
+            (json!([3600]), None),
+            (json!({"seconds": 3600}), None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(lifetime(Some(&value)), expected, "{value}");
+        }
+        assert_eq!(lifetime(None), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_grant_with_the_largest_expires_in_is_used_for_a_day() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator.faults().on_token_endpoint().inject(Fault::json(
+            Status::OK,
+            &json!({"access_token": "t", "expires_in": 18446744073709551615_u64}),
+        ));
+        let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
+        let before = Instant::now();
+        let tokens = endpoint.password_grant().await.expect("a token");
+        assert!(tokens.expires_at >= before + MAX_LIFETIME);
+        assert!(tokens.expires_at <= Instant::now() + MAX_LIFETIME);
+    }
 
     #[tokio::test]
     async fn a_refused_connection_keeps_the_reqwest_error_as_source_not_in_the_message() {
