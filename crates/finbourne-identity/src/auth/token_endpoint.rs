@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, HeaderMap, LOCATION};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -110,6 +110,9 @@ impl TokenEndpoint {
                 .await
                 .map_err(|e| self.failed("cannot reach the token endpoint", e))?;
             let status = answer.status();
+            if status.is_redirection() {
+                return Err(self.redirected(status, answer.headers()));
+            }
             if status == StatusCode::TOO_MANY_REQUESTS
                 && let Some(wait) =
                     self.backoff
@@ -151,6 +154,29 @@ impl TokenEndpoint {
         }
     }
 
+    /// The error for a 3xx answer. Redirects are never followed, by the HTTP client nor here:
+    /// the form carries the password and client secret, which go to the configured token URL
+    /// only. The message names the other origin alone: `Location`'s path and query may hold
+    /// anything.
+    fn redirected(&self, status: StatusCode, headers: &HeaderMap) -> AuthError {
+        let target = headers
+            .get(LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| self.credentials.token_url.join(location).ok());
+        let to = match target {
+            Some(url) => format!("to {}", origin(&url)),
+            None => "without a usable Location".to_owned(),
+        };
+        AuthError {
+            status: Some(status),
+            ..AuthError::new(format!(
+                "the token endpoint {} answered {status}, a redirect {to}; token requests are not \
+                 redirected, as they carry the password and client secret",
+                self.shown_url
+            ))
+        }
+    }
+
     /// `what` happened to a request to the token URL, because of `error`.
     fn failed(&self, what: &str, error: reqwest::Error) -> AuthError {
         // reqwest's message carries the full URL, query and user-info included.
@@ -184,6 +210,16 @@ fn lifetime(expires_in: Option<&serde_json::Value>) -> Option<Duration> {
 fn from_seconds(seconds: f64) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0)
         .then(|| Duration::from_secs_f64(seconds.min(MAX_LIFETIME.as_secs_f64())))
+}
+
+/// Where a request to `url` would go (`scheme://host:port`), without what it would carry.
+fn origin(url: &Url) -> String {
+    let origin = url.origin();
+    if origin.is_tuple() {
+        origin.ascii_serialization()
+    } else {
+        format!("a {}: URL", url.scheme())
+    }
 }
 
 /// `url` without its query, fragment and user-info, which may hold credentials
@@ -255,6 +291,63 @@ mod tests {
         let tokens = endpoint.password_grant().await.expect("a token");
         assert!(tokens.expires_at >= before + MAX_LIFETIME);
         assert!(tokens.expires_at <= Instant::now() + MAX_LIFETIME);
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_an_error_naming_the_other_origin_and_sends_nothing_there() {
+        let endpoint = Emulator::start().await.unwrap();
+        let elsewhere = Emulator::start().await.unwrap();
+        let other = format!("http://{}", elsewhere.addr());
+        let location = format!("http://who:pw@{}/steal/path?code=xyz", elsewhere.addr());
+        let cases = [
+            (
+                Status::TEMPORARY_REDIRECT,
+                Some(location.as_str()),
+                format!("to {other};"),
+            ),
+            (
+                Status::FOUND,
+                Some(location.as_str()),
+                format!("to {other};"),
+            ),
+            (
+                Status::PERMANENT_REDIRECT,
+                Some("data:text/plain,x"),
+                "to a data: URL;".into(),
+            ),
+            (Status::SEE_OTHER, None, "without a usable Location;".into()),
+        ];
+        let token_endpoint = endpoint_at(&endpoint, endpoint.token_url(), http());
+        for (status, location, named) in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(location) = location {
+                headers.insert(LOCATION, location.parse().unwrap());
+            }
+            endpoint
+                .faults()
+                .on_token_endpoint()
+                .respond(status, headers, "");
+            let error = token_endpoint
+                .password_grant()
+                .await
+                .err()
+                .expect("an error");
+            assert_eq!(error.status(), Some(status));
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains(&named), "{status}: {shown}");
+            for hidden in ["steal", "code", "xyz", "who", "pw@"] {
+                assert!(!shown.contains(hidden), "{hidden} in {shown}");
+            }
+            for secret in [endpoint.password(), endpoint.client_secret()] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        assert_eq!(endpoint.counters().token_requests(), 4);
+        assert!(
+            elsewhere.journal().is_empty(),
+            "nothing reached the other origin"
+        );
+        assert_eq!(elsewhere.counters().connections_accepted, 0);
     }
 
     #[tokio::test]
