@@ -17,6 +17,9 @@ use crate::retry::{Attempts, RetryPolicy};
 const SCOPE: &str = "openid client groups offline_access";
 /// Tries per token request when the endpoint answers 429.
 const TRIES: u32 = 5;
+/// The largest answer read from the token endpoint. Real ones are a few KiB; anything larger is
+/// not a token response, and must not fill memory.
+const MAX_ANSWER: usize = 1024 * 1024;
 /// How long a token without a usable `expires_in` is used: short rather than eternal.
 const UNKNOWN_LIFETIME: Duration = Duration::from_secs(60);
 /// Longer lifetimes are cut to this. Refreshing once a day costs nothing, and a huge
@@ -105,7 +108,7 @@ impl TokenEndpoint {
                 request = request.basic_auth(&c.client_id, Some(c.client_secret.expose_secret()));
             }
             let sent = Instant::now();
-            let answer = request
+            let mut answer = request
                 .send()
                 .await
                 .map_err(|e| self.failed("cannot reach the token endpoint", e))?;
@@ -122,10 +125,7 @@ impl TokenEndpoint {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let body = answer
-                .bytes()
-                .await
-                .map_err(|e| self.failed("cannot read the answer of the token endpoint", e))?;
+            let body = self.read(status, &mut answer).await?;
             if !status.is_success() {
                 let refused: Refused = serde_json::from_slice(&body).unwrap_or_default();
                 return Err(AuthError {
@@ -152,6 +152,41 @@ impl TokenEndpoint {
                 expires_at: sent + lifetime,
             });
         }
+    }
+
+    /// The answer's body, chunk by chunk, failing as soon as it is over [`MAX_ANSWER`].
+    async fn read(
+        &self,
+        status: StatusCode,
+        answer: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, AuthError> {
+        let too_large = || AuthError {
+            status: Some(status),
+            ..AuthError::new(format!(
+                "the answer of the token endpoint {} is larger than {} KiB, too large for a \
+                 token response",
+                self.shown_url,
+                MAX_ANSWER / 1024
+            ))
+        };
+        if answer
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| self.failed("cannot read the answer of the token endpoint", e))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// The error for a 3xx answer. Redirects are never followed, by the HTTP client nor here:
@@ -348,6 +383,67 @@ mod tests {
             "nothing reached the other origin"
         );
         assert_eq!(elsewhere.counters().connections_accepted, 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_1_mib_is_refused_whatever_its_status() {
+        let emulator = Emulator::start().await.unwrap();
+        let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
+        let huge = format!(r#"{{"access_token": "{}"}}"#, "a".repeat(MAX_ANSWER));
+        for status in [Status::OK, Status::BAD_REQUEST] {
+            emulator
+                .faults()
+                .on_token_endpoint()
+                .respond(status, HeaderMap::new(), huge.clone());
+            let error = endpoint.password_grant().await.err().expect("an error");
+            assert_eq!(error.status(), Some(status));
+            assert!(
+                error.to_string().contains("larger than 1024 KiB"),
+                "{error}"
+            );
+        }
+    }
+
+    /// A token endpoint that answers 200 with an endless chunked body (no `Content-Length`):
+    /// the client has to count what it reads. Gives how much it managed to write.
+    async fn endless_answer(listener: tokio::net::TcpListener) -> usize {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0; 4096];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+        let mut written = 0;
+        let mut sending = stream.write_all(head.as_bytes()).await;
+        while sending.is_ok() && written < 256 * MAX_ANSWER {
+            sending = stream.write_all(chunk.as_bytes()).await;
+            written += 0x10000;
+        }
+        written
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_read_no_further_than_1_mib() {
+        let emulator = Emulator::start().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+        let server = tokio::spawn(endless_answer(listener));
+        let error = endpoint_at(&emulator, &url, http())
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+        assert!(
+            error.to_string().contains("larger than 1024 KiB"),
+            "{error}"
+        );
+        let written = server.await.unwrap();
+        assert!(
+            written < 64 * MAX_ANSWER,
+            "the client hung up early: {} MiB written",
+            written / MAX_ANSWER
+        );
     }
 
     #[tokio::test]
