@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 
@@ -20,6 +21,9 @@ pub struct AuthError {
     pub(crate) detail: String,
     /// Shared rather than owned so that the error stays `Clone` (reqwest's error is not).
     pub(crate) source: Option<Arc<dyn StdError + Send + Sync>>,
+    /// The `Retry-After` of a 429 the token endpoint kept answering: the failure stands that
+    /// long for every caller, rather than being asked again.
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl AuthError {
@@ -30,6 +34,7 @@ impl AuthError {
             description: None,
             detail: detail.into(),
             source: None,
+            retry_after: None,
         }
     }
 

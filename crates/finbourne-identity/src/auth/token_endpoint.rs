@@ -1,6 +1,7 @@
 //! The OAuth2 token endpoint: password and refresh-token grants.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, LOCATION};
@@ -11,7 +12,7 @@ use url::Url;
 
 use super::AuthError;
 use crate::config::PasswordCredentials;
-use crate::retry::{Attempts, RetryPolicy};
+use crate::retry::{Attempts, RetryPolicy, retry_after};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
 const SCOPE: &str = "openid client groups offline_access";
@@ -40,6 +41,8 @@ pub(crate) struct TokenEndpoint {
     backoff: RetryPolicy,
     /// The token URL as messages show it.
     shown_url: String,
+    /// HTTP requests sent, retries included.
+    requests: AtomicU64,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +71,13 @@ impl TokenEndpoint {
             shown_url: shown(&credentials.token_url),
             credentials,
             backoff: backoff.with_budgets(TRIES - 1, 0),
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// How many HTTP requests went to the token URL so far, retries included.
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// Signs in with the username and password.
@@ -108,6 +117,7 @@ impl TokenEndpoint {
                 request = request.basic_auth(&c.client_id, Some(c.client_secret.expose_secret()));
             }
             let sent = Instant::now();
+            self.requests.fetch_add(1, Ordering::Relaxed);
             let mut answer = request
                 .send()
                 .await
@@ -125,6 +135,10 @@ impl TokenEndpoint {
                 tokio::time::sleep(wait).await;
                 continue;
             }
+            // A rate limit that outlasted the tries: the failure then stands until it ends.
+            let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| retry_after(answer.headers(), SystemTime::now()))
+                .flatten();
             let body = self.read(status, &mut answer).await?;
             if !status.is_success() {
                 let refused: Refused = serde_json::from_slice(&body).unwrap_or_default();
@@ -134,6 +148,7 @@ impl TokenEndpoint {
                     description: refused.error_description,
                     detail: format!("the token endpoint {} answered {status}", self.shown_url),
                     source: None,
+                    retry_after,
                 });
             }
             let granted: Granted = serde_json::from_slice(&body).map_err(|e| {
