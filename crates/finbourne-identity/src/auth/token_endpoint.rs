@@ -204,10 +204,10 @@ impl TokenEndpoint {
         Ok(body)
     }
 
-    /// The error for a 3xx answer. Redirects are never followed, by the HTTP client nor here:
-    /// the form carries the password and client secret, which go to the configured token URL
-    /// only. The message names the other origin alone: `Location`'s path and query may hold
-    /// anything.
+    /// The error for a 3xx answer, which is not followed: the form carries the password and
+    /// client secret, which go to the configured token URL only (the HTTP client given to
+    /// [`new`](Self::new) must not follow redirects either). The message names the other
+    /// origin alone: `Location`'s path and query may hold anything.
     fn redirected(&self, status: StatusCode, headers: &HeaderMap) -> AuthError {
         let target = headers
             .get(LOCATION)
