@@ -1,17 +1,29 @@
 //! What went wrong while getting a token.
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 
 /// A token could not be had: the token endpoint refused, was unreachable, or the token file
 /// could not be read. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The underlying failure (reqwest's error, an I/O error) is [`source`](StdError::source), not
+/// part of the message, so a report that prints the chain shows each cause once. Cloning is
+/// cheap: one failed token request is handed to every call that waited for it.
+#[derive(Debug, Clone)]
 pub struct AuthError {
     pub(crate) status: Option<StatusCode>,
     pub(crate) oauth_error: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) detail: String,
+    /// Shared rather than owned so that the error stays `Clone` (reqwest's error is not).
+    pub(crate) source: Option<Arc<dyn StdError + Send + Sync>>,
+    /// The `Retry-After` of a 429 the token endpoint kept answering: the failure stands that
+    /// long for every caller, rather than being asked again.
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl AuthError {
@@ -21,6 +33,19 @@ impl AuthError {
             oauth_error: None,
             description: None,
             detail: detail.into(),
+            source: None,
+            retry_after: None,
+        }
+    }
+
+    /// `detail`, caused by `source`.
+    pub(crate) fn caused_by(
+        detail: impl Into<String>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            source: Some(Arc::new(source)),
+            ..Self::new(detail)
         }
     }
 
@@ -38,6 +63,15 @@ impl AuthError {
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
+
+    /// Whether the token request ran out of time (a connect, read or total timeout of the HTTP
+    /// client), rather than being refused or failing otherwise.
+    pub fn is_timeout(&self) -> bool {
+        self.source
+            .as_deref()
+            .and_then(|source| source.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout)
+    }
 }
 
 impl fmt::Display for AuthError {
@@ -53,4 +87,10 @@ impl fmt::Display for AuthError {
     }
 }
 
-impl std::error::Error for AuthError {}
+impl StdError for AuthError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn StdError + 'static))
+    }
+}

@@ -6,6 +6,8 @@
 
 mod error;
 mod refreshing;
+#[cfg(test)]
+mod test_support;
 mod token_endpoint;
 mod token_file;
 
@@ -65,5 +67,47 @@ impl Credential {
             Self::OAuth(oauth) => oauth.token_requests(),
             _ => 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use finbourne_identity_emulator::Emulator;
+    use tokio::task::JoinSet;
+
+    use super::test_support::{endpoint_at, http};
+    use super::*;
+
+    #[tokio::test]
+    async fn after_a_401_every_caller_gets_the_same_new_token_from_one_refresh() {
+        let emulator = Emulator::start().await.unwrap();
+        let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
+        let credential = Arc::new(Credential::OAuth(Box::new(RefreshingToken::new(endpoint))));
+        let rejected = credential.bearer().await.unwrap();
+        let mut renewals = JoinSet::new();
+        for _ in 0..200 {
+            let (credential, rejected) = (Arc::clone(&credential), rejected.clone());
+            renewals.spawn(async move { credential.renew(&rejected).await });
+        }
+        let renewed = renewals.join_all().await;
+        let new = renewed[0].clone().unwrap().expect("another token");
+        assert_ne!(new, rejected);
+        assert!(
+            renewed
+                .iter()
+                .all(|r| r.as_ref().ok() == Some(&Some(new.clone())))
+        );
+        assert_eq!(credential.token_requests(), 2);
+        assert_eq!(emulator.counters().token_requests_refresh_token, 1);
+    }
+
+    #[tokio::test]
+    async fn a_static_token_has_no_renewal() {
+        let fixed = HeaderValue::from_static("Bearer fixed");
+        let credential = Credential::Static(fixed.clone());
+        assert_eq!(credential.renew(&fixed).await.unwrap(), None);
+        assert_eq!(credential.token_requests(), 0);
     }
 }

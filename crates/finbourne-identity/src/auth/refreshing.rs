@@ -1,12 +1,18 @@
-//! OAuth2 tokens kept fresh: one token request at a time however many calls wait for it.
+//! OAuth2 tokens kept fresh: one token request at a time, its outcome shared by every caller
+//! waiting for it.
+//!
+//! The request in flight is a [`Shared`] future owned by its waiters alone. Whichever waiter is
+//! polled drives it, so a caller that gives up (its future dropped at its deadline) strands
+//! nobody; once the last waiter is gone the request is dropped with it, so it never outlives
+//! the latest deadline of those who wanted it.
 
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures_util::future::{BoxFuture, FutureExt, Shared, WeakShared};
+use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use secrecy::SecretString;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::token_endpoint::{TokenEndpoint, Tokens};
@@ -14,110 +20,452 @@ use super::{AuthError, bearer};
 
 /// The official SDKs refresh this long before expiry.
 const REFRESH_AHEAD: Duration = Duration::from_secs(60);
+/// How long a failed token request stays the answer. Callers arriving just after a failure
+/// would otherwise each send a request of their own, and a refusal (wrong password, endpoint
+/// down) would cost one request per call instead of one per second.
+const FAILURE_HOLD: Duration = Duration::from_secs(1);
+/// The longest a `Retry-After` keeps a failure standing: a mistaken date cannot lock the
+/// client out for more than this.
+const MAX_FAILURE_HOLD: Duration = Duration::from_secs(120);
+
+type Outcome = Result<HeaderValue, AuthError>;
+type Flight = BoxFuture<'static, Outcome>;
 
 pub(crate) struct RefreshingToken {
+    inner: Arc<Inner>,
+}
+
+/// What the flight shares with the callers; the flight holds it so that it needs no caller.
+struct Inner {
     endpoint: TokenEndpoint,
-    current: RwLock<Option<Current>>,
-    /// Held while a token request is in flight, so concurrent callers wait for its result.
-    in_flight: Mutex<()>,
-    requests: AtomicU64,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Current>,
+    /// The token request in flight. Weak: the waiters own it, so it is dropped with the last.
+    flight: Option<WeakShared<Flight>>,
+    /// The last token request's failure, and until when it is every caller's answer.
+    failure: Option<(AuthError, Instant)>,
 }
 
 struct Current {
     bearer: HeaderValue,
     refresh: Option<SecretString>,
-    /// When to stop using `access`: ahead of its expiry.
+    /// When to stop using `bearer`: ahead of its expiry.
     use_until: Instant,
 }
 
 impl RefreshingToken {
     pub(crate) fn new(endpoint: TokenEndpoint) -> Self {
         Self {
-            endpoint,
-            current: RwLock::new(None),
-            in_flight: Mutex::new(()),
-            requests: AtomicU64::new(0),
+            inner: Arc::new(Inner {
+                endpoint,
+                state: Mutex::default(),
+            }),
         }
     }
 
     pub(crate) fn token_requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.inner.endpoint.requests()
     }
 
     /// A token that is not about to expire, fetching one when needed.
-    pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
-        if let Some(token) = self.fresh() {
-            return Ok(token);
-        }
-        let _turn = self.in_flight.lock().await;
-        // Another caller may have fetched one while this one waited.
-        if let Some(token) = self.fresh() {
-            return Ok(token);
-        }
-        self.fetch().await
+    pub(crate) async fn bearer(&self) -> Outcome {
+        let flight = {
+            let mut state = self.inner.lock();
+            if let Some(bearer) = state.fresh() {
+                return Ok(bearer);
+            }
+            self.join(&mut state)?
+        };
+        flight.await
     }
 
     /// A value other than `rejected`, which the API answered 401 to.
-    pub(crate) async fn renew(&self, rejected: &HeaderValue) -> Result<HeaderValue, AuthError> {
-        let _turn = self.in_flight.lock().await;
-        match self.read(|c| c.map(|c| c.bearer.clone())) {
-            Some(bearer) if bearer != rejected => Ok(bearer),
-            _ => self.fetch().await,
+    pub(crate) async fn renew(&self, rejected: &HeaderValue) -> Outcome {
+        let flight = {
+            let mut state = self.inner.lock();
+            if let Some(bearer) = state.fresh().filter(|bearer| bearer != rejected) {
+                return Ok(bearer);
+            }
+            self.join(&mut state)?
+        };
+        flight.await
+    }
+
+    /// The failure that still stands, else the token request in flight, else a new one.
+    fn join(&self, state: &mut State) -> Result<Shared<Flight>, AuthError> {
+        if let Some((error, until)) = &state.failure
+            && Instant::now() < *until
+        {
+            return Err(error.clone());
         }
+        if let Some(flight) = state.flight.as_ref().and_then(WeakShared::upgrade) {
+            return Ok(flight);
+        }
+        let flight = Arc::clone(&self.inner).fly().boxed().shared();
+        state.flight = flight.downgrade();
+        Ok(flight)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read<T>(&self, f: impl FnOnce(Option<&Current>) -> T) -> T {
-        f(self
-            .current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref())
-    }
-
-    fn fresh(&self) -> Option<HeaderValue> {
-        self.read(|c| {
-            c.filter(|c| Instant::now() < c.use_until)
-                .map(|c| c.bearer.clone())
-        })
+    /// One token request, start to end; its outcome is every waiter's.
+    async fn fly(self: Arc<Self>) -> Outcome {
+        let refresh = self.lock().current.as_ref().and_then(|c| c.refresh.clone());
+        let fetched = self.fetch(refresh).await;
+        let mut state = self.lock();
+        // Cleared here, not left for the weak reference to lapse: a waiter still holding this
+        // finished flight would otherwise hand its outcome to callers arriving much later.
+        state.flight = None;
+        let outcome = fetched.and_then(|(tokens, refresh)| state.store(tokens, refresh));
+        state.failure = outcome.as_ref().err().map(|error| {
+            let hold = error.retry_after.map_or(FAILURE_HOLD, |wait| {
+                wait.clamp(FAILURE_HOLD, MAX_FAILURE_HOLD)
+            });
+            (error.clone(), Instant::now() + hold)
+        });
+        outcome
     }
 
     /// Refreshes when there is a refresh token, signs in again when there is none or it is
-    /// rejected. Called with `in_flight` held.
-    async fn fetch(&self) -> Result<HeaderValue, AuthError> {
-        let refresh = self.read(|c| c.and_then(|c| c.refresh.clone()));
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let (tokens, kept_refresh) = match refresh {
-            Some(refresh) => match self.endpoint.refresh_grant(&refresh).await {
-                // A refresh answer may carry no new refresh token; the old one then stays valid.
-                Ok(tokens) => (tokens, Some(refresh)),
-                Err(e) if e.status().is_some_and(|s| s.is_client_error()) => {
-                    tracing::debug!("refresh token rejected; signing in again");
-                    self.requests.fetch_add(1, Ordering::Relaxed);
-                    (self.endpoint.password_grant().await?, None)
-                }
-                Err(e) => return Err(e),
-            },
-            None => (self.endpoint.password_grant().await?, None),
+    /// rejected. Gives the tokens and the refresh token to keep if they hold none.
+    async fn fetch(
+        &self,
+        refresh: Option<SecretString>,
+    ) -> Result<(Tokens, Option<SecretString>), AuthError> {
+        let Some(refresh) = refresh else {
+            return Ok((self.endpoint.password_grant().await?, None));
         };
-        self.store(tokens, kept_refresh)
+        match self.endpoint.refresh_grant(&refresh).await {
+            // A refresh answer may carry no new refresh token; the old one then stays valid.
+            Ok(tokens) => Ok((tokens, Some(refresh))),
+            // A 429 is the endpoint's load, not a verdict on the refresh token.
+            Err(e)
+                if e.status()
+                    .is_some_and(|s| s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS) =>
+            {
+                tracing::debug!("refresh token rejected; signing in again");
+                Ok((self.endpoint.password_grant().await?, None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl State {
+    fn fresh(&self) -> Option<HeaderValue> {
+        self.current
+            .as_ref()
+            .filter(|c| Instant::now() < c.use_until)
+            .map(|c| c.bearer.clone())
     }
 
-    fn store(
-        &self,
-        tokens: Tokens,
-        previous_refresh: Option<SecretString>,
-    ) -> Result<HeaderValue, AuthError> {
-        let now = Instant::now();
-        let lifetime = tokens.expires_at.saturating_duration_since(now);
+    fn store(&mut self, tokens: Tokens, previous_refresh: Option<SecretString>) -> Outcome {
+        let lifetime = tokens.expires_at.saturating_duration_since(Instant::now());
         // Short-lived tokens (tests, odd providers) refresh at half-life instead of 60 s ahead.
         let ahead = REFRESH_AHEAD.min(lifetime / 2);
         let value = bearer(&tokens.access)?;
-        let current = Current {
+        self.current = Some(Current {
             bearer: value.clone(),
             refresh: tokens.refresh.or(previous_refresh),
             use_until: tokens.expires_at - ahead,
-        };
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(current);
+        });
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use finbourne_identity_emulator::http::{
+        HeaderMap, HeaderValue as Value, StatusCode as Status,
+    };
+    use finbourne_identity_emulator::{Emulator, Fault};
+    use tokio::task::JoinSet;
+
+    use super::super::test_support::{endpoint_at, http};
+    use super::*;
+
+    const CALLERS: usize = 200;
+
+    fn token(emulator: &Emulator) -> Arc<RefreshingToken> {
+        Arc::new(RefreshingToken::new(endpoint_at(
+            emulator,
+            emulator.token_url(),
+            http(),
+        )))
+    }
+
+    /// `CALLERS` concurrent calls of `bearer`, each on its own task.
+    async fn callers(token: &Arc<RefreshingToken>) -> Vec<Outcome> {
+        let mut calls = JoinSet::new();
+        for _ in 0..CALLERS {
+            let token = Arc::clone(token);
+            calls.spawn(async move { token.bearer().await });
+        }
+        calls.join_all().await
+    }
+
+    fn rate_limited(retry_after: &'static str) -> Fault {
+        Fault::status(Status::TOO_MANY_REQUESTS).with_header(
+            reqwest::header::RETRY_AFTER,
+            Value::from_static(retry_after),
+        )
+    }
+
+    fn flight_alive(token: &RefreshingToken) -> bool {
+        token
+            .inner
+            .lock()
+            .flight
+            .as_ref()
+            .and_then(WeakShared::upgrade)
+            .is_some()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_calls_share_one_token_request() {
+        let emulator = Emulator::start().await.unwrap();
+        let token = token(&emulator);
+        let outcomes = callers(&token).await;
+        let first = outcomes[0].as_ref().expect("a token");
+        assert!(outcomes.iter().all(|o| o.as_ref().ok() == Some(first)));
+        assert_eq!(emulator.counters().token_requests(), 1);
+        assert_eq!(token.token_requests(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_is_one_request_for_every_waiter_and_stands_for_a_second() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .always()
+            .inject(Fault::json(
+                Status::UNAUTHORIZED,
+                &serde_json::json!({"error": "invalid_client"}),
+            ));
+        let token = token(&emulator);
+        let outcomes = callers(&token).await;
+        assert_eq!(outcomes.len(), CALLERS);
+        for outcome in outcomes {
+            let error = outcome.expect_err("an authentication error");
+            assert_eq!(error.status(), Some(Status::UNAUTHORIZED));
+            assert_eq!(error.oauth_error(), Some("invalid_client"));
+        }
+        assert_eq!(emulator.counters().token_requests(), 1);
+
+        tokio::time::advance(Duration::from_millis(900)).await;
+        let late = token.bearer().await.expect_err("the same failure");
+        assert_eq!(late.oauth_error(), Some("invalid_client"));
+        assert_eq!(
+            emulator.counters().token_requests(),
+            1,
+            "answered from memory"
+        );
+        tokio::time::advance(Duration::from_millis(200)).await;
+        token.bearer().await.expect_err("refused again");
+        assert_eq!(
+            emulator.counters().token_requests(),
+            2,
+            "asked again after 1 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_share_the_retries_of_a_rate_limited_request() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .always()
+            .inject(rate_limited("1"));
+        let token = token(&emulator);
+        let started = Instant::now();
+        let impatient = tokio::spawn({
+            let token = Arc::clone(&token);
+            async move { tokio::time::timeout(Duration::from_millis(1500), token.bearer()).await }
+        });
+        let outcomes = callers(&token).await;
+        assert!(impatient.await.unwrap().is_err(), "left at its deadline");
+        for outcome in outcomes {
+            let error = outcome.expect_err("rate-limited");
+            assert_eq!(error.status(), Some(Status::TOO_MANY_REQUESTS));
+        }
+        assert_eq!(emulator.counters().token_requests(), 5, "5 tries in all");
+        assert_eq!(token.token_requests(), 5);
+        assert_eq!(
+            started.elapsed().as_secs(),
+            4,
+            "Retry-After: 1 between tries"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_retry_after_is_given_up_at_once_and_stands_at_most_two_minutes() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .always()
+            .inject(rate_limited("3600"));
+        let token = token(&emulator);
+        assert!(token.bearer().await.is_err());
+        assert_eq!(emulator.counters().token_requests(), 1);
+        tokio::time::advance(Duration::from_secs(119)).await;
+        assert!(token.bearer().await.is_err());
+        assert_eq!(emulator.counters().token_requests(), 1, "still standing");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        emulator.faults().clear();
+        assert!(token.bearer().await.is_ok());
+        assert_eq!(emulator.counters().token_requests(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_giving_up_strands_none_of_the_others() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .delay(Duration::from_millis(100));
+        let token = token(&emulator);
+        let starter = tokio::spawn({
+            let token = Arc::clone(&token);
+            async move { tokio::time::timeout(Duration::from_millis(5), token.bearer()).await }
+        });
+        while !flight_alive(&token) {
+            tokio::task::yield_now().await;
+        }
+        let outcomes = callers(&token).await;
+        assert!(starter.await.unwrap().is_err(), "the starter left at 5 ms");
+        assert!(
+            outcomes.iter().all(Result::is_ok),
+            "the others got the token"
+        );
+        assert_eq!(emulator.counters().token_requests(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_nobody_waits_for_any_more_is_dropped() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .delay(Duration::from_millis(100));
+        let token = token(&emulator);
+        let gave_up = tokio::time::timeout(Duration::from_millis(5), token.bearer()).await;
+        assert!(gave_up.is_err());
+        assert!(!flight_alive(&token), "dropped with its last waiter");
+        assert!(token.bearer().await.is_ok(), "no failure is remembered");
+        assert_eq!(emulator.counters().token_requests(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_are_refreshed_60_s_ahead_with_basic_auth() {
+        let emulator = Emulator::start().await.unwrap();
+        let token = token(&emulator);
+        let first = token.bearer().await.unwrap();
+        tokio::time::advance(Duration::from_secs(3539)).await;
+        assert_eq!(token.bearer().await.unwrap(), first);
+        assert_eq!(emulator.counters().token_requests(), 1);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_ne!(token.bearer().await.unwrap(), first);
+
+        let counters = emulator.counters();
+        assert_eq!(
+            (
+                counters.token_requests_password,
+                counters.token_requests_refresh_token
+            ),
+            (1, 1)
+        );
+        let refresh = emulator.journal().pop().unwrap();
+        assert_eq!(
+            refresh.form_field("grant_type").as_deref(),
+            Some("refresh_token")
+        );
+        assert!(
+            refresh
+                .header("authorization")
+                .unwrap()
+                .starts_with("Basic ")
+        );
+        assert_eq!(refresh.form_field("client_secret"), None);
+        assert_eq!(
+            refresh.form_field("scope").as_deref(),
+            Some("openid client groups offline_access")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn short_lived_tokens_are_refreshed_at_half_life() {
+        let emulator = Emulator::builder()
+            .token_lifetime(Duration::from_secs(10))
+            .start()
+            .await
+            .unwrap();
+        let token = token(&emulator);
+        let first = token.bearer().await.unwrap();
+        tokio::time::advance(Duration::from_millis(4900)).await;
+        assert_eq!(token.bearer().await.unwrap(), first);
+        tokio::time::advance(Duration::from_millis(200)).await;
+        assert_ne!(token.bearer().await.unwrap(), first);
+        assert_eq!(emulator.counters().token_requests(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_refresh_token_signs_in_again() {
+        let emulator = Emulator::builder()
+            .token_lifetime(Duration::from_secs(10))
+            .start()
+            .await
+            .unwrap();
+        let token = token(&emulator);
+        let first = token.bearer().await.unwrap();
+        emulator.revoke_all_refresh_tokens();
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_ne!(token.bearer().await.unwrap(), first);
+        let counters = emulator.counters();
+        assert_eq!(
+            (
+                counters.token_requests_password,
+                counters.token_requests_refresh_token
+            ),
+            (2, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limited_refresh_is_not_taken_for_a_rejection() {
+        let emulator = Emulator::builder()
+            .token_lifetime(Duration::from_secs(10))
+            .start()
+            .await
+            .unwrap();
+        let token = token(&emulator);
+        token.bearer().await.unwrap();
+        emulator.faults().on_token_endpoint().always().respond(
+            Status::TOO_MANY_REQUESTS,
+            HeaderMap::new(),
+            "",
+        );
+        tokio::time::advance(Duration::from_secs(6)).await;
+        let error = token.bearer().await.expect_err("rate-limited");
+        assert_eq!(error.status(), Some(Status::TOO_MANY_REQUESTS));
+        let counters = emulator.counters();
+        assert_eq!(
+            (
+                counters.token_requests_password,
+                counters.token_requests_refresh_token
+            ),
+            (1, 5),
+            "no password grant after the refresh's 429s"
+        );
     }
 }

@@ -1,21 +1,31 @@
 //! The OAuth2 token endpoint: password and refresh-token grants.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, HeaderMap, LOCATION};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
+use url::Url;
 
 use super::AuthError;
 use crate::config::PasswordCredentials;
-use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy};
+use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
 const SCOPE: &str = "openid client groups offline_access";
 /// Tries per token request when the endpoint answers 429.
 const TRIES: u32 = 5;
+/// The largest answer read from the token endpoint. Real ones are a few KiB; anything larger is
+/// not a token response, and must not fill memory.
+const MAX_ANSWER: usize = 1024 * 1024;
+/// How long a token without a usable `expires_in` is used: short rather than eternal.
+const UNKNOWN_LIFETIME: Duration = Duration::from_secs(60);
+/// Longer lifetimes are cut to this. Refreshing once a day costs nothing, and a huge
+/// `expires_in` then cannot overflow the clock.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Tokens from one grant.
 pub(crate) struct Tokens {
@@ -29,13 +39,19 @@ pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
     credentials: PasswordCredentials,
     backoff: RetryPolicy,
+    /// The token URL as messages show it.
+    shown_url: String,
+    /// HTTP requests sent, retries included.
+    requests: AtomicU64,
 }
 
 #[derive(Deserialize)]
 struct Granted {
     access_token: String,
     refresh_token: Option<String>,
-    expires_in: Option<u64>,
+    /// Any JSON value: providers send integers, floats and strings, and a bad one must not make
+    /// the token unusable.
+    expires_in: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -52,9 +68,16 @@ impl TokenEndpoint {
     ) -> Self {
         Self {
             http,
+            shown_url: shown(&credentials.token_url),
             credentials,
             backoff: backoff.with_budgets(TRIES - 1, 0),
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// How many HTTP requests went to the token URL so far, retries included.
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// Signs in with the username and password.
@@ -94,14 +117,15 @@ impl TokenEndpoint {
                 request = request.basic_auth(&c.client_id, Some(c.client_secret.expose_secret()));
             }
             let sent = Instant::now();
-            let answer = request.send().await.map_err(|e| {
-                AuthError::new(format!(
-                    "cannot reach the token endpoint {}: {}",
-                    c.token_url,
-                    without_url(&e)
-                ))
-            })?;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let mut answer = request
+                .send()
+                .await
+                .map_err(|e| self.failed("cannot reach the token endpoint", e))?;
             let status = answer.status();
+            if status.is_redirection() {
+                return Err(self.redirected(status, answer.headers()));
+            }
             if status == StatusCode::TOO_MANY_REQUESTS
                 && let RetryDecision::Retry(wait) = self.backoff.decide(
                     Outcome::Answered(status, answer.headers()),
@@ -113,28 +137,32 @@ impl TokenEndpoint {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let body = answer.bytes().await.map_err(|e| {
-                AuthError::new(format!(
-                    "token endpoint answer unreadable: {}",
-                    without_url(&e)
-                ))
-            })?;
+            // A rate limit that outlasted the tries: the failure then stands until it ends.
+            let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| retry_after(answer.headers(), SystemTime::now()))
+                .flatten();
+            let body = self.read(status, &mut answer).await?;
             if !status.is_success() {
                 let refused: Refused = serde_json::from_slice(&body).unwrap_or_default();
                 return Err(AuthError {
                     status: Some(status),
                     oauth_error: refused.error,
                     description: refused.error_description,
-                    detail: format!("the token endpoint {} answered {status}", c.token_url),
+                    detail: format!("the token endpoint {} answered {status}", self.shown_url),
+                    source: None,
+                    retry_after,
                 });
             }
             let granted: Granted = serde_json::from_slice(&body).map_err(|e| {
-                AuthError::new(format!(
-                    "the token endpoint's answer is not a token response: {e}"
-                ))
+                AuthError::caused_by(
+                    format!(
+                        "the answer of the token endpoint {} is not a token response",
+                        self.shown_url
+                    ),
+                    e,
+                )
             })?;
-            // Without `expires_in` the token is treated as short-lived rather than eternal.
-            let lifetime = Duration::from_secs(granted.expires_in.unwrap_or(60));
+            let lifetime = lifetime(granted.expires_in.as_ref()).unwrap_or(UNKNOWN_LIFETIME);
             return Ok(Tokens {
                 access: granted.access_token.into(),
                 refresh: granted.refresh_token.map(Into::into),
@@ -142,13 +170,348 @@ impl TokenEndpoint {
             });
         }
     }
+
+    /// The answer's body, chunk by chunk, failing as soon as it is over [`MAX_ANSWER`].
+    async fn read(
+        &self,
+        status: StatusCode,
+        answer: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, AuthError> {
+        let too_large = || AuthError {
+            status: Some(status),
+            ..AuthError::new(format!(
+                "the answer of the token endpoint {} is larger than {} KiB, too large for a \
+                 token response",
+                self.shown_url,
+                MAX_ANSWER / 1024
+            ))
+        };
+        if answer
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| self.failed("cannot read the answer of the token endpoint", e))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// The error for a 3xx answer, which is not followed: the form carries the password and
+    /// client secret, which go to the configured token URL only (the HTTP client given to
+    /// [`new`](Self::new) must not follow redirects either). The message names the other
+    /// origin alone: `Location`'s path and query may hold anything.
+    fn redirected(&self, status: StatusCode, headers: &HeaderMap) -> AuthError {
+        let target = headers
+            .get(LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| self.credentials.token_url.join(location).ok());
+        let to = match target {
+            Some(url) => format!("to {}", origin(&url)),
+            None => "without a usable Location".to_owned(),
+        };
+        AuthError {
+            status: Some(status),
+            ..AuthError::new(format!(
+                "the token endpoint {} answered {status}, a redirect {to}; token requests are not \
+                 redirected, as they carry the password and client secret",
+                self.shown_url
+            ))
+        }
+    }
+
+    /// `what` happened to a request to the token URL, because of `error`.
+    fn failed(&self, what: &str, error: reqwest::Error) -> AuthError {
+        // reqwest's message carries the full URL, query and user-info included.
+        AuthError::caused_by(format!("{what} {}", self.shown_url), error.without_url())
+    }
 }
 
-/// reqwest's message and causes without the URL it appends (ours is already in the sentence).
-fn without_url(error: &reqwest::Error) -> String {
-    let message = crate::error::with_causes(error);
-    match error.url() {
-        Some(url) => message.replace(&format!(" ({url})"), ""),
-        None => message,
+/// The lifetime an `expires_in` value gives, at most [`MAX_LIFETIME`]: whole or fractional
+/// seconds, as a JSON number or a string holding one. `None` for anything else (negative,
+/// NaN, infinite, text, objects): such a token counts as one without `expires_in`.
+fn lifetime(expires_in: Option<&serde_json::Value>) -> Option<Duration> {
+    use serde_json::Value;
+    let lifetime = match expires_in? {
+        Value::Number(n) => match n.as_u64() {
+            Some(seconds) => Duration::from_secs(seconds),
+            None => from_seconds(n.as_f64()?)?,
+        },
+        Value::String(text) => {
+            let text = text.trim();
+            match text.parse::<u64>() {
+                Ok(seconds) => Duration::from_secs(seconds),
+                Err(_) => from_seconds(text.parse().ok()?)?,
+            }
+        }
+        _ => return None,
+    };
+    Some(lifetime.min(MAX_LIFETIME))
+}
+
+/// Fractional seconds, capped before conversion so that no finite value can overflow.
+fn from_seconds(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(MAX_LIFETIME.as_secs_f64())))
+}
+
+/// Where a request to `url` would go (`scheme://host:port`), without what it would carry.
+fn origin(url: &Url) -> String {
+    let origin = url.origin();
+    if origin.is_tuple() {
+        origin.ascii_serialization()
+    } else {
+        format!("a {}: URL", url.scheme())
+    }
+}
+
+/// `url` without its query, fragment and user-info, which may hold credentials
+/// (`?client_secret=...`).
+fn shown(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    // Only URLs that cannot have user-info (`data:`) refuse these, and then there is none.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use finbourne_identity_emulator::http::StatusCode as Status;
+    use finbourne_identity_emulator::{Emulator, Fault};
+    use serde_json::json;
+
+    use super::super::test_support::{endpoint_at, http, refusing_address};
+    use super::*;
+
+    #[test]
+    fn expires_in_is_read_leniently_and_capped() {
+        let secs = Duration::from_secs;
+        let cases = [
+            (json!(3600), Some(secs(3600))),
+            (json!(0), Some(Duration::ZERO)),
+            (json!(u64::MAX), Some(MAX_LIFETIME)),
+            (json!(i64::MIN), None),
+            (json!(-1), None),
+            (json!(3600.0), Some(secs(3600))),
+            (json!(1.5), Some(Duration::from_millis(1500))),
+            (json!(-0.5), None),
+            (json!(1e300), Some(MAX_LIFETIME)),
+            (json!("3600"), Some(secs(3600))),
+            (json!(" 3600 "), Some(secs(3600))),
+            (json!("3600.0"), Some(secs(3600))),
+            (json!("18446744073709551615"), Some(MAX_LIFETIME)),
+            (json!("99999999999999999999999"), Some(MAX_LIFETIME)),
+            (json!("-3600"), None),
+            (json!("NaN"), None),
+            (json!("inf"), None),
+            (json!("an hour"), None),
+            (json!(""), None),
+            (json!(true), None),
+            (json!(null), None),
+            (json!([3600]), None),
+            (json!({"seconds": 3600}), None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(lifetime(Some(&value)), expected, "{value}");
+        }
+        assert_eq!(lifetime(None), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_grant_with_the_largest_expires_in_is_used_for_a_day() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator.faults().on_token_endpoint().inject(Fault::json(
+            Status::OK,
+            &json!({"access_token": "t", "expires_in": 18446744073709551615_u64}),
+        ));
+        let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
+        let before = Instant::now();
+        let tokens = endpoint.password_grant().await.expect("a token");
+        assert!(tokens.expires_at >= before + MAX_LIFETIME);
+        assert!(tokens.expires_at <= Instant::now() + MAX_LIFETIME);
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_an_error_naming_the_other_origin_and_sends_nothing_there() {
+        let endpoint = Emulator::start().await.unwrap();
+        let elsewhere = Emulator::start().await.unwrap();
+        let other = format!("http://{}", elsewhere.addr());
+        let location = format!("http://who:pw@{}/steal/path?code=xyz", elsewhere.addr());
+        let cases = [
+            (
+                Status::TEMPORARY_REDIRECT,
+                Some(location.as_str()),
+                format!("to {other};"),
+            ),
+            (
+                Status::FOUND,
+                Some(location.as_str()),
+                format!("to {other};"),
+            ),
+            (
+                Status::PERMANENT_REDIRECT,
+                Some("data:text/plain,x"),
+                "to a data: URL;".into(),
+            ),
+            (Status::SEE_OTHER, None, "without a usable Location;".into()),
+        ];
+        let token_endpoint = endpoint_at(&endpoint, endpoint.token_url(), http());
+        for (status, location, named) in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(location) = location {
+                headers.insert(LOCATION, location.parse().unwrap());
+            }
+            endpoint
+                .faults()
+                .on_token_endpoint()
+                .respond(status, headers, "");
+            let error = token_endpoint
+                .password_grant()
+                .await
+                .err()
+                .expect("an error");
+            assert_eq!(error.status(), Some(status));
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains(&named), "{status}: {shown}");
+            for hidden in ["steal", "code", "xyz", "who", "pw@"] {
+                assert!(!shown.contains(hidden), "{hidden} in {shown}");
+            }
+            for secret in [endpoint.password(), endpoint.client_secret()] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        assert_eq!(endpoint.counters().token_requests(), 4);
+        assert!(
+            elsewhere.journal().is_empty(),
+            "nothing reached the other origin"
+        );
+        assert_eq!(elsewhere.counters().connections_accepted, 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_1_mib_is_refused_whatever_its_status() {
+        let emulator = Emulator::start().await.unwrap();
+        let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
+        let huge = format!(r#"{{"access_token": "{}"}}"#, "a".repeat(MAX_ANSWER));
+        for status in [Status::OK, Status::BAD_REQUEST] {
+            emulator
+                .faults()
+                .on_token_endpoint()
+                .respond(status, HeaderMap::new(), huge.clone());
+            let error = endpoint.password_grant().await.err().expect("an error");
+            assert_eq!(error.status(), Some(status));
+            assert!(
+                error.to_string().contains("larger than 1024 KiB"),
+                "{error}"
+            );
+        }
+    }
+
+    /// A token endpoint that answers 200 with an endless chunked body (no `Content-Length`):
+    /// the client has to count what it reads. Gives how much it managed to write.
+    async fn endless_answer(listener: tokio::net::TcpListener) -> usize {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0; 4096];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+        let mut written = 0;
+        let mut sending = stream.write_all(head.as_bytes()).await;
+        while sending.is_ok() && written < 256 * MAX_ANSWER {
+            sending = stream.write_all(chunk.as_bytes()).await;
+            written += 0x10000;
+        }
+        written
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_read_no_further_than_1_mib() {
+        let emulator = Emulator::start().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+        let server = tokio::spawn(endless_answer(listener));
+        let error = endpoint_at(&emulator, &url, http())
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+        assert!(
+            error.to_string().contains("larger than 1024 KiB"),
+            "{error}"
+        );
+        let written = server.await.unwrap();
+        assert!(
+            written < 64 * MAX_ANSWER,
+            "the client hung up early: {} MiB written",
+            written / MAX_ANSWER
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_the_reqwest_error_as_source_not_in_the_message() {
+        let emulator = Emulator::start().await.unwrap();
+        let address = refusing_address().await;
+        let url = format!("http://user:url-password@{address}/oauth2/token?client_secret=in-query");
+        let error = endpoint_at(&emulator, &url, http())
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+
+        let shown = error.to_string();
+        assert_eq!(
+            shown,
+            format!("cannot reach the token endpoint http://{address}/oauth2/token")
+        );
+        let source = error.source().expect("the cause is kept");
+        let cause = source.downcast_ref::<reqwest::Error>().expect("reqwest's");
+        assert!(cause.is_connect(), "{cause:?}");
+        assert!(!shown.contains(&source.to_string()), "{shown}");
+        assert!(!error.is_timeout());
+        let everything = format!("{shown} {error:?} {}", crate::error::with_causes(&error));
+        for secret in [
+            "url-password",
+            "in-query",
+            emulator.password(),
+            emulator.client_secret(),
+        ] {
+            assert!(!everything.contains(secret), "{secret} in {everything}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_request_that_runs_out_of_time_is_a_timeout() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .faults()
+            .on_token_endpoint()
+            .delay(Duration::from_secs(5));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let error = endpoint_at(&emulator, emulator.token_url(), http)
+            .password_grant()
+            .await
+            .err()
+            .expect("an error");
+        assert!(error.is_timeout(), "{error:?}");
     }
 }

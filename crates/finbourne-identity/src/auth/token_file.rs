@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
+use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -11,6 +12,9 @@ use super::{AuthError, bearer};
 
 /// How long a token read from the file is used before the file is read again.
 pub(crate) const REREAD_AFTER: Duration = Duration::from_secs(120);
+/// The largest token file read: tokens are a few KiB, and a mistaken path (a log, an image)
+/// must not be read whole into memory.
+const MAX_LENGTH: u64 = 64 * 1024;
 
 pub(crate) struct TokenFile {
     path: PathBuf,
@@ -47,11 +51,37 @@ impl TokenFile {
     }
 
     async fn read(&self) -> Result<HeaderValue, AuthError> {
-        let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
-            AuthError::new(format!(
-                "cannot read the access token file {}: {e}",
-                self.path.display()
-            ))
+        let path = self.path.display();
+        let unreadable = |e: std::io::Error| {
+            AuthError::caused_by(format!("cannot read the access token file {path}"), e)
+        };
+        // Checked before opening: opening a FIFO waits for a writer, and a device such as
+        // /dev/zero never ends.
+        if !tokio::fs::metadata(&self.path)
+            .await
+            .map_err(unreadable)?
+            .is_file()
+        {
+            return Err(AuthError::new(format!(
+                "the access token file {path} is not a regular file"
+            )));
+        }
+        let mut bytes = Vec::new();
+        tokio::fs::File::open(&self.path)
+            .await
+            .map_err(unreadable)?
+            .take(MAX_LENGTH + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_LENGTH {
+            return Err(AuthError::new(format!(
+                "the access token file {path} is larger than {} KiB, too large for a token",
+                MAX_LENGTH / 1024
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| {
+            AuthError::new(format!("the access token file {path} is not UTF-8 text"))
         })?;
         let token = text.trim();
         if token.is_empty() {
@@ -81,6 +111,57 @@ mod tests {
         assert_eq!(file.bearer().await.unwrap(), first, "cached for 120 s");
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(file.bearer().await.unwrap(), "Bearer second");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_an_error_naming_it_caused_by_the_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent");
+        let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("cannot read the access token file {}", path.display())
+        );
+        let source = std::error::Error::source(&error).expect("the cause is kept");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn what_is_not_a_regular_file_is_refused_at_once_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = vec![dir.path().to_owned()];
+        if cfg!(unix) {
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success(), "mkfifo");
+            paths.extend([fifo, "/dev/zero".into()]);
+        }
+        for path in paths {
+            let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "the access token file {} is not a regular file",
+                    path.display()
+                )
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_over_64_kib_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "a".repeat(64 * 1024)).unwrap();
+        let file = TokenFile::new(path.clone());
+        assert!(file.bearer().await.is_ok(), "64 KiB is allowed");
+        std::fs::write(&path, "a".repeat(64 * 1024 + 1)).unwrap();
+        let error = file.reread().await.unwrap_err();
+        assert!(error.to_string().contains("larger than 64 KiB"), "{error}");
+        assert!(error.to_string().contains(&path.display().to_string()));
     }
 
     #[tokio::test]
