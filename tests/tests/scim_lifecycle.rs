@@ -92,7 +92,7 @@ async fn the_wire_carries_the_action_and_the_date() {
     );
     assert_eq!(
         put.query_param("oldApiTokenDeactivation").as_deref(),
-        Some("2030-01-02T03:04:05Z")
+        Some("2030-01-02T03:04:05.000000Z")
     );
     assert_eq!(put.header("x-lusid-sdk-language"), Some("Rust"));
 }

@@ -173,7 +173,11 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Resolution {
     }
     match best {
         Some((op, params, _)) => Resolution::Found(op, params),
-        None if !allowed.is_empty() => Resolution::MethodNotAllowed(allowed),
+        None if !allowed.is_empty() => {
+            // Alphabetical, whatever order the table lists them in.
+            allowed.sort_unstable();
+            Resolution::MethodNotAllowed(allowed)
+        }
         None => Resolution::NotFound,
     }
 }

@@ -100,9 +100,21 @@ impl Pipeline {
             let attempt = request
                 .try_clone()
                 .expect("request bodies are buffered, never streams");
+            let sent = std::time::Instant::now();
             let ended = self
                 .attempt(&http, operation, attempt, deadline, attempt_timeout)
                 .await;
+            if let Ended::Answered(status, ..) = &ended {
+                // Method, URL and status only: headers would carry the token.
+                tracing::debug!(
+                    operation = operation.id,
+                    method = %request.method(),
+                    url = %request.url(),
+                    %status,
+                    elapsed = ?sent.elapsed(),
+                    "answer"
+                );
+            }
             let (mut error, decision) = match ended {
                 Ended::Answered(status, headers, body) if status.is_success() => {
                     return Ok(Answer {
@@ -179,11 +191,9 @@ impl Pipeline {
             (None, Some(a)) => (Some(a), TimeoutLimit::Attempt),
             (d, _) => (d, TimeoutLimit::Total),
         };
-        let sent = std::time::Instant::now();
         let exchange = async {
             let answer = http.execute(request).await?;
             let status = answer.status();
-            tracing::debug!(operation = operation.id, %status, elapsed = ?sent.elapsed(), "answer");
             let headers = answer.headers().clone();
             let body = read_bounded(answer, self.answer_limit).await?;
             Ok::<_, ReadError>((status, headers, body))
