@@ -1,0 +1,281 @@
+//! One deadline per call: the total timeout covers the token request, every attempt and every
+//! wait, whatever the token endpoint or the API does. Virtual time throughout: the emulator and
+//! the servers here run on the test's paused clock.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use finbourne_identity::{ConfigLoader, Error, IdentityClient, ScimTokenAction, TimeoutLimit};
+use finbourne_identity_emulator::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use finbourne_identity_emulator::{Emulator, Fault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+const SCIM: &str = "/api/identityprovider/scim";
+
+/// The emulator's settings (password grant), with `configure` on top.
+fn loader(emulator: &Emulator) -> ConfigLoader {
+    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
+    ConfigLoader::new()
+        .environment(move |name| settings.get(name).cloned())
+        .no_secrets_file()
+}
+
+fn client(loader: ConfigLoader) -> IdentityClient {
+    IdentityClient::new(loader.load().unwrap()).unwrap()
+}
+
+fn is_total_timeout(result: &Result<impl std::fmt::Debug, Error>) -> bool {
+    matches!(
+        result,
+        Err(Error::Timeout {
+            limit: TimeoutLimit::Total,
+            ..
+        })
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_endpoint_that_never_answers_ends_at_the_total_timeout() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .faults()
+        .on_token_endpoint()
+        .always()
+        .delay(Duration::from_secs(100_000));
+    let identity = client(loader(&emulator).total_timeout(Duration::from_secs(2)));
+    let started = Instant::now();
+    let result = identity.get_user_info().send().await;
+    assert!(is_total_timeout(&result), "{result:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // With default settings the call is bounded all the same: by the default 30 minutes.
+    let identity = client(loader(&emulator));
+    let started = Instant::now();
+    let result = identity.get_user_info().send().await;
+    assert!(is_total_timeout(&result), "{result:?}");
+    assert_eq!(
+        started.elapsed().as_secs() / 60,
+        30,
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_token_counts_against_the_calls_deadline() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .faults()
+        .on_token_endpoint()
+        .delay(Duration::from_secs(6));
+    let identity = client(loader(&emulator));
+    let started = Instant::now();
+    let result = identity
+        .get_user_info()
+        .total_timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(is_total_timeout(&result), "{result:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        emulator.counters().api_requests,
+        0,
+        "no attempt after the deadline"
+    );
+}
+
+/// A token endpoint that sends its answer's head, then one byte a second: never silent long
+/// enough for a read timeout.
+async fn dripping_token_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if socket.write_all(b" ").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_endpoint_answering_a_byte_a_second_ends_at_the_total_timeout() {
+    let emulator = Emulator::start().await.unwrap();
+    let token_url = dripping_token_endpoint().await;
+    let identity = client(
+        loader(&emulator)
+            .token_url(&token_url)
+            .read_timeout(Duration::from_secs(2))
+            .total_timeout(Duration::from_secs(5)),
+    );
+    let started = Instant::now();
+    let result = identity.get_user_info().send().await;
+    assert!(is_total_timeout(&result), "{result:?}");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(5) && elapsed < Duration::from_secs(6),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_wait_past_the_deadline_is_not_started() {
+    let emulator = Emulator::start().await.unwrap();
+    let mut wait = HeaderMap::new();
+    wait.insert("retry-after", HeaderValue::from_static("2"));
+    emulator
+        .faults()
+        .on(Method::PUT, SCIM)
+        .times(2)
+        .inject(Fault::Respond {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            headers: wait,
+            body: Default::default(),
+        });
+    let identity = client(loader(&emulator));
+    let started = Instant::now();
+    let result = identity
+        .add_scim(ScimTokenAction::Ensure)
+        .total_timeout(Duration::from_secs(3))
+        .await;
+    // The first wait ends at 2 s, within the limit; the second would end at 4 s, so the call
+    // ends at 2 s with the last answer instead of sleeping past its deadline.
+    match result {
+        Err(e) => assert_eq!(
+            e.status(),
+            Some(reqwest::StatusCode::TOO_MANY_REQUESTS),
+            "{e:?}"
+        ),
+        Ok(_) => panic!("expected the 429"),
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_millis(2500),
+        "{elapsed:?}"
+    );
+    assert_eq!(emulator.counters().api_requests, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attempt_timeout_is_separate_from_the_total() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .faults()
+        .on(Method::GET, "/api/me")
+        .delay(Duration::from_secs(60));
+    let identity = client(loader(&emulator));
+    let started = Instant::now();
+    // The first attempt times out after 1 s; the GET is idempotent, so it is sent again and
+    // answered at once.
+    identity
+        .get_user_info()
+        .attempt_timeout(Duration::from_secs(1))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emulator.counters().api_requests, 2);
+}
+
+#[tokio::test]
+async fn a_refused_connection_shows_its_cause_once_and_keeps_it_as_source() {
+    // A port that was just free: nothing listens there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/identity", free.local_addr().unwrap());
+    drop(free);
+    let identity = client(
+        ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url(url)
+            .access_token("pat")
+            .retries(0),
+    );
+    let error = identity.list_roles().send().await.unwrap_err();
+    let source = std::error::Error::source(&error).expect("the reqwest error is kept");
+    assert!(source.downcast_ref::<reqwest::Error>().is_some());
+    let shown = error.to_string();
+    assert_eq!(shown, "list_roles: the request could not be sent");
+    let report = anyhow_like(&error);
+    assert_eq!(
+        report.matches(&source.to_string()).count(),
+        1,
+        "each cause once: {report}"
+    );
+    assert!(error.is_retryable(), "nothing was sent, so a retry is safe");
+}
+
+/// What an anyhow or eyre report prints: the error, then each source.
+fn anyhow_like(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_redirecting_token_endpoint_sends_no_credential_to_the_other_origin() {
+    let emulator = Emulator::start().await.unwrap();
+    let elsewhere = Emulator::start().await.unwrap();
+    let mut location = HeaderMap::new();
+    location.insert(
+        "location",
+        HeaderValue::from_str(elsewhere.token_url()).unwrap(),
+    );
+    emulator
+        .faults()
+        .on_token_endpoint()
+        .always()
+        .inject(Fault::Respond {
+            status: StatusCode::TEMPORARY_REDIRECT,
+            headers: location,
+            body: Default::default(),
+        });
+    let result = client(loader(&emulator)).get_user_info().send().await;
+    match result {
+        Err(Error::Authentication(e)) => {
+            let shown = e.to_string();
+            assert!(
+                shown.contains(elsewhere.base_url().trim_end_matches('/')),
+                "{shown}"
+            );
+            assert!(!shown.contains(emulator.password()), "{shown}");
+        }
+        other => panic!("expected an authentication error, got {other:?}"),
+    }
+    assert_eq!(
+        elsewhere.counters().requests,
+        0,
+        "nothing reached the other origin"
+    );
+    assert_eq!(emulator.counters().api_requests, 0);
+}
