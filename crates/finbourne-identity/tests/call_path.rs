@@ -1,5 +1,6 @@
-//! One deadline per call: the total timeout covers the token request, every attempt and every
-//! wait, whatever the token endpoint or the API does. Virtual time throughout: the emulator and
+//! What the call path guarantees whatever the servers do: one deadline per call over the token
+//! request, every attempt and every wait; no credential sent where a token endpoint redirects;
+//! each cause of an error shown once. Virtual time where a wait is involved: the emulator and
 //! the servers here run on the test's paused clock.
 
 use std::collections::HashMap;
