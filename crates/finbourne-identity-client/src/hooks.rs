@@ -17,7 +17,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Code that runs around every request a [`Client`] makes: authentication, headers, retries.
 ///
-/// The `finbourne-identity` crate provides one; implement it to bring your own.
+/// For a [`Client`] used on its own. The `finbourne-identity` SDK does not go through it: it
+/// builds each request with the builder's `into_request()` and runs its own call path.
 ///
 /// ```
 /// use finbourne_identity_client::{BoxFuture, Client, Hooks, Middleware};
