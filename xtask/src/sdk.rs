@@ -53,8 +53,9 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
                 fn start(client: &'a Client) -> Self {
                     raw::#name::new(client)
                 }
-                fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+                fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
                     raw::#name::into_request(self)
+                        .map_err(|e| crate::call::invalid_request(Self::operation(), e))
                 }
                 fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
                     let _ = body;
@@ -85,7 +86,7 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
         #![doc = "Each is a [`Call`] with the operation's parameter setters; see [`Call`] for the settings every call has."]
 
         use finbourne_identity_client::operations::{Operation, OPERATIONS};
-        use finbourne_identity_client::{builder as raw, types, Client, Error as ClientError};
+        use finbourne_identity_client::{builder as raw, types, Client};
 
         use crate::call::{Call, RawOperation};
         use crate::IdentityClient;

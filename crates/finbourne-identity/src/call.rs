@@ -161,8 +161,8 @@ fn limit(duration: Duration) -> Option<Duration> {
 }
 
 mod sealed {
+    use finbourne_identity_client::Client;
     use finbourne_identity_client::operations::Operation;
-    use finbourne_identity_client::{Client, Error as ClientError};
 
     /// A generated client's builder the SDK can send: implemented by the generated layer for
     /// every operation, and by nothing else.
@@ -174,7 +174,7 @@ mod sealed {
         /// A builder with no parameter set.
         fn start(client: &'a Client) -> Self;
         /// The request `send()` would make.
-        fn into_request(self) -> Result<reqwest::Request, ClientError>;
+        fn into_request(self) -> Result<reqwest::Request, crate::Error>;
         /// The answer's body, decoded.
         fn decode(body: &[u8]) -> Result<Self::Output, crate::Error>;
     }
@@ -392,10 +392,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         R::Output: Send,
     {
         let operation = R::operation();
-        let request = self
-            .raw
-            .into_request()
-            .map_err(|e| invalid_request(operation, e));
+        let request = self.raw.into_request();
         // The future names only the answer's type, not the builder's: an async body generic
         // over `R` is not provably `Send` for every lifetime, which `tokio::spawn` requires.
         run(self.identity, operation, request, self.options, R::decode)
@@ -429,7 +426,8 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn invalid_request(
+/// A parameter the generated builder could not convert, as this crate's error.
+pub(crate) fn invalid_request(
     operation: &'static Operation,
     error: finbourne_identity_client::Error,
 ) -> Error {

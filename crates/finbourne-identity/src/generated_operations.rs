@@ -6,7 +6,7 @@
 //!
 //!Each is a [`Call`] with the operation's parameter setters; see [`Call`] for the settings every call has.
 use finbourne_identity_client::operations::{Operation, OPERATIONS};
-use finbourne_identity_client::{builder as raw, types, Client, Error as ClientError};
+use finbourne_identity_client::{builder as raw, types, Client};
 use crate::call::{Call, RawOperation};
 use crate::IdentityClient;
 impl<'a> RawOperation<'a> for raw::ListApplications<'a> {
@@ -17,8 +17,9 @@ impl<'a> RawOperation<'a> for raw::ListApplications<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListApplications::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListApplications::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -36,8 +37,9 @@ impl<'a> RawOperation<'a> for raw::CreateApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateApplication::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -75,8 +77,9 @@ impl<'a> RawOperation<'a> for raw::GetApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetApplication::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -109,8 +112,9 @@ impl<'a> RawOperation<'a> for raw::DeleteApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteApplication::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -136,8 +140,9 @@ impl<'a> RawOperation<'a> for raw::RotateApplicationSecrets<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateApplicationSecrets::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RotateApplicationSecrets::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -163,8 +168,9 @@ impl<'a> RawOperation<'a> for raw::GetAuthenticationInformation<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetAuthenticationInformation::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetAuthenticationInformation::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -185,8 +191,9 @@ impl<'a> RawOperation<'a> for raw::GetPasswordPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetPasswordPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetPasswordPolicy::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -212,8 +219,9 @@ impl<'a> RawOperation<'a> for raw::UpdatePasswordPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdatePasswordPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdatePasswordPolicy::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -258,8 +266,9 @@ impl<'a> RawOperation<'a> for raw::GetSessionPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSessionPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetSessionPolicy::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -277,8 +286,9 @@ impl<'a> RawOperation<'a> for raw::UpdateSessionPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateSessionPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateSessionPolicy::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -316,8 +326,9 @@ impl<'a> RawOperation<'a> for raw::GetSupportAccessHistory<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSupportAccessHistory::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetSupportAccessHistory::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -350,8 +361,9 @@ impl<'a> RawOperation<'a> for raw::GrantSupportAccess<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GrantSupportAccess::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GrantSupportAccess::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -389,8 +401,9 @@ impl<'a> RawOperation<'a> for raw::InvalidateSupportAccess<'a> {
     fn start(client: &'a Client) -> Self {
         raw::InvalidateSupportAccess::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::InvalidateSupportAccess::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -408,8 +421,9 @@ impl<'a> RawOperation<'a> for raw::GetSupportRoles<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSupportRoles::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetSupportRoles::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -427,8 +441,9 @@ impl<'a> RawOperation<'a> for raw::AcceptCellAttachment<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AcceptCellAttachment::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::AcceptCellAttachment::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -446,8 +461,9 @@ impl<'a> RawOperation<'a> for raw::SetAttachingKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetAttachingKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::SetAttachingKey::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -485,8 +501,9 @@ impl<'a> RawOperation<'a> for raw::RotateAttachingKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateAttachingKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RotateAttachingKey::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -524,8 +541,9 @@ impl<'a> RawOperation<'a> for raw::DetachParentCell<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DetachParentCell::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DetachParentCell::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -563,8 +581,9 @@ impl<'a> RawOperation<'a> for raw::GetCellParentStatus<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetCellParentStatus::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetCellParentStatus::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -582,8 +601,9 @@ impl<'a> RawOperation<'a> for raw::SetParentCell<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetParentCell::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::SetParentCell::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -621,8 +641,9 @@ impl<'a> RawOperation<'a> for raw::SetPrimaryDomain<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetPrimaryDomain::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::SetPrimaryDomain::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -640,8 +661,9 @@ impl<'a> RawOperation<'a> for raw::RemovePrimaryDomain<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemovePrimaryDomain::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RemovePrimaryDomain::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -659,8 +681,9 @@ impl<'a> RawOperation<'a> for raw::RefuseCellAttachment<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RefuseCellAttachment::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RefuseCellAttachment::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -678,8 +701,9 @@ impl<'a> RawOperation<'a> for raw::RotateDomainKeys<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateDomainKeys::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RotateDomainKeys::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -697,8 +721,9 @@ impl<'a> RawOperation<'a> for raw::FindUsersById<'a> {
     fn start(client: &'a Client) -> Self {
         raw::FindUsersById::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::FindUsersById::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -724,8 +749,9 @@ impl<'a> RawOperation<'a> for raw::ListExternalTokenIssuers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListExternalTokenIssuers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListExternalTokenIssuers::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -743,8 +769,9 @@ impl<'a> RawOperation<'a> for raw::CreateExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateExternalTokenIssuer::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -782,8 +809,9 @@ impl<'a> RawOperation<'a> for raw::GetExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetExternalTokenIssuer::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -809,8 +837,9 @@ impl<'a> RawOperation<'a> for raw::UpdateExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateExternalTokenIssuer::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -855,8 +884,9 @@ impl<'a> RawOperation<'a> for raw::DeleteExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteExternalTokenIssuer::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -882,8 +912,9 @@ impl<'a> RawOperation<'a> for raw::AddScim<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AddScim::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::AddScim::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -916,8 +947,9 @@ impl<'a> RawOperation<'a> for raw::RemoveScim<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemoveScim::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RemoveScim::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -935,8 +967,9 @@ impl<'a> RawOperation<'a> for raw::ListOwnApiKeys<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListOwnApiKeys::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListOwnApiKeys::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -954,8 +987,9 @@ impl<'a> RawOperation<'a> for raw::CreateApiKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateApiKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateApiKey::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -991,8 +1025,9 @@ impl<'a> RawOperation<'a> for raw::DeleteApiKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteApiKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteApiKey::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1018,8 +1053,9 @@ impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListLogs::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListLogs::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1087,8 +1123,9 @@ impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUserLogs::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListUserLogs::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1142,8 +1179,9 @@ impl<'a> RawOperation<'a> for raw::ListMcpTools<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListMcpTools::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListMcpTools::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1161,8 +1199,9 @@ impl<'a> RawOperation<'a> for raw::GetMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetMcpTool::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1202,8 +1241,9 @@ impl<'a> RawOperation<'a> for raw::UpdateMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateMcpTool::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1255,8 +1295,9 @@ impl<'a> RawOperation<'a> for raw::CreateMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateMcpTool::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1308,8 +1349,9 @@ impl<'a> RawOperation<'a> for raw::DeleteMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteMcpTool::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1342,8 +1384,9 @@ impl<'a> RawOperation<'a> for raw::GetUserInfo<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserInfo::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetUserInfo::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1361,8 +1404,9 @@ impl<'a> RawOperation<'a> for raw::SetPassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetPassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::SetPassword::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1396,8 +1440,9 @@ impl<'a> RawOperation<'a> for raw::ListAccessControlledResources<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListAccessControlledResources::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListAccessControlledResources::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1418,8 +1463,9 @@ impl<'a> RawOperation<'a> for raw::ListNetworkZones<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListNetworkZones::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListNetworkZones::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1437,8 +1483,9 @@ impl<'a> RawOperation<'a> for raw::CreateNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateNetworkZone::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1476,8 +1523,9 @@ impl<'a> RawOperation<'a> for raw::GetNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetNetworkZone::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1503,8 +1551,9 @@ impl<'a> RawOperation<'a> for raw::UpdateNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateNetworkZone::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1549,8 +1598,9 @@ impl<'a> RawOperation<'a> for raw::DeleteNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteNetworkZone::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1576,8 +1626,9 @@ impl<'a> RawOperation<'a> for raw::ListRoles<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListRoles::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListRoles::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1595,8 +1646,9 @@ impl<'a> RawOperation<'a> for raw::CreateRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1632,8 +1684,9 @@ impl<'a> RawOperation<'a> for raw::GetRoleByCode<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetRoleByCode::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetRoleByCode::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1666,8 +1719,9 @@ impl<'a> RawOperation<'a> for raw::GetRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1693,8 +1747,9 @@ impl<'a> RawOperation<'a> for raw::UpdateRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1737,8 +1792,9 @@ impl<'a> RawOperation<'a> for raw::DeleteRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1764,8 +1820,9 @@ impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUsersInRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListUsersInRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1791,8 +1848,9 @@ impl<'a> RawOperation<'a> for raw::AddUserToRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AddUserToRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::AddUserToRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1825,8 +1883,9 @@ impl<'a> RawOperation<'a> for raw::RemoveUserFromRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemoveUserFromRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::RemoveUserFromRole::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1859,8 +1918,9 @@ impl<'a> RawOperation<'a> for raw::InvalidateToken<'a> {
     fn start(client: &'a Client) -> Self {
         raw::InvalidateToken::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::InvalidateToken::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1878,8 +1938,9 @@ impl<'a> RawOperation<'a> for raw::ListUsers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUsers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListUsers::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1905,8 +1966,9 @@ impl<'a> RawOperation<'a> for raw::CreateUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::CreateUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1949,8 +2011,9 @@ impl<'a> RawOperation<'a> for raw::ListRunnableUsers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListRunnableUsers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ListRunnableUsers::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1968,8 +2031,9 @@ impl<'a> RawOperation<'a> for raw::GetUserFromLogin<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserFromLogin::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetUserFromLogin::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -1995,8 +2059,9 @@ impl<'a> RawOperation<'a> for raw::GetUserSchema<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserSchema::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetUserSchema::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2014,8 +2079,9 @@ impl<'a> RawOperation<'a> for raw::UpdateUserSchema<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateUserSchema::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateUserSchema::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2053,8 +2119,9 @@ impl<'a> RawOperation<'a> for raw::GetUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::GetUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2087,8 +2154,9 @@ impl<'a> RawOperation<'a> for raw::UpdateUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UpdateUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2131,8 +2199,9 @@ impl<'a> RawOperation<'a> for raw::DeleteUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::DeleteUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2165,8 +2234,9 @@ impl<'a> RawOperation<'a> for raw::SendActivationEmail<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SendActivationEmail::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::SendActivationEmail::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2192,8 +2262,9 @@ impl<'a> RawOperation<'a> for raw::ExpirePassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ExpirePassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ExpirePassword::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2219,8 +2290,9 @@ impl<'a> RawOperation<'a> for raw::ResetFactors<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ResetFactors::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ResetFactors::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2246,8 +2318,9 @@ impl<'a> RawOperation<'a> for raw::ResetPassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ResetPassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::ResetPassword::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2273,8 +2346,9 @@ impl<'a> RawOperation<'a> for raw::UnlockUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UnlockUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UnlockUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
@@ -2300,8 +2374,9 @@ impl<'a> RawOperation<'a> for raw::UnsuspendUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UnsuspendUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, ClientError> {
+    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
         raw::UnsuspendUser::into_request(self)
+            .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;

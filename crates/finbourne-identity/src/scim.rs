@@ -10,7 +10,7 @@ use finbourne_identity_client::types::AddScimResponse;
 use secrecy::SecretString;
 use url::Url;
 
-use crate::call::{Call, RawOperation, json};
+use crate::call::{Call, RawOperation, invalid_request, json};
 use crate::error::Error;
 use crate::identity_client::IdentityClient;
 
@@ -88,8 +88,10 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
         Self(raw::AddScim::new(client))
     }
 
-    fn into_request(self) -> Result<reqwest::Request, finbourne_identity_client::Error> {
-        self.0.into_request()
+    fn into_request(self) -> Result<reqwest::Request, Error> {
+        self.0
+            .into_request()
+            .map_err(|e| invalid_request(Self::operation(), e))
     }
 
     fn decode(body: &[u8]) -> Result<ScimCredentials, Error> {
