@@ -25,9 +25,7 @@ async fn users_and_roles_round_trip() {
 
     let role = types::CreateRoleRequest::builder()
         .name("payroll-admins")
-        .description(Some(
-            types::CreateRoleRequestDescription::try_from("People who run payroll").unwrap(),
-        ));
+        .description(Some("People who run payroll".to_owned()));
     let role = identity.create_role().body(role).send().await.unwrap();
     let role_id = role.id.to_string();
     identity

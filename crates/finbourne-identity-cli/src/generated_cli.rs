@@ -117,9 +117,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("client-id")
                     .long("client-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateApplicationRequestClientId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "OpenID Connect client id: 6 to 50 characters, a letter followed by letters, digits or hyphens.",
@@ -128,18 +126,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateApplicationRequestDisplayName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Name shown for the application (up to 50 characters)."),
             )
             .arg(
                 ::clap::Arg::new("type")
                     .long("type")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateApplicationRequestType),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Kind of application: `Native` or `Web`."),
             )
@@ -162,7 +156,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::GetApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the application."),
             )
@@ -184,7 +178,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::DeleteApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the application to delete."),
             )
@@ -197,9 +191,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(
-                        ::clap::value_parser!(types::RotateApplicationSecretsId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the application whose secrets are rotated."),
             )
@@ -218,9 +210,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-type")
                     .long("user-type")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetPasswordPolicyUserType),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Type of user the policy is for: `personal` or `service`."),
             )
@@ -233,9 +223,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-type")
                     .long("user-type")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdatePasswordPolicyUserType),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Type of user the policy is for: `personal` or `service`."),
             )
@@ -326,9 +314,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::SupportAccessRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "Why access is granted, e.g. support ticket numbers (up to 1024 characters).",
@@ -337,9 +323,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("duration")
                     .long("duration")
-                    .value_parser(
-                        ::clap::value_parser!(types::SupportAccessRequestDuration),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "How long access lasts, as an ISO 8601 duration such as `PT24H`.",
@@ -391,11 +375,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("parent-domain-name")
                     .long("parent-domain-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::SetAttachingKeyRequestParentDomainName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Parent admin domain entered with the key; only used for the initial proposal.",
@@ -404,9 +384,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("pat")
                     .long("pat")
-                    .value_parser(
-                        ::clap::value_parser!(types::SetAttachingKeyRequestPat),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "The Attaching Key: a PAT issued by the parent admin portal (up to 2000 characters, opaque-token characters only).",
@@ -431,9 +409,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("pat")
                     .long("pat")
-                    .value_parser(
-                        ::clap::value_parser!(types::RotateAttachingKeyRequestPat),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "The new Attaching Key, a PAT (up to 2000 characters, opaque-token characters only).",
@@ -489,9 +465,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("admin-domain-name")
                     .long("admin-domain-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::SetParentCellRequestAdminDomainName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Admin domain of the parent cell."),
             )
@@ -567,11 +541,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("audience")
                     .long("audience")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateExternalTokenIssuerRequestAudience
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Audience value of the external tokens (up to 500 characters).",
@@ -580,11 +550,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateExternalTokenIssuerRequestCode
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Code identifying the issuer in the domain."),
             )
@@ -598,22 +564,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("issuer")
                     .long("issuer")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateExternalTokenIssuerRequestIssuer
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Issuer value of the external tokens (up to 500 characters)."),
             )
             .arg(
                 ::clap::Arg::new("logout-url")
                     .long("logout-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateExternalTokenIssuerRequestLogoutUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("URL at which users of this issuer sign out."),
             )
@@ -636,9 +594,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetExternalTokenIssuerCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the external token issuer."),
             )
@@ -651,11 +607,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("audience")
                     .long("audience")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpdateExternalTokenIssuerRequestAudience
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "Audience value of the external tokens (up to 500 characters).",
@@ -664,9 +616,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateExternalTokenIssuerCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the external token issuer to change."),
             )
@@ -680,22 +630,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("issuer")
                     .long("issuer")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpdateExternalTokenIssuerRequestIssuer
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Issuer value of the external tokens (up to 500 characters)."),
             )
             .arg(
                 ::clap::Arg::new("logout-url")
                     .long("logout-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpdateExternalTokenIssuerRequestLogoutUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("URL at which users of this issuer sign out."),
             )
@@ -718,9 +660,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(
-                        ::clap::value_parser!(types::DeleteExternalTokenIssuerCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the external token issuer to delete."),
             )
@@ -786,7 +726,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(::clap::value_parser!(types::CreateApiKeyDisplayName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Name of the token (1 to 512 characters); must differ from the names of other active tokens.",
@@ -811,7 +751,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::DeleteApiKeyId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the personal access token to revoke."),
             )
@@ -824,14 +764,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("okta-after")
                     .long("okta-after")
-                    .value_parser(::clap::value_parser!(types::ListLogsOktaAfter))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Okta paging token marking where the next page starts."),
             )
             .arg(
                 ::clap::Arg::new("okta-filter")
                     .long("okta-filter")
-                    .value_parser(::clap::value_parser!(types::ListLogsOktaFilter))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "An Okta System Log filter expression that events must match (up to 5000 characters).",
@@ -847,7 +787,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("okta-query")
                     .long("okta-query")
-                    .value_parser(::clap::value_parser!(types::ListLogsOktaQuery))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "One or more case-insensitive keywords to search the events for (up to 5000 characters).",
@@ -891,7 +831,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("okta-after")
                     .long("okta-after")
-                    .value_parser(::clap::value_parser!(types::ListUserLogsOktaAfter))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Okta paging token marking where the next page starts."),
             )
@@ -946,14 +886,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::GetMcpToolCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the MCP tool within its scope."),
             )
             .arg(
                 ::clap::Arg::new("scope")
                     .long("scope")
-                    .value_parser(::clap::value_parser!(types::GetMcpToolScope))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Scope of the MCP tool."),
             )
@@ -973,16 +913,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::UpdateMcpToolCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the MCP tool within its scope."),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpsertMcpToolRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("What the tool does (up to 2000 characters)."),
             )
@@ -998,11 +936,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destructive-action-summary-template")
                     .long("destructive-action-summary-template")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpsertMcpToolRequestDestructiveActionSummaryTemplate
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "Summary shown for consent before a destructive tool runs (up to 500 characters); `{paramName}` placeholders are filled from the arguments.",
@@ -1020,7 +954,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::UpsertMcpToolRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Name of the tool: letters, digits, `_` and `-`, up to 256 characters.",
@@ -1045,16 +979,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("scope")
                     .long("scope")
-                    .value_parser(::clap::value_parser!(types::UpdateMcpToolScope))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Scope of the MCP tool."),
             )
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpsertMcpToolRequestTitle),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Readable title (up to 256 characters)."),
             )
@@ -1077,16 +1009,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::CreateMcpToolCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the new MCP tool within its scope."),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpsertMcpToolRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("What the tool does (up to 2000 characters)."),
             )
@@ -1102,11 +1032,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destructive-action-summary-template")
                     .long("destructive-action-summary-template")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpsertMcpToolRequestDestructiveActionSummaryTemplate
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
                         "Summary shown for consent before a destructive tool runs (up to 500 characters); `{paramName}` placeholders are filled from the arguments.",
@@ -1124,7 +1050,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::UpsertMcpToolRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Name of the tool: letters, digits, `_` and `-`, up to 256 characters.",
@@ -1149,16 +1075,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("scope")
                     .long("scope")
-                    .value_parser(::clap::value_parser!(types::CreateMcpToolScope))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Scope of the new MCP tool."),
             )
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpsertMcpToolRequestTitle),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Readable title (up to 256 characters)."),
             )
@@ -1181,14 +1105,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::DeleteMcpToolCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the MCP tool within its scope."),
             )
             .arg(
                 ::clap::Arg::new("scope")
                     .long("scope")
-                    .value_parser(::clap::value_parser!(types::DeleteMcpToolScope))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Scope of the MCP tool."),
             )
@@ -1207,7 +1131,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("value")
                     .long("value")
-                    .value_parser(::clap::value_parser!(types::SetPasswordValue))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("The new password (12 to 50 characters)."),
             )
@@ -1251,9 +1175,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateNetworkZoneRequestCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Code identifying the zone in the domain."),
             )
@@ -1283,7 +1205,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::GetNetworkZoneCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the network zone."),
             )
@@ -1305,7 +1227,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::UpdateNetworkZoneCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the network zone to change."),
             )
@@ -1342,7 +1264,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::DeleteNetworkZoneCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the network zone to delete."),
             )
@@ -1358,16 +1280,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateRoleRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Optional description (up to 1024 characters)."),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::CreateRoleRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Unique role name, also used as its code: a letter followed by 2 to 100 letters, digits, spaces or `-`, `_`, `+`.",
@@ -1392,14 +1312,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("code")
                     .long("code")
-                    .value_parser(::clap::value_parser!(types::GetRoleByCodeCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Code of the role, i.e. the name it was created with."),
             )
             .arg(
                 ::clap::Arg::new("scope")
                     .long("scope")
-                    .value_parser(::clap::value_parser!(types::GetRoleByCodeScope))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Scope of the role; `default` when omitted."),
             )
@@ -1412,7 +1332,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::GetRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role."),
             )
@@ -1423,16 +1343,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateRoleRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("New description of the role (up to 1024 characters)."),
             )
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::UpdateRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role to change."),
             )
@@ -1453,7 +1371,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::DeleteRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role to delete."),
             )
@@ -1464,7 +1382,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::ListUsersInRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role."),
             )
@@ -1475,14 +1393,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::AddUserToRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role."),
             )
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(types::AddUserToRoleUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user."),
             )
@@ -1493,14 +1411,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::RemoveUserFromRoleId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the role."),
             )
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(::clap::value_parser!(types::RemoveUserFromRoleUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user."),
             )
@@ -1532,9 +1450,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("email-address")
                     .long("email-address")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUserRequestEmailAddress),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Email address; the account validation email goes here. On user accounts, use the same value as `login`.",
@@ -1543,25 +1459,21 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("first-name")
                     .long("first-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUserRequestFirstName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("First name (up to 50 characters)."),
             )
             .arg(
                 ::clap::Arg::new("last-name")
                     .long("last-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUserRequestLastName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Last name (2 to 50 characters)."),
             )
             .arg(
                 ::clap::Arg::new("login")
                     .long("login")
-                    .value_parser(::clap::value_parser!(types::CreateUserRequestLogin))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `emailAddress`.",
@@ -1570,16 +1482,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("second-email-address")
                     .long("second-email-address")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUserRequestSecondEmailAddress),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Second email address (service users only)."),
             )
             .arg(
                 ::clap::Arg::new("type")
                     .long("type")
-                    .value_parser(::clap::value_parser!(types::CreateUserRequestType))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("User type, such as `Personal` or `Service`."),
             )
@@ -1628,7 +1538,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("login")
                     .long("login")
-                    .value_parser(::clap::value_parser!(types::GetUserFromLoginLogin))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Login name of the user (5 to 80 characters)."),
             )
@@ -1663,7 +1573,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::GetUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user."),
             )
@@ -1683,41 +1593,35 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("email-address")
                     .long("email-address")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateUserRequestEmailAddress),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Email address (5 to 80 characters)."),
             )
             .arg(
                 ::clap::Arg::new("first-name")
                     .long("first-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateUserRequestFirstName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("First name (up to 50 characters)."),
             )
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::UpdateUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user to change."),
             )
             .arg(
                 ::clap::Arg::new("last-name")
                     .long("last-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateUserRequestLastName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help("Last name (2 to 50 characters)."),
             )
             .arg(
                 ::clap::Arg::new("login")
                     .long("login")
-                    .value_parser(::clap::value_parser!(types::UpdateUserRequestLogin))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
                         "Login name, formatted as an email address and unique in the system; on user accounts, the same value as `emailAddress`.",
@@ -1726,9 +1630,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("second-email-address")
                     .long("second-email-address")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateUserRequestSecondEmailAddress),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help("Second email address (service users only)."),
             )
@@ -1762,7 +1664,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::DeleteUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user to delete."),
             )
@@ -1784,7 +1686,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::SendActivationEmailId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user to activate."),
             )
@@ -1797,7 +1699,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::ExpirePasswordId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user whose password is expired."),
             )
@@ -1810,7 +1712,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::ResetFactorsId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user whose MFA factors are reset."),
             )
@@ -1823,7 +1725,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::ResetPasswordId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user whose password is reset."),
             )
@@ -1834,7 +1736,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::UnlockUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user to unlock."),
             )
@@ -1847,7 +1749,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(types::UnsuspendUserId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help("Id of the user to unsuspend."),
             )
@@ -2026,19 +1928,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::CreateApplication::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::CreateApplicationRequestClientId>("client-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("client-id") {
             request = request.body_map(|body| { body.client_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateApplicationRequestDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateApplicationRequestType>("type")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2065,7 +1961,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetApplication::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetApplicationId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("include-secret") {
@@ -2086,7 +1982,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteApplication::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteApplicationId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_application(matches, &mut request)?;
@@ -2104,7 +2000,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::RotateApplicationSecrets::new(&self.client);
-        if let Some(value) = matches.get_one::<types::RotateApplicationSecretsId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_rotate_application_secrets(matches, &mut request)?;
@@ -2137,9 +2033,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetPasswordPolicy::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::GetPasswordPolicyUserType>("user-type")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-type") {
             request = request.user_type(value.clone());
         }
         self.config.execute_get_password_policy(matches, &mut request)?;
@@ -2157,9 +2051,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UpdatePasswordPolicy::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::UpdatePasswordPolicyUserType>("user-type")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-type") {
             request = request.user_type(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2258,14 +2150,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GrantSupportAccess::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::SupportAccessRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::SupportAccessRequestDuration>("duration")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("duration") {
             request = request.body_map(|body| { body.duration(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2344,14 +2232,12 @@ impl<T: CliConfig> Cli<T> {
                 .body_map(|body| { body.parent_assigned_cell_id(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::SetAttachingKeyRequestParentDomainName,
-            >("parent-domain-name")
+            .get_one::<::std::string::String>("parent-domain-name")
         {
             request = request
                 .body_map(|body| { body.parent_domain_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::SetAttachingKeyRequestPat>("pat") {
+        if let Some(value) = matches.get_one::<::std::string::String>("pat") {
             request = request.body_map(|body| { body.pat(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2378,9 +2264,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::RotateAttachingKey::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::RotateAttachingKeyRequestPat>("pat")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("pat") {
             request = request.body_map(|body| { body.pat(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2450,7 +2334,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = builder::SetParentCell::new(&self.client);
         if let Some(value) = matches
-            .get_one::<types::SetParentCellRequestAdminDomainName>("admin-domain-name")
+            .get_one::<::std::string::String>("admin-domain-name")
         {
             request = request.body_map(|body| { body.admin_domain_name(value.clone()) });
         }
@@ -2577,27 +2461,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::CreateExternalTokenIssuer::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::CreateExternalTokenIssuerRequestAudience>("audience")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("audience") {
             request = request.body_map(|body| { body.audience(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateExternalTokenIssuerRequestCode>("code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.body_map(|body| { body.code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateExternalTokenIssuerRequestIssuer>("issuer")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("issuer") {
             request = request.body_map(|body| { body.issuer(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateExternalTokenIssuerRequestLogoutUrl>("logout-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("logout-url") {
             request = request.body_map(|body| { body.logout_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2624,8 +2500,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetExternalTokenIssuer::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetExternalTokenIssuerCode>("code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_get_external_token_issuer(matches, &mut request)?;
@@ -2643,27 +2518,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UpdateExternalTokenIssuer::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::UpdateExternalTokenIssuerRequestAudience>("audience")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("audience") {
             request = request.body_map(|body| { body.audience(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateExternalTokenIssuerCode>("code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateExternalTokenIssuerRequestIssuer>("issuer")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("issuer") {
             request = request.body_map(|body| { body.issuer(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateExternalTokenIssuerRequestLogoutUrl>("logout-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("logout-url") {
             request = request.body_map(|body| { body.logout_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2690,9 +2557,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteExternalTokenIssuer::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::DeleteExternalTokenIssuerCode>("code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_delete_external_token_issuer(matches, &mut request)?;
@@ -2771,9 +2636,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.deactivation_date(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateApiKeyDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2798,7 +2661,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteApiKey::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteApiKeyId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_api_key(matches, &mut request)?;
@@ -2816,17 +2679,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ListLogs::new(&self.client);
-        if let Some(value) = matches.get_one::<types::ListLogsOktaAfter>("okta-after") {
+        if let Some(value) = matches.get_one::<::std::string::String>("okta-after") {
             request = request.okta_after(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::ListLogsOktaFilter>("okta-filter")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("okta-filter") {
             request = request.okta_filter(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("okta-limit") {
             request = request.okta_limit(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::ListLogsOktaQuery>("okta-query") {
+        if let Some(value) = matches.get_one::<::std::string::String>("okta-query") {
             request = request.okta_query(value.clone());
         }
         if let Some(value) = matches
@@ -2858,9 +2720,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ListUserLogs::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::ListUserLogsOktaAfter>("okta-after")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("okta-after") {
             request = request.okta_after(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("okta-limit") {
@@ -2910,10 +2770,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetMcpTool::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetMcpToolCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::GetMcpToolScope>("scope") {
+        if let Some(value) = matches.get_one::<::std::string::String>("scope") {
             request = request.scope(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("version") {
@@ -2934,21 +2794,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UpdateMcpTool::new(&self.client);
-        if let Some(value) = matches.get_one::<types::UpdateMcpToolCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::UpsertMcpToolRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("destructive") {
             request = request.body_map(|body| { body.destructive(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::UpsertMcpToolRequestDestructiveActionSummaryTemplate,
-            >("destructive-action-summary-template")
+            .get_one::<::std::string::String>("destructive-action-summary-template")
         {
             request = request
                 .body_map(|body| {
@@ -2958,7 +2814,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("idempotent") {
             request = request.body_map(|body| { body.idempotent(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpsertMcpToolRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("open-world") {
@@ -2967,11 +2823,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("read-only") {
             request = request.body_map(|body| { body.read_only(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpdateMcpToolScope>("scope") {
+        if let Some(value) = matches.get_one::<::std::string::String>("scope") {
             request = request.scope(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::UpsertMcpToolRequestTitle>("title")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2998,21 +2853,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::CreateMcpTool::new(&self.client);
-        if let Some(value) = matches.get_one::<types::CreateMcpToolCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::UpsertMcpToolRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("destructive") {
             request = request.body_map(|body| { body.destructive(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::UpsertMcpToolRequestDestructiveActionSummaryTemplate,
-            >("destructive-action-summary-template")
+            .get_one::<::std::string::String>("destructive-action-summary-template")
         {
             request = request
                 .body_map(|body| {
@@ -3022,7 +2873,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("idempotent") {
             request = request.body_map(|body| { body.idempotent(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpsertMcpToolRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("open-world") {
@@ -3031,11 +2882,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("read-only") {
             request = request.body_map(|body| { body.read_only(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateMcpToolScope>("scope") {
+        if let Some(value) = matches.get_one::<::std::string::String>("scope") {
             request = request.scope(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::UpsertMcpToolRequestTitle>("title")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3062,10 +2912,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteMcpTool::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteMcpToolCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::DeleteMcpToolScope>("scope") {
+        if let Some(value) = matches.get_one::<::std::string::String>("scope") {
             request = request.scope(value.clone());
         }
         self.config.execute_delete_mcp_tool(matches, &mut request)?;
@@ -3098,7 +2948,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::SetPassword::new(&self.client);
-        if let Some(value) = matches.get_one::<types::SetPasswordValue>("value") {
+        if let Some(value) = matches.get_one::<::std::string::String>("value") {
             request = request.body_map(|body| { body.value(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3156,9 +3006,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("action") {
             request = request.body_map(|body| { body.action(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateNetworkZoneRequestCode>("code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.body_map(|body| { body.code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
@@ -3188,7 +3036,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetNetworkZone::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetNetworkZoneCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_get_network_zone(matches, &mut request)?;
@@ -3209,7 +3057,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("action") {
             request = request.body_map(|body| { body.action(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpdateNetworkZoneCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
@@ -3242,7 +3090,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteNetworkZone::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteNetworkZoneCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
         self.config.execute_delete_network_zone(matches, &mut request)?;
@@ -3275,12 +3123,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::CreateRole::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::CreateRoleRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateRoleRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3305,10 +3151,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetRoleByCode::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetRoleByCodeCode>("code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.code(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::GetRoleByCodeScope>("scope") {
+        if let Some(value) = matches.get_one::<::std::string::String>("scope") {
             request = request.scope(value.clone());
         }
         self.config.execute_get_role_by_code(matches, &mut request)?;
@@ -3326,7 +3172,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetRole::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_get_role(matches, &mut request)?;
@@ -3344,12 +3190,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UpdateRole::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::UpdateRoleRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpdateRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3374,7 +3218,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteRole::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_delete_role(matches, &mut request)?;
@@ -3392,7 +3236,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ListUsersInRole::new(&self.client);
-        if let Some(value) = matches.get_one::<types::ListUsersInRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_list_users_in_role(matches, &mut request)?;
@@ -3410,10 +3254,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::AddUserToRole::new(&self.client);
-        if let Some(value) = matches.get_one::<types::AddUserToRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::AddUserToRoleUserId>("user-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-id") {
             request = request.user_id(value.clone());
         }
         self.config.execute_add_user_to_role(matches, &mut request)?;
@@ -3431,12 +3275,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::RemoveUserFromRole::new(&self.client);
-        if let Some(value) = matches.get_one::<types::RemoveUserFromRoleId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RemoveUserFromRoleUserId>("user-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-id") {
             request = request.user_id(value.clone());
         }
         self.config.execute_remove_user_from_role(matches, &mut request)?;
@@ -3487,33 +3329,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::CreateUser::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::CreateUserRequestEmailAddress>("email-address")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("email-address") {
             request = request.body_map(|body| { body.email_address(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateUserRequestFirstName>("first-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("first-name") {
             request = request.body_map(|body| { body.first_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateUserRequestLastName>("last-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("last-name") {
             request = request.body_map(|body| { body.last_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateUserRequestLogin>("login") {
+        if let Some(value) = matches.get_one::<::std::string::String>("login") {
             request = request.body_map(|body| { body.login(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::CreateUserRequestSecondEmailAddress,
-            >("second-email-address")
+            .get_one::<::std::string::String>("second-email-address")
         {
             request = request
                 .body_map(|body| { body.second_email_address(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateUserRequestType>("type") {
+        if let Some(value) = matches.get_one::<::std::string::String>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
         if let Some(value) = matches
@@ -3561,7 +3395,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetUserFromLogin::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetUserFromLoginLogin>("login") {
+        if let Some(value) = matches.get_one::<::std::string::String>("login") {
             request = request.login(value.clone());
         }
         self.config.execute_get_user_from_login(matches, &mut request)?;
@@ -3618,7 +3452,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::GetUser::new(&self.client);
-        if let Some(value) = matches.get_one::<types::GetUserId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("include-roles") {
@@ -3639,31 +3473,23 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UpdateUser::new(&self.client);
-        if let Some(value) = matches
-            .get_one::<types::UpdateUserRequestEmailAddress>("email-address")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("email-address") {
             request = request.body_map(|body| { body.email_address(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateUserRequestFirstName>("first-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("first-name") {
             request = request.body_map(|body| { body.first_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpdateUserId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateUserRequestLastName>("last-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("last-name") {
             request = request.body_map(|body| { body.last_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::UpdateUserRequestLogin>("login") {
+        if let Some(value) = matches.get_one::<::std::string::String>("login") {
             request = request.body_map(|body| { body.login(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::UpdateUserRequestSecondEmailAddress,
-            >("second-email-address")
+            .get_one::<::std::string::String>("second-email-address")
         {
             request = request
                 .body_map(|body| { body.second_email_address(value.clone()) });
@@ -3695,7 +3521,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::DeleteUser::new(&self.client);
-        if let Some(value) = matches.get_one::<types::DeleteUserId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("purge") {
@@ -3716,7 +3542,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::SendActivationEmail::new(&self.client);
-        if let Some(value) = matches.get_one::<types::SendActivationEmailId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_send_activation_email(matches, &mut request)?;
@@ -3734,7 +3560,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ExpirePassword::new(&self.client);
-        if let Some(value) = matches.get_one::<types::ExpirePasswordId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_expire_password(matches, &mut request)?;
@@ -3752,7 +3578,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ResetFactors::new(&self.client);
-        if let Some(value) = matches.get_one::<types::ResetFactorsId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_reset_factors(matches, &mut request)?;
@@ -3770,7 +3596,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ResetPassword::new(&self.client);
-        if let Some(value) = matches.get_one::<types::ResetPasswordId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_reset_password(matches, &mut request)?;
@@ -3788,7 +3614,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UnlockUser::new(&self.client);
-        if let Some(value) = matches.get_one::<types::UnlockUserId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_unlock_user(matches, &mut request)?;
@@ -3806,7 +3632,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::UnsuspendUser::new(&self.client);
-        if let Some(value) = matches.get_one::<types::UnsuspendUserId>("id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
         self.config.execute_unsuspend_user(matches, &mut request)?;

@@ -14,7 +14,7 @@ pub mod types {
     pub struct AccessControlledAction {
         pub action: ActionId,
         ///What the action allows.
-        pub description: AccessControlledActionDescription,
+        pub description: ::std::string::String,
         ///Id selectors naming the limited set of identifiers the action applies to; null when not limited.
         #[serde(
             rename = "limitedSet",
@@ -30,62 +30,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///What the action allows.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccessControlledActionDescription(::std::string::String);
-    impl ::std::ops::Deref for AccessControlledActionDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccessControlledActionDescription>
-    for ::std::string::String {
-        fn from(value: AccessControlledActionDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccessControlledActionDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccessControlledActionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AccessControlledActionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccessControlledActionDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///A type of resource whose access can be controlled, with its actions and identifier parts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccessControlledResource {
@@ -95,7 +39,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application: ::std::option::Option<::std::string::String>,
         ///What the resource is.
-        pub description: AccessControlledResourceDescription,
+        pub description: ::std::string::String,
         ///The parts that make up an identifier of the resource.
         #[serde(
             rename = "identifierParts",
@@ -116,246 +60,19 @@ pub mod types {
             Default::default()
         }
     }
-    ///What the resource is.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccessControlledResourceDescription(::std::string::String);
-    impl ::std::ops::Deref for AccessControlledResourceDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccessControlledResourceDescription>
-    for ::std::string::String {
-        fn from(value: AccessControlledResourceDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccessControlledResourceDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccessControlledResourceDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AccessControlledResourceDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccessControlledResourceDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Identifies an action by scope, activity and entity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ActionId {
         ///The activity performed (3 to 25 characters).
-        pub activity: ActionIdActivity,
+        pub activity: ::std::string::String,
         ///Type of entity the activity is performed on (3 to 40 characters).
-        pub entity: ActionIdEntity,
+        pub entity: ::std::string::String,
         ///Scope of the action (3 to 100 characters).
-        pub scope: ActionIdScope,
+        pub scope: ::std::string::String,
     }
     impl ActionId {
         pub fn builder() -> builder::ActionId {
             Default::default()
-        }
-    }
-    ///The activity performed (3 to 25 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ActionIdActivity(::std::string::String);
-    impl ::std::ops::Deref for ActionIdActivity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ActionIdActivity> for ::std::string::String {
-        fn from(value: ActionIdActivity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ActionIdActivity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActionIdActivity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ActionIdActivity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ActionIdActivity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Type of entity the activity is performed on (3 to 40 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ActionIdEntity(::std::string::String);
-    impl ::std::ops::Deref for ActionIdEntity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ActionIdEntity> for ::std::string::String {
-        fn from(value: ActionIdEntity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ActionIdEntity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActionIdEntity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ActionIdEntity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ActionIdEntity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Scope of the action (3 to 100 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ActionIdScope(::std::string::String);
-    impl ::std::ops::Deref for ActionIdScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ActionIdScope> for ::std::string::String {
-        fn from(value: ActionIdScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ActionIdScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActionIdScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ActionIdScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ActionIdScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///SCIM connection details to enter in your identity provider.
@@ -379,130 +96,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AddUserToRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AddUserToRoleId(::std::string::String);
-    impl ::std::ops::Deref for AddUserToRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddUserToRoleId> for ::std::string::String {
-        fn from(value: AddUserToRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddUserToRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddUserToRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddUserToRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddUserToRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddUserToRoleUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AddUserToRoleUserId(::std::string::String);
-    impl ::std::ops::Deref for AddUserToRoleUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddUserToRoleUserId> for ::std::string::String {
-        fn from(value: AddUserToRoleUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddUserToRoleUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddUserToRoleUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddUserToRoleUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddUserToRoleUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Metadata of a personal access token; the token value itself is not included.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiKey {
@@ -519,137 +112,13 @@ pub mod types {
         >,
         ///Name given to the token at creation.
         #[serde(rename = "displayName")]
-        pub display_name: ApiKeyDisplayName,
+        pub display_name: ::std::string::String,
         ///Id of the token, used to revoke it.
-        pub id: ApiKeyId,
+        pub id: ::std::string::String,
     }
     impl ApiKey {
         pub fn builder() -> builder::ApiKey {
             Default::default()
-        }
-    }
-    ///Name given to the token at creation.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ApiKeyDisplayName(::std::string::String);
-    impl ::std::ops::Deref for ApiKeyDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApiKeyDisplayName> for ::std::string::String {
-        fn from(value: ApiKeyDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApiKeyDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApiKeyDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id of the token, used to revoke it.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ApiKeyId(::std::string::String);
-    impl ::std::ops::Deref for ApiKeyId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApiKeyId> for ::std::string::String {
-        fn from(value: ApiKeyId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApiKeyId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApiKeyId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///What a client needs to sign in to the domain, and when any FINBOURNE support access ends.
@@ -665,7 +134,7 @@ pub mod types {
         >,
         ///URL of the token issuer (authorization server) for the domain.
         #[serde(rename = "issuerUrl")]
-        pub issuer_url: AuthenticationInformationIssuerUrl,
+        pub issuer_url: ::std::string::String,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
@@ -691,62 +160,6 @@ pub mod types {
     impl AuthenticationInformation {
         pub fn builder() -> builder::AuthenticationInformation {
             Default::default()
-        }
-    }
-    ///URL of the token issuer (authorization server) for the domain.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AuthenticationInformationIssuerUrl(::std::string::String);
-    impl ::std::ops::Deref for AuthenticationInformationIssuerUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AuthenticationInformationIssuerUrl>
-    for ::std::string::String {
-        fn from(value: AuthenticationInformationIssuerUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AuthenticationInformationIssuerUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AuthenticationInformationIssuerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AuthenticationInformationIssuerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AuthenticationInformationIssuerUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Where this cell stands in relation to a parent admin domain.
@@ -789,352 +202,28 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ClaimMappings {
         ///Claim holding the email address.
-        pub email: ClaimMappingsEmail,
+        pub email: ::std::string::String,
         ///Claim holding the first name.
         #[serde(rename = "firstName")]
-        pub first_name: ClaimMappingsFirstName,
+        pub first_name: ::std::string::String,
         ///Claim holding the user's groups; optional.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub groups: ::std::option::Option<::std::string::String>,
         ///Claim holding the last name.
         #[serde(rename = "lastName")]
-        pub last_name: ClaimMappingsLastName,
+        pub last_name: ::std::string::String,
         ///Claim holding the login name.
-        pub login: ClaimMappingsLogin,
+        pub login: ::std::string::String,
         ///Claim holding the user's id, e.g. `sub`.
         #[serde(rename = "userId")]
-        pub user_id: ClaimMappingsUserId,
+        pub user_id: ::std::string::String,
         ///Claim holding the user type.
         #[serde(rename = "userType")]
-        pub user_type: ClaimMappingsUserType,
+        pub user_type: ::std::string::String,
     }
     impl ClaimMappings {
         pub fn builder() -> builder::ClaimMappings {
             Default::default()
-        }
-    }
-    ///Claim holding the email address.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsEmail(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsEmail> for ::std::string::String {
-        fn from(value: ClaimMappingsEmail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Claim holding the first name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsFirstName(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsFirstName> for ::std::string::String {
-        fn from(value: ClaimMappingsFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Claim holding the last name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsLastName(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsLastName> for ::std::string::String {
-        fn from(value: ClaimMappingsLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Claim holding the login name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsLogin(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsLogin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsLogin> for ::std::string::String {
-        fn from(value: ClaimMappingsLogin) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsLogin {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsLogin {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Claim holding the user's id, e.g. `sub`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsUserId(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsUserId> for ::std::string::String {
-        fn from(value: ClaimMappingsUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Claim holding the user type.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ClaimMappingsUserType(::std::string::String);
-    impl ::std::ops::Deref for ClaimMappingsUserType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ClaimMappingsUserType> for ::std::string::String {
-        fn from(value: ClaimMappingsUserType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ClaimMappingsUserType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClaimMappingsUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClaimMappingsUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClaimMappingsUserType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Settings of a personal access token to create.
@@ -1150,73 +239,11 @@ pub mod types {
         >,
         ///Name of the token (1 to 512 characters); must differ from the names of other active tokens.
         #[serde(rename = "displayName")]
-        pub display_name: CreateApiKeyDisplayName,
+        pub display_name: ::std::string::String,
     }
     impl CreateApiKey {
         pub fn builder() -> builder::CreateApiKey {
             Default::default()
-        }
-    }
-    ///Name of the token (1 to 512 characters); must differ from the names of other active tokens.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateApiKeyDisplayName(::std::string::String);
-    impl ::std::ops::Deref for CreateApiKeyDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateApiKeyDisplayName> for ::std::string::String {
-        fn from(value: CreateApiKeyDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateApiKeyDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateApiKeyDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Request to register an OpenID Connect client application.
@@ -1224,10 +251,10 @@ pub mod types {
     pub struct CreateApplicationRequest {
         ///OpenID Connect client id: 6 to 50 characters, a letter followed by letters, digits or hyphens.
         #[serde(rename = "clientId")]
-        pub client_id: CreateApplicationRequestClientId,
+        pub client_id: ::std::string::String,
         ///Name shown for the application (up to 50 characters).
         #[serde(rename = "displayName")]
-        pub display_name: CreateApplicationRequestDisplayName,
+        pub display_name: ::std::string::String,
         ///For a web application, the URIs users may be sent back to after signing out.
         #[serde(
             rename = "postLogoutRedirectUris",
@@ -1244,595 +271,37 @@ pub mod types {
         pub redirect_uris: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Kind of application: `Native` or `Web`.
         #[serde(rename = "type")]
-        pub type_: CreateApplicationRequestType,
+        pub type_: ::std::string::String,
     }
     impl CreateApplicationRequest {
         pub fn builder() -> builder::CreateApplicationRequest {
             Default::default()
         }
     }
-    ///OpenID Connect client id: 6 to 50 characters, a letter followed by letters, digits or hyphens.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateApplicationRequestClientId(::std::string::String);
-    impl ::std::ops::Deref for CreateApplicationRequestClientId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateApplicationRequestClientId>
-    for ::std::string::String {
-        fn from(value: CreateApplicationRequestClientId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateApplicationRequestClientId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 6usize {
-                return Err("shorter than 6 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z][a-zA-Z0-9-]{5,49}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[a-zA-Z][a-zA-Z0-9-]{5,49}\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateApplicationRequestClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateApplicationRequestClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateApplicationRequestClientId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name shown for the application (up to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateApplicationRequestDisplayName(::std::string::String);
-    impl ::std::ops::Deref for CreateApplicationRequestDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateApplicationRequestDisplayName>
-    for ::std::string::String {
-        fn from(value: CreateApplicationRequestDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateApplicationRequestDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateApplicationRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateApplicationRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateApplicationRequestDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Kind of application: `Native` or `Web`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateApplicationRequestType(::std::string::String);
-    impl ::std::ops::Deref for CreateApplicationRequestType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateApplicationRequestType> for ::std::string::String {
-        fn from(value: CreateApplicationRequestType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateApplicationRequestType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateApplicationRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateApplicationRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateApplicationRequestType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Request to register an external token issuer.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateExternalTokenIssuerRequest {
         ///Audience value of the external tokens (up to 500 characters).
-        pub audience: CreateExternalTokenIssuerRequestAudience,
+        pub audience: ::std::string::String,
         #[serde(
             rename = "claimMappings",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub claim_mappings: ::std::option::Option<ClaimMappings>,
         ///Code identifying the issuer in the domain.
-        pub code: CreateExternalTokenIssuerRequestCode,
+        pub code: ::std::string::String,
         ///Free-text description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///Issuer value of the external tokens (up to 500 characters).
-        pub issuer: CreateExternalTokenIssuerRequestIssuer,
+        pub issuer: ::std::string::String,
         ///URL at which users of this issuer sign out.
         #[serde(rename = "logoutUrl")]
-        pub logout_url: CreateExternalTokenIssuerRequestLogoutUrl,
+        pub logout_url: ::std::string::String,
     }
     impl CreateExternalTokenIssuerRequest {
         pub fn builder() -> builder::CreateExternalTokenIssuerRequest {
             Default::default()
-        }
-    }
-    ///Audience value of the external tokens (up to 500 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateExternalTokenIssuerRequestAudience(::std::string::String);
-    impl ::std::ops::Deref for CreateExternalTokenIssuerRequestAudience {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateExternalTokenIssuerRequestAudience>
-    for ::std::string::String {
-        fn from(value: CreateExternalTokenIssuerRequestAudience) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateExternalTokenIssuerRequestAudience {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateExternalTokenIssuerRequestAudience {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateExternalTokenIssuerRequestAudience {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateExternalTokenIssuerRequestAudience {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Code identifying the issuer in the domain.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateExternalTokenIssuerRequestCode(::std::string::String);
-    impl ::std::ops::Deref for CreateExternalTokenIssuerRequestCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateExternalTokenIssuerRequestCode>
-    for ::std::string::String {
-        fn from(value: CreateExternalTokenIssuerRequestCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateExternalTokenIssuerRequestCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateExternalTokenIssuerRequestCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateExternalTokenIssuerRequestCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateExternalTokenIssuerRequestCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Issuer value of the external tokens (up to 500 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateExternalTokenIssuerRequestIssuer(::std::string::String);
-    impl ::std::ops::Deref for CreateExternalTokenIssuerRequestIssuer {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateExternalTokenIssuerRequestIssuer>
-    for ::std::string::String {
-        fn from(value: CreateExternalTokenIssuerRequestIssuer) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateExternalTokenIssuerRequestIssuer {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateExternalTokenIssuerRequestIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateExternalTokenIssuerRequestIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateExternalTokenIssuerRequestIssuer {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///URL at which users of this issuer sign out.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateExternalTokenIssuerRequestLogoutUrl(::std::string::String);
-    impl ::std::ops::Deref for CreateExternalTokenIssuerRequestLogoutUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateExternalTokenIssuerRequestLogoutUrl>
-    for ::std::string::String {
-        fn from(value: CreateExternalTokenIssuerRequestLogoutUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateExternalTokenIssuerRequestLogoutUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16384usize {
-                return Err("longer than 16384 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateExternalTokenIssuerRequestLogoutUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateExternalTokenIssuerRequestLogoutUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateExternalTokenIssuerRequestLogoutUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateMcpToolCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateMcpToolCode(::std::string::String);
-    impl ::std::ops::Deref for CreateMcpToolCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateMcpToolCode> for ::std::string::String {
-        fn from(value: CreateMcpToolCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateMcpToolCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateMcpToolCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateMcpToolScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateMcpToolScope(::std::string::String);
-    impl ::std::ops::Deref for CreateMcpToolScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateMcpToolScope> for ::std::string::String {
-        fn from(value: CreateMcpToolScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateMcpToolScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateMcpToolScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Request to define a network zone.
@@ -1844,7 +313,7 @@ pub mod types {
         #[serde(rename = "applyRules")]
         pub apply_rules: NetworkZonesApplyRules,
         ///Code identifying the zone in the domain.
-        pub code: CreateNetworkZoneRequestCode,
+        pub code: ::std::string::String,
         ///Free-text description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -1857,208 +326,18 @@ pub mod types {
             Default::default()
         }
     }
-    ///Code identifying the zone in the domain.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateNetworkZoneRequestCode(::std::string::String);
-    impl ::std::ops::Deref for CreateNetworkZoneRequestCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateNetworkZoneRequestCode> for ::std::string::String {
-        fn from(value: CreateNetworkZoneRequestCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateNetworkZoneRequestCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateNetworkZoneRequestCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateNetworkZoneRequestCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateNetworkZoneRequestCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Request to create a role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateRoleRequest {
         ///Optional description (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<CreateRoleRequestDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         ///Unique role name, also used as its code: a letter followed by 2 to 100 letters, digits, spaces or `-`, `_`, `+`.
-        pub name: CreateRoleRequestName,
+        pub name: ::std::string::String,
     }
     impl CreateRoleRequest {
         pub fn builder() -> builder::CreateRoleRequest {
             Default::default()
-        }
-    }
-    ///Optional description (up to 1024 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateRoleRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for CreateRoleRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRoleRequestDescription> for ::std::string::String {
-        fn from(value: CreateRoleRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRoleRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRoleRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRoleRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRoleRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Unique role name, also used as its code: a letter followed by 2 to 100 letters, digits, spaces or `-`, `_`, `+`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateRoleRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateRoleRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRoleRequestName> for ::std::string::String {
-        fn from(value: CreateRoleRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRoleRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z][a-zA-Z0-9-_ +]{2,100}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[a-zA-Z][a-zA-Z0-9-_ +]{2,100}$\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRoleRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateRoleRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRoleRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Everything needed to create a user.
@@ -2077,15 +356,15 @@ pub mod types {
         >,
         ///Email address; the account validation email goes here. On user accounts, use the same value as `login`.
         #[serde(rename = "emailAddress")]
-        pub email_address: CreateUserRequestEmailAddress,
+        pub email_address: ::std::string::String,
         ///First name (up to 50 characters).
         #[serde(rename = "firstName")]
-        pub first_name: CreateUserRequestFirstName,
+        pub first_name: ::std::string::String,
         ///Last name (2 to 50 characters).
         #[serde(rename = "lastName")]
-        pub last_name: CreateUserRequestLastName,
+        pub last_name: ::std::string::String,
         ///Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `emailAddress`.
-        pub login: CreateUserRequestLogin,
+        pub login: ::std::string::String,
         ///Roles to give the user at creation (at most 20).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub roles: ::std::option::Option<::std::vec::Vec<RoleId>>,
@@ -2094,12 +373,10 @@ pub mod types {
             rename = "secondEmailAddress",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub second_email_address: ::std::option::Option<
-            CreateUserRequestSecondEmailAddress,
-        >,
+        pub second_email_address: ::std::option::Option<::std::string::String>,
         ///User type, such as `Personal` or `Service`.
         #[serde(rename = "type")]
-        pub type_: CreateUserRequestType,
+        pub type_: ::std::string::String,
         ///When the user account expires; omit for no expiry date.
         #[serde(
             rename = "userExpiry",
@@ -2112,366 +389,6 @@ pub mod types {
     impl CreateUserRequest {
         pub fn builder() -> builder::CreateUserRequest {
             Default::default()
-        }
-    }
-    ///Email address; the account validation email goes here. On user accounts, use the same value as `login`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestEmailAddress> for ::std::string::String {
-        fn from(value: CreateUserRequestEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateUserRequestEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///First name (up to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestFirstName(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestFirstName> for ::std::string::String {
-        fn from(value: CreateUserRequestFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateUserRequestFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Last name (2 to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestLastName(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestLastName> for ::std::string::String {
-        fn from(value: CreateUserRequestLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateUserRequestLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `emailAddress`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestLogin(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestLogin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestLogin> for ::std::string::String {
-        fn from(value: CreateUserRequestLogin) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestLogin {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateUserRequestLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestLogin {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Second email address (service users only).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestSecondEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestSecondEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestSecondEmailAddress>
-    for ::std::string::String {
-        fn from(value: CreateUserRequestSecondEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestSecondEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestSecondEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateUserRequestSecondEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestSecondEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///User type, such as `Personal` or `Service`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreateUserRequestType(::std::string::String);
-    impl ::std::ops::Deref for CreateUserRequestType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUserRequestType> for ::std::string::String {
-        fn from(value: CreateUserRequestType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUserRequestType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUserRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateUserRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUserRequestType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A personal access token just created, with its value.
@@ -2490,193 +407,15 @@ pub mod types {
         >,
         ///Name given to the token.
         #[serde(rename = "displayName")]
-        pub display_name: CreatedApiKeyDisplayName,
+        pub display_name: ::std::string::String,
         ///Id of the token, used to revoke it.
-        pub id: CreatedApiKeyId,
+        pub id: ::std::string::String,
         ///The token value. Only returned here, at creation: store it safely.
-        pub key: CreatedApiKeyKey,
+        pub key: ::std::string::String,
     }
     impl CreatedApiKey {
         pub fn builder() -> builder::CreatedApiKey {
             Default::default()
-        }
-    }
-    ///Name given to the token.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreatedApiKeyDisplayName(::std::string::String);
-    impl ::std::ops::Deref for CreatedApiKeyDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreatedApiKeyDisplayName> for ::std::string::String {
-        fn from(value: CreatedApiKeyDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreatedApiKeyDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreatedApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreatedApiKeyDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreatedApiKeyDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id of the token, used to revoke it.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreatedApiKeyId(::std::string::String);
-    impl ::std::ops::Deref for CreatedApiKeyId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreatedApiKeyId> for ::std::string::String {
-        fn from(value: CreatedApiKeyId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreatedApiKeyId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreatedApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreatedApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreatedApiKeyId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///The token value. Only returned here, at creation: store it safely.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CreatedApiKeyKey(::std::string::String);
-    impl ::std::ops::Deref for CreatedApiKeyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreatedApiKeyKey> for ::std::string::String {
-        fn from(value: CreatedApiKeyKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreatedApiKeyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreatedApiKeyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreatedApiKeyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreatedApiKeyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Basic details of the calling user.
@@ -2690,18 +429,18 @@ pub mod types {
         pub domain_type: ::std::option::Option<::std::string::String>,
         ///Email address; not every authentication method supplies one.
         #[serde(rename = "emailAddress")]
-        pub email_address: CurrentUserResponseEmailAddress,
+        pub email_address: ::std::string::String,
         ///Groups the user belongs to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub groups: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Id the system gave the user.
-        pub id: CurrentUserResponseId,
+        pub id: ::std::string::String,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///User type, such as `Personal` or `Service`.
         #[serde(rename = "type")]
-        pub type_: CurrentUserResponseType,
+        pub type_: ::std::string::String,
         ///When the user account expires; null if no expiry is set.
         #[serde(
             rename = "userExpiry",
@@ -2714,667 +453,6 @@ pub mod types {
     impl CurrentUserResponse {
         pub fn builder() -> builder::CurrentUserResponse {
             Default::default()
-        }
-    }
-    ///Email address; not every authentication method supplies one.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CurrentUserResponseEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for CurrentUserResponseEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CurrentUserResponseEmailAddress>
-    for ::std::string::String {
-        fn from(value: CurrentUserResponseEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CurrentUserResponseEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CurrentUserResponseEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CurrentUserResponseEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CurrentUserResponseEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id the system gave the user.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CurrentUserResponseId(::std::string::String);
-    impl ::std::ops::Deref for CurrentUserResponseId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CurrentUserResponseId> for ::std::string::String {
-        fn from(value: CurrentUserResponseId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CurrentUserResponseId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CurrentUserResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CurrentUserResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CurrentUserResponseId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///User type, such as `Personal` or `Service`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct CurrentUserResponseType(::std::string::String);
-    impl ::std::ops::Deref for CurrentUserResponseType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CurrentUserResponseType> for ::std::string::String {
-        fn from(value: CurrentUserResponseType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CurrentUserResponseType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CurrentUserResponseType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CurrentUserResponseType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CurrentUserResponseType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteApiKeyId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteApiKeyId(::std::string::String);
-    impl ::std::ops::Deref for DeleteApiKeyId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteApiKeyId> for ::std::string::String {
-        fn from(value: DeleteApiKeyId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteApiKeyId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteApiKeyId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteApiKeyId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteApplicationId(::std::string::String);
-    impl ::std::ops::Deref for DeleteApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteApplicationId> for ::std::string::String {
-        fn from(value: DeleteApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteExternalTokenIssuerCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteExternalTokenIssuerCode(::std::string::String);
-    impl ::std::ops::Deref for DeleteExternalTokenIssuerCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteExternalTokenIssuerCode> for ::std::string::String {
-        fn from(value: DeleteExternalTokenIssuerCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteExternalTokenIssuerCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteExternalTokenIssuerCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteMcpToolCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteMcpToolCode(::std::string::String);
-    impl ::std::ops::Deref for DeleteMcpToolCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteMcpToolCode> for ::std::string::String {
-        fn from(value: DeleteMcpToolCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteMcpToolCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteMcpToolCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteMcpToolScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteMcpToolScope(::std::string::String);
-    impl ::std::ops::Deref for DeleteMcpToolScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteMcpToolScope> for ::std::string::String {
-        fn from(value: DeleteMcpToolScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteMcpToolScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteMcpToolScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteNetworkZoneCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteNetworkZoneCode(::std::string::String);
-    impl ::std::ops::Deref for DeleteNetworkZoneCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteNetworkZoneCode> for ::std::string::String {
-        fn from(value: DeleteNetworkZoneCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteNetworkZoneCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteNetworkZoneCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteRoleId(::std::string::String);
-    impl ::std::ops::Deref for DeleteRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteRoleId> for ::std::string::String {
-        fn from(value: DeleteRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct DeleteUserId(::std::string::String);
-    impl ::std::ops::Deref for DeleteUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteUserId> for ::std::string::String {
-        fn from(value: DeleteUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Body of DetachParentCell, which is called twice.
@@ -3405,68 +483,6 @@ pub mod types {
     impl ErrorDetail {
         pub fn builder() -> builder::ErrorDetail {
             Default::default()
-        }
-    }
-    ///`ExpirePasswordId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ExpirePasswordId(::std::string::String);
-    impl ::std::ops::Deref for ExpirePasswordId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ExpirePasswordId> for ::std::string::String {
-        fn from(value: ExpirePasswordId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ExpirePasswordId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ExpirePasswordId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ExpirePasswordId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExpirePasswordId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///An external token issuer as stored.
@@ -3501,688 +517,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetApplicationId(::std::string::String);
-    impl ::std::ops::Deref for GetApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetApplicationId> for ::std::string::String {
-        fn from(value: GetApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetExternalTokenIssuerCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetExternalTokenIssuerCode(::std::string::String);
-    impl ::std::ops::Deref for GetExternalTokenIssuerCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetExternalTokenIssuerCode> for ::std::string::String {
-        fn from(value: GetExternalTokenIssuerCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetExternalTokenIssuerCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetExternalTokenIssuerCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetMcpToolCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetMcpToolCode(::std::string::String);
-    impl ::std::ops::Deref for GetMcpToolCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetMcpToolCode> for ::std::string::String {
-        fn from(value: GetMcpToolCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetMcpToolCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetMcpToolCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetMcpToolScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetMcpToolScope(::std::string::String);
-    impl ::std::ops::Deref for GetMcpToolScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetMcpToolScope> for ::std::string::String {
-        fn from(value: GetMcpToolScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetMcpToolScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetMcpToolScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetNetworkZoneCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetNetworkZoneCode(::std::string::String);
-    impl ::std::ops::Deref for GetNetworkZoneCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetNetworkZoneCode> for ::std::string::String {
-        fn from(value: GetNetworkZoneCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetNetworkZoneCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetNetworkZoneCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetPasswordPolicyUserType`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetPasswordPolicyUserType(::std::string::String);
-    impl ::std::ops::Deref for GetPasswordPolicyUserType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetPasswordPolicyUserType> for ::std::string::String {
-        fn from(value: GetPasswordPolicyUserType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetPasswordPolicyUserType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetPasswordPolicyUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetPasswordPolicyUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetPasswordPolicyUserType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetRoleByCodeCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetRoleByCodeCode(::std::string::String);
-    impl ::std::ops::Deref for GetRoleByCodeCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetRoleByCodeCode> for ::std::string::String {
-        fn from(value: GetRoleByCodeCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetRoleByCodeCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetRoleByCodeCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetRoleByCodeCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRoleByCodeCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetRoleByCodeScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetRoleByCodeScope(::std::string::String);
-    impl ::std::ops::Deref for GetRoleByCodeScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetRoleByCodeScope> for ::std::string::String {
-        fn from(value: GetRoleByCodeScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::default::Default for GetRoleByCodeScope {
-        fn default() -> Self {
-            GetRoleByCodeScope("default".to_string())
-        }
-    }
-    impl ::std::str::FromStr for GetRoleByCodeScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetRoleByCodeScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetRoleByCodeScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRoleByCodeScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetRoleId(::std::string::String);
-    impl ::std::ops::Deref for GetRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetRoleId> for ::std::string::String {
-        fn from(value: GetRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetUserFromLoginLogin`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetUserFromLoginLogin(::std::string::String);
-    impl ::std::ops::Deref for GetUserFromLoginLogin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetUserFromLoginLogin> for ::std::string::String {
-        fn from(value: GetUserFromLoginLogin) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetUserFromLoginLogin {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetUserFromLoginLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetUserFromLoginLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetUserFromLoginLogin {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct GetUserId(::std::string::String);
-    impl ::std::ops::Deref for GetUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetUserId> for ::std::string::String {
-        fn from(value: GetUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Selects resources by identifier, together with the actions it covers.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IdSelectorDefinition {
@@ -4190,7 +524,7 @@ pub mod types {
         pub actions: ::std::vec::Vec<ActionId>,
         ///Optional description (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<IdSelectorDefinitionDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         ///Identifier values to match, keyed by identifier part name.
         pub identifier: ::std::collections::HashMap<
             ::std::string::String,
@@ -4198,316 +532,34 @@ pub mod types {
         >,
         ///Optional name (up to 100 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<IdSelectorDefinitionName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl IdSelectorDefinition {
         pub fn builder() -> builder::IdSelectorDefinition {
             Default::default()
         }
     }
-    ///Optional description (up to 1024 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdSelectorDefinitionDescription(::std::string::String);
-    impl ::std::ops::Deref for IdSelectorDefinitionDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdSelectorDefinitionDescription>
-    for ::std::string::String {
-        fn from(value: IdSelectorDefinitionDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdSelectorDefinitionDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdSelectorDefinitionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IdSelectorDefinitionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdSelectorDefinitionDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Optional name (up to 100 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdSelectorDefinitionName(::std::string::String);
-    impl ::std::ops::Deref for IdSelectorDefinitionName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdSelectorDefinitionName> for ::std::string::String {
-        fn from(value: IdSelectorDefinitionName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdSelectorDefinitionName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdSelectorDefinitionName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IdSelectorDefinitionName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdSelectorDefinitionName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///One part of an access-controlled resource's identifier.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IdentifierPartSchema {
         ///What the part holds.
-        pub description: IdentifierPartSchemaDescription,
+        pub description: ::std::string::String,
         ///Readable name of the part.
         #[serde(rename = "displayName")]
-        pub display_name: IdentifierPartSchemaDisplayName,
+        pub display_name: ::std::string::String,
         ///Position of the part within the identifier.
         pub index: i32,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Name of the part.
-        pub name: IdentifierPartSchemaName,
+        pub name: ::std::string::String,
         ///Whether the part must be given.
         pub required: bool,
     }
     impl IdentifierPartSchema {
         pub fn builder() -> builder::IdentifierPartSchema {
             Default::default()
-        }
-    }
-    ///What the part holds.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdentifierPartSchemaDescription(::std::string::String);
-    impl ::std::ops::Deref for IdentifierPartSchemaDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdentifierPartSchemaDescription>
-    for ::std::string::String {
-        fn from(value: IdentifierPartSchemaDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdentifierPartSchemaDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdentifierPartSchemaDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IdentifierPartSchemaDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdentifierPartSchemaDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Readable name of the part.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdentifierPartSchemaDisplayName(::std::string::String);
-    impl ::std::ops::Deref for IdentifierPartSchemaDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdentifierPartSchemaDisplayName>
-    for ::std::string::String {
-        fn from(value: IdentifierPartSchemaDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdentifierPartSchemaDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdentifierPartSchemaDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IdentifierPartSchemaDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdentifierPartSchemaDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the part.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IdentifierPartSchemaName(::std::string::String);
-    impl ::std::ops::Deref for IdentifierPartSchemaName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdentifierPartSchemaName> for ::std::string::String {
-        fn from(value: IdentifierPartSchemaName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdentifierPartSchemaName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdentifierPartSchemaName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IdentifierPartSchemaName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdentifierPartSchemaName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///An IP address or CIDR range within a network zone.
@@ -4520,65 +572,11 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         ///The address or range, e.g. `77.77.77.0/24`.
-        pub value: IpAddressDefinitionValue,
+        pub value: ::std::string::String,
     }
     impl IpAddressDefinition {
         pub fn builder() -> builder::IpAddressDefinition {
             Default::default()
-        }
-    }
-    ///The address or range, e.g. `77.77.77.0/24`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct IpAddressDefinitionValue(::std::string::String);
-    impl ::std::ops::Deref for IpAddressDefinitionValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IpAddressDefinitionValue> for ::std::string::String {
-        fn from(value: IpAddressDefinitionValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IpAddressDefinitionValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IpAddressDefinitionValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IpAddressDefinitionValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IpAddressDefinitionValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A hypermedia link to a related resource.
@@ -4597,296 +595,6 @@ pub mod types {
     impl Link {
         pub fn builder() -> builder::Link {
             Default::default()
-        }
-    }
-    ///`ListLogsOktaAfter`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListLogsOktaAfter(::std::string::String);
-    impl ::std::ops::Deref for ListLogsOktaAfter {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListLogsOktaAfter> for ::std::string::String {
-        fn from(value: ListLogsOktaAfter) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListLogsOktaAfter {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListLogsOktaAfter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListLogsOktaAfter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListLogsOktaAfter {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ListLogsOktaFilter`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListLogsOktaFilter(::std::string::String);
-    impl ::std::ops::Deref for ListLogsOktaFilter {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListLogsOktaFilter> for ::std::string::String {
-        fn from(value: ListLogsOktaFilter) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListLogsOktaFilter {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5000usize {
-                return Err("longer than 5000 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListLogsOktaFilter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListLogsOktaFilter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListLogsOktaFilter {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ListLogsOktaQuery`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListLogsOktaQuery(::std::string::String);
-    impl ::std::ops::Deref for ListLogsOktaQuery {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListLogsOktaQuery> for ::std::string::String {
-        fn from(value: ListLogsOktaQuery) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListLogsOktaQuery {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5000usize {
-                return Err("longer than 5000 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListLogsOktaQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListLogsOktaQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListLogsOktaQuery {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ListUserLogsOktaAfter`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListUserLogsOktaAfter(::std::string::String);
-    impl ::std::ops::Deref for ListUserLogsOktaAfter {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListUserLogsOktaAfter> for ::std::string::String {
-        fn from(value: ListUserLogsOktaAfter) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListUserLogsOktaAfter {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListUserLogsOktaAfter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListUserLogsOktaAfter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListUserLogsOktaAfter {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ListUsersInRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ListUsersInRoleId(::std::string::String);
-    impl ::std::ops::Deref for ListUsersInRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListUsersInRoleId> for ::std::string::String {
-        fn from(value: ListUsersInRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListUsersInRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListUsersInRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListUsersInRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListUsersInRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Result of looking users up by id in the directory.
@@ -5305,7 +1013,7 @@ pub mod types {
         pub instance: ::std::option::Option<::std::string::String>,
         ///Short name of the error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<LusidProblemDetailsName>,
+        pub name: ::std::option::Option<::std::string::String>,
         ///HTTP status code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i32>,
@@ -5319,60 +1027,6 @@ pub mod types {
     impl LusidProblemDetails {
         pub fn builder() -> builder::LusidProblemDetails {
             Default::default()
-        }
-    }
-    ///Short name of the error.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct LusidProblemDetailsName(::std::string::String);
-    impl ::std::ops::Deref for LusidProblemDetailsName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LusidProblemDetailsName> for ::std::string::String {
-        fn from(value: LusidProblemDetailsName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LusidProblemDetailsName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LusidProblemDetailsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LusidProblemDetailsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LusidProblemDetailsName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Details of a request that failed validation: problem details plus the problems found per field.
@@ -5407,7 +1061,7 @@ pub mod types {
         pub instance: ::std::option::Option<::std::string::String>,
         ///Short name of the error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<LusidValidationProblemDetailsName>,
+        pub name: ::std::option::Option<::std::string::String>,
         ///HTTP status code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i32>,
@@ -5423,129 +1077,15 @@ pub mod types {
             Default::default()
         }
     }
-    ///Short name of the error.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct LusidValidationProblemDetailsName(::std::string::String);
-    impl ::std::ops::Deref for LusidValidationProblemDetailsName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LusidValidationProblemDetailsName>
-    for ::std::string::String {
-        fn from(value: LusidValidationProblemDetailsName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LusidValidationProblemDetailsName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LusidValidationProblemDetailsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LusidValidationProblemDetailsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LusidValidationProblemDetailsName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///What an MCP tool runs when it is backed by a Luminesce query.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct McpToolLuminescePayload {
         ///The Luminesce query (up to 50,000 characters).
-        pub query: McpToolLuminescePayloadQuery,
+        pub query: ::std::string::String,
     }
     impl McpToolLuminescePayload {
         pub fn builder() -> builder::McpToolLuminescePayload {
             Default::default()
-        }
-    }
-    ///The Luminesce query (up to 50,000 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolLuminescePayloadQuery(::std::string::String);
-    impl ::std::ops::Deref for McpToolLuminescePayloadQuery {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolLuminescePayloadQuery> for ::std::string::String {
-        fn from(value: McpToolLuminescePayloadQuery) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolLuminescePayloadQuery {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50000usize {
-                return Err("longer than 50000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolLuminescePayloadQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolLuminescePayloadQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolLuminescePayloadQuery {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///An input parameter of an MCP tool.
@@ -5553,189 +1093,16 @@ pub mod types {
     pub struct McpToolParameter {
         ///Type of the value, e.g. `Integer` or `String`.
         #[serde(rename = "dataType")]
-        pub data_type: McpToolParameterDataType,
+        pub data_type: ::std::string::String,
         ///What the parameter is for (up to 2000 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<McpToolParameterDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         ///Parameter name: letters, digits, `-` and `_`, up to 50 characters.
-        pub name: McpToolParameterName,
+        pub name: ::std::string::String,
     }
     impl McpToolParameter {
         pub fn builder() -> builder::McpToolParameter {
             Default::default()
-        }
-    }
-    ///Type of the value, e.g. `Integer` or `String`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolParameterDataType(::std::string::String);
-    impl ::std::ops::Deref for McpToolParameterDataType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolParameterDataType> for ::std::string::String {
-        fn from(value: McpToolParameterDataType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolParameterDataType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolParameterDataType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for McpToolParameterDataType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolParameterDataType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///What the parameter is for (up to 2000 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolParameterDescription(::std::string::String);
-    impl ::std::ops::Deref for McpToolParameterDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolParameterDescription> for ::std::string::String {
-        fn from(value: McpToolParameterDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolParameterDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolParameterDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for McpToolParameterDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolParameterDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Parameter name: letters, digits, `-` and `_`, up to 50 characters.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolParameterName(::std::string::String);
-    impl ::std::ops::Deref for McpToolParameterName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolParameterName> for ::std::string::String {
-        fn from(value: McpToolParameterName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolParameterName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolParameterName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for McpToolParameterName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolParameterName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///An MCP tool at one version.
@@ -5838,193 +1205,16 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct McpToolSchedulerNotification {
         ///Where to send it, e.g. an email address or webhook URL.
-        pub target: McpToolSchedulerNotificationTarget,
+        pub target: ::std::string::String,
         ///When to send it, e.g. `OnSuccess`, `OnFailure` or `Always`.
-        pub trigger: McpToolSchedulerNotificationTrigger,
+        pub trigger: ::std::string::String,
         ///Kind of notification, e.g. `Email` or `Webhook`.
         #[serde(rename = "type")]
-        pub type_: McpToolSchedulerNotificationType,
+        pub type_: ::std::string::String,
     }
     impl McpToolSchedulerNotification {
         pub fn builder() -> builder::McpToolSchedulerNotification {
             Default::default()
-        }
-    }
-    ///Where to send it, e.g. an email address or webhook URL.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerNotificationTarget(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerNotificationTarget {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerNotificationTarget>
-    for ::std::string::String {
-        fn from(value: McpToolSchedulerNotificationTarget) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerNotificationTarget {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerNotificationTarget {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerNotificationTarget {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerNotificationTarget {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///When to send it, e.g. `OnSuccess`, `OnFailure` or `Always`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerNotificationTrigger(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerNotificationTrigger {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerNotificationTrigger>
-    for ::std::string::String {
-        fn from(value: McpToolSchedulerNotificationTrigger) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerNotificationTrigger {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerNotificationTrigger {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerNotificationTrigger {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerNotificationTrigger {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Kind of notification, e.g. `Email` or `Webhook`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerNotificationType(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerNotificationType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerNotificationType>
-    for ::std::string::String {
-        fn from(value: McpToolSchedulerNotificationType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerNotificationType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerNotificationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerNotificationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerNotificationType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///What an MCP tool runs when it is backed by a Scheduler job.
@@ -6040,10 +1230,10 @@ pub mod types {
         >,
         ///Code of the Scheduler job.
         #[serde(rename = "jobCode")]
-        pub job_code: McpToolSchedulerPayloadJobCode,
+        pub job_code: ::std::string::String,
         ///Scope of the Scheduler job.
         #[serde(rename = "jobScope")]
-        pub job_scope: McpToolSchedulerPayloadJobScope,
+        pub job_scope: ::std::string::String,
         ///Notifications to send in addition; optional.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notifications: ::std::option::Option<
@@ -6054,201 +1244,11 @@ pub mod types {
             rename = "runAs",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub run_as: ::std::option::Option<McpToolSchedulerPayloadRunAs>,
+        pub run_as: ::std::option::Option<::std::string::String>,
     }
     impl McpToolSchedulerPayload {
         pub fn builder() -> builder::McpToolSchedulerPayload {
             Default::default()
-        }
-    }
-    ///Code of the Scheduler job.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerPayloadJobCode(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerPayloadJobCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerPayloadJobCode> for ::std::string::String {
-        fn from(value: McpToolSchedulerPayloadJobCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerPayloadJobCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerPayloadJobCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerPayloadJobCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerPayloadJobCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Scope of the Scheduler job.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerPayloadJobScope(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerPayloadJobScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerPayloadJobScope>
-    for ::std::string::String {
-        fn from(value: McpToolSchedulerPayloadJobScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerPayloadJobScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerPayloadJobScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerPayloadJobScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerPayloadJobScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Service user to run the job as, instead of the current user; optional.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct McpToolSchedulerPayloadRunAs(::std::string::String);
-    impl ::std::ops::Deref for McpToolSchedulerPayloadRunAs {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<McpToolSchedulerPayloadRunAs> for ::std::string::String {
-        fn from(value: McpToolSchedulerPayloadRunAs) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for McpToolSchedulerPayloadRunAs {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for McpToolSchedulerPayloadRunAs {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for McpToolSchedulerPayloadRunAs {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for McpToolSchedulerPayloadRunAs {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A network zone as stored.
@@ -6329,302 +1329,24 @@ pub mod types {
     pub struct OAuthApplication {
         ///OpenID Connect client id.
         #[serde(rename = "clientId")]
-        pub client_id: OAuthApplicationClientId,
+        pub client_id: ::std::string::String,
         ///Name shown for the application.
         #[serde(rename = "displayName")]
-        pub display_name: OAuthApplicationDisplayName,
+        pub display_name: ::std::string::String,
         ///Id of the application.
-        pub id: OAuthApplicationId,
+        pub id: ::std::string::String,
         ///URL of the issuer of the application's tokens.
-        pub issuer: OAuthApplicationIssuer,
+        pub issuer: ::std::string::String,
         ///Client secret in plain text, when the response includes it (see `includeSecret` on GetApplication).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
         ///Kind of application: `Native` or `Web`.
         #[serde(rename = "type")]
-        pub type_: OAuthApplicationType,
+        pub type_: ::std::string::String,
     }
     impl OAuthApplication {
         pub fn builder() -> builder::OAuthApplication {
             Default::default()
-        }
-    }
-    ///OpenID Connect client id.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct OAuthApplicationClientId(::std::string::String);
-    impl ::std::ops::Deref for OAuthApplicationClientId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OAuthApplicationClientId> for ::std::string::String {
-        fn from(value: OAuthApplicationClientId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OAuthApplicationClientId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OAuthApplicationClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OAuthApplicationClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OAuthApplicationClientId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name shown for the application.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct OAuthApplicationDisplayName(::std::string::String);
-    impl ::std::ops::Deref for OAuthApplicationDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OAuthApplicationDisplayName> for ::std::string::String {
-        fn from(value: OAuthApplicationDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OAuthApplicationDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OAuthApplicationDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OAuthApplicationDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OAuthApplicationDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id of the application.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct OAuthApplicationId(::std::string::String);
-    impl ::std::ops::Deref for OAuthApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OAuthApplicationId> for ::std::string::String {
-        fn from(value: OAuthApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OAuthApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OAuthApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OAuthApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OAuthApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///URL of the issuer of the application's tokens.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct OAuthApplicationIssuer(::std::string::String);
-    impl ::std::ops::Deref for OAuthApplicationIssuer {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OAuthApplicationIssuer> for ::std::string::String {
-        fn from(value: OAuthApplicationIssuer) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OAuthApplicationIssuer {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OAuthApplicationIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OAuthApplicationIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OAuthApplicationIssuer {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Kind of application: `Native` or `Web`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct OAuthApplicationType(::std::string::String);
-    impl ::std::ops::Deref for OAuthApplicationType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OAuthApplicationType> for ::std::string::String {
-        fn from(value: OAuthApplicationType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OAuthApplicationType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OAuthApplicationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OAuthApplicationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OAuthApplicationType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///The password policy of one type of user.
@@ -6694,254 +1416,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`RemoveUserFromRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RemoveUserFromRoleId(::std::string::String);
-    impl ::std::ops::Deref for RemoveUserFromRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RemoveUserFromRoleId> for ::std::string::String {
-        fn from(value: RemoveUserFromRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RemoveUserFromRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RemoveUserFromRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RemoveUserFromRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RemoveUserFromRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RemoveUserFromRoleUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RemoveUserFromRoleUserId(::std::string::String);
-    impl ::std::ops::Deref for RemoveUserFromRoleUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RemoveUserFromRoleUserId> for ::std::string::String {
-        fn from(value: RemoveUserFromRoleUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RemoveUserFromRoleUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RemoveUserFromRoleUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RemoveUserFromRoleUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RemoveUserFromRoleUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResetFactorsId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ResetFactorsId(::std::string::String);
-    impl ::std::ops::Deref for ResetFactorsId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResetFactorsId> for ::std::string::String {
-        fn from(value: ResetFactorsId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResetFactorsId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResetFactorsId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResetFactorsId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResetFactorsId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResetPasswordId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ResetPasswordId(::std::string::String);
-    impl ::std::ops::Deref for ResetPasswordId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResetPasswordId> for ::std::string::String {
-        fn from(value: ResetPasswordId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResetPasswordId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResetPasswordId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResetPasswordId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResetPasswordId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///A list of access-controlled resources.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ResourceListOfAccessControlledResource {
@@ -7004,127 +1478,13 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RoleId {
         ///Code of the role within its scope (3 to 100 characters).
-        pub code: RoleIdCode,
+        pub code: ::std::string::String,
         ///Scope of the role (3 to 100 characters).
-        pub scope: RoleIdScope,
+        pub scope: ::std::string::String,
     }
     impl RoleId {
         pub fn builder() -> builder::RoleId {
             Default::default()
-        }
-    }
-    ///Code of the role within its scope (3 to 100 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RoleIdCode(::std::string::String);
-    impl ::std::ops::Deref for RoleIdCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoleIdCode> for ::std::string::String {
-        fn from(value: RoleIdCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoleIdCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleIdCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleIdCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoleIdCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Scope of the role (3 to 100 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RoleIdScope(::std::string::String);
-    impl ::std::ops::Deref for RoleIdScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoleIdScope> for ::std::string::String {
-        fn from(value: RoleIdScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoleIdScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleIdScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleIdScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoleIdScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A role.
@@ -7134,9 +1494,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///Id the system gave the role; used in `/api/roles/{id}` paths.
-        pub id: RoleResponseId,
+        pub id: ::std::string::String,
         ///Name of the role, unique in the system.
-        pub name: RoleResponseName,
+        pub name: ::std::string::String,
         #[serde(rename = "roleId")]
         pub role_id: RoleId,
         ///Name to use in SAML requests when the role is assigned by SAML just-in-time provisioning.
@@ -7146,366 +1506,22 @@ pub mod types {
         )]
         pub saml_name: ::std::option::Option<::std::string::String>,
         ///Where the role comes from, e.g. `LusidUser`.
-        pub source: RoleResponseSource,
+        pub source: ::std::string::String,
     }
     impl RoleResponse {
         pub fn builder() -> builder::RoleResponse {
             Default::default()
         }
     }
-    ///Id the system gave the role; used in `/api/roles/{id}` paths.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RoleResponseId(::std::string::String);
-    impl ::std::ops::Deref for RoleResponseId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoleResponseId> for ::std::string::String {
-        fn from(value: RoleResponseId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoleResponseId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoleResponseId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the role, unique in the system.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RoleResponseName(::std::string::String);
-    impl ::std::ops::Deref for RoleResponseName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoleResponseName> for ::std::string::String {
-        fn from(value: RoleResponseName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoleResponseName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleResponseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleResponseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoleResponseName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Where the role comes from, e.g. `LusidUser`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RoleResponseSource(::std::string::String);
-    impl ::std::ops::Deref for RoleResponseSource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoleResponseSource> for ::std::string::String {
-        fn from(value: RoleResponseSource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoleResponseSource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleResponseSource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleResponseSource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoleResponseSource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RotateApplicationSecretsId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RotateApplicationSecretsId(::std::string::String);
-    impl ::std::ops::Deref for RotateApplicationSecretsId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RotateApplicationSecretsId> for ::std::string::String {
-        fn from(value: RotateApplicationSecretsId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RotateApplicationSecretsId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RotateApplicationSecretsId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RotateApplicationSecretsId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RotateApplicationSecretsId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Body of RotateAttachingKey: only the new key, as the parent stays the one recorded when the key was first set.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RotateAttachingKeyRequest {
         ///The new Attaching Key, a PAT (up to 2000 characters, opaque-token characters only).
-        pub pat: RotateAttachingKeyRequestPat,
+        pub pat: ::std::string::String,
     }
     impl RotateAttachingKeyRequest {
         pub fn builder() -> builder::RotateAttachingKeyRequest {
             Default::default()
-        }
-    }
-    ///The new Attaching Key, a PAT (up to 2000 characters, opaque-token characters only).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RotateAttachingKeyRequestPat(::std::string::String);
-    impl ::std::ops::Deref for RotateAttachingKeyRequestPat {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RotateAttachingKeyRequestPat> for ::std::string::String {
-        fn from(value: RotateAttachingKeyRequestPat) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RotateAttachingKeyRequestPat {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RotateAttachingKeyRequestPat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RotateAttachingKeyRequestPat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RotateAttachingKeyRequestPat {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SendActivationEmailId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SendActivationEmailId(::std::string::String);
-    impl ::std::ops::Deref for SendActivationEmailId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SendActivationEmailId> for ::std::string::String {
-        fn from(value: SendActivationEmailId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SendActivationEmailId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SendActivationEmailId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SendActivationEmailId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SendActivationEmailId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Session timing settings of the domain.
@@ -7540,137 +1556,13 @@ pub mod types {
         pub parent_assigned_cell_id: ::std::option::Option<::std::num::NonZeroU64>,
         ///Parent admin domain entered with the key; only used for the initial proposal.
         #[serde(rename = "parentDomainName")]
-        pub parent_domain_name: SetAttachingKeyRequestParentDomainName,
+        pub parent_domain_name: ::std::string::String,
         ///The Attaching Key: a PAT issued by the parent admin portal (up to 2000 characters, opaque-token characters only).
-        pub pat: SetAttachingKeyRequestPat,
+        pub pat: ::std::string::String,
     }
     impl SetAttachingKeyRequest {
         pub fn builder() -> builder::SetAttachingKeyRequest {
             Default::default()
-        }
-    }
-    ///Parent admin domain entered with the key; only used for the initial proposal.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SetAttachingKeyRequestParentDomainName(::std::string::String);
-    impl ::std::ops::Deref for SetAttachingKeyRequestParentDomainName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SetAttachingKeyRequestParentDomainName>
-    for ::std::string::String {
-        fn from(value: SetAttachingKeyRequestParentDomainName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SetAttachingKeyRequestParentDomainName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SetAttachingKeyRequestParentDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SetAttachingKeyRequestParentDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetAttachingKeyRequestParentDomainName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///The Attaching Key: a PAT issued by the parent admin portal (up to 2000 characters, opaque-token characters only).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SetAttachingKeyRequestPat(::std::string::String);
-    impl ::std::ops::Deref for SetAttachingKeyRequestPat {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SetAttachingKeyRequestPat> for ::std::string::String {
-        fn from(value: SetAttachingKeyRequestPat) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SetAttachingKeyRequestPat {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SetAttachingKeyRequestPat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SetAttachingKeyRequestPat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetAttachingKeyRequestPat {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Body of SetParentCell, which is called twice.
@@ -7678,7 +1570,7 @@ pub mod types {
     pub struct SetParentCellRequest {
         ///Admin domain of the parent cell.
         #[serde(rename = "adminDomainName")]
-        pub admin_domain_name: SetParentCellRequestAdminDomainName,
+        pub admin_domain_name: ::std::string::String,
         ///`false` on the first call (`Proposed`); `true` on the second (`Attaching`).
         pub confirm: bool,
     }
@@ -7687,78 +1579,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///Admin domain of the parent cell.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SetParentCellRequestAdminDomainName(::std::string::String);
-    impl ::std::ops::Deref for SetParentCellRequestAdminDomainName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SetParentCellRequestAdminDomainName>
-    for ::std::string::String {
-        fn from(value: SetParentCellRequestAdminDomainName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SetParentCellRequestAdminDomainName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SetParentCellRequestAdminDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SetParentCellRequestAdminDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetParentCellRequestAdminDomainName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///A new password for the calling user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetPassword {
         ///The new password (12 to 50 characters).
-        pub value: SetPasswordValue,
+        pub value: ::std::string::String,
     }
     impl SetPassword {
         pub fn builder() -> builder::SetPassword {
@@ -7780,63 +1605,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///The new password (12 to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SetPasswordValue(::std::string::String);
-    impl ::std::ops::Deref for SetPasswordValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SetPasswordValue> for ::std::string::String {
-        fn from(value: SetPasswordValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SetPasswordValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 12usize {
-                return Err("shorter than 12 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SetPasswordValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SetPasswordValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetPasswordValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///When FINBOURNE support access ends.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SupportAccessExpiry {
@@ -7855,67 +1623,11 @@ pub mod types {
         pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Internal id of the support role; GetSupportRoles gives its label and code.
         #[serde(rename = "permittedRole")]
-        pub permitted_role: SupportAccessExpiryWithRolePermittedRole,
+        pub permitted_role: ::std::string::String,
     }
     impl SupportAccessExpiryWithRole {
         pub fn builder() -> builder::SupportAccessExpiryWithRole {
             Default::default()
-        }
-    }
-    ///Internal id of the support role; GetSupportRoles gives its label and code.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessExpiryWithRolePermittedRole(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessExpiryWithRolePermittedRole {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessExpiryWithRolePermittedRole>
-    for ::std::string::String {
-        fn from(value: SupportAccessExpiryWithRolePermittedRole) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessExpiryWithRolePermittedRole {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessExpiryWithRolePermittedRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessExpiryWithRolePermittedRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessExpiryWithRolePermittedRole {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Request to grant FINBOURNE support access.
@@ -7923,9 +1635,9 @@ pub mod types {
     pub struct SupportAccessRequest {
         ///Why access is granted, e.g. support ticket numbers (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<SupportAccessRequestDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         ///How long access lasts, as an ISO 8601 duration such as `PT24H`.
-        pub duration: SupportAccessRequestDuration,
+        pub duration: ::std::string::String,
         ///Support roles that support staff may take on during the access.
         #[serde(
             rename = "permittedRoles",
@@ -7940,141 +1652,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Why access is granted, e.g. support ticket numbers (up to 1024 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessRequestDescription>
-    for ::std::string::String {
-        fn from(value: SupportAccessRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///How long access lasts, as an ISO 8601 duration such as `PT24H`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessRequestDuration(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessRequestDuration {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessRequestDuration> for ::std::string::String {
-        fn from(value: SupportAccessRequestDuration) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessRequestDuration {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "^P(?!$)((\\d+Y)|(\\d+\\.\\d+Y$))?((\\d+M)|(\\d+\\.\\d+M$))?((\\d+W)|(\\d+\\.\\d+W$))?((\\d+D)|(\\d+\\.\\d+D$))?(T(?=\\d)((\\d+H)|(\\d+\\.\\d+H$))?((\\d+M)|(\\d+\\.\\d+M$))?(\\d+(\\.\\d+)?S)?)??$",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^P(?!$)((\\d+Y)|(\\d+\\.\\d+Y$))?((\\d+M)|(\\d+\\.\\d+M$))?((\\d+W)|(\\d+\\.\\d+W$))?((\\d+D)|(\\d+\\.\\d+D$))?(T(?=\\d)((\\d+H)|(\\d+\\.\\d+H$))?((\\d+M)|(\\d+\\.\\d+M$))?(\\d+(\\.\\d+)?S)?)??$\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessRequestDuration {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessRequestDuration {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessRequestDuration {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///A grant of FINBOURNE support access.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SupportAccessResponse {
@@ -8083,16 +1660,16 @@ pub mod types {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Who granted the access, as an obfuscated user id.
         #[serde(rename = "createdBy")]
-        pub created_by: SupportAccessResponseCreatedBy,
+        pub created_by: ::std::string::String,
         ///Why access was granted, e.g. support ticket numbers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<SupportAccessResponseDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         ///How long access lasts, as an ISO 8601 duration such as `PT24H`.
-        pub duration: SupportAccessResponseDuration,
+        pub duration: ::std::string::String,
         ///When access ends.
         pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Id of the grant.
-        pub id: SupportAccessResponseId,
+        pub id: ::std::string::String,
         ///Support roles that support staff may take on during the access.
         #[serde(
             rename = "permittedRoles",
@@ -8122,237 +1699,6 @@ pub mod types {
     impl SupportAccessResponse {
         pub fn builder() -> builder::SupportAccessResponse {
             Default::default()
-        }
-    }
-    ///Who granted the access, as an obfuscated user id.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessResponseCreatedBy(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessResponseCreatedBy {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessResponseCreatedBy> for ::std::string::String {
-        fn from(value: SupportAccessResponseCreatedBy) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessResponseCreatedBy {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessResponseCreatedBy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessResponseCreatedBy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessResponseCreatedBy {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Why access was granted, e.g. support ticket numbers.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessResponseDescription(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessResponseDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessResponseDescription>
-    for ::std::string::String {
-        fn from(value: SupportAccessResponseDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessResponseDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessResponseDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessResponseDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessResponseDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///How long access lasts, as an ISO 8601 duration such as `PT24H`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessResponseDuration(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessResponseDuration {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessResponseDuration> for ::std::string::String {
-        fn from(value: SupportAccessResponseDuration) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessResponseDuration {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessResponseDuration {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SupportAccessResponseDuration {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessResponseDuration {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id of the grant.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct SupportAccessResponseId(::std::string::String);
-    impl ::std::ops::Deref for SupportAccessResponseId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SupportAccessResponseId> for ::std::string::String {
-        fn from(value: SupportAccessResponseId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SupportAccessResponseId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SupportAccessResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SupportAccessResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SupportAccessResponseId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A support role, with its internal identifier and readable label.
@@ -8472,252 +1818,11 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TemporaryPassword {
         ///The temporary password.
-        pub password: TemporaryPasswordPassword,
+        pub password: ::std::string::String,
     }
     impl TemporaryPassword {
         pub fn builder() -> builder::TemporaryPassword {
             Default::default()
-        }
-    }
-    ///The temporary password.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct TemporaryPasswordPassword(::std::string::String);
-    impl ::std::ops::Deref for TemporaryPasswordPassword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemporaryPasswordPassword> for ::std::string::String {
-        fn from(value: TemporaryPasswordPassword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemporaryPasswordPassword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemporaryPasswordPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemporaryPasswordPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemporaryPasswordPassword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UnlockUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UnlockUserId(::std::string::String);
-    impl ::std::ops::Deref for UnlockUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UnlockUserId> for ::std::string::String {
-        fn from(value: UnlockUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UnlockUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UnlockUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UnlockUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UnlockUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UnsuspendUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UnsuspendUserId(::std::string::String);
-    impl ::std::ops::Deref for UnsuspendUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UnsuspendUserId> for ::std::string::String {
-        fn from(value: UnsuspendUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UnsuspendUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UnsuspendUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UnsuspendUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UnsuspendUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpdateExternalTokenIssuerCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateExternalTokenIssuerCode(::std::string::String);
-    impl ::std::ops::Deref for UpdateExternalTokenIssuerCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateExternalTokenIssuerCode> for ::std::string::String {
-        fn from(value: UpdateExternalTokenIssuerCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateExternalTokenIssuerCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateExternalTokenIssuerCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateExternalTokenIssuerCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///New settings for an external token issuer; the code comes from the path.
@@ -8725,7 +1830,7 @@ pub mod types {
     pub struct UpdateExternalTokenIssuerRequest {
         ///Audience value of the external tokens (up to 500 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audience: ::std::option::Option<UpdateExternalTokenIssuerRequestAudience>,
+        pub audience: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "claimMappings",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8736,380 +1841,17 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         ///Issuer value of the external tokens (up to 500 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub issuer: ::std::option::Option<UpdateExternalTokenIssuerRequestIssuer>,
+        pub issuer: ::std::option::Option<::std::string::String>,
         ///URL at which users of this issuer sign out.
         #[serde(
             rename = "logoutUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub logout_url: ::std::option::Option<UpdateExternalTokenIssuerRequestLogoutUrl>,
+        pub logout_url: ::std::option::Option<::std::string::String>,
     }
     impl UpdateExternalTokenIssuerRequest {
         pub fn builder() -> builder::UpdateExternalTokenIssuerRequest {
             Default::default()
-        }
-    }
-    ///Audience value of the external tokens (up to 500 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateExternalTokenIssuerRequestAudience(::std::string::String);
-    impl ::std::ops::Deref for UpdateExternalTokenIssuerRequestAudience {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateExternalTokenIssuerRequestAudience>
-    for ::std::string::String {
-        fn from(value: UpdateExternalTokenIssuerRequestAudience) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateExternalTokenIssuerRequestAudience {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateExternalTokenIssuerRequestAudience {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateExternalTokenIssuerRequestAudience {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateExternalTokenIssuerRequestAudience {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Issuer value of the external tokens (up to 500 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateExternalTokenIssuerRequestIssuer(::std::string::String);
-    impl ::std::ops::Deref for UpdateExternalTokenIssuerRequestIssuer {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateExternalTokenIssuerRequestIssuer>
-    for ::std::string::String {
-        fn from(value: UpdateExternalTokenIssuerRequestIssuer) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateExternalTokenIssuerRequestIssuer {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateExternalTokenIssuerRequestIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateExternalTokenIssuerRequestIssuer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateExternalTokenIssuerRequestIssuer {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///URL at which users of this issuer sign out.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateExternalTokenIssuerRequestLogoutUrl(::std::string::String);
-    impl ::std::ops::Deref for UpdateExternalTokenIssuerRequestLogoutUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateExternalTokenIssuerRequestLogoutUrl>
-    for ::std::string::String {
-        fn from(value: UpdateExternalTokenIssuerRequestLogoutUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateExternalTokenIssuerRequestLogoutUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16384usize {
-                return Err("longer than 16384 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateExternalTokenIssuerRequestLogoutUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateExternalTokenIssuerRequestLogoutUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateExternalTokenIssuerRequestLogoutUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpdateMcpToolCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateMcpToolCode(::std::string::String);
-    impl ::std::ops::Deref for UpdateMcpToolCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateMcpToolCode> for ::std::string::String {
-        fn from(value: UpdateMcpToolCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateMcpToolCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateMcpToolCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateMcpToolCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpdateMcpToolScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateMcpToolScope(::std::string::String);
-    impl ::std::ops::Deref for UpdateMcpToolScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateMcpToolScope> for ::std::string::String {
-        fn from(value: UpdateMcpToolScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateMcpToolScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateMcpToolScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateMcpToolScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpdateNetworkZoneCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateNetworkZoneCode(::std::string::String);
-    impl ::std::ops::Deref for UpdateNetworkZoneCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateNetworkZoneCode> for ::std::string::String {
-        fn from(value: UpdateNetworkZoneCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateNetworkZoneCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateNetworkZoneCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateNetworkZoneCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///New definition of a network zone; the code comes from the path.
@@ -9201,204 +1943,16 @@ pub mod types {
             Default::default()
         }
     }
-    ///`UpdatePasswordPolicyUserType`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdatePasswordPolicyUserType(::std::string::String);
-    impl ::std::ops::Deref for UpdatePasswordPolicyUserType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdatePasswordPolicyUserType> for ::std::string::String {
-        fn from(value: UpdatePasswordPolicyUserType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdatePasswordPolicyUserType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdatePasswordPolicyUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdatePasswordPolicyUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdatePasswordPolicyUserType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpdateRoleId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateRoleId(::std::string::String);
-    impl ::std::ops::Deref for UpdateRoleId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateRoleId> for ::std::string::String {
-        fn from(value: UpdateRoleId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateRoleId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateRoleId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateRoleId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///New details of a role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UpdateRoleRequest {
         ///New description of the role (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<UpdateRoleRequestDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
     }
     impl UpdateRoleRequest {
         pub fn builder() -> builder::UpdateRoleRequest {
             Default::default()
-        }
-    }
-    ///New description of the role (up to 1024 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateRoleRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for UpdateRoleRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateRoleRequestDescription> for ::std::string::String {
-        fn from(value: UpdateRoleRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateRoleRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateRoleRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateRoleRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateRoleRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///New session timing settings.
@@ -9419,68 +1973,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`UpdateUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserId(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserId> for ::std::string::String {
-        fn from(value: UpdateUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9\\-_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9\\-_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///New details of a user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateUserRequest {
@@ -9497,15 +1989,15 @@ pub mod types {
         >,
         ///Email address (5 to 80 characters).
         #[serde(rename = "emailAddress")]
-        pub email_address: UpdateUserRequestEmailAddress,
+        pub email_address: ::std::string::String,
         ///First name (up to 50 characters).
         #[serde(rename = "firstName")]
-        pub first_name: UpdateUserRequestFirstName,
+        pub first_name: ::std::string::String,
         ///Last name (2 to 50 characters).
         #[serde(rename = "lastName")]
-        pub last_name: UpdateUserRequestLastName,
+        pub last_name: ::std::string::String,
         ///Login name, formatted as an email address and unique in the system; on user accounts, the same value as `emailAddress`.
-        pub login: UpdateUserRequestLogin,
+        pub login: ::std::string::String,
         ///Deprecated; manage roles through AddUserToRole and RemoveUserFromRole.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub roles: ::std::option::Option<::std::vec::Vec<RoleId>>,
@@ -9514,9 +2006,7 @@ pub mod types {
             rename = "secondEmailAddress",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub second_email_address: ::std::option::Option<
-            UpdateUserRequestSecondEmailAddress,
-        >,
+        pub second_email_address: ::std::option::Option<::std::string::String>,
         ///When the user account expires; omit for no expiry date.
         #[serde(
             rename = "userExpiry",
@@ -9529,309 +2019,6 @@ pub mod types {
     impl UpdateUserRequest {
         pub fn builder() -> builder::UpdateUserRequest {
             Default::default()
-        }
-    }
-    ///Email address (5 to 80 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserRequestEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserRequestEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserRequestEmailAddress> for ::std::string::String {
-        fn from(value: UpdateUserRequestEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserRequestEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserRequestEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateUserRequestEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserRequestEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///First name (up to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserRequestFirstName(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserRequestFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserRequestFirstName> for ::std::string::String {
-        fn from(value: UpdateUserRequestFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserRequestFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserRequestFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserRequestFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserRequestFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Last name (2 to 50 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserRequestLastName(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserRequestLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserRequestLastName> for ::std::string::String {
-        fn from(value: UpdateUserRequestLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserRequestLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserRequestLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserRequestLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserRequestLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Login name, formatted as an email address and unique in the system; on user accounts, the same value as `emailAddress`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserRequestLogin(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserRequestLogin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserRequestLogin> for ::std::string::String {
-        fn from(value: UpdateUserRequestLogin) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserRequestLogin {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\s\\S]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\s\\S]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserRequestLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserRequestLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserRequestLogin {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Second email address (service users only).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpdateUserRequestSecondEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for UpdateUserRequestSecondEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateUserRequestSecondEmailAddress>
-    for ::std::string::String {
-        fn from(value: UpdateUserRequestSecondEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateUserRequestSecondEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateUserRequestSecondEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateUserRequestSecondEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateUserRequestSecondEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///New user schema of the domain.
@@ -9850,7 +2037,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpsertMcpToolRequest {
         ///What the tool does (up to 2000 characters).
-        pub description: UpsertMcpToolRequestDescription,
+        pub description: ::std::string::String,
         ///Hint that the tool may make destructive changes; if true, `destructiveActionSummaryTemplate` is required and is shown to the user for consent before the tool runs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub destructive: ::std::option::Option<bool>,
@@ -9860,7 +2047,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub destructive_action_summary_template: ::std::option::Option<
-            UpsertMcpToolRequestDestructiveActionSummaryTemplate,
+            ::std::string::String,
         >,
         ///Hint that repeating a call with the same arguments has no further effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9871,7 +2058,7 @@ pub mod types {
         )]
         pub luminesce_payload: ::std::option::Option<McpToolLuminescePayload>,
         ///Name of the tool: letters, digits, `_` and `-`, up to 256 characters.
-        pub name: UpsertMcpToolRequestName,
+        pub name: ::std::string::String,
         ///Hint that the tool deals with an open world of outside entities.
         #[serde(
             rename = "openWorld",
@@ -9893,252 +2080,11 @@ pub mod types {
         )]
         pub scheduler_payload: ::std::option::Option<McpToolSchedulerPayload>,
         ///Readable title (up to 256 characters).
-        pub title: UpsertMcpToolRequestTitle,
+        pub title: ::std::string::String,
     }
     impl UpsertMcpToolRequest {
         pub fn builder() -> builder::UpsertMcpToolRequest {
             Default::default()
-        }
-    }
-    ///What the tool does (up to 2000 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpsertMcpToolRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for UpsertMcpToolRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertMcpToolRequestDescription>
-    for ::std::string::String {
-        fn from(value: UpsertMcpToolRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertMcpToolRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertMcpToolRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertMcpToolRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertMcpToolRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Summary shown for consent before a destructive tool runs (up to 500 characters); `{paramName}` placeholders are filled from the arguments.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpsertMcpToolRequestDestructiveActionSummaryTemplate(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for UpsertMcpToolRequestDestructiveActionSummaryTemplate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertMcpToolRequestDestructiveActionSummaryTemplate>
-    for ::std::string::String {
-        fn from(value: UpsertMcpToolRequestDestructiveActionSummaryTemplate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertMcpToolRequestDestructiveActionSummaryTemplate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for UpsertMcpToolRequestDestructiveActionSummaryTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertMcpToolRequestDestructiveActionSummaryTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for UpsertMcpToolRequestDestructiveActionSummaryTemplate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the tool: letters, digits, `_` and `-`, up to 256 characters.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpsertMcpToolRequestName(::std::string::String);
-    impl ::std::ops::Deref for UpsertMcpToolRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertMcpToolRequestName> for ::std::string::String {
-        fn from(value: UpsertMcpToolRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertMcpToolRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertMcpToolRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpsertMcpToolRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertMcpToolRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Readable title (up to 256 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UpsertMcpToolRequestTitle(::std::string::String);
-    impl ::std::ops::Deref for UpsertMcpToolRequestTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertMcpToolRequestTitle> for ::std::string::String {
-        fn from(value: UpsertMcpToolRequestTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertMcpToolRequestTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertMcpToolRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpsertMcpToolRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertMcpToolRequestTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///A user of the domain.
@@ -10160,14 +2106,14 @@ pub mod types {
         pub created: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Email address, unique in the system.
         #[serde(rename = "emailAddress")]
-        pub email_address: UserResponseEmailAddress,
+        pub email_address: ::std::string::String,
         ///True for a user supplied by an external identity system.
         pub external: bool,
         ///First name.
         #[serde(rename = "firstName")]
-        pub first_name: UserResponseFirstName,
+        pub first_name: ::std::string::String,
         ///Id the system gave the user.
-        pub id: UserResponseId,
+        pub id: ::std::string::String,
         ///When the user last signed in.
         #[serde(
             rename = "lastLogin",
@@ -10176,7 +2122,7 @@ pub mod types {
         pub last_login: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Last name.
         #[serde(rename = "lastName")]
-        pub last_name: UserResponseLastName,
+        pub last_name: ::std::string::String,
         ///When the user was last changed.
         #[serde(
             rename = "lastUpdated",
@@ -10189,7 +2135,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Login name the user signs in with.
-        pub login: UserResponseLogin,
+        pub login: ::std::string::String,
         ///When the user's password last changed.
         #[serde(
             rename = "passwordChanged",
@@ -10208,10 +2154,10 @@ pub mod types {
         )]
         pub second_email_address: ::std::option::Option<::std::string::String>,
         ///Account status, e.g. `ACTIVE`.
-        pub status: UserResponseStatus,
+        pub status: ::std::string::String,
         ///User type, such as `Personal` or `Service`.
         #[serde(rename = "type")]
-        pub type_: UserResponseType,
+        pub type_: ::std::string::String,
         ///When the user account expires; null if no expiry is set.
         #[serde(
             rename = "userExpiry",
@@ -10226,515 +2172,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///Email address, unique in the system.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseEmailAddress(::std::string::String);
-    impl ::std::ops::Deref for UserResponseEmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseEmailAddress> for ::std::string::String {
-        fn from(value: UserResponseEmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseEmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseEmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseEmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///First name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseFirstName(::std::string::String);
-    impl ::std::ops::Deref for UserResponseFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseFirstName> for ::std::string::String {
-        fn from(value: UserResponseFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Id the system gave the user.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseId(::std::string::String);
-    impl ::std::ops::Deref for UserResponseId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseId> for ::std::string::String {
-        fn from(value: UserResponseId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Last name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseLastName(::std::string::String);
-    impl ::std::ops::Deref for UserResponseLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseLastName> for ::std::string::String {
-        fn from(value: UserResponseLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Login name the user signs in with.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseLogin(::std::string::String);
-    impl ::std::ops::Deref for UserResponseLogin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseLogin> for ::std::string::String {
-        fn from(value: UserResponseLogin) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseLogin {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseLogin {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseLogin {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Account status, e.g. `ACTIVE`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseStatus(::std::string::String);
-    impl ::std::ops::Deref for UserResponseStatus {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseStatus> for ::std::string::String {
-        fn from(value: UserResponseStatus) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseStatus {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///User type, such as `Personal` or `Service`.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserResponseType(::std::string::String);
-    impl ::std::ops::Deref for UserResponseType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserResponseType> for ::std::string::String {
-        fn from(value: UserResponseType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserResponseType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserResponseType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserResponseType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserResponseType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///An alternative user id field of the user schema.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UserSchemaProperty {
         ///What the field holds (up to 80 characters).
-        pub description: UserSchemaPropertyDescription,
+        pub description: ::std::string::String,
         ///Field name: letters, digits and `_`, up to 50 characters.
-        pub name: UserSchemaPropertyName,
+        pub name: ::std::string::String,
     }
     impl UserSchemaProperty {
         pub fn builder() -> builder::UserSchemaProperty {
             Default::default()
-        }
-    }
-    ///What the field holds (up to 80 characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserSchemaPropertyDescription(::std::string::String);
-    impl ::std::ops::Deref for UserSchemaPropertyDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserSchemaPropertyDescription> for ::std::string::String {
-        fn from(value: UserSchemaPropertyDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserSchemaPropertyDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            if value.chars().count() < 0usize {
-                return Err("shorter than 0 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserSchemaPropertyDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UserSchemaPropertyDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserSchemaPropertyDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Field name: letters, digits and `_`, up to 50 characters.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct UserSchemaPropertyName(::std::string::String);
-    impl ::std::ops::Deref for UserSchemaPropertyName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserSchemaPropertyName> for ::std::string::String {
-        fn from(value: UserSchemaPropertyName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UserSchemaPropertyName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9_]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9_]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserSchemaPropertyName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserSchemaPropertyName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UserSchemaPropertyName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///The user schema of the domain.
@@ -10813,7 +2261,7 @@ pub mod types {
         pub struct AccessControlledAction {
             action: ::std::result::Result<super::ActionId, ::std::string::String>,
             description: ::std::result::Result<
-                super::AccessControlledActionDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             limited_set: ::std::result::Result<
@@ -10850,7 +2298,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AccessControlledActionDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -10925,7 +2373,7 @@ pub mod types {
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                super::AccessControlledResourceDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             identifier_parts: ::std::result::Result<
@@ -10982,7 +2430,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AccessControlledResourceDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -11067,11 +2515,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ActionId {
             activity: ::std::result::Result<
-                super::ActionIdActivity,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            entity: ::std::result::Result<super::ActionIdEntity, ::std::string::String>,
-            scope: ::std::result::Result<super::ActionIdScope, ::std::string::String>,
+            entity: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ActionId {
             fn default() -> Self {
@@ -11085,7 +2533,7 @@ pub mod types {
         impl ActionId {
             pub fn activity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ActionIdActivity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.activity = value
@@ -11097,7 +2545,7 @@ pub mod types {
             }
             pub fn entity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ActionIdEntity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity = value
@@ -11109,7 +2557,7 @@ pub mod types {
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ActionIdScope>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
@@ -11216,10 +2664,10 @@ pub mod types {
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::ApiKeyDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::ApiKeyId, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ApiKey {
             fn default() -> Self {
@@ -11262,7 +2710,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ApiKeyDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -11274,7 +2722,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ApiKeyId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -11313,7 +2761,7 @@ pub mod types {
                 ::std::string::String,
             >,
             issuer_url: ::std::result::Result<
-                super::AuthenticationInformationIssuerUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             links: ::std::result::Result<
@@ -11371,7 +2819,7 @@ pub mod types {
             }
             pub fn issuer_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AuthenticationInformationIssuerUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer_url = value
@@ -11621,12 +3069,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ClaimMappings {
-            email: ::std::result::Result<
-                super::ClaimMappingsEmail,
-                ::std::string::String,
-            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
             first_name: ::std::result::Result<
-                super::ClaimMappingsFirstName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             groups: ::std::result::Result<
@@ -11634,19 +3079,13 @@ pub mod types {
                 ::std::string::String,
             >,
             last_name: ::std::result::Result<
-                super::ClaimMappingsLastName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            login: ::std::result::Result<
-                super::ClaimMappingsLogin,
-                ::std::string::String,
-            >,
-            user_id: ::std::result::Result<
-                super::ClaimMappingsUserId,
-                ::std::string::String,
-            >,
+            login: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             user_type: ::std::result::Result<
-                super::ClaimMappingsUserType,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -11666,7 +3105,7 @@ pub mod types {
         impl ClaimMappings {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsEmail>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
@@ -11678,7 +3117,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsFirstName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -11702,7 +3141,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsLastName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -11714,7 +3153,7 @@ pub mod types {
             }
             pub fn login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsLogin>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.login = value
@@ -11726,7 +3165,7 @@ pub mod types {
             }
             pub fn user_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsUserId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_id = value
@@ -11738,7 +3177,7 @@ pub mod types {
             }
             pub fn user_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClaimMappingsUserType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_type = value
@@ -11785,7 +3224,7 @@ pub mod types {
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::CreateApiKeyDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -11816,7 +3255,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateApiKeyDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -11849,11 +3288,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateApplicationRequest {
             client_id: ::std::result::Result<
-                super::CreateApplicationRequestClientId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::CreateApplicationRequestDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             post_logout_redirect_uris: ::std::result::Result<
@@ -11864,10 +3303,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::CreateApplicationRequestType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CreateApplicationRequest {
             fn default() -> Self {
@@ -11883,7 +3319,7 @@ pub mod types {
         impl CreateApplicationRequest {
             pub fn client_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateApplicationRequestClientId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_id = value
@@ -11895,7 +3331,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateApplicationRequestDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -11937,7 +3373,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateApplicationRequestType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11978,27 +3414,21 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateExternalTokenIssuerRequest {
             audience: ::std::result::Result<
-                super::CreateExternalTokenIssuerRequestAudience,
+                ::std::string::String,
                 ::std::string::String,
             >,
             claim_mappings: ::std::result::Result<
                 ::std::option::Option<super::ClaimMappings>,
                 ::std::string::String,
             >,
-            code: ::std::result::Result<
-                super::CreateExternalTokenIssuerRequestCode,
-                ::std::string::String,
-            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            issuer: ::std::result::Result<
-                super::CreateExternalTokenIssuerRequestIssuer,
-                ::std::string::String,
-            >,
+            issuer: ::std::result::Result<::std::string::String, ::std::string::String>,
             logout_url: ::std::result::Result<
-                super::CreateExternalTokenIssuerRequestLogoutUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -12017,9 +3447,7 @@ pub mod types {
         impl CreateExternalTokenIssuerRequest {
             pub fn audience<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CreateExternalTokenIssuerRequestAudience,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.audience = value
@@ -12045,7 +3473,7 @@ pub mod types {
             }
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateExternalTokenIssuerRequestCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -12069,9 +3497,7 @@ pub mod types {
             }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CreateExternalTokenIssuerRequestIssuer,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
@@ -12083,9 +3509,7 @@ pub mod types {
             }
             pub fn logout_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CreateExternalTokenIssuerRequestLogoutUrl,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logout_url = value
@@ -12135,10 +3559,7 @@ pub mod types {
                 super::NetworkZonesApplyRules,
                 ::std::string::String,
             >,
-            code: ::std::result::Result<
-                super::CreateNetworkZoneRequestCode,
-                ::std::string::String,
-            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -12188,7 +3609,7 @@ pub mod types {
             }
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateNetworkZoneRequestCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -12255,13 +3676,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateRoleRequest {
             description: ::std::result::Result<
-                ::std::option::Option<super::CreateRoleRequestDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::CreateRoleRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CreateRoleRequest {
             fn default() -> Self {
@@ -12274,9 +3692,7 @@ pub mod types {
         impl CreateRoleRequest {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateRoleRequestDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -12288,7 +3704,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRoleRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -12330,33 +3746,27 @@ pub mod types {
                 ::std::string::String,
             >,
             email_address: ::std::result::Result<
-                super::CreateUserRequestEmailAddress,
+                ::std::string::String,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
-                super::CreateUserRequestFirstName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             last_name: ::std::result::Result<
-                super::CreateUserRequestLastName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            login: ::std::result::Result<
-                super::CreateUserRequestLogin,
-                ::std::string::String,
-            >,
+            login: ::std::result::Result<::std::string::String, ::std::string::String>,
             roles: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::RoleId>>,
                 ::std::string::String,
             >,
             second_email_address: ::std::result::Result<
-                ::std::option::Option<super::CreateUserRequestSecondEmailAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::CreateUserRequestType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             user_expiry: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -12403,7 +3813,7 @@ pub mod types {
             }
             pub fn email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestEmailAddress>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email_address = value
@@ -12415,7 +3825,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestFirstName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -12427,7 +3837,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestLastName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -12439,7 +3849,7 @@ pub mod types {
             }
             pub fn login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestLogin>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.login = value
@@ -12465,9 +3875,7 @@ pub mod types {
             }
             pub fn second_email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateUserRequestSecondEmailAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.second_email_address = value
@@ -12481,7 +3889,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12550,11 +3958,11 @@ pub mod types {
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::CreatedApiKeyDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::CreatedApiKeyId, ::std::string::String>,
-            key: ::std::result::Result<super::CreatedApiKeyKey, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CreatedApiKey {
             fn default() -> Self {
@@ -12598,7 +4006,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreatedApiKeyDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -12610,7 +4018,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreatedApiKeyId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -12620,7 +4028,7 @@ pub mod types {
             }
             pub fn key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreatedApiKeyKey>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.key = value
@@ -12663,25 +4071,19 @@ pub mod types {
                 ::std::string::String,
             >,
             email_address: ::std::result::Result<
-                super::CurrentUserResponseEmailAddress,
+                ::std::string::String,
                 ::std::string::String,
             >,
             groups: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<
-                super::CurrentUserResponseId,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             links: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::Link>>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::CurrentUserResponseType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             user_expiry: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -12717,7 +4119,7 @@ pub mod types {
             }
             pub fn email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CurrentUserResponseEmailAddress>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email_address = value
@@ -12743,7 +4145,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CurrentUserResponseId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -12767,7 +4169,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CurrentUserResponseType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -13097,7 +4499,7 @@ pub mod types {
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<super::IdSelectorDefinitionDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             identifier: ::std::result::Result<
@@ -13108,7 +4510,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::IdSelectorDefinitionName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13137,9 +4539,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IdSelectorDefinitionDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -13168,9 +4568,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IdSelectorDefinitionName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13208,11 +4606,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IdentifierPartSchema {
             description: ::std::result::Result<
-                super::IdentifierPartSchemaDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::IdentifierPartSchemaDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             index: ::std::result::Result<i32, ::std::string::String>,
@@ -13220,10 +4618,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Link>>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::IdentifierPartSchemaName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             required: ::std::result::Result<bool, ::std::string::String>,
         }
         impl ::std::default::Default for IdentifierPartSchema {
@@ -13241,7 +4636,7 @@ pub mod types {
         impl IdentifierPartSchema {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdentifierPartSchemaDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -13253,7 +4648,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdentifierPartSchemaDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -13291,7 +4686,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdentifierPartSchemaName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13352,10 +4747,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            value: ::std::result::Result<
-                super::IpAddressDefinitionValue,
-                ::std::string::String,
-            >,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for IpAddressDefinition {
             fn default() -> Self {
@@ -13393,7 +4785,7 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IpAddressDefinitionValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -15092,7 +6484,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::LusidProblemDetailsName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -15182,9 +6574,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LusidProblemDetailsName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -15298,7 +6688,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::LusidValidationProblemDetailsName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -15408,9 +6798,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LusidValidationProblemDetailsName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -15494,10 +6882,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct McpToolLuminescePayload {
-            query: ::std::result::Result<
-                super::McpToolLuminescePayloadQuery,
-                ::std::string::String,
-            >,
+            query: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for McpToolLuminescePayload {
             fn default() -> Self {
@@ -15509,7 +6894,7 @@ pub mod types {
         impl McpToolLuminescePayload {
             pub fn query<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolLuminescePayloadQuery>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.query = value
@@ -15538,17 +6923,14 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct McpToolParameter {
             data_type: ::std::result::Result<
-                super::McpToolParameterDataType,
+                ::std::string::String,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<super::McpToolParameterDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::McpToolParameterName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for McpToolParameter {
             fn default() -> Self {
@@ -15562,7 +6944,7 @@ pub mod types {
         impl McpToolParameter {
             pub fn data_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolParameterDataType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data_type = value
@@ -15574,9 +6956,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolParameterDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -15588,7 +6968,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolParameterName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16028,18 +7408,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct McpToolSchedulerNotification {
-            target: ::std::result::Result<
-                super::McpToolSchedulerNotificationTarget,
-                ::std::string::String,
-            >,
-            trigger: ::std::result::Result<
-                super::McpToolSchedulerNotificationTrigger,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<
-                super::McpToolSchedulerNotificationType,
-                ::std::string::String,
-            >,
+            target: ::std::result::Result<::std::string::String, ::std::string::String>,
+            trigger: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for McpToolSchedulerNotification {
             fn default() -> Self {
@@ -16053,7 +7424,7 @@ pub mod types {
         impl McpToolSchedulerNotification {
             pub fn target<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolSchedulerNotificationTarget>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.target = value
@@ -16065,7 +7436,7 @@ pub mod types {
             }
             pub fn trigger<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolSchedulerNotificationTrigger>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.trigger = value
@@ -16077,7 +7448,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolSchedulerNotificationType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -16123,11 +7494,11 @@ pub mod types {
                 ::std::string::String,
             >,
             job_code: ::std::result::Result<
-                super::McpToolSchedulerPayloadJobCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             job_scope: ::std::result::Result<
-                super::McpToolSchedulerPayloadJobScope,
+                ::std::string::String,
                 ::std::string::String,
             >,
             notifications: ::std::result::Result<
@@ -16137,7 +7508,7 @@ pub mod types {
                 ::std::string::String,
             >,
             run_as: ::std::result::Result<
-                ::std::option::Option<super::McpToolSchedulerPayloadRunAs>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16174,7 +7545,7 @@ pub mod types {
             }
             pub fn job_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolSchedulerPayloadJobCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_code = value
@@ -16186,7 +7557,7 @@ pub mod types {
             }
             pub fn job_scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::McpToolSchedulerPayloadJobScope>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_scope = value
@@ -16214,9 +7585,7 @@ pub mod types {
             }
             pub fn run_as<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolSchedulerPayloadRunAs>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.run_as = value
@@ -16551,26 +7920,20 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct OAuthApplication {
             client_id: ::std::result::Result<
-                super::OAuthApplicationClientId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::OAuthApplicationDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::OAuthApplicationId, ::std::string::String>,
-            issuer: ::std::result::Result<
-                super::OAuthApplicationIssuer,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            issuer: ::std::result::Result<::std::string::String, ::std::string::String>,
             secret: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::OAuthApplicationType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for OAuthApplication {
             fn default() -> Self {
@@ -16587,7 +7950,7 @@ pub mod types {
         impl OAuthApplication {
             pub fn client_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OAuthApplicationClientId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_id = value
@@ -16599,7 +7962,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OAuthApplicationDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -16611,7 +7974,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OAuthApplicationId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -16621,7 +7984,7 @@ pub mod types {
             }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OAuthApplicationIssuer>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
@@ -16645,7 +8008,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OAuthApplicationType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -17259,8 +8622,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RoleId {
-            code: ::std::result::Result<super::RoleIdCode, ::std::string::String>,
-            scope: ::std::result::Result<super::RoleIdScope, ::std::string::String>,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RoleId {
             fn default() -> Self {
@@ -17273,7 +8636,7 @@ pub mod types {
         impl RoleId {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoleIdCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -17285,7 +8648,7 @@ pub mod types {
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoleIdScope>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
@@ -17321,17 +8684,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::RoleResponseId, ::std::string::String>,
-            name: ::std::result::Result<super::RoleResponseName, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             role_id: ::std::result::Result<super::RoleId, ::std::string::String>,
             saml_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            source: ::std::result::Result<
-                super::RoleResponseSource,
-                ::std::string::String,
-            >,
+            source: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RoleResponse {
             fn default() -> Self {
@@ -17360,7 +8720,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoleResponseId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -17370,7 +8730,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoleResponseName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17406,7 +8766,7 @@ pub mod types {
             }
             pub fn source<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoleResponseSource>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.source = value
@@ -17446,10 +8806,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RotateAttachingKeyRequest {
-            pat: ::std::result::Result<
-                super::RotateAttachingKeyRequestPat,
-                ::std::string::String,
-            >,
+            pat: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RotateAttachingKeyRequest {
             fn default() -> Self {
@@ -17461,7 +8818,7 @@ pub mod types {
         impl RotateAttachingKeyRequest {
             pub fn pat<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RotateAttachingKeyRequestPat>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.pat = value
@@ -17564,13 +8921,10 @@ pub mod types {
                 ::std::string::String,
             >,
             parent_domain_name: ::std::result::Result<
-                super::SetAttachingKeyRequestParentDomainName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            pat: ::std::result::Result<
-                super::SetAttachingKeyRequestPat,
-                ::std::string::String,
-            >,
+            pat: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for SetAttachingKeyRequest {
             fn default() -> Self {
@@ -17602,9 +8956,7 @@ pub mod types {
             }
             pub fn parent_domain_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::SetAttachingKeyRequestParentDomainName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.parent_domain_name = value
@@ -17618,7 +8970,7 @@ pub mod types {
             }
             pub fn pat<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SetAttachingKeyRequestPat>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.pat = value
@@ -17655,7 +9007,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SetParentCellRequest {
             admin_domain_name: ::std::result::Result<
-                super::SetParentCellRequestAdminDomainName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             confirm: ::std::result::Result<bool, ::std::string::String>,
@@ -17673,7 +9025,7 @@ pub mod types {
         impl SetParentCellRequest {
             pub fn admin_domain_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SetParentCellRequestAdminDomainName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.admin_domain_name = value
@@ -17720,7 +9072,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SetPassword {
-            value: ::std::result::Result<super::SetPasswordValue, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for SetPassword {
             fn default() -> Self {
@@ -17732,7 +9084,7 @@ pub mod types {
         impl SetPassword {
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SetPasswordValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -17872,7 +9224,7 @@ pub mod types {
                 ::std::string::String,
             >,
             permitted_role: ::std::result::Result<
-                super::SupportAccessExpiryWithRolePermittedRole,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17901,9 +9253,7 @@ pub mod types {
             }
             pub fn permitted_role<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::SupportAccessExpiryWithRolePermittedRole,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.permitted_role = value
@@ -17940,11 +9290,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SupportAccessRequest {
             description: ::std::result::Result<
-                ::std::option::Option<super::SupportAccessRequestDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             duration: ::std::result::Result<
-                super::SupportAccessRequestDuration,
+                ::std::string::String,
                 ::std::string::String,
             >,
             permitted_roles: ::std::result::Result<
@@ -17964,9 +9314,7 @@ pub mod types {
         impl SupportAccessRequest {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SupportAccessRequestDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -17978,7 +9326,7 @@ pub mod types {
             }
             pub fn duration<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SupportAccessRequestDuration>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duration = value
@@ -18034,25 +9382,22 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by: ::std::result::Result<
-                super::SupportAccessResponseCreatedBy,
+                ::std::string::String,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<super::SupportAccessResponseDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             duration: ::std::result::Result<
-                super::SupportAccessResponseDuration,
+                ::std::string::String,
                 ::std::string::String,
             >,
             expiry: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<
-                super::SupportAccessResponseId,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             permitted_roles: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
@@ -18101,7 +9446,7 @@ pub mod types {
             }
             pub fn created_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SupportAccessResponseCreatedBy>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_by = value
@@ -18113,9 +9458,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SupportAccessResponseDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -18127,7 +9470,7 @@ pub mod types {
             }
             pub fn duration<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SupportAccessResponseDuration>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duration = value
@@ -18151,7 +9494,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SupportAccessResponseId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -18768,7 +10111,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TemporaryPassword {
             password: ::std::result::Result<
-                super::TemporaryPasswordPassword,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -18782,7 +10125,7 @@ pub mod types {
         impl TemporaryPassword {
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemporaryPasswordPassword>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -18811,7 +10154,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpdateExternalTokenIssuerRequest {
             audience: ::std::result::Result<
-                ::std::option::Option<super::UpdateExternalTokenIssuerRequestAudience>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             claim_mappings: ::std::result::Result<
@@ -18823,11 +10166,11 @@ pub mod types {
                 ::std::string::String,
             >,
             issuer: ::std::result::Result<
-                ::std::option::Option<super::UpdateExternalTokenIssuerRequestIssuer>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             logout_url: ::std::result::Result<
-                ::std::option::Option<super::UpdateExternalTokenIssuerRequestLogoutUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18845,11 +10188,7 @@ pub mod types {
         impl UpdateExternalTokenIssuerRequest {
             pub fn audience<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::UpdateExternalTokenIssuerRequestAudience,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.audience = value
@@ -18887,9 +10226,7 @@ pub mod types {
             }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpdateExternalTokenIssuerRequestIssuer>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
@@ -18901,11 +10238,7 @@ pub mod types {
             }
             pub fn logout_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::UpdateExternalTokenIssuerRequestLogoutUrl,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logout_url = value
@@ -19392,7 +10725,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpdateRoleRequest {
             description: ::std::result::Result<
-                ::std::option::Option<super::UpdateRoleRequestDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -19406,9 +10739,7 @@ pub mod types {
         impl UpdateRoleRequest {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpdateRoleRequestDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -19517,27 +10848,24 @@ pub mod types {
                 ::std::string::String,
             >,
             email_address: ::std::result::Result<
-                super::UpdateUserRequestEmailAddress,
+                ::std::string::String,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
-                super::UpdateUserRequestFirstName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             last_name: ::std::result::Result<
-                super::UpdateUserRequestLastName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            login: ::std::result::Result<
-                super::UpdateUserRequestLogin,
-                ::std::string::String,
-            >,
+            login: ::std::result::Result<::std::string::String, ::std::string::String>,
             roles: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::RoleId>>,
                 ::std::string::String,
             >,
             second_email_address: ::std::result::Result<
-                ::std::option::Option<super::UpdateUserRequestSecondEmailAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             user_expiry: ::std::result::Result<
@@ -19585,7 +10913,7 @@ pub mod types {
             }
             pub fn email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateUserRequestEmailAddress>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email_address = value
@@ -19597,7 +10925,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateUserRequestFirstName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -19609,7 +10937,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateUserRequestLastName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -19621,7 +10949,7 @@ pub mod types {
             }
             pub fn login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateUserRequestLogin>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.login = value
@@ -19647,9 +10975,7 @@ pub mod types {
             }
             pub fn second_email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpdateUserRequestSecondEmailAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.second_email_address = value
@@ -19761,7 +11087,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpsertMcpToolRequest {
             description: ::std::result::Result<
-                super::UpsertMcpToolRequestDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             destructive: ::std::result::Result<
@@ -19769,9 +11095,7 @@ pub mod types {
                 ::std::string::String,
             >,
             destructive_action_summary_template: ::std::result::Result<
-                ::std::option::Option<
-                    super::UpsertMcpToolRequestDestructiveActionSummaryTemplate,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             idempotent: ::std::result::Result<
@@ -19782,10 +11106,7 @@ pub mod types {
                 ::std::option::Option<super::McpToolLuminescePayload>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::UpsertMcpToolRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             open_world: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -19802,10 +11123,7 @@ pub mod types {
                 ::std::option::Option<super::McpToolSchedulerPayload>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::UpsertMcpToolRequestTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for UpsertMcpToolRequest {
             fn default() -> Self {
@@ -19827,7 +11145,7 @@ pub mod types {
         impl UpsertMcpToolRequest {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpsertMcpToolRequestDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -19851,11 +11169,7 @@ pub mod types {
             }
             pub fn destructive_action_summary_template<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::UpsertMcpToolRequestDestructiveActionSummaryTemplate,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destructive_action_summary_template = value
@@ -19897,7 +11211,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpsertMcpToolRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19963,7 +11277,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpsertMcpToolRequestTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -20031,21 +11345,21 @@ pub mod types {
                 ::std::string::String,
             >,
             email_address: ::std::result::Result<
-                super::UserResponseEmailAddress,
+                ::std::string::String,
                 ::std::string::String,
             >,
             external: ::std::result::Result<bool, ::std::string::String>,
             first_name: ::std::result::Result<
-                super::UserResponseFirstName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<super::UserResponseId, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             last_login: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             last_name: ::std::result::Result<
-                super::UserResponseLastName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             last_updated: ::std::result::Result<
@@ -20056,10 +11370,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Link>>,
                 ::std::string::String,
             >,
-            login: ::std::result::Result<
-                super::UserResponseLogin,
-                ::std::string::String,
-            >,
+            login: ::std::result::Result<::std::string::String, ::std::string::String>,
             password_changed: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -20072,11 +11383,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<
-                super::UserResponseStatus,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<super::UserResponseType, ::std::string::String>,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             user_expiry: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -20145,7 +11453,7 @@ pub mod types {
             }
             pub fn email_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseEmailAddress>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email_address = value
@@ -20169,7 +11477,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseFirstName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -20181,7 +11489,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -20205,7 +11513,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseLastName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -20245,7 +11553,7 @@ pub mod types {
             }
             pub fn login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseLogin>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.login = value
@@ -20301,7 +11609,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseStatus>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -20313,7 +11621,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserResponseType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -20390,13 +11698,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UserSchemaProperty {
             description: ::std::result::Result<
-                super::UserSchemaPropertyDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::UserSchemaPropertyName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for UserSchemaProperty {
             fn default() -> Self {
@@ -20409,7 +11714,7 @@ pub mod types {
         impl UserSchemaProperty {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserSchemaPropertyDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -20421,7 +11726,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserSchemaPropertyName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22328,7 +13633,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetApplication<'a> {
         client: &'a super::Client,
-        id: Result<types::GetApplicationId, String>,
+        id: Result<::std::string::String, String>,
         include_secret: Result<Option<bool>, String>,
     }
     impl<'a> GetApplication<'a> {
@@ -22341,12 +13646,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetApplicationId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -22435,7 +13741,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteApplication<'a> {
         client: &'a super::Client,
-        id: Result<types::DeleteApplicationId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22446,12 +13752,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteApplicationId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -22502,7 +13809,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RotateApplicationSecrets<'a> {
         client: &'a super::Client,
-        id: Result<types::RotateApplicationSecretsId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> RotateApplicationSecrets<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22513,12 +13820,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RotateApplicationSecretsId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RotateApplicationSecretsId` for id failed"
+                    "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
             self
@@ -22654,7 +13961,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPasswordPolicy<'a> {
         client: &'a super::Client,
-        user_type: Result<types::GetPasswordPolicyUserType, String>,
+        user_type: Result<::std::string::String, String>,
     }
     impl<'a> GetPasswordPolicy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22665,12 +13972,12 @@ pub mod builder {
         }
         pub fn user_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetPasswordPolicyUserType>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user_type = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetPasswordPolicyUserType` for user_type failed"
+                    "conversion to `:: std :: string :: String` for user_type failed"
                         .to_string()
                 });
             self
@@ -22742,7 +14049,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdatePasswordPolicy<'a> {
         client: &'a super::Client,
-        user_type: Result<types::UpdatePasswordPolicyUserType, String>,
+        user_type: Result<::std::string::String, String>,
         body: Result<types::builder::UpdatePasswordPolicyRequest, String>,
     }
     impl<'a> UpdatePasswordPolicy<'a> {
@@ -22755,12 +14062,12 @@ pub mod builder {
         }
         pub fn user_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdatePasswordPolicyUserType>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user_type = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdatePasswordPolicyUserType` for user_type failed"
+                    "conversion to `:: std :: string :: String` for user_type failed"
                         .to_string()
                 });
             self
@@ -24470,7 +15777,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetExternalTokenIssuer<'a> {
         client: &'a super::Client,
-        code: Result<types::GetExternalTokenIssuerCode, String>,
+        code: Result<::std::string::String, String>,
     }
     impl<'a> GetExternalTokenIssuer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24481,12 +15788,12 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetExternalTokenIssuerCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetExternalTokenIssuerCode` for code failed"
+                    "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
             self
@@ -24561,7 +15868,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateExternalTokenIssuer<'a> {
         client: &'a super::Client,
-        code: Result<types::UpdateExternalTokenIssuerCode, String>,
+        code: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateExternalTokenIssuerRequest, String>,
     }
     impl<'a> UpdateExternalTokenIssuer<'a> {
@@ -24574,12 +15881,12 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateExternalTokenIssuerCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateExternalTokenIssuerCode` for code failed"
+                    "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
             self
@@ -24695,7 +16002,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteExternalTokenIssuer<'a> {
         client: &'a super::Client,
-        code: Result<types::DeleteExternalTokenIssuerCode, String>,
+        code: Result<::std::string::String, String>,
     }
     impl<'a> DeleteExternalTokenIssuer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24706,12 +16013,12 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteExternalTokenIssuerCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteExternalTokenIssuerCode` for code failed"
+                    "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
             self
@@ -25106,7 +16413,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteApiKey<'a> {
         client: &'a super::Client,
-        id: Result<types::DeleteApiKeyId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25117,11 +16424,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteApiKeyId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `DeleteApiKeyId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/api/keys/{id}`
@@ -25189,10 +16499,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListLogs<'a> {
         client: &'a super::Client,
-        okta_after: Result<Option<types::ListLogsOktaAfter>, String>,
-        okta_filter: Result<Option<types::ListLogsOktaFilter>, String>,
+        okta_after: Result<Option<::std::string::String>, String>,
+        okta_filter: Result<Option<::std::string::String>, String>,
         okta_limit: Result<Option<i32>, String>,
-        okta_query: Result<Option<types::ListLogsOktaQuery>, String>,
+        okta_query: Result<Option<::std::string::String>, String>,
         okta_since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         okta_sort_order: Result<Option<::std::string::String>, String>,
         okta_until: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
@@ -25212,25 +16522,26 @@ pub mod builder {
         }
         pub fn okta_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListLogsOktaAfter>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.okta_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListLogsOktaAfter` for okta_after failed".to_string()
+                    "conversion to `:: std :: string :: String` for okta_after failed"
+                        .to_string()
                 });
             self
         }
         pub fn okta_filter<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListLogsOktaFilter>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.okta_filter = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListLogsOktaFilter` for okta_filter failed"
+                    "conversion to `:: std :: string :: String` for okta_filter failed"
                         .to_string()
                 });
             self
@@ -25247,13 +16558,14 @@ pub mod builder {
         }
         pub fn okta_query<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListLogsOktaQuery>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.okta_query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListLogsOktaQuery` for okta_query failed".to_string()
+                    "conversion to `:: std :: string :: String` for okta_query failed"
+                        .to_string()
                 });
             self
         }
@@ -25411,7 +16723,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUserLogs<'a> {
         client: &'a super::Client,
-        okta_after: Result<Option<types::ListUserLogsOktaAfter>, String>,
+        okta_after: Result<Option<::std::string::String>, String>,
         okta_limit: Result<Option<i32>, String>,
         okta_since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         okta_sort_order: Result<Option<::std::string::String>, String>,
@@ -25430,13 +16742,13 @@ pub mod builder {
         }
         pub fn okta_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListUserLogsOktaAfter>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.okta_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListUserLogsOktaAfter` for okta_after failed"
+                    "conversion to `:: std :: string :: String` for okta_after failed"
                         .to_string()
                 });
             self
@@ -25660,8 +16972,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMcpTool<'a> {
         client: &'a super::Client,
-        scope: Result<types::GetMcpToolScope, String>,
-        code: Result<types::GetMcpToolCode, String>,
+        scope: Result<::std::string::String, String>,
+        code: Result<::std::string::String, String>,
         version: Result<Option<i32>, String>,
     }
     impl<'a> GetMcpTool<'a> {
@@ -25675,23 +16987,25 @@ pub mod builder {
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetMcpToolScope>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.scope = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetMcpToolScope` for scope failed".to_string()
+                    "conversion to `:: std :: string :: String` for scope failed"
+                        .to_string()
                 });
             self
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetMcpToolCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetMcpToolCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -25778,8 +17092,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMcpTool<'a> {
         client: &'a super::Client,
-        scope: Result<types::UpdateMcpToolScope, String>,
-        code: Result<types::UpdateMcpToolCode, String>,
+        scope: Result<::std::string::String, String>,
+        code: Result<::std::string::String, String>,
         body: Result<types::builder::UpsertMcpToolRequest, String>,
     }
     impl<'a> UpdateMcpTool<'a> {
@@ -25793,23 +17107,25 @@ pub mod builder {
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateMcpToolScope>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.scope = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateMcpToolScope` for scope failed".to_string()
+                    "conversion to `:: std :: string :: String` for scope failed"
+                        .to_string()
                 });
             self
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateMcpToolCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateMcpToolCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -25920,8 +17236,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateMcpTool<'a> {
         client: &'a super::Client,
-        scope: Result<types::CreateMcpToolScope, String>,
-        code: Result<types::CreateMcpToolCode, String>,
+        scope: Result<::std::string::String, String>,
+        code: Result<::std::string::String, String>,
         body: Result<types::builder::UpsertMcpToolRequest, String>,
     }
     impl<'a> CreateMcpTool<'a> {
@@ -25935,23 +17251,25 @@ pub mod builder {
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateMcpToolScope>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.scope = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CreateMcpToolScope` for scope failed".to_string()
+                    "conversion to `:: std :: string :: String` for scope failed"
+                        .to_string()
                 });
             self
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateMcpToolCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CreateMcpToolCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -26062,8 +17380,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteMcpTool<'a> {
         client: &'a super::Client,
-        scope: Result<types::DeleteMcpToolScope, String>,
-        code: Result<types::DeleteMcpToolCode, String>,
+        scope: Result<::std::string::String, String>,
+        code: Result<::std::string::String, String>,
     }
     impl<'a> DeleteMcpTool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26075,23 +17393,25 @@ pub mod builder {
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteMcpToolScope>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.scope = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteMcpToolScope` for scope failed".to_string()
+                    "conversion to `:: std :: string :: String` for scope failed"
+                        .to_string()
                 });
             self
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteMcpToolCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteMcpToolCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -26553,7 +17873,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetNetworkZone<'a> {
         client: &'a super::Client,
-        code: Result<types::GetNetworkZoneCode, String>,
+        code: Result<::std::string::String, String>,
     }
     impl<'a> GetNetworkZone<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26564,12 +17884,13 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetNetworkZoneCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetNetworkZoneCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -26643,7 +17964,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateNetworkZone<'a> {
         client: &'a super::Client,
-        code: Result<types::UpdateNetworkZoneCode, String>,
+        code: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateNetworkZoneRequest, String>,
     }
     impl<'a> UpdateNetworkZone<'a> {
@@ -26656,12 +17977,13 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateNetworkZoneCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateNetworkZoneCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -26775,7 +18097,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteNetworkZone<'a> {
         client: &'a super::Client,
-        code: Result<types::DeleteNetworkZoneCode, String>,
+        code: Result<::std::string::String, String>,
     }
     impl<'a> DeleteNetworkZone<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26786,12 +18108,13 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteNetworkZoneCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteNetworkZoneCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
@@ -27015,8 +18338,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetRoleByCode<'a> {
         client: &'a super::Client,
-        code: Result<types::GetRoleByCodeCode, String>,
-        scope: Result<Option<types::GetRoleByCodeScope>, String>,
+        code: Result<::std::string::String, String>,
+        scope: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetRoleByCode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27028,24 +18351,26 @@ pub mod builder {
         }
         pub fn code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRoleByCodeCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetRoleByCodeCode` for code failed".to_string()
+                    "conversion to `:: std :: string :: String` for code failed"
+                        .to_string()
                 });
             self
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRoleByCodeScope>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.scope = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetRoleByCodeScope` for scope failed".to_string()
+                    "conversion to `:: std :: string :: String` for scope failed"
+                        .to_string()
                 });
             self
         }
@@ -27120,7 +18445,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetRole<'a> {
         client: &'a super::Client,
-        id: Result<types::GetRoleId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> GetRole<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27131,11 +18456,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `GetRoleId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/api/roles/{id}`
@@ -27203,7 +18531,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateRole<'a> {
         client: &'a super::Client,
-        id: Result<types::UpdateRoleId, String>,
+        id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateRoleRequest, String>,
     }
     impl<'a> UpdateRole<'a> {
@@ -27216,11 +18544,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `UpdateRoleId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27324,7 +18655,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteRole<'a> {
         client: &'a super::Client,
-        id: Result<types::DeleteRoleId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteRole<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27335,11 +18666,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `DeleteRoleId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `DELETE` request to `/api/roles/{id}`
@@ -27389,7 +18723,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUsersInRole<'a> {
         client: &'a super::Client,
-        id: Result<types::ListUsersInRoleId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> ListUsersInRole<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27400,12 +18734,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListUsersInRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ListUsersInRoleId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -27477,8 +18812,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddUserToRole<'a> {
         client: &'a super::Client,
-        id: Result<types::AddUserToRoleId, String>,
-        user_id: Result<types::AddUserToRoleUserId, String>,
+        id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
     }
     impl<'a> AddUserToRole<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27490,23 +18825,25 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddUserToRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AddUserToRoleId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddUserToRoleUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AddUserToRoleUserId` for user_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
                 });
             self
         }
@@ -27561,8 +18898,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RemoveUserFromRole<'a> {
         client: &'a super::Client,
-        id: Result<types::RemoveUserFromRoleId, String>,
-        user_id: Result<types::RemoveUserFromRoleUserId, String>,
+        id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
     }
     impl<'a> RemoveUserFromRole<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27574,23 +18911,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RemoveUserFromRoleId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RemoveUserFromRoleId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RemoveUserFromRoleUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RemoveUserFromRoleUserId` for user_id failed"
+                    "conversion to `:: std :: string :: String` for user_id failed"
                         .to_string()
                 });
             self
@@ -27990,7 +19328,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUserFromLogin<'a> {
         client: &'a super::Client,
-        login: Result<types::GetUserFromLoginLogin, String>,
+        login: Result<::std::string::String, String>,
     }
     impl<'a> GetUserFromLogin<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28001,12 +19339,13 @@ pub mod builder {
         }
         pub fn login<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetUserFromLoginLogin>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.login = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetUserFromLoginLogin` for login failed".to_string()
+                    "conversion to `:: std :: string :: String` for login failed"
+                        .to_string()
                 });
             self
         }
@@ -28249,7 +19588,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUser<'a> {
         client: &'a super::Client,
-        id: Result<types::GetUserId, String>,
+        id: Result<::std::string::String, String>,
         include_roles: Result<Option<bool>, String>,
     }
     impl<'a> GetUser<'a> {
@@ -28262,11 +19601,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `GetUserId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn include_roles<V>(mut self, value: V) -> Self
@@ -28354,7 +19696,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateUser<'a> {
         client: &'a super::Client,
-        id: Result<types::UpdateUserId, String>,
+        id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateUserRequest, String>,
     }
     impl<'a> UpdateUser<'a> {
@@ -28367,11 +19709,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `UpdateUserId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28475,7 +19820,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteUser<'a> {
         client: &'a super::Client,
-        id: Result<types::DeleteUserId, String>,
+        id: Result<::std::string::String, String>,
         purge: Result<Option<bool>, String>,
     }
     impl<'a> DeleteUser<'a> {
@@ -28488,11 +19833,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `DeleteUserId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn purge<V>(mut self, value: V) -> Self
@@ -28564,7 +19912,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SendActivationEmail<'a> {
         client: &'a super::Client,
-        id: Result<types::SendActivationEmailId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> SendActivationEmail<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28575,12 +19923,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SendActivationEmailId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SendActivationEmailId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -28633,7 +19982,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ExpirePassword<'a> {
         client: &'a super::Client,
-        id: Result<types::ExpirePasswordId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> ExpirePassword<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28644,12 +19993,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ExpirePasswordId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ExpirePasswordId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -28720,7 +20070,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ResetFactors<'a> {
         client: &'a super::Client,
-        id: Result<types::ResetFactorsId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> ResetFactors<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28731,11 +20081,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ResetFactorsId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `ResetFactorsId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$resetfactors`
@@ -28787,7 +20140,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ResetPassword<'a> {
         client: &'a super::Client,
-        id: Result<types::ResetPasswordId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> ResetPassword<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28798,12 +20151,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ResetPasswordId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ResetPasswordId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }
@@ -28856,7 +20210,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UnlockUser<'a> {
         client: &'a super::Client,
-        id: Result<types::UnlockUserId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> UnlockUser<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28867,11 +20221,14 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UnlockUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `UnlockUserId` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$unlock`
@@ -28923,7 +20280,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UnsuspendUser<'a> {
         client: &'a super::Client,
-        id: Result<types::UnsuspendUserId, String>,
+        id: Result<::std::string::String, String>,
     }
     impl<'a> UnsuspendUser<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28934,12 +20291,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UnsuspendUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UnsuspendUserId` for id failed".to_string()
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
                 });
             self
         }

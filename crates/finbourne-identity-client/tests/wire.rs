@@ -172,3 +172,17 @@ async fn middleware_sees_every_request_and_can_stop_one() {
         "refused call never sent"
     );
 }
+
+#[test]
+fn answers_outside_the_documented_string_limits_still_decode() {
+    use finbourne_identity_client::types::{CurrentUserResponse, RoleResponse};
+    // The spec documents a non-empty emailAddress and scopes of 3 characters at least.
+    let me: CurrentUserResponse =
+        serde_json::from_str(r#"{"id": "u1", "emailAddress": "", "type": "Personal"}"#).unwrap();
+    assert_eq!(me.email_address, "");
+    let roles: Vec<RoleResponse> = serde_json::from_str(
+        r#"[{"id": "r1", "name": "n", "source": "LUSID", "roleId": {"scope": "a", "code": "bb"}}]"#,
+    )
+    .unwrap();
+    assert_eq!(roles[0].role_id.scope, "a");
+}

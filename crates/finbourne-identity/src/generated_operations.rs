@@ -92,7 +92,7 @@ impl<'a> GetApplication<'a> {
     ///Sets `id`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetApplicationId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -127,7 +127,7 @@ impl<'a> DeleteApplication<'a> {
     ///Sets `id`; see [`IdentityClient::delete_application`](crate::IdentityClient::delete_application).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteApplicationId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -155,7 +155,7 @@ impl<'a> RotateApplicationSecrets<'a> {
     ///Sets `id`; see [`IdentityClient::rotate_application_secrets`](crate::IdentityClient::rotate_application_secrets).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::RotateApplicationSecretsId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -206,7 +206,7 @@ impl<'a> GetPasswordPolicy<'a> {
     ///Sets `user_type`; see [`IdentityClient::get_password_policy`](crate::IdentityClient::get_password_policy).
     pub fn user_type<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetPasswordPolicyUserType>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_type(value))
     }
@@ -234,7 +234,7 @@ impl<'a> UpdatePasswordPolicy<'a> {
     ///Sets `user_type`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
     pub fn user_type<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdatePasswordPolicyUserType>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_type(value))
     }
@@ -824,7 +824,7 @@ impl<'a> GetExternalTokenIssuer<'a> {
     ///Sets `code`; see [`IdentityClient::get_external_token_issuer`](crate::IdentityClient::get_external_token_issuer).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetExternalTokenIssuerCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -852,7 +852,7 @@ impl<'a> UpdateExternalTokenIssuer<'a> {
     ///Sets `code`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateExternalTokenIssuerCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -899,7 +899,7 @@ impl<'a> DeleteExternalTokenIssuer<'a> {
     ///Sets `code`; see [`IdentityClient::delete_external_token_issuer`](crate::IdentityClient::delete_external_token_issuer).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteExternalTokenIssuerCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1040,7 +1040,7 @@ impl<'a> DeleteApiKey<'a> {
     ///Sets `id`; see [`IdentityClient::delete_api_key`](crate::IdentityClient::delete_api_key).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteApiKeyId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -1068,14 +1068,14 @@ impl<'a> ListLogs<'a> {
     ///Sets `okta_after`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_after<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ListLogsOktaAfter>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_after(value))
     }
     ///Sets `okta_filter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_filter<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ListLogsOktaFilter>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_filter(value))
     }
@@ -1089,7 +1089,7 @@ impl<'a> ListLogs<'a> {
     ///Sets `okta_query`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_query<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ListLogsOktaQuery>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_query(value))
     }
@@ -1138,7 +1138,7 @@ impl<'a> ListUserLogs<'a> {
     ///Sets `okta_after`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
     pub fn okta_after<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ListUserLogsOktaAfter>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_after(value))
     }
@@ -1214,14 +1214,14 @@ impl<'a> GetMcpTool<'a> {
     ///Sets `scope`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
     pub fn scope<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetMcpToolScope>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
     }
     ///Sets `code`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetMcpToolCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1256,14 +1256,14 @@ impl<'a> UpdateMcpTool<'a> {
     ///Sets `scope`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
     pub fn scope<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateMcpToolScope>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
     }
     ///Sets `code`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateMcpToolCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1310,14 +1310,14 @@ impl<'a> CreateMcpTool<'a> {
     ///Sets `scope`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
     pub fn scope<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateMcpToolScope>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
     }
     ///Sets `code`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateMcpToolCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1364,14 +1364,14 @@ impl<'a> DeleteMcpTool<'a> {
     ///Sets `scope`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
     pub fn scope<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteMcpToolScope>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
     }
     ///Sets `code`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteMcpToolCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1538,7 +1538,7 @@ impl<'a> GetNetworkZone<'a> {
     ///Sets `code`; see [`IdentityClient::get_network_zone`](crate::IdentityClient::get_network_zone).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetNetworkZoneCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1566,7 +1566,7 @@ impl<'a> UpdateNetworkZone<'a> {
     ///Sets `code`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateNetworkZoneCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1613,7 +1613,7 @@ impl<'a> DeleteNetworkZone<'a> {
     ///Sets `code`; see [`IdentityClient::delete_network_zone`](crate::IdentityClient::delete_network_zone).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteNetworkZoneCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
@@ -1699,14 +1699,14 @@ impl<'a> GetRoleByCode<'a> {
     ///Sets `code`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
     pub fn code<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetRoleByCodeCode>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
     }
     ///Sets `scope`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
     pub fn scope<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetRoleByCodeScope>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
     }
@@ -1734,7 +1734,7 @@ impl<'a> GetRole<'a> {
     ///Sets `id`; see [`IdentityClient::get_role`](crate::IdentityClient::get_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -1762,7 +1762,7 @@ impl<'a> UpdateRole<'a> {
     ///Sets `id`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -1807,7 +1807,7 @@ impl<'a> DeleteRole<'a> {
     ///Sets `id`; see [`IdentityClient::delete_role`](crate::IdentityClient::delete_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -1835,7 +1835,7 @@ impl<'a> ListUsersInRole<'a> {
     ///Sets `id`; see [`IdentityClient::list_users_in_role`](crate::IdentityClient::list_users_in_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ListUsersInRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -1863,14 +1863,14 @@ impl<'a> AddUserToRole<'a> {
     ///Sets `id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::AddUserToRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
     ///Sets `user_id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
     pub fn user_id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::AddUserToRoleUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_id(value))
     }
@@ -1898,14 +1898,14 @@ impl<'a> RemoveUserFromRole<'a> {
     ///Sets `id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::RemoveUserFromRoleId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
     ///Sets `user_id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
     pub fn user_id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::RemoveUserFromRoleUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_id(value))
     }
@@ -2046,7 +2046,7 @@ impl<'a> GetUserFromLogin<'a> {
     ///Sets `login`; see [`IdentityClient::get_user_from_login`](crate::IdentityClient::get_user_from_login).
     pub fn login<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetUserFromLoginLogin>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.login(value))
     }
@@ -2134,7 +2134,7 @@ impl<'a> GetUser<'a> {
     ///Sets `id`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::GetUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2169,7 +2169,7 @@ impl<'a> UpdateUser<'a> {
     ///Sets `id`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2214,7 +2214,7 @@ impl<'a> DeleteUser<'a> {
     ///Sets `id`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::DeleteUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2249,7 +2249,7 @@ impl<'a> SendActivationEmail<'a> {
     ///Sets `id`; see [`IdentityClient::send_activation_email`](crate::IdentityClient::send_activation_email).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::SendActivationEmailId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2277,7 +2277,7 @@ impl<'a> ExpirePassword<'a> {
     ///Sets `id`; see [`IdentityClient::expire_password`](crate::IdentityClient::expire_password).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ExpirePasswordId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2305,7 +2305,7 @@ impl<'a> ResetFactors<'a> {
     ///Sets `id`; see [`IdentityClient::reset_factors`](crate::IdentityClient::reset_factors).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ResetFactorsId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2333,7 +2333,7 @@ impl<'a> ResetPassword<'a> {
     ///Sets `id`; see [`IdentityClient::reset_password`](crate::IdentityClient::reset_password).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::ResetPasswordId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2361,7 +2361,7 @@ impl<'a> UnlockUser<'a> {
     ///Sets `id`; see [`IdentityClient::unlock_user`](crate::IdentityClient::unlock_user).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UnlockUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2389,7 +2389,7 @@ impl<'a> UnsuspendUser<'a> {
     ///Sets `id`; see [`IdentityClient::unsuspend_user`](crate::IdentityClient::unsuspend_user).
     pub fn id<V>(self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UnsuspendUserId>,
+        V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
     }
@@ -2449,6 +2449,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_application()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2471,6 +2472,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_application()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2493,6 +2495,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.rotate_application_secrets()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2534,6 +2537,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_password_policy()
+    .user_type("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2557,6 +2561,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_password_policy()
+    .user_type("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2968,6 +2973,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_external_token_issuer()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2991,6 +2997,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_external_token_issuer()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3013,6 +3020,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_external_token_issuer()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3095,6 +3103,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_api_key()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3123,6 +3132,9 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.list_logs()
+    .okta_after("…")
+    .okta_filter("…")
+    .okta_query("…")
     .okta_sort_order("…")
     .send()
     .await?;
@@ -3150,6 +3162,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.list_user_logs()
+    .okta_after("…")
     .okta_sort_order("…")
     .send()
     .await?;
@@ -3194,6 +3207,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_mcp_tool()
+    .scope("…")
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3218,6 +3233,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_mcp_tool()
+    .scope("…")
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3242,6 +3259,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.create_mcp_tool()
+    .scope("…")
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3265,6 +3284,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_mcp_tool()
+    .scope("…")
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3388,6 +3409,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_network_zone()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3411,6 +3433,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_network_zone()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3433,6 +3456,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_network_zone()
+    .code("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3497,6 +3521,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_role_by_code()
+    .code("…")
+    .scope("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3519,6 +3545,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_role()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3542,6 +3569,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_role()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3564,6 +3592,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_role()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3586,6 +3615,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.list_users_in_role()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3609,6 +3639,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.add_user_to_role()
+    .id("…")
+    .user_id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3632,6 +3664,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.remove_user_from_role()
+    .id("…")
+    .user_id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3737,6 +3771,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_user_from_login()
+    .login("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3801,6 +3836,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.get_user()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3824,6 +3860,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_user()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3847,6 +3884,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.delete_user()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3869,6 +3907,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.send_activation_email()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3891,6 +3930,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.expire_password()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3913,6 +3953,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.reset_factors()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3935,6 +3976,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.reset_password()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3957,6 +3999,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.unlock_user()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3979,6 +4022,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.unsuspend_user()
+    .id("…")
     .send()
     .await?;
 # let _ = answer;

@@ -10,6 +10,7 @@ mod head_has_no_body;
 mod lenient_problem_details;
 mod one_media_type;
 mod tolerate_unknown_fields;
+mod unconstrained_strings;
 
 use serde_json::{Map, Value};
 
@@ -53,6 +54,11 @@ pub const PASSES: &[Pass] = &[
         name: "lenient_problem_details",
         why: "problem details from a proxy or an empty 401 lack the required `code` and `name`",
         run: lenient_problem_details::run,
+    },
+    Pass {
+        name: "unconstrained_strings",
+        why: "answers break documented string limits and could grow enums; the service checks requests",
+        run: unconstrained_strings::run,
     },
 ];
 
