@@ -257,6 +257,9 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
     let tags = tags(tree)
         .into_iter()
         .map(|(name, about)| quote!((#name, #about)));
+    let all_credentials: BTreeSet<&String> =
+        facts.iter().flat_map(|f| &f.credential_fields).collect();
+    let all_credentials = all_credentials.into_iter();
     quote! {
         use super::{Idempotency, Operation};
 
@@ -265,6 +268,9 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
 
         /// The spec's tags and their descriptions, in the spec's order.
         pub static TAGS: &[(&str, &str)] = &[#(#tags),*];
+
+        /// Every credential field of every operation's answers, sorted.
+        pub static CREDENTIAL_FIELDS: &[&str] = &[#(#all_credentials),*];
     }
 }
 

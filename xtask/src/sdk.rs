@@ -29,6 +29,7 @@ struct Generated<'f> {
 pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream, String> {
     let mut items = Vec::new();
     let mut methods = Vec::new();
+    let mut decoders = Vec::new();
     for (index, op) in facts.iter().enumerate() {
         let generated = find(client, op)?;
         let name = format_ident!("{}", op.id.to_upper_camel_case());
@@ -70,6 +71,10 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
                 #(#setters)*
             }
         });
+        let id = &op.id;
+        decoders.push(quote! {
+            (#id, |body| <raw::#name<'static> as RawOperation<'static>>::decode(body).map(drop))
+        });
         if !TYPED.contains(&op.id.as_str()) {
             let docs = format!("{}{}", generated.docs, example(op, &generated));
             methods.push(quote! {
@@ -96,6 +101,10 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
         impl IdentityClient {
             #(#methods)*
         }
+
+        /// Every operation's decoder, its answer dropped: for tests over every operation.
+        #[cfg(test)]
+        pub(crate) static DECODERS: &[(&str, fn(&[u8]) -> Result<(), crate::Error>)] = &[#(#decoders),*];
     })
 }
 

@@ -809,3 +809,5 @@ pub static TAGS: &[(&str, &str)] = &[
         "Create, find, change and delete users, and manage their account lifecycle.",
     ),
 ];
+/// Every credential field of every operation's answers, sorted.
+pub static CREDENTIAL_FIELDS: &[&str] = &["apiToken", "key", "password", "secret"];

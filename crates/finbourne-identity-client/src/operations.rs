@@ -13,7 +13,7 @@
 #[path = "generated_operations.rs"]
 mod generated;
 
-pub use generated::{OPERATIONS, TAGS};
+pub use generated::{CREDENTIAL_FIELDS, OPERATIONS, TAGS};
 
 /// One operation of the API.
 ///

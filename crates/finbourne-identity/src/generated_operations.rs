@@ -4034,3 +4034,516 @@ let answer = identity.unsuspend_user()
         Call::new(self)
     }
 }
+/// Every operation's decoder, its answer dropped: for tests over every operation.
+#[cfg(test)]
+pub(crate) static DECODERS: &[(&str, fn(&[u8]) -> Result<(), crate::Error>)] = &[
+    (
+        "list_applications",
+        |body| {
+            <raw::ListApplications<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "create_application",
+        |body| {
+            <raw::CreateApplication<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_application",
+        |body| {
+            <raw::GetApplication<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "delete_application",
+        |body| {
+            <raw::DeleteApplication<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "rotate_application_secrets",
+        |body| {
+            <raw::RotateApplicationSecrets<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_authentication_information",
+        |body| {
+            <raw::GetAuthenticationInformation<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_password_policy",
+        |body| {
+            <raw::GetPasswordPolicy<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "update_password_policy",
+        |body| {
+            <raw::UpdatePasswordPolicy<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_session_policy",
+        |body| {
+            <raw::GetSessionPolicy<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "update_session_policy",
+        |body| {
+            <raw::UpdateSessionPolicy<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_support_access_history",
+        |body| {
+            <raw::GetSupportAccessHistory<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "grant_support_access",
+        |body| {
+            <raw::GrantSupportAccess<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "invalidate_support_access",
+        |body| {
+            <raw::InvalidateSupportAccess<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_support_roles",
+        |body| {
+            <raw::GetSupportRoles<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "accept_cell_attachment",
+        |body| {
+            <raw::AcceptCellAttachment<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "set_attaching_key",
+        |body| {
+            <raw::SetAttachingKey<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "rotate_attaching_key",
+        |body| {
+            <raw::RotateAttachingKey<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "detach_parent_cell",
+        |body| {
+            <raw::DetachParentCell<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_cell_parent_status",
+        |body| {
+            <raw::GetCellParentStatus<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "set_parent_cell",
+        |body| {
+            <raw::SetParentCell<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "set_primary_domain",
+        |body| {
+            <raw::SetPrimaryDomain<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "remove_primary_domain",
+        |body| {
+            <raw::RemovePrimaryDomain<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "refuse_cell_attachment",
+        |body| {
+            <raw::RefuseCellAttachment<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "rotate_domain_keys",
+        |body| {
+            <raw::RotateDomainKeys<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "find_users_by_id",
+        |body| {
+            <raw::FindUsersById<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "list_external_token_issuers",
+        |body| {
+            <raw::ListExternalTokenIssuers<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "create_external_token_issuer",
+        |body| {
+            <raw::CreateExternalTokenIssuer<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_external_token_issuer",
+        |body| {
+            <raw::GetExternalTokenIssuer<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "update_external_token_issuer",
+        |body| {
+            <raw::UpdateExternalTokenIssuer<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "delete_external_token_issuer",
+        |body| {
+            <raw::DeleteExternalTokenIssuer<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "add_scim",
+        |body| <raw::AddScim<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "remove_scim",
+        |body| {
+            <raw::RemoveScim<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_own_api_keys",
+        |body| {
+            <raw::ListOwnApiKeys<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "create_api_key",
+        |body| {
+            <raw::CreateApiKey<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "delete_api_key",
+        |body| {
+            <raw::DeleteApiKey<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_logs",
+        |body| <raw::ListLogs<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "list_user_logs",
+        |body| {
+            <raw::ListUserLogs<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_mcp_tools",
+        |body| {
+            <raw::ListMcpTools<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "get_mcp_tool",
+        |body| {
+            <raw::GetMcpTool<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "update_mcp_tool",
+        |body| {
+            <raw::UpdateMcpTool<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "create_mcp_tool",
+        |body| {
+            <raw::CreateMcpTool<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "delete_mcp_tool",
+        |body| {
+            <raw::DeleteMcpTool<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_user_info",
+        |body| {
+            <raw::GetUserInfo<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "set_password",
+        |body| {
+            <raw::SetPassword<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_access_controlled_resources",
+        |body| {
+            <raw::ListAccessControlledResources<
+                'static,
+            > as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "list_network_zones",
+        |body| {
+            <raw::ListNetworkZones<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "create_network_zone",
+        |body| {
+            <raw::CreateNetworkZone<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_network_zone",
+        |body| {
+            <raw::GetNetworkZone<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "update_network_zone",
+        |body| {
+            <raw::UpdateNetworkZone<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "delete_network_zone",
+        |body| {
+            <raw::DeleteNetworkZone<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "list_roles",
+        |body| <raw::ListRoles<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "create_role",
+        |body| {
+            <raw::CreateRole<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "get_role_by_code",
+        |body| {
+            <raw::GetRoleByCode<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_role",
+        |body| <raw::GetRole<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "update_role",
+        |body| {
+            <raw::UpdateRole<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "delete_role",
+        |body| {
+            <raw::DeleteRole<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_users_in_role",
+        |body| {
+            <raw::ListUsersInRole<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "add_user_to_role",
+        |body| {
+            <raw::AddUserToRole<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "remove_user_from_role",
+        |body| {
+            <raw::RemoveUserFromRole<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "invalidate_token",
+        |body| {
+            <raw::InvalidateToken<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "list_users",
+        |body| <raw::ListUsers<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "create_user",
+        |body| {
+            <raw::CreateUser<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "list_runnable_users",
+        |body| {
+            <raw::ListRunnableUsers<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_user_from_login",
+        |body| {
+            <raw::GetUserFromLogin<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_user_schema",
+        |body| {
+            <raw::GetUserSchema<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "update_user_schema",
+        |body| {
+            <raw::UpdateUserSchema<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "get_user",
+        |body| <raw::GetUser<'static> as RawOperation<'static>>::decode(body).map(drop),
+    ),
+    (
+        "update_user",
+        |body| {
+            <raw::UpdateUser<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "delete_user",
+        |body| {
+            <raw::DeleteUser<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "send_activation_email",
+        |body| {
+            <raw::SendActivationEmail<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "expire_password",
+        |body| {
+            <raw::ExpirePassword<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "reset_factors",
+        |body| {
+            <raw::ResetFactors<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "reset_password",
+        |body| {
+            <raw::ResetPassword<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+    (
+        "unlock_user",
+        |body| {
+            <raw::UnlockUser<'static> as RawOperation<'static>>::decode(body).map(drop)
+        },
+    ),
+    (
+        "unsuspend_user",
+        |body| {
+            <raw::UnsuspendUser<'static> as RawOperation<'static>>::decode(body)
+                .map(drop)
+        },
+    ),
+];

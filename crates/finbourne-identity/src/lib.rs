@@ -58,6 +58,7 @@ mod identity_client;
 #[path = "generated_operations.rs"]
 pub mod operations;
 mod pipeline;
+mod redact;
 mod retry;
 mod scim;
 

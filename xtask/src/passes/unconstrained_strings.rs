@@ -60,8 +60,16 @@ mod tests {
         assert_eq!(super::run(&mut tree), 5);
         let role = &tree["components"]["schemas"]["Role"]["properties"];
         assert_eq!(role["scope"], json!({"type": "string"}));
-        assert_eq!(role["pattern"], json!({"type": "string"}), "a property named `pattern` stays");
-        assert_eq!(role["sizes"]["items"]["enum"], json!([1, 2]), "only string enums open up");
+        assert_eq!(
+            role["pattern"],
+            json!({"type": "string"}),
+            "a property named `pattern` stays"
+        );
+        assert_eq!(
+            role["sizes"]["items"]["enum"],
+            json!([1, 2]),
+            "only string enums open up"
+        );
         assert_eq!(
             tree["paths"]["/r/{code}"]["get"]["parameters"][0]["schema"],
             json!({"type": "string"})
