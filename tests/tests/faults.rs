@@ -394,3 +394,41 @@ async fn a_401_mid_session_renews_the_token_and_repeats_the_call() {
     assert_eq!(scim_calls(&w), 3, "the refused call was repeated once");
     assert_eq!(w.emulator.counters().token_requests(), 2);
 }
+
+#[tokio::test]
+async fn one_odd_record_leaves_the_rest_of_a_list_readable() {
+    let w = world(Emulator::builder()).await;
+    let role = |id: &str, scope: serde_json::Value| {
+        serde_json::json!({"id": id, "name": "n", "source": "LUSID", "description": "",
+            "roleId": {"scope": scope, "code": "c"}})
+    };
+    let body = serde_json::json!([
+        role("r1", "a".into()),
+        role("r2", 42.into()),
+        role("r3", "".into())
+    ]);
+    w.emulator
+        .faults()
+        .on(Method::GET, "/api/roles")
+        .inject(Fault::json(StatusCode::OK, &body));
+    let roles = w.identity.list_roles().send().await.unwrap();
+    let ids: Vec<_> = roles.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["r1", "r3"],
+        "the record with a numeric scope is left out"
+    );
+}
+
+#[tokio::test]
+async fn any_2xx_is_success_and_an_unexpected_body_on_a_bodiless_operation_is_ignored() {
+    let w = world(Emulator::builder()).await;
+    w.emulator
+        .faults()
+        .on(Method::DELETE, SCIM)
+        .inject(Fault::json(
+            StatusCode::OK,
+            &serde_json::json!({"done": true}),
+        ));
+    w.identity.remove_scim().send().await.unwrap();
+}

@@ -207,6 +207,68 @@ fn date_time_query(tree: &Value, item: &Value, op: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Schemas reachable from successful answers and from no request body or parameter: the
+/// records the SDK only ever reads.
+pub fn answer_only_schemas(tree: &Value) -> BTreeSet<String> {
+    let mut answers = BTreeSet::new();
+    let mut requests = BTreeSet::new();
+    for item in tree
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for method in passes::METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            for (status, response) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if status.starts_with('2') {
+                    references(tree, response, &mut answers);
+                }
+            }
+            for key in ["requestBody", "parameters"] {
+                if let Some(part) = op.get(key) {
+                    references(tree, part, &mut requests);
+                }
+            }
+        }
+        if let Some(shared) = item.get("parameters") {
+            references(tree, shared, &mut requests);
+        }
+    }
+    answers.difference(&requests).cloned().collect()
+}
+
+/// Every schema `value` refers to, directly or through other schemas.
+fn references(tree: &Value, value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                if found.insert(name.to_owned())
+                    && let Some(schema) = tree.pointer(&format!("/components/schemas/{name}"))
+                {
+                    references(tree, schema, found);
+                }
+            }
+            for inner in map.values() {
+                references(tree, inner, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(tree, v, found)),
+        _ => {}
+    }
+}
+
 /// The spec's tags with their descriptions, in the spec's order.
 fn tags(tree: &Value) -> Vec<(String, String)> {
     tree.get("tags")
@@ -327,6 +389,14 @@ mod tests {
         let by_id = |id: &str| facts.iter().find(|f| f.operation_id == id).unwrap();
         assert_eq!(by_id("AddScim").credential_fields, ["clientSecret", "key"]);
         assert!(by_id("MakeThing").credential_fields.is_empty());
+    }
+
+    #[test]
+    fn answer_only_schemas_exclude_those_a_request_also_uses() {
+        let mut tree = spec();
+        tree["paths"]["/a/{id}"]["post"]["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Inner"}}}});
+        let only = answer_only_schemas(&tree);
+        assert_eq!(only.into_iter().collect::<Vec<_>>(), ["Outer"]);
     }
 
     #[test]

@@ -105,6 +105,72 @@ pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
     Ok(added)
 }
 
+/// Makes lists of records in answers decode one record at a time: a record that does not
+/// decode is left out instead of failing the list and the whole answer. Applies to fields of
+/// the generated types named in `records` (the schemas only answers use: a request body the
+/// user wrote must fail loudly, never lose an element). Returns how many fields it changed.
+pub fn lenient_records(
+    file: &mut syn::File,
+    records: &std::collections::BTreeSet<String>,
+) -> usize {
+    let mut changed = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module
+            .content
+            .iter_mut()
+            .flat_map(|(_, items)| items.iter_mut())
+        {
+            let syn::Item::Struct(record) = item else {
+                continue;
+            };
+            let name = record.ident.to_string();
+            if !records
+                .iter()
+                .any(|r| heck::ToUpperCamelCase::to_upper_camel_case(r.as_str()) == name)
+            {
+                continue;
+            }
+            for field in record.fields.iter_mut() {
+                let ty = compact(&field.ty);
+                let with = if list_of_records(&ty, "::std::vec::Vec<") {
+                    "crate::lenient::records"
+                } else if list_of_records(&ty, "::std::option::Option<::std::vec::Vec<") {
+                    "crate::lenient::optional_records"
+                } else {
+                    continue;
+                };
+                // With `deserialize_with`, serde no longer treats a missing `Option` as `None`.
+                let has_default = field.attrs.iter().any(|a| {
+                    let text = compact(a);
+                    text.starts_with("#[serde(") && text.contains("default")
+                });
+                if with.ends_with("optional_records") && !has_default {
+                    field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                }
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(deserialize_with = #with)]));
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+/// Whether `ty` is `prefix` around a generated record type: named in upper camel case without a
+/// path, unlike `::std::string::String`, `i32` or `::chrono::DateTime`.
+fn list_of_records(ty: &str, prefix: &str) -> bool {
+    ty.strip_prefix(prefix)
+        .and_then(|inner| inner.chars().next())
+        .is_some_and(|c| c.is_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -121,6 +187,41 @@ mod tests {
         let text = prettyplease::unparse(&file);
         assert!(!text.contains("api-version"), "{text}");
         assert!(text.contains("x-other"), "{text}");
+    }
+
+    #[test]
+    fn lists_of_records_in_answer_types_decode_leniently() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod types {
+                pub struct UserList {
+                    pub users: ::std::vec::Vec<User>,
+                    #[serde(default)]
+                    pub roles: ::std::option::Option<::std::vec::Vec<Role>>,
+                    pub links: ::std::option::Option<::std::vec::Vec<Link>>,
+                    pub tags: ::std::vec::Vec<::std::string::String>,
+                }
+                pub struct NewUsers { pub users: ::std::vec::Vec<User> }
+            }"#,
+        )
+        .unwrap();
+        let records = ["UserList".to_owned()].into_iter().collect();
+        assert_eq!(super::lenient_records(&mut file, &records), 3);
+        let text = prettyplease::unparse(&file);
+        assert!(
+            text.contains("deserialize_with = \"crate::lenient::records\""),
+            "{text}"
+        );
+        assert!(text.contains("crate::lenient::optional_records"), "{text}");
+        assert_eq!(
+            text.matches("deserialize_with").count(),
+            3,
+            "request types and strings untouched:\n{text}"
+        );
+        assert_eq!(
+            text.matches("default").count(),
+            2,
+            "an optional list without a default gets one:\n{text}"
+        );
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
         let answer = &generated.answer;
         let decode = if is_unit(answer) {
             quote!(Ok(()))
+        } else if compact(answer).starts_with("::std::vec::Vec<types::") {
+            quote!(crate::call::json_records(Self::operation(), body))
         } else {
             quote!(crate::call::json(Self::operation(), body))
         };

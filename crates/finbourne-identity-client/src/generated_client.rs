@@ -20,9 +20,13 @@ pub mod types {
             rename = "limitedSet",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub limited_set: ::std::option::Option<::std::vec::Vec<IdSelectorDefinition>>,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
     }
     impl AccessControlledAction {
@@ -34,6 +38,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccessControlledResource {
         ///Actions that can be permitted on the resource.
+        #[serde(deserialize_with = "crate::lenient::records")]
         pub actions: ::std::vec::Vec<AccessControlledAction>,
         ///Application the resource belongs to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -45,11 +50,15 @@ pub mod types {
             rename = "identifierParts",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub identifier_parts: ::std::option::Option<
             ::std::vec::Vec<IdentifierPartSchema>,
         >,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Name of the resource type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -137,6 +146,8 @@ pub mod types {
         pub issuer_url: ::std::string::String,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Id of the SAML identity provider used for single sign-on; null if none.
         #[serde(
@@ -153,6 +164,8 @@ pub mod types {
             rename = "supportAccessExpiryWithRole",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub support_access_expiry_with_role: ::std::option::Option<
             ::std::vec::Vec<SupportAccessExpiryWithRole>,
         >,
@@ -437,6 +450,8 @@ pub mod types {
         pub id: ::std::string::String,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///User type, such as `Personal` or `Service`.
         #[serde(rename = "type")]
@@ -521,6 +536,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IdSelectorDefinition {
         ///Actions covered (at least one).
+        #[serde(deserialize_with = "crate::lenient::records")]
         pub actions: ::std::vec::Vec<ActionId>,
         ///Optional description (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -551,6 +567,8 @@ pub mod types {
         pub index: i32,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Name of the part.
         pub name: ::std::string::String,
@@ -610,6 +628,8 @@ pub mod types {
         pub href: ::std::option::Option<::std::string::String>,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Users found, keyed by id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -858,6 +878,8 @@ pub mod types {
             rename = "ipChain",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub ip_chain: ::std::option::Option<::std::vec::Vec<LogIpChainEntry>>,
     }
     impl LogRequest {
@@ -1156,6 +1178,8 @@ pub mod types {
         pub open_world: ::std::option::Option<bool>,
         ///Input parameters of the tool.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub parameters: ::std::option::Option<::std::vec::Vec<McpToolParameter>>,
         ///What the tool runs: `Luminesce` or `Scheduler`.
         #[serde(
@@ -1288,6 +1312,8 @@ pub mod types {
             rename = "networkZoneIPs",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub network_zone_i_ps: ::std::option::Option<
             ::std::vec::Vec<IpAddressDefinition>,
         >,
@@ -1424,6 +1450,8 @@ pub mod types {
         pub href: ::std::option::Option<::std::string::String>,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Token for the next page; null on the last page.
         #[serde(
@@ -1438,6 +1466,7 @@ pub mod types {
         )]
         pub previous_page: ::std::option::Option<::std::string::String>,
         ///The resources.
+        #[serde(deserialize_with = "crate::lenient::records")]
         pub values: ::std::vec::Vec<AccessControlledResource>,
     }
     impl ResourceListOfAccessControlledResource {
@@ -1453,6 +1482,8 @@ pub mod types {
         pub href: ::std::option::Option<::std::string::String>,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Token for the next page; null on the last page.
         #[serde(
@@ -1467,6 +1498,7 @@ pub mod types {
         )]
         pub previous_page: ::std::option::Option<::std::string::String>,
         ///The log events.
+        #[serde(deserialize_with = "crate::lenient::records")]
         pub values: ::std::vec::Vec<SystemLog>,
     }
     impl ResourceListOfSystemLog {
@@ -1595,6 +1627,8 @@ pub mod types {
     pub struct SetPasswordResponse {
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///When the password was changed.
         #[serde(rename = "updatedAt")]
@@ -1738,6 +1772,8 @@ pub mod types {
             rename = "supportRoles",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub support_roles: ::std::option::Option<::std::vec::Vec<SupportRole>>,
     }
     impl SupportRolesResponse {
@@ -1799,6 +1835,8 @@ pub mod types {
         pub severity: ::std::option::Option<LogSeverity>,
         ///Entities the action was performed on.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub target: ::std::option::Option<::std::vec::Vec<LogTarget>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transaction: ::std::option::Option<LogTransaction>,
@@ -2133,6 +2171,8 @@ pub mod types {
         >,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Login name the user signs in with.
         pub login: ::std::string::String,
@@ -2146,6 +2186,8 @@ pub mod types {
         >,
         ///Roles the user holds, when included in the response.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub roles: ::std::option::Option<::std::vec::Vec<RoleResponse>>,
         ///Second email address (service users only).
         #[serde(
@@ -2193,6 +2235,8 @@ pub mod types {
             rename = "alternativeUserIds",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub alternative_user_ids: ::std::option::Option<
             ::std::vec::Vec<UserSchemaProperty>,
         >,
@@ -2236,6 +2280,8 @@ pub mod types {
         pub last_name: ::std::option::Option<::std::string::String>,
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::lenient::optional_records")]
         pub links: ::std::option::Option<::std::vec::Vec<Link>>,
         ///Login name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -31,6 +31,7 @@
 
 mod error_body;
 mod hooks;
+pub mod lenient;
 pub mod operations;
 #[rustfmt::skip]
 // The xtask removes progenitor's `api-version` header, leaving some header maps unmutated.

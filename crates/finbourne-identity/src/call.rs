@@ -414,6 +414,16 @@ async fn run<T>(
     Ok(ResponseValue::new(value, answer.status, answer.headers))
 }
 
+/// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot
+/// read is left out (see `finbourne_identity_client::lenient`) rather than failing the list.
+pub(crate) fn json_records<T: serde::de::DeserializeOwned>(
+    operation: &'static Operation,
+    body: &[u8],
+) -> Result<Vec<T>, Error> {
+    json::<Vec<serde_json::Value>>(operation, body)
+        .map(finbourne_identity_client::lenient::keep_decodable)
+}
+
 /// A JSON answer of `operation`, decoded; a failure names no value from the body.
 pub(crate) fn json<T: serde::de::DeserializeOwned>(
     operation: &'static Operation,

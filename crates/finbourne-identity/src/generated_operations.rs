@@ -23,7 +23,7 @@ impl<'a> RawOperation<'a> for raw::ListApplications<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListApplications`](crate::IdentityClient::list_applications): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -332,7 +332,7 @@ impl<'a> RawOperation<'a> for raw::GetSupportAccessHistory<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`GetSupportAccessHistory`](crate::IdentityClient::get_support_access_history): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -407,7 +407,7 @@ impl<'a> RawOperation<'a> for raw::InvalidateSupportAccess<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`InvalidateSupportAccess`](crate::IdentityClient::invalidate_support_access): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -755,7 +755,7 @@ impl<'a> RawOperation<'a> for raw::ListExternalTokenIssuers<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListExternalTokenIssuers`](crate::IdentityClient::list_external_token_issuers): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -973,7 +973,7 @@ impl<'a> RawOperation<'a> for raw::ListOwnApiKeys<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListOwnApiKeys`](crate::IdentityClient::list_own_api_keys): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -1185,7 +1185,7 @@ impl<'a> RawOperation<'a> for raw::ListMcpTools<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListMcpTools`](crate::IdentityClient::list_mcp_tools): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -1469,7 +1469,7 @@ impl<'a> RawOperation<'a> for raw::ListNetworkZones<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListNetworkZones`](crate::IdentityClient::list_network_zones): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -1632,7 +1632,7 @@ impl<'a> RawOperation<'a> for raw::ListRoles<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListRoles`](crate::IdentityClient::list_roles): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -1826,7 +1826,7 @@ impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListUsersInRole`](crate::IdentityClient::list_users_in_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -1944,7 +1944,7 @@ impl<'a> RawOperation<'a> for raw::ListUsers<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListUsers`](crate::IdentityClient::list_users): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -2017,7 +2017,7 @@ impl<'a> RawOperation<'a> for raw::ListRunnableUsers<'a> {
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
-        crate::call::json(Self::operation(), body)
+        crate::call::json_records(Self::operation(), body)
     }
 }
 ///The call of [`ListRunnableUsers`](crate::IdentityClient::list_runnable_users): set its parameters and call settings, then [`send`](crate::Call::send) it.
