@@ -2,80 +2,42 @@
 //!
 //! An answer that fails to decode, or an error body, is shown as an excerpt; it may hold a
 //! credential the service just issued (a personal access token's `key`, a SCIM `apiToken`).
-//! The body may be broken JSON (cut short, a wrong type somewhere), so this reads it as a
-//! stream of JSON-like tokens rather than parsing it: a string followed by `:` names what comes
-//! next, and every value under a credential's name is masked, including whole arrays and
-//! objects, whatever the escapes inside its strings.
+//! The body may be broken JSON (cut short, stray quotes, a wrong type somewhere), so it is not
+//! parsed: each `:` is read on its own, and when the quoted name before it is a credential's,
+//! the value after it is masked whole: a string and whatever trails it up to the next `,`,
+//! `}` or `]`, or a whole array or object. Reading each name locally means a stray quote
+//! earlier in the text cannot make a value look like a name; where the text is ambiguous, more
+//! is masked, never less.
 
 use finbourne_identity_client::operations::CREDENTIAL_FIELDS;
 
 const MASK: &str = "****";
+/// Longer names are not credentials' names; bounds the look-back at each `:`.
+const LONGEST_NAME: usize = 64;
 
 /// `body` as text with every value under a credential name masked: the table's credential
 /// fields of any operation, and `extra`. Control characters become spaces, so the excerpt
 /// stays on one line and cannot drive a terminal.
 pub(crate) fn redact(body: &[u8], extra: &[&str]) -> String {
     let text = String::from_utf8_lossy(body);
-    let mut out = String::with_capacity(text.len().min(4096));
-    let mut chars = text.chars().peekable();
-    // For each open container: whether everything inside it is masked.
-    let mut containers: Vec<bool> = Vec::new();
-    // Whether the next value is masked, set by the credential name before it.
-    let mut pending = false;
-    let masked_here = |containers: &Vec<bool>, pending: bool| {
-        pending || containers.last().copied().unwrap_or(false)
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                let (raw, name) = string(&mut chars);
-                let is_key = {
-                    let mut ahead = chars.clone();
-                    loop {
-                        match ahead.next() {
-                            Some(w) if w.is_whitespace() => continue,
-                            Some(':') => break true,
-                            _ => break false,
-                        }
-                    }
-                };
-                if is_key {
-                    let masked = masked_here(&containers, false);
-                    pending = masked || is_credential(&name, extra);
-                    push_clean(&mut out, &raw);
-                } else {
-                    if masked_here(&containers, pending) {
-                        out.push('"');
-                        out.push_str(MASK);
-                        out.push('"');
-                    } else {
-                        push_clean(&mut out, &raw);
-                    }
-                    pending = false;
-                }
-            }
-            '{' | '[' => {
-                containers.push(masked_here(&containers, pending));
-                pending = false;
-                out.push(c);
-            }
-            '}' | ']' => {
-                containers.pop();
-                pending = false;
-                out.push(c);
-            }
-            ',' => {
-                pending = false;
-                out.push(c);
-            }
-            c if is_scalar(c) && masked_here(&containers, pending) => {
-                while chars.peek().is_some_and(|n| is_scalar(*n)) {
-                    chars.next();
-                }
-                out.push_str(MASK);
-                pending = false;
-            }
-            c => push_clean_char(&mut out, c),
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        out.push(if c.is_control() { ' ' } else { c });
+        i += 1;
+        if c != ':' || !name_before(&chars, i - 1).is_some_and(|n| is_credential(&n, extra)) {
+            continue;
+        }
+        while i < chars.len() && chars[i].is_whitespace() {
+            out.push(' ');
+            i += 1;
+        }
+        let end = value_end(&chars, i);
+        if end > i {
+            out.push_str(if chars[i] == '"' { "\"****\"" } else { MASK });
+            i = end;
         }
     }
     out
@@ -89,39 +51,92 @@ pub(crate) fn cut(text: &str, limit: usize) -> String {
     }
 }
 
-fn is_scalar(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')
+/// The quoted name just before the `:` at `colon`, escapes resolved.
+fn name_before(chars: &[char], colon: usize) -> Option<String> {
+    let mut end = colon;
+    while end > 0 && chars[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    if end == 0 || chars[end - 1] != '"' {
+        return None;
+    }
+    let close = end - 1;
+    let open = (close.saturating_sub(LONGEST_NAME)..close)
+        .rev()
+        .find(|&j| chars[j] == '"')?;
+    Some(unescape(&chars[open + 1..close]))
 }
 
-/// Reads a string after its opening quote: the raw text with its quotes, and its value with
-/// escapes resolved (for comparing names). An unterminated string runs to the end.
-fn string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> (String, String) {
-    let mut raw = String::from('"');
-    let mut value = String::new();
-    while let Some(c) = chars.next() {
-        raw.push(c);
-        match c {
-            '"' => break,
-            '\\' => {
-                let Some(escaped) = chars.next() else { break };
-                raw.push(escaped);
-                match escaped {
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        raw.push_str(&hex);
-                        if let Some(ch) =
-                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                        {
-                            value.push(ch);
-                        }
+/// Where the value starting at `start` ends (exclusive).
+fn value_end(chars: &[char], start: usize) -> usize {
+    let Some(&first) = chars.get(start) else {
+        return start;
+    };
+    let mut i = start;
+    if first == '[' || first == '{' {
+        let mut depth = 0usize;
+        while i < chars.len() {
+            match chars[i] {
+                '"' => i = string_end(chars, i) - 1,
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
                     }
-                    other => value.push(other),
                 }
+                _ => {}
             }
-            other => value.push(other),
+            i += 1;
+        }
+        return chars.len();
+    }
+    if first == '"' {
+        i = string_end(chars, i);
+    }
+    // Whatever trails the value up to the next separator goes with it: a stray quote inside a
+    // broken value must not leave its end readable.
+    while i < chars.len() && !matches!(chars[i], ',' | '}' | ']') {
+        i += 1;
+    }
+    i
+}
+
+/// The index after the string opening at `open`: its closing quote, or the end of the text.
+fn string_end(chars: &[char], open: usize) -> usize {
+    let mut i = open + 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '"' => return i + 1,
+            _ => i += 1,
         }
     }
-    (raw, value)
+    chars.len()
+}
+
+/// A JSON string's escapes resolved, well enough to compare names.
+fn unescape(raw: &[char]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == '\\' && i + 1 < raw.len() {
+            if raw[i + 1] == 'u' && i + 6 <= raw.len() {
+                let hex: String = raw[i + 2..i + 6].iter().collect();
+                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                    i += 6;
+                    continue;
+                }
+            }
+            out.push(raw[i + 1]);
+            i += 2;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Whether `name` is a credential: compared without case, `_` or `-`, so `api_token` and
@@ -139,16 +154,6 @@ fn fold(name: &str) -> String {
         .filter(|c| !matches!(c, '_' | '-'))
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-fn push_clean(out: &mut String, text: &str) {
-    for c in text.chars() {
-        push_clean_char(out, c);
-    }
-}
-
-fn push_clean_char(out: &mut String, c: char) {
-    out.push(if c.is_control() { ' ' } else { c });
 }
 
 #[cfg(test)]
@@ -172,6 +177,8 @@ mod tests {
             r#"{"k\u0065y": "PLANTED"}"#,
             r#"{"refresh_token": "PLANTED", "x": "#,
             r#"<html>"password": "PLANTED"</html>"#,
+            r#"""key": "PLANTED""#,
+            r#"{"key": "PLA\"NTED", "x": 1}"#,
         ] {
             let text = shown(body);
             assert!(!text.contains("PLANTED"), "{body} -> {text}");
@@ -182,8 +189,10 @@ mod tests {
     #[test]
     fn other_values_and_structure_stay() {
         assert_eq!(
-            shown(r#"{"id": "k1", "key": "s", "tags": ["a"], "n": 2}"#),
-            r#"{"id": "k1", "key": "****", "tags": ["a"], "n": 2}"#
+            shown(
+                r#"{"id": "k1", "key": "s", "tags": ["a"], "n": 2, "secret": [1, {"a": "]"}], "m": 3}"#
+            ),
+            r#"{"id": "k1", "key": "****", "tags": ["a"], "n": 2, "secret": ****, "m": 3}"#
         );
         assert_eq!(
             shown("<p>line\nbreak\u{1b}[31m</p>"),
@@ -233,5 +242,76 @@ mod every_operation {
             }
         }
         assert!(checked > 20, "only {checked} broken answers were refused");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PLANTED: &str = "PLANTEDzq9";
+
+    /// JSON-like text: fragments of structure, names (some credentials), values, and the
+    /// planted credential under a credential name somewhere.
+    fn body_with_planted_credential() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec![
+            "id",
+            "key",
+            "apiToken",
+            "api_token",
+            "secret",
+            "password",
+            "values",
+            "k\\u0065y",
+        ]);
+        let piece = prop_oneof![
+            Just("{".to_owned()),
+            Just("}".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just(", ".to_owned()),
+            name.prop_map(|n| format!("\"{n}\": ")),
+            "[a-zA-Z0-9 ]{0,8}".prop_map(|v| format!("\"{v}\"")),
+            "[a-zA-Z0-9\\\\\"\\n]{0,6}",
+            any::<i64>().prop_map(|n| n.to_string()),
+        ];
+        let credential = prop::sample::select(vec!["key", "apiToken", "secret", "password"]);
+        (
+            prop::collection::vec(piece.clone(), 0..12),
+            credential,
+            prop::collection::vec(piece, 0..12),
+            any::<bool>(),
+        )
+            .prop_map(|(before, name, after, in_array)| {
+                let value = if in_array {
+                    format!("[\"{PLANTED}\"]")
+                } else {
+                    format!("\"{PLANTED}\"")
+                };
+                format!("{}\"{name}\": {value}{}", before.concat(), after.concat())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn any_bytes_redact_without_panic_to_one_line(body in prop::collection::vec(any::<u8>(), 0..300)) {
+            let text = redact(&body, &[]);
+            prop_assert!(!text.chars().any(char::is_control));
+            let _ = cut(&text, 50);
+        }
+
+        #[test]
+        fn a_planted_credential_never_survives_nor_does_a_cut_of_it(body in body_with_planted_credential(), cut_at in 0usize..400) {
+            let whole = redact(body.as_bytes(), &[]);
+            prop_assert!(!whole.contains(PLANTED), "{} -> {}", body, whole);
+            // An excerpt reads only a prefix: cut anywhere, the credential still never shows.
+            let end = body.char_indices().nth(cut_at).map_or(body.len(), |(i, _)| i);
+            let prefix = redact(&body.as_bytes()[..end], &[]);
+            prop_assert!(!prefix.contains(PLANTED), "{} -> {}", &body[..end], prefix);
+        }
     }
 }

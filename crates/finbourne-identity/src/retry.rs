@@ -400,3 +400,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn any_retry_after_value_is_read_without_panic(value in "\\PC{0,40}", seconds in any::<u64>()) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            for text in [value, seconds.to_string(), format!(" {seconds} ")] {
+                let mut headers = HeaderMap::new();
+                let Ok(v) = text.parse() else { continue };
+                headers.insert(RETRY_AFTER, v);
+                let wait = retry_after(&headers, now);
+                let mut spent = Attempts::default();
+                let decision = RetryPolicy::default().decide(
+                    Outcome::Answered(StatusCode::TOO_MANY_REQUESTS, &headers),
+                    true,
+                    &mut spent,
+                );
+                if let RetryDecision::Retry(w) = decision {
+                    prop_assert!(w <= Duration::from_secs(120), "{text:?}: waits {w:?}");
+                    prop_assert!(wait.is_none() || wait == Some(w));
+                }
+            }
+        }
+    }
+}
