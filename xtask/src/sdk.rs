@@ -104,9 +104,13 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
             #(#methods)*
         }
 
-        /// Every operation's decoder, its answer dropped: for tests over every operation.
+        /// An operation's decoder with its answer dropped.
         #[cfg(test)]
-        pub(crate) static DECODERS: &[(&str, fn(&[u8]) -> Result<(), crate::Error>)] = &[#(#decoders),*];
+        type Decoder = fn(&[u8]) -> Result<(), crate::Error>;
+
+        /// Every operation's decoder: for tests over every operation.
+        #[cfg(test)]
+        pub(crate) static DECODERS: &[(&str, Decoder)] = &[#(#decoders),*];
     })
 }
 

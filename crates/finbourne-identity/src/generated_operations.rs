@@ -4034,9 +4034,12 @@ let answer = identity.unsuspend_user()
         Call::new(self)
     }
 }
-/// Every operation's decoder, its answer dropped: for tests over every operation.
+/// An operation's decoder with its answer dropped.
 #[cfg(test)]
-pub(crate) static DECODERS: &[(&str, fn(&[u8]) -> Result<(), crate::Error>)] = &[
+type Decoder = fn(&[u8]) -> Result<(), crate::Error>;
+/// Every operation's decoder: for tests over every operation.
+#[cfg(test)]
+pub(crate) static DECODERS: &[(&str, Decoder)] = &[
     (
         "list_applications",
         |body| {
