@@ -253,12 +253,10 @@ fn references(tree: &Value, value: &Value, found: &mut BTreeSet<String>) {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && found.insert(name.to_owned())
+                && let Some(schema) = tree.pointer(&format!("/components/schemas/{name}"))
             {
-                if found.insert(name.to_owned())
-                    && let Some(schema) = tree.pointer(&format!("/components/schemas/{name}"))
-                {
-                    references(tree, schema, found);
-                }
+                references(tree, schema, found);
             }
             for inner in map.values() {
                 references(tree, inner, found);
