@@ -280,3 +280,75 @@ async fn a_redirecting_token_endpoint_sends_no_credential_to_the_other_origin() 
     );
     assert_eq!(emulator.counters().api_requests, 0);
 }
+
+/// An API that answers 200 with an endless chunked body.
+async fn endless_api() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/identity", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+                // Bounded: 64 MiB at most, far past the limit under test.
+                for _ in 0..1024 {
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn answers_past_the_limit_fail_clearly_without_being_buffered() {
+    let emulator = Emulator::start().await.unwrap();
+    let huge = serde_json::json!({"blob": "x".repeat(2 * 1024 * 1024)});
+    emulator
+        .faults()
+        .on(Method::GET, "/api/me")
+        .inject(Fault::json(StatusCode::OK, &huge));
+    let limited = |loader: ConfigLoader| {
+        IdentityClient::builder(loader.load().unwrap())
+            .answer_limit(1024 * 1024)
+            .build()
+            .unwrap()
+    };
+    let error = limited(loader(&emulator))
+        .get_user_info()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::AnswerTooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "get_user_info: the answer is larger than the limit of 1048576 bytes"
+    );
+
+    // Without a length announced, reading stops at the limit.
+    let identity = limited(
+        ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url(endless_api().await)
+            .access_token("pat"),
+    );
+    let error = identity.get_user_info().send().await.unwrap_err();
+    assert!(matches!(error, Error::AnswerTooLarge { .. }), "{error:?}");
+}
