@@ -429,6 +429,12 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     operation: &'static Operation,
     body: &[u8],
 ) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::IncompleteAnswer {
+            operation: operation.id,
+            missing: "body",
+        });
+    }
     serde_json::from_slice(body).map_err(|e| Error::Decode {
         operation: operation.id,
         message: without_quoted(&e.to_string()),

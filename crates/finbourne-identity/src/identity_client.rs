@@ -9,7 +9,9 @@ use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
 use crate::error::Error;
 use crate::http::HttpClients;
-use crate::pipeline::{DEFAULT_ANSWER_LIMIT, Pipeline, sdk_headers};
+use crate::pipeline::{
+    DEFAULT_ANSWER_LIMIT, DEFAULT_ERROR_BODY_LIMIT, Limits, Pipeline, sdk_headers,
+};
 use crate::retry::RetryPolicy;
 
 /// A client for the FINBOURNE Identity API: a method per operation of the API, each call
@@ -66,7 +68,7 @@ impl std::fmt::Debug for IdentityClient {
 pub struct IdentityClientBuilder {
     config: Config,
     policy: RetryPolicy,
-    answer_limit: usize,
+    limits: Limits,
 }
 
 impl IdentityClientBuilder {
@@ -88,7 +90,23 @@ impl IdentityClientBuilder {
     /// # }
     /// ```
     pub fn answer_limit(mut self, bytes: usize) -> Self {
-        self.answer_limit = bytes;
+        self.limits.answer = bytes;
+        self
+    }
+
+    /// How much of an error answer's body is kept, in bytes (default 64 KiB); the rest is not
+    /// read, and the error shows an excerpt of what was kept.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// let identity = finbourne_identity::IdentityClient::builder(config)
+    ///     .error_body_limit(4096)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn error_body_limit(mut self, bytes: usize) -> Self {
+        self.limits.error_body = bytes;
         self
     }
 
@@ -124,7 +142,7 @@ impl IdentityClientBuilder {
             defaults,
             self.policy,
             http,
-            self.answer_limit,
+            self.limits,
         ));
         let base_url = config.identity_url.as_str().trim_end_matches('/');
         let raw = finbourne_identity_client::Client::new_with_client(
@@ -179,7 +197,10 @@ impl IdentityClient {
         IdentityClientBuilder {
             config,
             policy,
-            answer_limit: DEFAULT_ANSWER_LIMIT,
+            limits: Limits {
+                answer: DEFAULT_ANSWER_LIMIT,
+                error_body: DEFAULT_ERROR_BODY_LIMIT,
+            },
         }
     }
 

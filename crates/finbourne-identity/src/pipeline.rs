@@ -20,6 +20,19 @@ use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy};
 /// exhaust a process.
 pub(crate) const DEFAULT_ANSWER_LIMIT: usize = 64 * 1024 * 1024;
 
+/// How much of an error answer is kept by default: problem details are a few hundred bytes;
+/// a gateway's page is shown as an excerpt anyway.
+pub(crate) const DEFAULT_ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The most an answer's body may hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// A successful answer: larger fails the call.
+    pub answer: usize,
+    /// An error answer: the rest is not read.
+    pub error_body: usize,
+}
+
 /// A successful answer, read to its end.
 pub(crate) struct Answer {
     pub status: StatusCode,
@@ -33,7 +46,7 @@ pub(crate) struct Pipeline {
     defaults: CallOptions,
     policy: RetryPolicy,
     http: HttpClients,
-    answer_limit: usize,
+    limits: Limits,
 }
 
 /// How one attempt ended. A failure comes with what happened for the retry policy, or `None`
@@ -50,7 +63,7 @@ impl Pipeline {
         defaults: CallOptions,
         policy: RetryPolicy,
         http: HttpClients,
-        answer_limit: usize,
+        limits: Limits,
     ) -> Self {
         Self {
             credential,
@@ -58,7 +71,7 @@ impl Pipeline {
             defaults,
             policy,
             http,
-            answer_limit,
+            limits,
         }
     }
 
@@ -195,7 +208,11 @@ impl Pipeline {
             let answer = http.execute(request).await?;
             let status = answer.status();
             let headers = answer.headers().clone();
-            let body = read_bounded(answer, self.answer_limit).await?;
+            let body = if status.is_success() {
+                read_bounded(answer, self.limits.answer).await?
+            } else {
+                read_prefix(answer, self.limits.error_body).await?
+            };
             Ok::<_, ReadError>((status, headers, body))
         };
         match within(end, exchange).await {
@@ -203,7 +220,7 @@ impl Pipeline {
             Some(Err(ReadError::TooLarge)) => Ended::Failed(
                 Error::AnswerTooLarge {
                     operation: operation.id,
-                    limit: self.answer_limit,
+                    limit: self.limits.answer,
                 },
                 None,
             ),
@@ -303,6 +320,19 @@ async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Byt
         }
     }
     Err(ReadError::TooLarge)
+}
+
+/// At most `limit` bytes of an error answer; the rest is never read.
+async fn read_prefix(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        let Some(chunk) = answer.chunk().await? else {
+            break;
+        };
+        let take = chunk.len().min(limit - body.len());
+        body.extend_from_slice(&chunk[..take]);
+    }
+    Ok(body.into())
 }
 
 /// `future`'s output, or `None` when `deadline` comes first.

@@ -352,3 +352,39 @@ async fn answers_past_the_limit_fail_clearly_without_being_buffered() {
     let error = identity.get_user_info().send().await.unwrap_err();
     assert!(matches!(error, Error::AnswerTooLarge { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn an_error_answer_is_kept_up_to_its_limit_and_an_empty_success_says_what_is_missing() {
+    let emulator = Emulator::start().await.unwrap();
+    let page = format!("<html>{}</html>", "x".repeat(1024 * 1024));
+    emulator
+        .faults()
+        .on(Method::GET, "/api/me")
+        .inject(Fault::Respond {
+            status: StatusCode::BAD_GATEWAY,
+            headers: HeaderMap::new(),
+            body: page.into(),
+        });
+    let identity = IdentityClient::builder(loader(&emulator).retries(0).load().unwrap())
+        .error_body_limit(1000)
+        .build()
+        .unwrap();
+    match identity.get_user_info().send().await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.status(), 502);
+            let kept = e.body().unwrap();
+            assert!(
+                kept.starts_with("<html>xxx") && kept.chars().count() <= 1001,
+                "{kept}"
+            );
+        }
+        other => panic!("expected the 502, got {other:?}"),
+    }
+
+    emulator
+        .faults()
+        .on(Method::GET, "/api/me")
+        .respond_status(StatusCode::OK);
+    let error = identity.get_user_info().send().await.unwrap_err();
+    assert_eq!(error.to_string(), "get_user_info: the answer has no body");
+}
