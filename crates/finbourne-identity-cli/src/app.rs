@@ -107,7 +107,7 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("DURATION")
             .value_parser(crate::duration::parse_duration)
-            .help("Limit on each request, e.g. 30s or 2m (overrides FBN_TOTAL_TIMEOUT_MS)"),
+            .help("Limit on each request, e.g. 30s or 2m; 0s for none (overrides FBN_TOTAL_TIMEOUT_MS)"),
         Arg::new("verbose")
             .short('v')
             .long("verbose")

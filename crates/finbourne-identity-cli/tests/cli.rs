@@ -400,3 +400,46 @@ async fn help_for_every_group_and_completions() {
         assert!(stdout(&script).contains("fbn-identity"), "{shell}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_durations_are_usage_errors_that_name_the_option() {
+    let s = setup().await;
+    for (value, problem) in [
+        ("999999999999999999d", "too large"),
+        ("18446744073709551616ms", "too large"),
+        ("1e9s", "unknown unit"),
+        ("5y", "unknown unit"),
+        ("-5s", "not a duration"),
+        ("", "not a duration"),
+        ("90", "no unit"),
+    ] {
+        let output = s
+            .run(&[&format!("--timeout={value}"), "roles", "list-roles"])
+            .await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 2, "--timeout {value:?}: {err}");
+        assert!(
+            err.contains("--timeout") && err.contains(problem) && !err.contains("panicked"),
+            "--timeout {value:?}: {err}"
+        );
+    }
+    for (value, problem) in [
+        ("99999999999999h", "too far in the future"),
+        ("9000000000000000s", "too far in the future"),
+        ("soon", "neither an RFC 3339 time"),
+    ] {
+        let output = s
+            .run(&["scim", "enable", "--regenerate", "--old-token-ends", value])
+            .await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 2, "--old-token-ends {value:?}: {err}");
+        assert!(
+            err.contains("--old-token-ends") && err.contains(problem) && !err.contains("panicked"),
+            "--old-token-ends {value:?}: {err}"
+        );
+    }
+    assert!(
+        s.emulator.journal().is_empty(),
+        "nothing is sent before the options are understood"
+    );
+}
