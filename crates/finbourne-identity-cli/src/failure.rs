@@ -5,7 +5,9 @@
 
 use std::process::ExitCode;
 
-use finbourne_identity::Error;
+use finbourne_identity::{ConfigError, Error};
+
+use crate::output::escape;
 
 /// Why the command failed, with the message for standard error.
 #[derive(Debug)]
@@ -48,6 +50,7 @@ impl From<Error> for Failure {
                 None => Failure::Network(message),
             },
             Error::Transport { .. } | Error::Timeout { .. } => Failure::Network(message),
+            Error::Config(config) => of_config(config),
             _ => Failure::Usage(message),
         }
     }
@@ -58,17 +61,28 @@ impl From<Error> for Failure {
 pub fn of_command(error: anyhow::Error) -> Failure {
     match error.downcast::<Error>() {
         Ok(sdk) => sdk.into(),
-        Err(other) => Failure::Usage(format!("{other:#}")),
+        Err(other) => Failure::Usage(escape(&format!("{other:#}")).into_owned()),
     }
 }
 
-/// An error and each of its causes, once, on one line.
+/// An invalid configuration: a line per problem, each escaped, as it may quote what it found.
+pub fn of_config(error: &ConfigError) -> Failure {
+    let lines: Vec<_> = error
+        .problems()
+        .iter()
+        .map(|problem| escape(&problem.to_string()).into_owned())
+        .collect();
+    Failure::Usage(lines.join("\n"))
+}
+
+/// An error and each of its causes, once, on one line; escaped, as they quote the server (problem
+/// details, a token endpoint's `error_description`).
 fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
+    let mut message = escape(&error.to_string()).into_owned();
     let mut source = error.source();
     while let Some(cause) = source {
         message.push_str(": ");
-        message.push_str(&cause.to_string());
+        message.push_str(&escape(&cause.to_string()));
         source = cause.source();
     }
     message

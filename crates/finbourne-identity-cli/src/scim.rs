@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::duration::parse_time;
 use crate::failure::Failure;
-use crate::output::Format;
+use crate::output::{Format, escape};
 
 const REMINDER: &str = "note: the SCIM API token is a credential: whoever holds it can create users in your domain; keep it like a password";
 
@@ -34,7 +34,10 @@ pub async fn enable(
     let shown = match args.get_one::<std::path::PathBuf>("token-file") {
         Some(path) => {
             write_private(path, token).map_err(|e| {
-                Failure::Usage(format!("cannot write the token to {}: {e}", path.display()))
+                Failure::Usage(format!(
+                    "cannot write the token to {}: {e}",
+                    escape(&path.to_string_lossy())
+                ))
             })?;
             json!({"baseUrl": scim.base_url().as_str(), "tokenFile": path})
         }

@@ -4,8 +4,9 @@
 use std::process::Output;
 
 use assert_cmd::Command;
-use finbourne_identity_emulator::Emulator;
-use serde_json::Value;
+use finbourne_identity_emulator::http::{Method, StatusCode};
+use finbourne_identity_emulator::{Emulator, Fault};
+use serde_json::{Value, json};
 
 struct Setup {
     emulator: Emulator,
@@ -441,5 +442,122 @@ async fn bad_durations_are_usage_errors_that_name_the_option() {
     assert!(
         s.emulator.journal().is_empty(),
         "nothing is sent before the options are understood"
+    );
+}
+
+/// What a hostile server or argument plants to take over a terminal: a colour change, a line that
+/// rewrites the one before it, an 8-bit CSI.
+const PLANTED: &str = "\u{1b}[31mRED\u{1b}[0m\nsecond line\rover\u{9b}2J";
+
+/// No control character but line breaks, which only the CLI's own messages contain.
+fn assert_terminal_safe(text: &str) {
+    assert!(
+        text.chars().all(|c| !c.is_control() || c == '\n'),
+        "{text:?}"
+    );
+}
+
+/// [`PLANTED`] is in `text` escaped, readable, on one line.
+fn assert_planted_escaped(text: &str) {
+    assert_terminal_safe(text);
+    assert!(
+        text.contains("\\u{1b}[31mRED\\u{1b}[0m\\u{a}second line\\u{d}over\\u{9b}2J"),
+        "escaped, not dropped: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_problem_details_cannot_drive_the_terminal() {
+    let s = setup().await;
+    s.emulator
+        .faults()
+        .on(Method::GET, "/api/roles")
+        .inject(Fault::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"name": "Invalid", "code": 123, "detail": PLANTED,
+                "errors": {PLANTED: [PLANTED]}}),
+        ));
+    let output = s.run(&["roles", "list-roles"]).await;
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_planted_escaped(&err);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    // The trace too, which is not coloured when standard error is not a terminal.
+    s.emulator
+        .faults()
+        .on(Method::GET, "/api/roles")
+        .inject(Fault::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"name": "Invalid", "code": 123, "detail": PLANTED}),
+        ));
+    let traced = s.run(&["-vv", "roles", "list-roles"]).await;
+    assert_eq!(code(&traced), 1);
+    assert_planted_escaped(&stderr(&traced));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_description_cannot_drive_the_terminal() {
+    let s = setup().await;
+    s.emulator.faults().on_token_endpoint().inject(Fault::json(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": "invalid_grant", "error_description": PLANTED}),
+    ));
+    let output = s
+        .run_with(
+            &["roles", "list-roles"],
+            &[
+                ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+                ("FBN_TOKEN_URL", s.emulator.token_url()),
+                ("FBN_USERNAME", s.emulator.username()),
+                ("FBN_PASSWORD", s.emulator.password()),
+                ("FBN_CLIENT_ID", s.emulator.client_id()),
+                ("FBN_CLIENT_SECRET", s.emulator.client_secret()),
+            ],
+            None,
+        )
+        .await;
+    let err = stderr(&output);
+    assert_eq!(
+        code(&output),
+        2,
+        "a refused grant is a credentials problem: {err}"
+    );
+    assert!(err.contains("invalid_grant"), "{err}");
+    assert_planted_escaped(&err);
+    assert!(!err.contains(s.emulator.password()), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_and_argument_errors_escape_control_characters() {
+    let s = setup().await;
+    let role = json!({"name": "planted", "description": PLANTED}).to_string();
+    let created = s.run(&["roles", "create-role", "--json-body", &role]).await;
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let table = s.run(&["roles", "list-roles", "--output", "table"]).await;
+    assert_eq!(code(&table), 0, "{}", stderr(&table));
+    let text = stdout(&table);
+    assert_planted_escaped(&text);
+    assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
+
+    let typed = s
+        .run(&["roles", "get-role", "--id", PLANTED, "--bogus"])
+        .await;
+    assert_eq!(code(&typed), 2);
+    let err = stderr(&typed);
+    assert!(err.contains("--bogus"), "{err}");
+    assert_terminal_safe(&err);
+
+    // clap quotes the value as typed (its plain rendering drops escape sequences), then the
+    // parser's own message, escaped.
+    let timeout = s.run(&["--timeout", PLANTED, "roles", "list-roles"]).await;
+    assert_eq!(code(&timeout), 2);
+    assert_terminal_safe(&stderr(&timeout));
+    assert!(
+        stderr(&timeout).contains(
+            "\"\\u{1b}[31mRED\\u{1b}[0m\\nsecond line\\rover\\u{9b}2J\" is not a duration"
+        ),
+        "{}",
+        stderr(&timeout)
     );
 }
