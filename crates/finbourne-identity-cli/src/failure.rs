@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use finbourne_identity::{ConfigError, Error};
 
+use crate::json_body;
 use crate::output::escape;
 
 /// Why the command failed, with the message for standard error.
@@ -57,11 +58,11 @@ impl From<Error> for Failure {
 }
 
 /// The failure of a generated command: the SDK's error, or a problem with the command's input
-/// (an unreadable or invalid JSON body).
+/// (an unreadable or invalid JSON body), told without the body.
 pub fn of_command(error: anyhow::Error) -> Failure {
     match error.downcast::<Error>() {
         Ok(sdk) => sdk.into(),
-        Err(other) => Failure::Usage(escape(&format!("{other:#}")).into_owned()),
+        Err(other) => Failure::Usage(json_body::describe(&other)),
     }
 }
 

@@ -561,3 +561,83 @@ async fn tables_and_argument_errors_escape_control_characters() {
         stderr(&timeout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_json_body_is_located_without_echoing_it() {
+    let s = setup().await;
+    let env = [
+        ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+        ("FBN_ACCESS_TOKEN", s.pat.as_str()),
+    ];
+    let broken = r#"{"value": "correct-horse-battery", "password": "PLANTED-PW""#;
+    let file = s.dir.path().join("body.json");
+    std::fs::write(&file, broken).unwrap();
+    let cases: [(&[&str], Option<&str>, &str); 7] = [
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"value": "PLANTED-PW"}"#,
+            ],
+            None,
+            "does not match the request at line 1, column 23: shorter than 12 characters",
+        ),
+        (
+            &["me", "set-password", "--json-body", broken],
+            None,
+            "--json-body (given inline) is not valid JSON at line 1, column 59: EOF while parsing an object",
+        ),
+        (
+            &["me", "set-password", "--json-body", "-"],
+            Some(broken),
+            "--json-body - (standard input) is not valid JSON at line 1, column 59",
+        ),
+        (
+            &["me", "set-password", "--json-body", file.to_str().unwrap()],
+            None,
+            "body.json is not valid JSON at line 1, column 59",
+        ),
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"value": ["PLANTED-PW"]}"#,
+            ],
+            None,
+            "--json-body (given inline) does not match the request at line 1, column 10: invalid type: sequence, expected a string",
+        ),
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"password": "PLANTED-PW"}"#,
+            ],
+            None,
+            "at line 1, column 26: missing field `value`",
+        ),
+        (
+            &[
+                "roles",
+                "create-role",
+                "--json-body",
+                "{\"name\":\n \"PLANTED-PW!\"}",
+            ],
+            None,
+            "does not match the request at line 2, column 15: doesn't match pattern",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let output = s.run_with(args, &env, stdin).await;
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(code(&output), 2, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !out.contains("PLANTED") && !err.contains("PLANTED"),
+            "{args:?}: {out}{err}"
+        );
+    }
+    assert!(s.emulator.journal().is_empty(), "nothing was sent");
+}
