@@ -142,7 +142,7 @@ fn scim_command() -> Command {
                         .long("token-file")
                         .value_name("PATH")
                         .value_parser(value_parser!(std::path::PathBuf))
-                        .help("Write the token to this file (permissions 0600) instead of printing it"),
+                        .help("Write the token to this file (permissions 0600) instead of printing it; a symbolic link, a non-regular file or another user's file is refused"),
                 ),
         )
         .subcommand(Command::new("disable").about("Turn SCIM off: every SCIM API token stops working"))

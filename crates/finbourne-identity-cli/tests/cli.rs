@@ -147,6 +147,11 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
     let s = setup().await;
     let path = s.dir.path().join("scim-token");
     std::fs::write(&path, "old contents").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let output = s
         .run(&["scim", "enable", "--token-file", path.to_str().unwrap()])
         .await;
@@ -154,7 +159,7 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
     let token = std::fs::read_to_string(&path).unwrap();
     assert_eq!(s.emulator.active_scim_tokens(), [token.trim().to_owned()]);
     assert!(
-        !stdout(&output).contains(token.trim()),
+        !stdout(&output).contains(token.trim()) && !stderr(&output).contains(token.trim()),
         "the token is not printed"
     );
     assert_eq!(json(&output)["tokenFile"], path.to_str().unwrap());
@@ -163,9 +168,135 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
+            0o600,
+            "an existing 0644 file of ours is replaced by a 0600 one"
         );
     }
+    assert_eq!(
+        files_in(s.dir.path()),
+        ["scim-token"],
+        "no temporary file is left"
+    );
+
+    let relative = s
+        .run(&["scim", "enable", "--token-file", "here.token"])
+        .await;
+    assert_eq!(code(&relative), 0, "{}", stderr(&relative));
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("here.token")).unwrap(),
+        token,
+        "a bare file name is in the working directory"
+    );
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `scim enable --token-file path` is refused: exit 2, a message naming the path and why, no
+/// token issued, printed or written.
+async fn assert_token_file_refused(s: &Setup, path: &std::path::Path, why: &str) {
+    let output = s
+        .run(&["scim", "enable", "--token-file", path.to_str().unwrap()])
+        .await;
+    let err = stderr(&output);
+    assert_eq!(code(&output), 2, "{}: {err}", path.display());
+    assert!(
+        err.contains(&format!(
+            "cannot write the token to {}: {why}",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(
+        s.emulator.active_scim_tokens().is_empty(),
+        "no token is issued for a path that is refused"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_file_is_never_a_link_a_directory_a_device_or_another_users() {
+    use std::os::unix::fs::symlink;
+
+    let s = setup().await;
+    let dir = s.dir.path();
+    let elsewhere = dir.join("elsewhere");
+    std::fs::write(&elsewhere, "someone else's contents").unwrap();
+    let link = dir.join("link");
+    symlink(&elsewhere, &link).unwrap();
+    assert_token_file_refused(&s, &link, "it is a symbolic link").await;
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "someone else's contents"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let dangling = dir.join("dangling");
+    let target = dir.join("not-yet");
+    symlink(&target, &dangling).unwrap();
+    assert_token_file_refused(&s, &dangling, "it is a symbolic link").await;
+    assert!(!target.exists(), "the link's target is not created");
+
+    let directory = dir.join("a-directory");
+    std::fs::create_dir(&directory).unwrap();
+    assert_token_file_refused(&s, &directory, "it is a directory").await;
+    assert!(files_in(&directory).is_empty());
+    let new_dir = format!("{}/", dir.join("new").display());
+    assert_token_file_refused(&s, new_dir.as_ref(), "it names a directory").await;
+
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_token_file_refused(&s, &fifo, "it is not a regular file").await;
+    assert_token_file_refused(
+        &s,
+        std::path::Path::new("/dev/null"),
+        "it is not a regular file",
+    )
+    .await;
+
+    let theirs = dir.join("theirs");
+    std::fs::write(&theirs, "their contents").unwrap();
+    // Giving a file away needs root, which the tests have here; elsewhere this part is skipped.
+    match std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)) {
+        Ok(()) => {
+            assert_token_file_refused(&s, &theirs, "it belongs to another user (uid 65534").await;
+            assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "their contents");
+        }
+        Err(e) => eprintln!("skipped another user's file: cannot chown ({e})"),
+    }
+
+    let nowhere = dir.join("no-such-dir/token");
+    assert_token_file_refused(&s, &nowhere, "its directory does not exist").await;
+
+    assert_eq!(
+        files_in(dir),
+        [
+            "a-directory",
+            "dangling",
+            "elsewhere",
+            "fifo",
+            "link",
+            "theirs"
+        ],
+        "nothing was written anywhere"
+    );
+    assert!(s.emulator.journal().is_empty(), "nothing was sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
