@@ -144,4 +144,77 @@ mod tests {
             );
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const UNITS: [(&str, u128); 5] = [
+            ("ms", 1),
+            ("s", 1_000),
+            ("m", 60_000),
+            ("h", 3_600_000),
+            ("d", 86_400_000),
+        ];
+
+        /// Text that looks like a duration more often than arbitrary text does: signs, digits,
+        /// exponents, units, spaces, and anything else.
+        fn duration_like() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[ +\\-]?[0-9]{0,30}(\\.[0-9]*)?(e[0-9]+)?[ ]?(ms|s|m|h|d|y|µs|S|)[ ]?",
+            ]
+        }
+
+        /// Any instant chrono can hold, the ends included.
+        fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+            let (min, max) = (
+                DateTime::<Utc>::MIN_UTC.timestamp(),
+                DateTime::<Utc>::MAX_UTC.timestamp(),
+            );
+            prop_oneof![
+                Just(DateTime::<Utc>::MIN_UTC),
+                Just(DateTime::<Utc>::MAX_UTC),
+                (min..=max).prop_map(|t| DateTime::from_timestamp(t, 0).unwrap()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            #[test]
+            fn any_text_parses_or_is_refused_without_a_panic(text in duration_like(), now in instant()) {
+                let _ = parse_duration(&text);
+                if let Ok(at) = parse_time(&text, now) {
+                    // Whatever is accepted is a real instant, at or after now unless it was a time.
+                    prop_assert!(at >= now || DateTime::parse_from_rfc3339(text.trim()).is_ok());
+                }
+            }
+
+            #[test]
+            fn a_number_and_a_unit_is_that_many_units_when_it_fits(
+                digits in prop_oneof![any::<u64>().prop_map(|n| n.to_string()), "[0-9]{1,40}"],
+                unit in 0..UNITS.len(),
+                now in instant(),
+            ) {
+                let (name, millis_per_unit) = UNITS[unit];
+                let text = format!("{digits}{name}");
+                let millis = digits.parse::<u128>().ok().and_then(|n| n.checked_mul(millis_per_unit));
+                match millis.and_then(|m| u64::try_from(m).ok()) {
+                    Some(m) => {
+                        prop_assert_eq!(parse_duration(&text), Ok(Duration::from_millis(m)));
+                        match parse_time(&text, now) {
+                            Ok(at) => prop_assert_eq!((at - now).num_milliseconds(), m as i64),
+                            Err(e) => prop_assert!(e.contains("too far in the future"), "{}", e),
+                        }
+                    }
+                    None => {
+                        prop_assert!(parse_duration(&text).unwrap_err().contains("too large"));
+                        prop_assert!(parse_time(&text, now).unwrap_err().contains("too far"));
+                    }
+                }
+            }
+        }
+    }
 }

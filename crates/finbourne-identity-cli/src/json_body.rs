@@ -152,18 +152,22 @@ mod tests {
         assert!(read(&dir.path().join("missing.json")).is_err());
     }
 
-    /// What the generated command does with `--json-body value`, and the message the user sees.
-    fn message<T: serde::de::DeserializeOwned>(value: &str) -> String {
+    /// What the generated command does with `--json-body value`, and the message the user sees
+    /// when the body is refused.
+    fn outcome<T: serde::de::DeserializeOwned>(value: &str) -> Option<String> {
         let value = Path::new(value);
-        let error = read(value)
+        read(value)
             .with_context(|| format!("failed to read {}", value.display()))
             .and_then(|body| {
                 serde_json::from_str::<T>(&body)
                     .with_context(|| format!("failed to parse {}", value.display()))
             })
-            .map(|_| ())
-            .unwrap_err();
-        describe(&error)
+            .err()
+            .map(|error| describe(&error))
+    }
+
+    fn message<T: serde::de::DeserializeOwned>(value: &str) -> String {
+        outcome::<T>(value).expect("the body is refused")
     }
 
     #[test]
@@ -277,6 +281,135 @@ mod tests {
         ];
         for (message, expected) in cases {
             assert_eq!(without_values(message), expected, "{message}");
+        }
+    }
+
+    mod properties {
+        use chrono::{DateTime, Utc};
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+        use serde::de::{Error as _, Unexpected};
+
+        use super::*;
+
+        /// A value planted in a body: the marker among text that quotes, escapes or mimics
+        /// serde's wording, to fool the sanitizer into keeping it.
+        fn planted() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("`"),
+                Just("\""),
+                Just("\\"),
+                Just(", expected "),
+                Just("`, expected one of `"),
+                Just("`, there are no variants"),
+                Just("missing field `"),
+                Just("\n"),
+                Just("\u{1b}"),
+                Just("x"),
+                Just(" "),
+            ];
+            (vec(piece.clone(), 0..5), vec(piece, 0..5))
+                .prop_map(|(before, after)| format!("{}PLANTED{}", before.concat(), after.concat()))
+        }
+
+        /// A request with every shape serde words differently: an enum, numbers, a char, a
+        /// time, a list, and no unknown fields.
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only deserialized, for serde's messages")]
+        struct Shapes {
+            kind: Kind,
+            count: Option<u32>,
+            letter: Option<char>,
+            flag: Option<bool>,
+            when: Option<DateTime<Utc>>,
+            list: Option<Vec<u8>>,
+        }
+
+        #[derive(serde::Deserialize)]
+        enum Kind {
+            Personal,
+            Service,
+        }
+
+        /// A body with the value planted under some field, as JSON or raw, maybe cut short.
+        fn body() -> impl Strategy<Value = String> {
+            let field = prop_oneof![
+                Just("kind"),
+                Just("count"),
+                Just("letter"),
+                Just("flag"),
+                Just("when"),
+                Just("list"),
+                Just("name"),
+                Just("value"),
+                Just("description"),
+            ];
+            (
+                field,
+                planted(),
+                0..5u8,
+                any::<prop::sample::Index>(),
+                any::<bool>(),
+            )
+                .prop_map(|(field, value, form, cut, truncate)| {
+                    let quoted = serde_json::to_string(&value).unwrap();
+                    let body = match form {
+                        0 => format!(r#"{{"{field}": {quoted}}}"#),
+                        1 => format!(r#"{{"{field}": {value}}}"#),
+                        2 => format!(r#"{{"{field}": [{quoted}]}}"#),
+                        3 => format!(r#"{{{quoted}: 1, "kind": "Service"}}"#),
+                        _ => format!(r#"{{"kind": "Personal", "{field}": {quoted}, }}"#),
+                    };
+                    if truncate {
+                        let at = cut.index(body.len());
+                        let at = (0..=at)
+                            .rev()
+                            .find(|i| body.is_char_boundary(*i))
+                            .unwrap_or(0);
+                        body[..at.max(1)].to_owned()
+                    } else {
+                        body
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            #[test]
+            fn serde_never_gets_a_planted_value_through(value in planted()) {
+                type E = serde_json::Error;
+                let messages = [
+                    E::invalid_type(Unexpected::Str(&value), &"a string"),
+                    E::invalid_value(Unexpected::Str(&value), &"a date"),
+                    E::unknown_variant(&value, &["Personal", "Service"]),
+                    E::unknown_variant(&value, &[]),
+                    E::unknown_field(&value, &["name", "description"]),
+                    E::unknown_field(&value, &[]),
+                    E::custom(format!("doesn't match pattern {value:?}")),
+                    E::custom(format!("invalid character: expected a digit, found `{value}` at 1")),
+                ];
+                for message in messages.map(|e| e.to_string()) {
+                    let shown = without_values(&message);
+                    prop_assert!(!shown.contains("PLANT"), "{:?} -> {:?}", message, shown);
+                }
+            }
+
+            #[test]
+            fn a_planted_value_never_reaches_the_message(body in body()) {
+                for shown in [
+                    outcome::<Shapes>(&body),
+                    outcome::<CreateRoleRequest>(&body),
+                    outcome::<CreateUserRequest>(&body),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    prop_assert!(!shown.contains("PLANT"), "{:?} -> {:?}", body, shown);
+                    prop_assert!(shown.contains("--json-body (given inline)"), "{}", shown);
+                }
+            }
         }
     }
 }

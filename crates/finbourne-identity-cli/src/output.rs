@@ -182,7 +182,7 @@ fn render(header: &Vec<String>, rows: &[Vec<String>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::{escape, escape_lines, table};
 
@@ -221,5 +221,67 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
         assert!(text.contains("a\\u{a}b\\u{1b}[2J"), "{text}");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Any text, with control characters (C0, DEL, C1) and backslashes drawn often: each
+        /// character from a number, which is much quicker to draw than a `char` strategy.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<u32>(), 0..40).prop_map(|numbers| {
+                numbers
+                    .into_iter()
+                    .map(|n| match n % 4 {
+                        0 => char::from_u32(n / 4 % 0x20).unwrap(),
+                        1 => char::from_u32(0x7f + n / 4 % 0x21).unwrap(),
+                        2 => ['\\', '\n', '\r', '\u{1b}'][(n / 4 % 4) as usize],
+                        _ => char::from_u32(n / 4 % 0x11_0000).unwrap_or('\u{fffd}'),
+                    })
+                    .collect()
+            })
+        }
+
+        fn printable() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                any::<char>().prop_filter("printable", |c| !c.is_control()),
+                0..40,
+            )
+            .prop_map(String::from_iter)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            #[test]
+            fn escaped_text_holds_no_control_character(text in text()) {
+                let escaped = escape(&text);
+                prop_assert!(!escaped.chars().any(char::is_control), "{:?}", escaped);
+                let lines = escape_lines(&text);
+                prop_assert!(!lines.chars().any(|c| c.is_control() && c != '\n'), "{:?}", lines);
+                prop_assert_eq!(lines.split('\n').count(), text.split('\n').count());
+            }
+
+            #[test]
+            fn printable_text_passes_unchanged(text in printable()) {
+                prop_assert_eq!(escape(&text), text.as_str());
+                prop_assert_eq!(escape_lines(&text), text);
+            }
+
+            #[test]
+            fn a_table_has_a_line_per_row_whatever_its_cells_hold(
+                cells in proptest::collection::vec((text(), text()), 1..5),
+            ) {
+                let rows: Vec<Value> = cells
+                    .iter()
+                    .map(|(key, value)| serde_json::json!({"key": key, "value": value}))
+                    .collect();
+                let table = table(&Value::Array(rows));
+                prop_assert_eq!(table.split('\n').count(), cells.len() + 1);
+                prop_assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{:?}", table);
+            }
+        }
     }
 }
