@@ -8,8 +8,8 @@ use serde_json::error::Category;
 
 use crate::output::escape;
 
-/// The body text named by `value`: `-` reads standard input, text starting with `{` or `[` is
-/// the JSON itself, anything else is a file path.
+/// The body text named by `value`: `-` reads standard input, text starting with `{`, `[` or `"`
+/// is the JSON itself, anything else is a file path.
 pub fn read(value: &Path) -> std::io::Result<String> {
     let text = value.to_string_lossy();
     if text == "-" {
@@ -23,8 +23,9 @@ pub fn read(value: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(value)
 }
 
+/// A JSON string is no body either, but taken as a file name it would be echoed in the error.
 fn is_inline(value: &str) -> bool {
-    matches!(value.trim_start().chars().next(), Some('{' | '['))
+    matches!(value.trim_start().chars().next(), Some('{' | '[' | '"'))
 }
 
 /// Why a `--json-body` could not be read or used, without any of its content: the generated
@@ -145,6 +146,7 @@ mod tests {
             read(Path::new(r#"{"name": "x"}"#)).unwrap(),
             r#"{"name": "x"}"#
         );
+        assert_eq!(read(Path::new(r#""x""#)).unwrap(), r#""x""#);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("body.json");
         std::fs::write(&file, "[1]").unwrap();

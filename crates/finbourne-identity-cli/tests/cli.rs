@@ -703,7 +703,12 @@ async fn a_bad_json_body_is_located_without_echoing_it() {
     let broken = r#"{"value": "correct-horse-battery", "password": "PLANTED-PW""#;
     let file = s.dir.path().join("body.json");
     std::fs::write(&file, broken).unwrap();
-    let cases: [(&[&str], Option<&str>, &str); 7] = [
+    let cases: [(&[&str], Option<&str>, &str); 8] = [
+        (
+            &["me", "set-password", "--json-body", r#""PLANTED-PW""#],
+            None,
+            "--json-body (given inline) does not match the request at line 1, column 12: invalid type: string, expected",
+        ),
         (
             &[
                 "me",
