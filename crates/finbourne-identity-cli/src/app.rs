@@ -107,7 +107,7 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("DURATION")
             .value_parser(crate::duration::parse_duration)
-            .help("Limit on each request, e.g. 30s or 2m (overrides FBN_TOTAL_TIMEOUT_MS)"),
+            .help("Limit on each request, e.g. 30s or 2m; 0s for none (overrides FBN_TOTAL_TIMEOUT_MS)"),
         Arg::new("verbose")
             .short('v')
             .long("verbose")
@@ -142,7 +142,7 @@ fn scim_command() -> Command {
                         .long("token-file")
                         .value_name("PATH")
                         .value_parser(value_parser!(std::path::PathBuf))
-                        .help("Write the token to this file (permissions 0600) instead of printing it"),
+                        .help("Write the token to this file (permissions 0600) instead of printing it; a symbolic link, a non-regular file or another user's file is refused"),
                 ),
         )
         .subcommand(Command::new("disable").about("Turn SCIM off: every SCIM API token stops working"))

@@ -3,7 +3,7 @@
 use finbourne_identity::config::{Origin, Source};
 use serde_json::{Value, json};
 
-use crate::failure::Failure;
+use crate::failure::{self, Failure};
 use crate::output::Format;
 
 /// Prints the settings; with an invalid configuration, prints what was found, then fails
@@ -19,7 +19,7 @@ pub fn show(
         }
         Err(error) => {
             format.print(&rows(error.origins()));
-            Err(Failure::Usage(error.to_string()))
+            Err(failure::of_config(&error))
         }
     }
 }

@@ -5,7 +5,10 @@
 
 use std::process::ExitCode;
 
-use finbourne_identity::Error;
+use finbourne_identity::{ConfigError, Error};
+
+use crate::json_body;
+use crate::output::escape;
 
 /// Why the command failed, with the message for standard error.
 #[derive(Debug)]
@@ -48,27 +51,39 @@ impl From<Error> for Failure {
                 None => Failure::Network(message),
             },
             Error::Transport { .. } | Error::Timeout { .. } => Failure::Network(message),
+            Error::Config(config) => of_config(config),
             _ => Failure::Usage(message),
         }
     }
 }
 
 /// The failure of a generated command: the SDK's error, or a problem with the command's input
-/// (an unreadable or invalid JSON body).
+/// (an unreadable or invalid JSON body), told without the body.
 pub fn of_command(error: anyhow::Error) -> Failure {
     match error.downcast::<Error>() {
         Ok(sdk) => sdk.into(),
-        Err(other) => Failure::Usage(format!("{other:#}")),
+        Err(other) => Failure::Usage(json_body::describe(&other)),
     }
 }
 
-/// An error and each of its causes, once, on one line.
+/// An invalid configuration: a line per problem, each escaped, as it may quote what it found.
+pub fn of_config(error: &ConfigError) -> Failure {
+    let lines: Vec<_> = error
+        .problems()
+        .iter()
+        .map(|problem| escape(&problem.to_string()).into_owned())
+        .collect();
+    Failure::Usage(lines.join("\n"))
+}
+
+/// An error and each of its causes, once, on one line; escaped, as they quote the server (problem
+/// details, a token endpoint's `error_description`).
 fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
+    let mut message = escape(&error.to_string()).into_owned();
     let mut source = error.source();
     while let Some(cause) = source {
         message.push_str(": ");
-        message.push_str(&cause.to_string());
+        message.push_str(&escape(&cause.to_string()));
         source = cause.source();
     }
     message

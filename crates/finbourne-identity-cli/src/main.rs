@@ -9,6 +9,7 @@ mod json_body;
 mod output;
 mod scim;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,19 +18,35 @@ use finbourne_identity::{ConfigLoader, IdentityClient};
 
 use crate::failure::Failure;
 use crate::generated::{Cli, CliCommand};
-use crate::output::{Format, Printer};
+use crate::output::{Format, Printer, escape_lines};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let matches = app::command().get_matches();
+    let matches = match app::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => return usage(&error),
+    };
     trace(matches.get_count("verbose"));
     match run(&matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {}", failure.message());
+            // Each part is escaped where it is made; this keeps anything missed off the terminal.
+            eprintln!("error: {}", escape_lines(failure.message()));
             failure.exit_code()
         }
     }
+}
+
+/// Prints clap's message for bad arguments (or the help) and gives its exit code. clap quotes the
+/// arguments as typed: when they hold control characters the message is printed plain, escaped.
+fn usage(error: &clap::Error) -> ExitCode {
+    let plain = error.render().to_string();
+    if !error.use_stderr() || !plain.chars().any(|c| c.is_control() && c != '\n') {
+        error.exit();
+    }
+    eprint!("{}", escape_lines(&plain));
+    // What clap exits with for a usage error.
+    ExitCode::from(2)
 }
 
 async fn run(matches: &ArgMatches) -> Result<(), Failure> {
@@ -90,9 +107,7 @@ fn loader(matches: &ArgMatches) -> ConfigLoader {
 }
 
 fn client(matches: &ArgMatches) -> Result<IdentityClient, Failure> {
-    let config = loader(matches)
-        .load()
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let config = loader(matches).load().map_err(|e| failure::of_config(&e))?;
     Ok(IdentityClient::new(config)?)
 }
 
@@ -106,7 +121,12 @@ fn trace(verbosity: u8) {
         _ => Targets::new().with_default(LevelFilter::TRACE),
     };
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colour codes are for a terminal, not for a file or a pipe.
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
         .with(filter)
         .init();
 }

@@ -1,5 +1,7 @@
 //! Printing answers: JSON for scripts, a table for people.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use finbourne_identity_client::{Error, ResponseValue};
@@ -86,6 +88,28 @@ impl CliConfig for Printer {
     }
 }
 
+/// `text` with each control character (C0, DEL, C1) written as `\u{1b}`: text from the server or
+/// the user must not move the cursor, recolour or rewrite a terminal, nor break a line of a table.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`] for a message of several lines: its line breaks stay, everything else is escaped.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
 /// A list of objects as rows with a column per field; an object as field/value rows.
 pub fn table(value: &Value) -> String {
     match value {
@@ -102,7 +126,7 @@ pub fn table(value: &Value) -> String {
                 .iter()
                 .map(|row| columns.iter().map(|c| cell(row.get(*c))).collect())
                 .collect();
-            let header = columns.iter().map(|c| c.to_string()).collect();
+            let header = columns.iter().map(|c| escape(c).into_owned()).collect();
             render(&header, &cells)
         }
         Value::Array(rows) => rows
@@ -113,7 +137,7 @@ pub fn table(value: &Value) -> String {
         Value::Object(fields) => {
             let cells: Vec<Vec<String>> = fields
                 .iter()
-                .map(|(k, v)| vec![k.clone(), cell(Some(v))])
+                .map(|(k, v)| vec![escape(k).into_owned(), cell(Some(v))])
                 .collect();
             render(&vec!["field".into(), "value".into()], &cells)
         }
@@ -121,11 +145,13 @@ pub fn table(value: &Value) -> String {
     }
 }
 
+/// A value as one line of a table.
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::String(s)) => escape(s).into_owned(),
+        // serde_json escapes C0 controls in nested strings, but not DEL or C1.
+        Some(other) => escape(&other.to_string()).into_owned(),
     }
 }
 
@@ -156,9 +182,9 @@ fn render(header: &Vec<String>, rows: &[Vec<String>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    use super::table;
+    use super::{escape, escape_lines, table};
 
     #[test]
     fn lists_become_columns_and_objects_rows() {
@@ -173,5 +199,89 @@ mod tests {
             table(&object),
             "field    value\nbaseUrl  https://x/scim/v2\nroles    [\"a\"]"
         );
+    }
+
+    #[test]
+    fn control_characters_are_written_out() {
+        assert_eq!(
+            escape("\u{1b}[31mRED\u{1b}[0m\r\nnext\u{7f}\u{9b}\t"),
+            "\\u{1b}[31mRED\\u{1b}[0m\\u{d}\\u{a}next\\u{7f}\\u{9b}\\u{9}"
+        );
+        assert_eq!(escape("Zoë \\ 名前 \u{200b}"), "Zoë \\ 名前 \u{200b}");
+        assert_eq!(
+            escape_lines("one\u{1b}]0;title\u{7}\ntwo\r"),
+            "one\\u{1b}]0;title\\u{7}\ntwo\\u{d}"
+        );
+    }
+
+    #[test]
+    fn table_cells_stay_on_one_line() {
+        let rows = json!([{"name": "a\nb\u{1b}[2J", "x\ry": ["\u{9b}"]}]);
+        let text = table(&rows);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+        assert!(text.contains("a\\u{a}b\\u{1b}[2J"), "{text}");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Any text, with control characters (C0, DEL, C1) and backslashes drawn often: each
+        /// character from a number, which is much quicker to draw than a `char` strategy.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<u32>(), 0..40).prop_map(|numbers| {
+                numbers
+                    .into_iter()
+                    .map(|n| match n % 4 {
+                        0 => char::from_u32(n / 4 % 0x20).unwrap(),
+                        1 => char::from_u32(0x7f + n / 4 % 0x21).unwrap(),
+                        2 => ['\\', '\n', '\r', '\u{1b}'][(n / 4 % 4) as usize],
+                        _ => char::from_u32(n / 4 % 0x11_0000).unwrap_or('\u{fffd}'),
+                    })
+                    .collect()
+            })
+        }
+
+        fn printable() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                any::<char>().prop_filter("printable", |c| !c.is_control()),
+                0..40,
+            )
+            .prop_map(String::from_iter)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            #[test]
+            fn escaped_text_holds_no_control_character(text in text()) {
+                let escaped = escape(&text);
+                prop_assert!(!escaped.chars().any(char::is_control), "{:?}", escaped);
+                let lines = escape_lines(&text);
+                prop_assert!(!lines.chars().any(|c| c.is_control() && c != '\n'), "{:?}", lines);
+                prop_assert_eq!(lines.split('\n').count(), text.split('\n').count());
+            }
+
+            #[test]
+            fn printable_text_passes_unchanged(text in printable()) {
+                prop_assert_eq!(escape(&text), text.as_str());
+                prop_assert_eq!(escape_lines(&text), text);
+            }
+
+            #[test]
+            fn a_table_has_a_line_per_row_whatever_its_cells_hold(
+                cells in proptest::collection::vec((text(), text()), 1..5),
+            ) {
+                let rows: Vec<Value> = cells
+                    .iter()
+                    .map(|(key, value)| serde_json::json!({"key": key, "value": value}))
+                    .collect();
+                let table = table(&Value::Array(rows));
+                prop_assert_eq!(table.split('\n').count(), cells.len() + 1);
+                prop_assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{:?}", table);
+            }
+        }
     }
 }

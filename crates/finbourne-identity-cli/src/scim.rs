@@ -1,7 +1,7 @@
 //! `fbn-identity scim enable|disable`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
 use finbourne_identity::{IdentityClient, ScimTokenAction};
@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::duration::parse_time;
 use crate::failure::Failure;
-use crate::output::Format;
+use crate::output::{Format, escape};
 
 const REMINDER: &str = "note: the SCIM API token is a credential: whoever holds it can create users in your domain; keep it like a password";
 
@@ -19,6 +19,11 @@ pub async fn enable(
     args: &ArgMatches,
     format: Format,
 ) -> Result<(), Failure> {
+    let token_file = args.get_one::<PathBuf>("token-file");
+    // Checked before the API is called: a refused path must not cost the user a token.
+    if let Some(path) = token_file {
+        may_replace(path).map_err(|why| Failure::Usage(cannot_write(path, &why)))?;
+    }
     let action = if args.get_flag("regenerate") {
         let old_token_ends = args
             .get_one::<String>("old-token-ends")
@@ -31,10 +36,13 @@ pub async fn enable(
     };
     let scim = identity.add_scim(action).await?;
     let token = scim.api_token().expose_secret();
-    let shown = match args.get_one::<std::path::PathBuf>("token-file") {
+    let shown = match token_file {
         Some(path) => {
-            write_private(path, token).map_err(|e| {
-                Failure::Usage(format!("cannot write the token to {}: {e}", path.display()))
+            write_private(path, token).map_err(|why| {
+                Failure::Usage(format!(
+                    "{}; the token was issued: `fbn-identity scim enable` (without --regenerate) returns it",
+                    cannot_write(path, &why)
+                ))
             })?;
             json!({"baseUrl": scim.base_url().as_str(), "tokenFile": path})
         }
@@ -45,28 +53,93 @@ pub async fn enable(
     Ok(())
 }
 
+fn cannot_write(path: &Path, why: &str) -> String {
+    format!(
+        "cannot write the token to {}: {}",
+        escape(&path.to_string_lossy()),
+        escape(why)
+    )
+}
+
 pub async fn disable(identity: &IdentityClient) -> Result<(), Failure> {
     identity.remove_scim().await?;
     eprintln!("SCIM provisioning is off: every SCIM API token has stopped working");
     Ok(())
 }
 
-/// Writes `token` to `path`, readable and writable by the owner only.
-fn write_private(path: &Path, token: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+/// Whether the token may go to `path`: nothing is there, or a regular file of ours, which is
+/// replaced. A symbolic link (even a dangling one) could send the token elsewhere; a directory,
+/// FIFO or device is no token file; another user's file is not ours to replace.
+fn may_replace(path: &Path) -> Result<(), String> {
+    // `new/` passes for a file named `new` in Path's eyes, but the rename would fail.
+    if path.file_name().is_none() || path.to_string_lossy().ends_with(std::path::is_separator) {
+        return Err("it names a directory".into());
+    }
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::metadata(directory_of(path)) {
+                Ok(dir) if dir.is_dir() => Ok(()),
+                _ => Err("its directory does not exist".into()),
+            };
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let kind = metadata.file_type();
+    if kind.is_symlink() {
+        return Err("it is a symbolic link; give the path of the file itself".into());
+    }
+    if kind.is_dir() {
+        return Err("it is a directory".into());
+    }
+    if !kind.is_file() {
+        return Err("it is not a regular file (a FIFO, socket or device)".into());
+    }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let mut file = options.open(path)?;
-        // An existing file keeps its mode on open; narrow it before writing the secret.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        writeln!(file, "{token}")
+        use std::os::unix::fs::MetadataExt;
+        let ours = rustix::process::geteuid().as_raw();
+        if metadata.uid() != ours {
+            return Err(format!(
+                "it belongs to another user (uid {}, not {ours})",
+                metadata.uid()
+            ));
+        }
     }
-    #[cfg(not(unix))]
+    Ok(())
+}
+
+/// Writes `token` to `path`, readable and writable by the owner only: into a new 0600 file
+/// beside it, synced, then renamed over it, so `path` is never a partly written or wider-open
+/// file, and a link put there meanwhile is replaced, never followed.
+fn write_private(path: &Path, token: &str) -> Result<(), String> {
+    may_replace(path)?;
+    let dir = directory_of(path);
+    let mut builder = tempfile::Builder::new();
+    // A short fixed name: one made from the file's name could exceed the length limit.
+    builder.prefix(".fbn-identity-token.").suffix(".tmp");
+    #[cfg(unix)]
     {
-        let mut file = options.open(path)?;
-        writeln!(file, "{token}")
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    // Dropped on any error below, the temporary file is removed.
+    let mut file = builder.tempfile_in(dir).map_err(|e| e.to_string())?;
+    writeln!(file, "{token}")
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| e.to_string())?;
+    file.persist(path).map_err(|e| e.error.to_string())?;
+    // Makes the rename itself durable; the file is complete either way, so a failure is no error.
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// The directory `path` is in: `.` for a bare file name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     }
 }

@@ -4,8 +4,9 @@
 use std::process::Output;
 
 use assert_cmd::Command;
-use finbourne_identity_emulator::Emulator;
-use serde_json::Value;
+use finbourne_identity_emulator::http::{Method, StatusCode};
+use finbourne_identity_emulator::{Emulator, Fault};
+use serde_json::{Value, json};
 
 struct Setup {
     emulator: Emulator,
@@ -146,6 +147,11 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
     let s = setup().await;
     let path = s.dir.path().join("scim-token");
     std::fs::write(&path, "old contents").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let output = s
         .run(&["scim", "enable", "--token-file", path.to_str().unwrap()])
         .await;
@@ -153,7 +159,7 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
     let token = std::fs::read_to_string(&path).unwrap();
     assert_eq!(s.emulator.active_scim_tokens(), [token.trim().to_owned()]);
     assert!(
-        !stdout(&output).contains(token.trim()),
+        !stdout(&output).contains(token.trim()) && !stderr(&output).contains(token.trim()),
         "the token is not printed"
     );
     assert_eq!(json(&output)["tokenFile"], path.to_str().unwrap());
@@ -162,9 +168,135 @@ async fn the_token_can_go_to_a_private_file_instead_of_stdout() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
+            0o600,
+            "an existing 0644 file of ours is replaced by a 0600 one"
         );
     }
+    assert_eq!(
+        files_in(s.dir.path()),
+        ["scim-token"],
+        "no temporary file is left"
+    );
+
+    let relative = s
+        .run(&["scim", "enable", "--token-file", "here.token"])
+        .await;
+    assert_eq!(code(&relative), 0, "{}", stderr(&relative));
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("here.token")).unwrap(),
+        token,
+        "a bare file name is in the working directory"
+    );
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `scim enable --token-file path` is refused: exit 2, a message naming the path and why, no
+/// token issued, printed or written.
+async fn assert_token_file_refused(s: &Setup, path: &std::path::Path, why: &str) {
+    let output = s
+        .run(&["scim", "enable", "--token-file", path.to_str().unwrap()])
+        .await;
+    let err = stderr(&output);
+    assert_eq!(code(&output), 2, "{}: {err}", path.display());
+    assert!(
+        err.contains(&format!(
+            "cannot write the token to {}: {why}",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(
+        s.emulator.active_scim_tokens().is_empty(),
+        "no token is issued for a path that is refused"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_file_is_never_a_link_a_directory_a_device_or_another_users() {
+    use std::os::unix::fs::symlink;
+
+    let s = setup().await;
+    let dir = s.dir.path();
+    let elsewhere = dir.join("elsewhere");
+    std::fs::write(&elsewhere, "someone else's contents").unwrap();
+    let link = dir.join("link");
+    symlink(&elsewhere, &link).unwrap();
+    assert_token_file_refused(&s, &link, "it is a symbolic link").await;
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "someone else's contents"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let dangling = dir.join("dangling");
+    let target = dir.join("not-yet");
+    symlink(&target, &dangling).unwrap();
+    assert_token_file_refused(&s, &dangling, "it is a symbolic link").await;
+    assert!(!target.exists(), "the link's target is not created");
+
+    let directory = dir.join("a-directory");
+    std::fs::create_dir(&directory).unwrap();
+    assert_token_file_refused(&s, &directory, "it is a directory").await;
+    assert!(files_in(&directory).is_empty());
+    let new_dir = format!("{}/", dir.join("new").display());
+    assert_token_file_refused(&s, new_dir.as_ref(), "it names a directory").await;
+
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_token_file_refused(&s, &fifo, "it is not a regular file").await;
+    assert_token_file_refused(
+        &s,
+        std::path::Path::new("/dev/null"),
+        "it is not a regular file",
+    )
+    .await;
+
+    let theirs = dir.join("theirs");
+    std::fs::write(&theirs, "their contents").unwrap();
+    // Giving a file away needs root, which the tests have here; elsewhere this part is skipped.
+    match std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)) {
+        Ok(()) => {
+            assert_token_file_refused(&s, &theirs, "it belongs to another user (uid 65534").await;
+            assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "their contents");
+        }
+        Err(e) => eprintln!("skipped another user's file: cannot chown ({e})"),
+    }
+
+    let nowhere = dir.join("no-such-dir/token");
+    assert_token_file_refused(&s, &nowhere, "its directory does not exist").await;
+
+    assert_eq!(
+        files_in(dir),
+        [
+            "a-directory",
+            "dangling",
+            "elsewhere",
+            "fifo",
+            "link",
+            "theirs"
+        ],
+        "nothing was written anywhere"
+    );
+    assert!(s.emulator.journal().is_empty(), "nothing was sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,4 +531,249 @@ async fn help_for_every_group_and_completions() {
         assert_eq!(code(&script), 0);
         assert!(stdout(&script).contains("fbn-identity"), "{shell}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_durations_are_usage_errors_that_name_the_option() {
+    let s = setup().await;
+    for (value, problem) in [
+        ("999999999999999999d", "too large"),
+        ("18446744073709551616ms", "too large"),
+        ("1e9s", "unknown unit"),
+        ("5y", "unknown unit"),
+        ("-5s", "not a duration"),
+        ("", "not a duration"),
+        ("90", "no unit"),
+    ] {
+        let output = s
+            .run(&[&format!("--timeout={value}"), "roles", "list-roles"])
+            .await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 2, "--timeout {value:?}: {err}");
+        assert!(
+            err.contains("--timeout") && err.contains(problem) && !err.contains("panicked"),
+            "--timeout {value:?}: {err}"
+        );
+    }
+    for (value, problem) in [
+        ("99999999999999h", "too far in the future"),
+        ("9000000000000000s", "too far in the future"),
+        ("soon", "neither an RFC 3339 time"),
+    ] {
+        let output = s
+            .run(&["scim", "enable", "--regenerate", "--old-token-ends", value])
+            .await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 2, "--old-token-ends {value:?}: {err}");
+        assert!(
+            err.contains("--old-token-ends") && err.contains(problem) && !err.contains("panicked"),
+            "--old-token-ends {value:?}: {err}"
+        );
+    }
+    assert!(
+        s.emulator.journal().is_empty(),
+        "nothing is sent before the options are understood"
+    );
+}
+
+/// What a hostile server or argument plants to take over a terminal: a colour change, a line that
+/// rewrites the one before it, an 8-bit CSI.
+const PLANTED: &str = "\u{1b}[31mRED\u{1b}[0m\nsecond line\rover\u{9b}2J";
+
+/// No control character but line breaks, which only the CLI's own messages contain.
+fn assert_terminal_safe(text: &str) {
+    assert!(
+        text.chars().all(|c| !c.is_control() || c == '\n'),
+        "{text:?}"
+    );
+}
+
+/// [`PLANTED`] is in `text` escaped, readable, on one line.
+fn assert_planted_escaped(text: &str) {
+    assert_terminal_safe(text);
+    assert!(
+        text.contains("\\u{1b}[31mRED\\u{1b}[0m\\u{a}second line\\u{d}over\\u{9b}2J"),
+        "escaped, not dropped: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_problem_details_cannot_drive_the_terminal() {
+    let s = setup().await;
+    s.emulator
+        .faults()
+        .on(Method::GET, "/api/roles")
+        .inject(Fault::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"name": "Invalid", "code": 123, "detail": PLANTED,
+                "errors": {PLANTED: [PLANTED]}}),
+        ));
+    let output = s.run(&["roles", "list-roles"]).await;
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_planted_escaped(&err);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    // The trace too, which is not coloured when standard error is not a terminal.
+    s.emulator
+        .faults()
+        .on(Method::GET, "/api/roles")
+        .inject(Fault::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"name": "Invalid", "code": 123, "detail": PLANTED}),
+        ));
+    let traced = s.run(&["-vv", "roles", "list-roles"]).await;
+    assert_eq!(code(&traced), 1);
+    assert_planted_escaped(&stderr(&traced));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_description_cannot_drive_the_terminal() {
+    let s = setup().await;
+    s.emulator.faults().on_token_endpoint().inject(Fault::json(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": "invalid_grant", "error_description": PLANTED}),
+    ));
+    let output = s
+        .run_with(
+            &["roles", "list-roles"],
+            &[
+                ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+                ("FBN_TOKEN_URL", s.emulator.token_url()),
+                ("FBN_USERNAME", s.emulator.username()),
+                ("FBN_PASSWORD", s.emulator.password()),
+                ("FBN_CLIENT_ID", s.emulator.client_id()),
+                ("FBN_CLIENT_SECRET", s.emulator.client_secret()),
+            ],
+            None,
+        )
+        .await;
+    let err = stderr(&output);
+    assert_eq!(
+        code(&output),
+        2,
+        "a refused grant is a credentials problem: {err}"
+    );
+    assert!(err.contains("invalid_grant"), "{err}");
+    assert_planted_escaped(&err);
+    assert!(!err.contains(s.emulator.password()), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_and_argument_errors_escape_control_characters() {
+    let s = setup().await;
+    let role = json!({"name": "planted", "description": PLANTED}).to_string();
+    let created = s.run(&["roles", "create-role", "--json-body", &role]).await;
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let table = s.run(&["roles", "list-roles", "--output", "table"]).await;
+    assert_eq!(code(&table), 0, "{}", stderr(&table));
+    let text = stdout(&table);
+    assert_planted_escaped(&text);
+    assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
+
+    let typed = s
+        .run(&["roles", "get-role", "--id", PLANTED, "--bogus"])
+        .await;
+    assert_eq!(code(&typed), 2);
+    let err = stderr(&typed);
+    assert!(err.contains("--bogus"), "{err}");
+    assert_terminal_safe(&err);
+
+    // clap quotes the value as typed (its plain rendering drops escape sequences), then the
+    // parser's own message, escaped.
+    let timeout = s.run(&["--timeout", PLANTED, "roles", "list-roles"]).await;
+    assert_eq!(code(&timeout), 2);
+    assert_terminal_safe(&stderr(&timeout));
+    assert!(
+        stderr(&timeout).contains(
+            "\"\\u{1b}[31mRED\\u{1b}[0m\\nsecond line\\rover\\u{9b}2J\" is not a duration"
+        ),
+        "{}",
+        stderr(&timeout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_json_body_is_located_without_echoing_it() {
+    let s = setup().await;
+    let env = [
+        ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+        ("FBN_ACCESS_TOKEN", s.pat.as_str()),
+    ];
+    let broken = r#"{"value": "correct-horse-battery", "password": "PLANTED-PW""#;
+    let file = s.dir.path().join("body.json");
+    std::fs::write(&file, broken).unwrap();
+    let cases: [(&[&str], Option<&str>, &str); 8] = [
+        (
+            &["me", "set-password", "--json-body", r#""PLANTED-PW""#],
+            None,
+            "--json-body (given inline) does not match the request at line 1, column 12: invalid type: string, expected",
+        ),
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"value": "PLANTED-PW"}"#,
+            ],
+            None,
+            "does not match the request at line 1, column 23: shorter than 12 characters",
+        ),
+        (
+            &["me", "set-password", "--json-body", broken],
+            None,
+            "--json-body (given inline) is not valid JSON at line 1, column 59: EOF while parsing an object",
+        ),
+        (
+            &["me", "set-password", "--json-body", "-"],
+            Some(broken),
+            "--json-body - (standard input) is not valid JSON at line 1, column 59",
+        ),
+        (
+            &["me", "set-password", "--json-body", file.to_str().unwrap()],
+            None,
+            "body.json is not valid JSON at line 1, column 59",
+        ),
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"value": ["PLANTED-PW"]}"#,
+            ],
+            None,
+            "--json-body (given inline) does not match the request at line 1, column 10: invalid type: sequence, expected a string",
+        ),
+        (
+            &[
+                "me",
+                "set-password",
+                "--json-body",
+                r#"{"password": "PLANTED-PW"}"#,
+            ],
+            None,
+            "at line 1, column 26: missing field `value`",
+        ),
+        (
+            &[
+                "roles",
+                "create-role",
+                "--json-body",
+                "{\"name\":\n \"PLANTED-PW!\"}",
+            ],
+            None,
+            "does not match the request at line 2, column 15: doesn't match pattern",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let output = s.run_with(args, &env, stdin).await;
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(code(&output), 2, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !out.contains("PLANTED") && !err.contains("PLANTED"),
+            "{args:?}: {out}{err}"
+        );
+    }
+    assert!(s.emulator.journal().is_empty(), "nothing was sent");
 }
