@@ -199,6 +199,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
     rewrite::drop_api_version_header(&mut file);
     rewrite::add_into_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
+    rewrite::non_exhaustive_types(&mut file);
     Ok(file)
 }
 
