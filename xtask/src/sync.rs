@@ -2,12 +2,13 @@
 //! it, keeping our prose.
 //!
 //! The structure (every path, operation, parameter, body, response, schema, property and their
-//! keywords, in NEW's key order) is NEW's. Summaries, descriptions and titles are ours: each item
-//! NEW still has keeps ours, placed where it stood in our file. Each item new in NEW gets
-//! [`PLACEHOLDER`] for the prose every such item has in our spec (an operation's summary and
-//! description, a description for the rest) and is listed, so a person writes it; NEW's own
-//! prose is the vendor's and is never carried over, nor are its examples and other generators'
-//! `x-` annotations (`x-fbn-apistatus`, the API status, is structure).
+//! keywords, in NEW's key order) is NEW's. Summaries, descriptions, titles and OAuth2 scope
+//! descriptions are ours: each item NEW still has keeps ours, placed where it stood in our
+//! file. Each item new in NEW gets [`PLACEHOLDER`] for the prose every such item has in our
+//! spec (an operation's summary and description, a description for the rest) and is listed, so
+//! a person writes it; NEW's own prose is the vendor's and is never carried over, nor are its
+//! examples and other generators' `x-` annotations (`x-fbn-apistatus`, the API status, is
+//! structure).
 //!
 //! Items are matched between the two files as the differ matches them: operations by
 //! `operationId` (so a moved operation keeps its prose), parameters by name and location, tags
@@ -135,6 +136,8 @@ enum Role {
     Property,
     Tags,
     Tag,
+    /// An OAuth2 flow's scopes: name to description, which is prose.
+    Scopes,
     /// Any other map keyed by names: media types, headers, security schemes…
     Names,
     /// An object of keywords that is no item: a media type, an inline schema, `info`…
@@ -152,6 +155,7 @@ impl Role {
                 | Role::Responses
                 | Role::Schemas
                 | Role::Properties
+                | Role::Scopes
                 | Role::Names
         )
     }
@@ -199,8 +203,9 @@ impl Role {
             Role::Operation if key == "responses" => Role::Responses,
             _ => match key {
                 "properties" => Role::Properties,
+                "scopes" => Role::Scopes,
                 "content" | "headers" | "links" | "encoding" | "variables" | "mapping"
-                | "scopes" | "callbacks" => Role::Names,
+                | "callbacks" => Role::Names,
                 _ => Role::Plain,
             },
         }
@@ -330,6 +335,17 @@ impl<'a> Walk<'a> {
         let mut out: Vec<(String, Value)> = Vec::new();
         for (key, value) in new {
             if !names && (PROSE.contains(&key.as_str()) || left_out(key)) {
+                continue;
+            }
+            if here.role == Role::Scopes {
+                let ours = ours
+                    .and_then(|ours| ours.get(key))
+                    .filter(|v| v.is_string());
+                let described = ours.cloned().unwrap_or_else(|| {
+                    self.needs_prose.push(format!("scope {key}: description"));
+                    Value::String(PLACEHOLDER.to_owned())
+                });
+                out.push((key.clone(), described));
                 continue;
             }
             let child = here.child(key, value);
@@ -462,6 +478,22 @@ mod tests {
             synced.needs_prose,
             ["schema Pair: description", "Pair.description: description"]
         );
+    }
+
+    #[test]
+    fn scope_descriptions_are_prose_too() {
+        let scopes = |scopes: Value| {
+            json!({"components": {"securitySchemes": {"oauth2": {"type": "oauth2",
+                "flows": {"implicit": {"scopes": scopes}}}}}})
+        };
+        let ours = scopes(json!({"read": "Ours"}));
+        let new = scopes(json!({"read": "Theirs", "write": "Theirs"}));
+        let synced = sync(&ours, &new);
+        assert_eq!(
+            synced.tree,
+            scopes(json!({"read": "Ours", "write": PLACEHOLDER}))
+        );
+        assert_eq!(synced.needs_prose, ["scope write: description"]);
     }
 
     #[test]
