@@ -76,8 +76,13 @@ pub fn generate_workspace(root: &Path) -> Result<Generated, GenerateError> {
         path: spec_path.clone(),
         source,
     })?;
-    let raw = spec::parse_tree(&spec_path, &text)?;
+    generate_from_text(&text)
+}
+
+/// [`generate_workspace`] for the text of a spec that would stand at `spec/identity.json`.
+pub fn generate_from_text(text: &str) -> Result<Generated, GenerateError> {
     let name = Path::new(SPEC);
+    let raw = spec::parse_tree(name, text)?;
     let (tree, passes) = generatable_tree(name, &raw)?;
     let failed = |message: String| GenerateError::Generator {
         spec: name.to_owned(),
@@ -199,6 +204,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
     rewrite::drop_api_version_header(&mut file);
     rewrite::add_into_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
+    rewrite::non_exhaustive_types(&mut file);
     Ok(file)
 }
 

@@ -8,3 +8,4 @@ pub mod passes;
 pub mod rewrite;
 pub mod sdk;
 pub mod spec;
+pub mod sync;

@@ -1,4 +1,4 @@
-//! `cargo xtask generate [--check]` and `cargo xtask diff OLD NEW`.
+//! `cargo xtask generate [--check]`, `cargo xtask diff OLD NEW` and `cargo xtask spec sync NEW`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use xtask::generate;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW";
+const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW\n       cargo xtask spec sync NEW";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        ["spec", "sync", new] => run_sync(Path::new(new)),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -80,5 +81,39 @@ fn run_generate(check: bool) -> ExitCode {
         println!("{mark}: {}", Path::new(&file.path).display());
     }
     println!("generated in {:.2} s", elapsed.as_secs_f64());
+    ExitCode::SUCCESS
+}
+
+fn run_sync(new: &Path) -> ExitCode {
+    let ours = generate::workspace_root().join(generate::SPEC);
+    let outcome = match xtask::sync::sync_file(&ours, new) {
+        Ok(outcome) => outcome,
+        // As for `diff`: the input was wrong, not the tool.
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (before, after) = &outcome.versions;
+    println!(
+        "wrote {} with the structure of {} (API version {before} -> {after})",
+        generate::SPEC,
+        new.display()
+    );
+    let needs = &outcome.synced.needs_prose;
+    if needs.is_empty() {
+        println!("every item has our prose");
+    } else {
+        println!(
+            "{} new item(s) hold \"{}\" and need our prose:",
+            needs.len(),
+            xtask::sync::PLACEHOLDER
+        );
+        for item in needs {
+            println!("  {item}");
+        }
+    }
+    println!("next: cargo xtask generate && cargo test --workspace");
+    println!("{}", outcome.report);
     ExitCode::SUCCESS
 }

@@ -163,6 +163,45 @@ pub fn lenient_records(
     changed
 }
 
+/// Marks every record of `types` (a struct with named fields) `#[non_exhaustive]`. Returns how
+/// many it marked.
+///
+/// Outside the client crate such a record can then be made only with its builder
+/// (`types::X::builder()`) or decoded, never written as a struct literal nor destructured
+/// without `..`: a property the service adds becomes a field and a setter without breaking any
+/// caller, so an added optional property is a minor release, not a major one.
+pub fn non_exhaustive_types(file: &mut syn::File) -> usize {
+    let mut marked = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module
+            .content
+            .iter_mut()
+            .flat_map(|(_, items)| items.iter_mut())
+        {
+            let syn::Item::Struct(record) = item else {
+                continue;
+            };
+            let named = matches!(record.fields, syn::Fields::Named(_));
+            if named
+                && !record
+                    .attrs
+                    .iter()
+                    .any(|a| a.path().is_ident("non_exhaustive"))
+            {
+                record.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+                marked += 1;
+            }
+        }
+    }
+    marked
+}
+
 /// Whether `ty` is `prefix` around a generated record type: named in upper camel case without a
 /// path, unlike `::std::string::String`, `i32` or `::chrono::DateTime`.
 fn list_of_records(ty: &str, prefix: &str) -> bool {
@@ -221,6 +260,31 @@ mod tests {
             text.matches("default").count(),
             2,
             "an optional list without a default gets one:\n{text}"
+        );
+    }
+
+    #[test]
+    fn records_of_types_become_non_exhaustive_once_and_nothing_else_does() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod types {
+                pub struct User { pub id: ::std::string::String }
+                pub struct Code(::std::string::String);
+                pub mod builder { pub struct User { id: ::std::string::String } }
+            }
+            pub mod builder { pub struct GetUser<'a> { client: &'a Client } }"#,
+        )
+        .unwrap();
+        assert_eq!(super::non_exhaustive_types(&mut file), 1);
+        assert_eq!(
+            super::non_exhaustive_types(&mut file),
+            0,
+            "a second run adds nothing"
+        );
+        let text = prettyplease::unparse(&file);
+        assert_eq!(text.matches("#[non_exhaustive]").count(), 1, "{text}");
+        assert!(
+            text.contains("#[non_exhaustive]\n    pub struct User {"),
+            "{text}"
         );
     }
 

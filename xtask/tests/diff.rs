@@ -57,12 +57,15 @@ fn reference_specs_from_2020_to_now() {
         "additive  operation added: AddScim (PUT /api/identityprovider/scim)",
         "breaking  ListUsers: parameter removed: includeRoles (query)",
         "additive  GetSupportAccessHistory: parameter added: start (query, optional)",
-        "breaking  CreateApplication: response 201 removed",
+        "wire-only  CreateApplication: response 201 removed",
+        "wire-only  GetRole: parameter id: changed maxLength none -> 64, minLength none -> 1, pattern none -> ^[a-zA-Z0-9\\-_]+$",
+        "wire-only  GetRole: response 404: body changed ProblemDetails -> none",
         "breaking  schema removed: DomainId",
         "additive  schema added: AddScimResponse",
         "breaking  UserResponse.roles[]: type changed Role -> RoleResponse",
         "breaking  RoleId.scope: no longer nullable",
         "additive  UserResponse: property added: lastLogin (optional)",
+        "additive  RoleResponse: property added: source (required)",
     ] {
         assert!(
             lines.contains(&expected),
@@ -102,7 +105,7 @@ fn prose_only_changes_print_a_patch() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "summary: 0 breaking, 0 additive\nsemver: patch\n"
+        "summary: 0 breaking, 0 additive, 0 wire-only\nsemver: patch\n"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -122,8 +125,29 @@ fn additive_changes_print_a_minor() {
         [
             "operations:",
             "additive  ListRoles: parameter added: limit (query, optional)",
-            "summary: 0 breaking, 1 additive",
+            "summary: 0 breaking, 1 additive, 0 wire-only",
             "semver: minor (for a 0.x crate: bump the patch version)",
+        ]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn wire_only_changes_print_a_patch() {
+    let dir = temp_dir("wire");
+    let old = write(&dir, "old.json", SPEC);
+    let not_found = r#""404": {"description": "No roles here"}, "200""#;
+    let new = write(&dir, "new.json", &SPEC.replace(r#""200""#, not_found));
+    let output = xtask_diff(&old, &new);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "operations:",
+            "wire-only  ListRoles: response 404 added",
+            "summary: 0 breaking, 0 additive, 1 wire-only",
+            "semver: patch",
         ]
     );
     std::fs::remove_dir_all(dir).unwrap();

@@ -26,3 +26,24 @@ pub fn path(name: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// The reference spec `name` loaded, when it describes the API version `spec/identity.json`
+/// is at; `None` (after saying so) when it is absent or describes another version, as it does
+/// once `cargo xtask spec sync` has brought a newer one.
+#[allow(dead_code)]
+pub fn same_version_as_ours(name: &str) -> Option<xtask::spec::Spec> {
+    let reference = xtask::spec::load(&path(name)?).unwrap_or_else(|e| panic!("{e}"));
+    let ours = xtask::generate::workspace_root().join(xtask::generate::SPEC);
+    let ours = xtask::spec::load(&ours).unwrap_or_else(|e| panic!("{e}"));
+    let (theirs, ours) = (&reference.openapi.info.version, &ours.openapi.info.version);
+    if theirs == ours {
+        Some(reference)
+    } else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: reference spec {name} is API version {theirs}; {} is {ours}",
+            xtask::generate::SPEC
+        );
+        None
+    }
+}

@@ -11,6 +11,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///An action that can be permitted on an access-controlled resource.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AccessControlledAction {
         pub action: ActionId,
         ///What the action allows.
@@ -36,6 +37,7 @@ pub mod types {
     }
     ///A type of resource whose access can be controlled, with its actions and identifier parts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AccessControlledResource {
         ///Actions that can be permitted on the resource.
         #[serde(deserialize_with = "crate::lenient::records")]
@@ -71,6 +73,7 @@ pub mod types {
     }
     ///Identifies an action by scope, activity and entity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ActionId {
         ///The activity performed (3 to 25 characters).
         pub activity: ::std::string::String,
@@ -86,6 +89,7 @@ pub mod types {
     }
     ///SCIM connection details to enter in your identity provider.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AddScimResponse {
         ///API token the identity provider presents on its SCIM calls. It is a credential: keep it secret.
         #[serde(
@@ -107,6 +111,7 @@ pub mod types {
     }
     ///Metadata of a personal access token; the token value itself is not included.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ApiKey {
         ///When the token was created.
         #[serde(rename = "createdDate")]
@@ -132,6 +137,7 @@ pub mod types {
     }
     ///What a client needs to sign in to the domain, and when any FINBOURNE support access ends.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthenticationInformation {
         ///Other issuer URLs that can be fallen back on; null if none.
         #[serde(
@@ -177,6 +183,7 @@ pub mod types {
     }
     ///Where this cell stands in relation to a parent admin domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CellParentStatusResponse {
         ///Admin domain of the parent cell; null when there is none.
         #[serde(
@@ -213,6 +220,7 @@ pub mod types {
     }
     ///Which claim of an external token holds each user attribute.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ClaimMappings {
         ///Claim holding the email address.
         pub email: ::std::string::String,
@@ -241,6 +249,7 @@ pub mod types {
     }
     ///Settings of a personal access token to create.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateApiKey {
         ///When the token should stop working; omit for no deactivation date.
         #[serde(
@@ -261,6 +270,7 @@ pub mod types {
     }
     ///Request to register an OpenID Connect client application.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateApplicationRequest {
         ///OpenID Connect client id: 6 to 50 characters, a letter followed by letters, digits or hyphens.
         #[serde(rename = "clientId")]
@@ -293,6 +303,7 @@ pub mod types {
     }
     ///Request to register an external token issuer.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateExternalTokenIssuerRequest {
         ///Audience value of the external tokens (up to 500 characters).
         pub audience: ::std::string::String,
@@ -319,6 +330,7 @@ pub mod types {
     }
     ///Request to define a network zone.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateNetworkZoneRequest {
         ///What to do with matching requests: `Block`, `Allow` or `NoOp`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -341,6 +353,7 @@ pub mod types {
     }
     ///Request to create a role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateRoleRequest {
         ///Optional description (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -355,6 +368,7 @@ pub mod types {
     }
     ///Everything needed to create a user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateUserRequest {
         ///Values of the domain's alternative user id fields, keyed by field name.
         #[serde(
@@ -406,6 +420,7 @@ pub mod types {
     }
     ///A personal access token just created, with its value.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreatedApiKey {
         ///When the token was created.
         #[serde(rename = "createdDate")]
@@ -433,6 +448,7 @@ pub mod types {
     }
     ///Basic details of the calling user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CurrentUserResponse {
         ///Type of the domain the user belongs to.
         #[serde(
@@ -472,6 +488,7 @@ pub mod types {
     }
     ///Body of DetachParentCell, which is called twice.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DetachParentCellRequest {
         ///`false` on the first call (the cell becomes `Detaching`); `true` on the second, which carries out the detach.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -484,6 +501,7 @@ pub mod types {
     }
     ///Why one entity of a request could not be handled.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ErrorDetail {
         ///Readable explanation of the error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -502,6 +520,7 @@ pub mod types {
     }
     ///An external token issuer as stored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ExternalTokenIssuerResponse {
         ///Audience value of the external tokens.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -534,6 +553,7 @@ pub mod types {
     }
     ///Selects resources by identifier, together with the actions it covers.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct IdSelectorDefinition {
         ///Actions covered (at least one).
         #[serde(deserialize_with = "crate::lenient::records")]
@@ -557,6 +577,7 @@ pub mod types {
     }
     ///One part of an access-controlled resource's identifier.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct IdentifierPartSchema {
         ///What the part holds.
         pub description: ::std::string::String,
@@ -582,6 +603,7 @@ pub mod types {
     }
     ///An IP address or CIDR range within a network zone.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct IpAddressDefinition {
         ///Free-text label, e.g. the office or VPN it belongs to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -599,6 +621,7 @@ pub mod types {
     }
     ///A hypermedia link to a related resource.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Link {
         ///What the link leads to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -617,6 +640,7 @@ pub mod types {
     }
     ///Result of looking users up by id in the directory.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ListUsersResponse {
         ///Ids that could not be resolved, with the reason, keyed by id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -644,6 +668,7 @@ pub mod types {
     }
     ///Who or what performed the action recorded in a system log event (user, application, client...).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogActor {
         ///Another identifier of the actor, such as a login name.
         #[serde(
@@ -679,6 +704,7 @@ pub mod types {
     }
     ///How the actor of a log event authenticated.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogAuthenticationContext {
         ///System that authenticated the actor.
         #[serde(
@@ -727,6 +753,7 @@ pub mod types {
     }
     ///The client that made the request behind a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogClientInfo {
         ///Kind of device used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -761,6 +788,7 @@ pub mod types {
     }
     ///Extra data for troubleshooting a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogDebugContext {
         ///Free-form debugging values, keyed by name.
         #[serde(
@@ -778,6 +806,7 @@ pub mod types {
     }
     ///Location derived from an IP address.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogGeographicalContext {
         ///City.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -804,6 +833,7 @@ pub mod types {
     }
     ///Geographic coordinates.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogGeolocation {
         ///Latitude in decimal degrees.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -819,6 +849,7 @@ pub mod types {
     }
     ///One IP address a request passed through, for instance a proxy.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogIpChainEntry {
         #[serde(
             rename = "geographicalContext",
@@ -842,6 +873,7 @@ pub mod types {
     }
     ///Issuer of the credential used in a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogIssuer {
         ///Id of the issuer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -857,6 +889,7 @@ pub mod types {
     }
     ///Result of the action recorded in a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogOutcome {
         ///Why the action had that result, if given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -872,6 +905,7 @@ pub mod types {
     }
     ///The HTTP request behind a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogRequest {
         ///IP addresses the request passed through.
         #[serde(
@@ -889,6 +923,7 @@ pub mod types {
     }
     ///Security information about the client's IP address.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogSecurityContext {
         ///Autonomous system number of the address.
         #[serde(
@@ -922,6 +957,7 @@ pub mod types {
     }
     ///Severity of a log event.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogSeverity {
         ///The severity, e.g. `INFO` or `WARN`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -934,6 +970,7 @@ pub mod types {
     }
     ///An entity the action recorded in a log event was performed on.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogTarget {
         ///Another identifier of the target, such as a login name.
         #[serde(
@@ -969,6 +1006,7 @@ pub mod types {
     }
     ///The transaction a log event belongs to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogTransaction {
         ///Further details about the transaction, keyed by name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -989,6 +1027,7 @@ pub mod types {
     }
     ///The client's user agent, parsed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LogUserAgent {
         ///Browser of the client.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1013,6 +1052,7 @@ pub mod types {
     }
     ///Details of a failed request: RFC 7807 problem details plus FINBOURNE's error code and name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LusidProblemDetails {
         ///FINBOURNE error code; see the table in the API description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1053,6 +1093,7 @@ pub mod types {
     }
     ///Details of a request that failed validation: problem details plus the problems found per field.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LusidValidationProblemDetails {
         ///FINBOURNE error code; see the table in the API description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1101,6 +1142,7 @@ pub mod types {
     }
     ///What an MCP tool runs when it is backed by a Luminesce query.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct McpToolLuminescePayload {
         ///The Luminesce query (up to 50,000 characters).
         pub query: ::std::string::String,
@@ -1112,6 +1154,7 @@ pub mod types {
     }
     ///An input parameter of an MCP tool.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct McpToolParameter {
         ///Type of the value, e.g. `Integer` or `String`.
         #[serde(rename = "dataType")]
@@ -1129,6 +1172,7 @@ pub mod types {
     }
     ///An MCP tool at one version.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct McpToolResponse {
         ///Code of the tool within its scope.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1227,6 +1271,7 @@ pub mod types {
     }
     ///An extra notification for a Scheduler job run by an MCP tool.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct McpToolSchedulerNotification {
         ///Where to send it, e.g. an email address or webhook URL.
         pub target: ::std::string::String,
@@ -1243,6 +1288,7 @@ pub mod types {
     }
     ///What an MCP tool runs when it is backed by a Scheduler job.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct McpToolSchedulerPayload {
         ///Arguments passed to the job, keyed by name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1277,6 +1323,7 @@ pub mod types {
     }
     ///A network zone as stored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct NetworkZoneDefinitionResponse {
         ///What is done with matching requests: `Block`, `Allow` or `NoOp`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1337,6 +1384,7 @@ pub mod types {
     }
     ///Which users and sessions a network zone applies to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct NetworkZonesApplyRules {
         ///Kinds of session covered, e.g. `AllUsers`, `AllServiceUsers` or `AllPATAccess`.
         #[serde(rename = "sessionType")]
@@ -1352,6 +1400,7 @@ pub mod types {
     }
     ///An OpenID Connect client application registered in the domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OAuthApplication {
         ///OpenID Connect client id.
         #[serde(rename = "clientId")]
@@ -1377,6 +1426,7 @@ pub mod types {
     }
     ///The password policy of one type of user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PasswordPolicyResponse {
         pub conditions: PasswordPolicyResponseConditions,
     }
@@ -1387,6 +1437,7 @@ pub mod types {
     }
     ///How long a password lasts and how soon it may be reused.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PasswordPolicyResponseAge {
         ///How many different passwords must be used before an old one may be used again.
         #[serde(rename = "historyCount")]
@@ -1402,6 +1453,7 @@ pub mod types {
     }
     ///What a password must look like.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PasswordPolicyResponseComplexity {
         ///If true, a password may not contain the user's first name.
         #[serde(rename = "excludeFirstName")]
@@ -1420,6 +1472,7 @@ pub mod types {
     }
     ///Complexity, age and lockout rules of a password policy.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PasswordPolicyResponseConditions {
         pub age: PasswordPolicyResponseAge,
         pub complexity: PasswordPolicyResponseComplexity,
@@ -1432,6 +1485,7 @@ pub mod types {
     }
     ///When repeated failed sign-ins lock an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PasswordPolicyResponseLockout {
         ///Failed sign-in attempts allowed before the account is locked.
         #[serde(rename = "maxAttempts")]
@@ -1444,6 +1498,7 @@ pub mod types {
     }
     ///A list of access-controlled resources.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ResourceListOfAccessControlledResource {
         ///URL of this list.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1476,6 +1531,7 @@ pub mod types {
     }
     ///A page of system log events.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ResourceListOfSystemLog {
         ///URL of this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1508,6 +1564,7 @@ pub mod types {
     }
     ///Identifies a role by scope and code.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RoleId {
         ///Code of the role within its scope (3 to 100 characters).
         pub code: ::std::string::String,
@@ -1521,6 +1578,7 @@ pub mod types {
     }
     ///A role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RoleResponse {
         ///Description of the role.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1547,6 +1605,7 @@ pub mod types {
     }
     ///Body of RotateAttachingKey: only the new key, as the parent stays the one recorded when the key was first set.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RotateAttachingKeyRequest {
         ///The new Attaching Key, a PAT (up to 2000 characters, opaque-token characters only).
         pub pat: ::std::string::String,
@@ -1558,6 +1617,7 @@ pub mod types {
     }
     ///Session timing settings of the domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SessionPolicyResponse {
         ///Minutes a session may stay idle before the user must authenticate again.
         #[serde(
@@ -1579,6 +1639,7 @@ pub mod types {
     }
     ///Body of SetAttachingKey: the key and the parent it came from.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SetAttachingKeyRequest {
         ///Id the parent admin portal gave this cell, returned with the key; needed when the PAT is pushed to the parent.
         #[serde(
@@ -1599,6 +1660,7 @@ pub mod types {
     }
     ///Body of SetParentCell, which is called twice.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SetParentCellRequest {
         ///Admin domain of the parent cell.
         #[serde(rename = "adminDomainName")]
@@ -1613,6 +1675,7 @@ pub mod types {
     }
     ///A new password for the calling user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SetPassword {
         ///The new password (12 to 50 characters).
         pub value: ::std::string::String,
@@ -1624,6 +1687,7 @@ pub mod types {
     }
     ///Outcome of setting a password.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SetPasswordResponse {
         ///Related hypermedia links, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1641,6 +1705,7 @@ pub mod types {
     }
     ///When FINBOURNE support access ends.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportAccessExpiry {
         ///Time at which the access is revoked.
         pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1652,6 +1717,7 @@ pub mod types {
     }
     ///When FINBOURNE support access through one role ends.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportAccessExpiryWithRole {
         ///Time at which the access is revoked.
         pub expiry: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1666,6 +1732,7 @@ pub mod types {
     }
     ///Request to grant FINBOURNE support access.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportAccessRequest {
         ///Why access is granted, e.g. support ticket numbers (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1688,6 +1755,7 @@ pub mod types {
     }
     ///A grant of FINBOURNE support access.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportAccessResponse {
         ///When access was granted.
         #[serde(rename = "createdAt")]
@@ -1737,6 +1805,7 @@ pub mod types {
     }
     ///A support role, with its internal identifier and readable label.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportRole {
         ///What the role allows.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1766,6 +1835,7 @@ pub mod types {
     }
     ///The support roles that can be granted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SupportRolesResponse {
         ///The support roles.
         #[serde(
@@ -1783,6 +1853,7 @@ pub mod types {
     }
     ///One event from the identity provider's (Okta) system log.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SystemLog {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub actor: ::std::option::Option<LogActor>,
@@ -1854,6 +1925,7 @@ pub mod types {
     }
     ///A temporary password set for a user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TemporaryPassword {
         ///The temporary password.
         pub password: ::std::string::String,
@@ -1865,6 +1937,7 @@ pub mod types {
     }
     ///New settings for an external token issuer; the code comes from the path.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateExternalTokenIssuerRequest {
         ///Audience value of the external tokens (up to 500 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1894,6 +1967,7 @@ pub mod types {
     }
     ///New definition of a network zone; the code comes from the path.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateNetworkZoneRequest {
         ///What to do with matching requests: `Block`, `Allow` or `NoOp`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1916,6 +1990,7 @@ pub mod types {
     }
     ///New password policy for one type of user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdatePasswordPolicyRequest {
         pub conditions: UpdatePasswordPolicyRequestConditions,
     }
@@ -1926,6 +2001,7 @@ pub mod types {
     }
     ///How long a password lasts and how soon it may be reused.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdatePasswordPolicyRequestAge {
         ///How many different passwords must be used before an old one may be used again (0 to 30; 0 for no restriction).
         #[serde(rename = "historyCount")]
@@ -1941,6 +2017,7 @@ pub mod types {
     }
     ///What a password must look like.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdatePasswordPolicyRequestComplexity {
         ///If true, a password may not contain the user's first name.
         #[serde(rename = "excludeFirstName")]
@@ -1959,6 +2036,7 @@ pub mod types {
     }
     ///Complexity, age and lockout rules of a password policy.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdatePasswordPolicyRequestConditions {
         pub age: UpdatePasswordPolicyRequestAge,
         pub complexity: UpdatePasswordPolicyRequestComplexity,
@@ -1971,6 +2049,7 @@ pub mod types {
     }
     ///When repeated failed sign-ins lock an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdatePasswordPolicyRequestLockout {
         ///Failed sign-in attempts allowed before the account is locked (0 to 100; 0 for no limit).
         #[serde(rename = "maxAttempts")]
@@ -1983,6 +2062,7 @@ pub mod types {
     }
     ///New details of a role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateRoleRequest {
         ///New description of the role (up to 1024 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1995,6 +2075,7 @@ pub mod types {
     }
     ///New session timing settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateSessionPolicyRequest {
         ///Minutes a session may stay idle before the user must authenticate again: 5 to 720 (12 hours).
         #[serde(rename = "maxSessionIdleMinutes")]
@@ -2013,6 +2094,7 @@ pub mod types {
     }
     ///New details of a user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateUserRequest {
         ///Values of the domain's alternative user id fields, keyed by field name.
         #[serde(
@@ -2061,6 +2143,7 @@ pub mod types {
     }
     ///New user schema of the domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpdateUserSchemaRequest {
         ///Alternative user id fields to define (at most 10).
         #[serde(rename = "alternativeUserIds")]
@@ -2073,6 +2156,7 @@ pub mod types {
     }
     ///Definition of an MCP tool, used to create it or to add a version.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UpsertMcpToolRequest {
         ///What the tool does (up to 2000 characters).
         pub description: ::std::string::String,
@@ -2127,6 +2211,7 @@ pub mod types {
     }
     ///A user of the domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UserResponse {
         ///Values of the user's alternative ids, keyed by field name.
         #[serde(
@@ -2216,6 +2301,7 @@ pub mod types {
     }
     ///An alternative user id field of the user schema.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UserSchemaProperty {
         ///What the field holds (up to 80 characters).
         pub description: ::std::string::String,
@@ -2229,6 +2315,7 @@ pub mod types {
     }
     ///The user schema of the domain.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct UserSchemaResponse {
         ///Alternative user id fields defined for the domain.
         #[serde(
@@ -2248,6 +2335,7 @@ pub mod types {
     }
     ///Short form of a user, as returned by a directory lookup.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct UserSummary {
         ///Alternative ids; present only when the user is the caller.
         #[serde(

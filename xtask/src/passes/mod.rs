@@ -7,10 +7,10 @@
 mod default_response_is_error;
 mod error_bodies_raw;
 mod head_has_no_body;
-mod lenient_problem_details;
+pub(crate) mod lenient_problem_details;
 mod one_media_type;
 mod tolerate_unknown_fields;
-mod unconstrained_strings;
+pub(crate) mod unconstrained_strings;
 
 use serde_json::{Map, Value};
 

@@ -12,7 +12,8 @@
 
 use serde_json::Value;
 
-const LIMITS: [&str; 3] = ["minLength", "maxLength", "pattern"];
+/// The keywords removed from every schema.
+pub(crate) const LIMITS: [&str; 3] = ["minLength", "maxLength", "pattern"];
 
 pub fn run(tree: &mut Value) -> usize {
     walk(tree, false)
