@@ -84,7 +84,11 @@ impl Pipeline {
         options: &CallOptions,
     ) -> Result<Answer, Error> {
         let options = options.over(&self.defaults);
-        let deadline = options.total_timeout.flatten().map(|t| Instant::now() + t);
+        // A limit too far ahead to represent is no limit.
+        let deadline = options
+            .total_timeout
+            .flatten()
+            .and_then(|t| Instant::now().checked_add(t));
         let idempotent = options
             .idempotent
             .unwrap_or_else(|| operation.is_idempotent(request.url()));
@@ -180,7 +184,8 @@ impl Pipeline {
             error.set_retryable(true);
             // A wait that would end after the deadline does not start: the call ends now,
             // with what went wrong last.
-            if deadline.is_some_and(|d| Instant::now() + wait > d) {
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|end| end > d))
+            {
                 return Err(error);
             }
             tracing::debug!(operation = operation.id, error = %error, ?wait, "retrying");
@@ -198,7 +203,7 @@ impl Pipeline {
         deadline: Option<Instant>,
         attempt_timeout: Option<Duration>,
     ) -> Ended {
-        let attempt_end = attempt_timeout.map(|t| Instant::now() + t);
+        let attempt_end = attempt_timeout.and_then(|t| Instant::now().checked_add(t));
         let (end, limit) = match (deadline, attempt_end) {
             (Some(d), Some(a)) if a < d => (Some(a), TimeoutLimit::Attempt),
             (None, Some(a)) => (Some(a), TimeoutLimit::Attempt),

@@ -388,3 +388,16 @@ async fn an_error_answer_is_kept_up_to_its_limit_and_an_empty_success_says_what_
     let error = identity.get_user_info().send().await.unwrap_err();
     assert_eq!(error.to_string(), "get_user_info: the answer has no body");
 }
+
+#[tokio::test]
+async fn limits_too_far_ahead_to_represent_are_no_limits() {
+    let emulator = Emulator::start().await.unwrap();
+    let identity = client(loader(&emulator));
+    identity
+        .get_user_info()
+        .total_timeout(Duration::MAX)
+        .attempt_timeout(Duration::MAX)
+        .send()
+        .await
+        .unwrap();
+}
