@@ -703,21 +703,11 @@ async fn a_bad_json_body_is_located_without_echoing_it() {
     let broken = r#"{"value": "correct-horse-battery", "password": "PLANTED-PW""#;
     let file = s.dir.path().join("body.json");
     std::fs::write(&file, broken).unwrap();
-    let cases: [(&[&str], Option<&str>, &str); 8] = [
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
         (
             &["me", "set-password", "--json-body", r#""PLANTED-PW""#],
             None,
             "--json-body (given inline) does not match the request at line 1, column 12: invalid type: string, expected",
-        ),
-        (
-            &[
-                "me",
-                "set-password",
-                "--json-body",
-                r#"{"value": "PLANTED-PW"}"#,
-            ],
-            None,
-            "does not match the request at line 1, column 23: shorter than 12 characters",
         ),
         (
             &["me", "set-password", "--json-body", broken],
@@ -753,16 +743,6 @@ async fn a_bad_json_body_is_located_without_echoing_it() {
             ],
             None,
             "at line 1, column 26: missing field `value`",
-        ),
-        (
-            &[
-                "roles",
-                "create-role",
-                "--json-body",
-                "{\"name\":\n \"PLANTED-PW!\"}",
-            ],
-            None,
-            "does not match the request at line 2, column 15: doesn't match pattern",
         ),
     ];
     for (args, stdin, expected) in cases {
