@@ -57,7 +57,6 @@
 //! `#[tokio::test]` (a current-thread runtime) the server runs whenever the test awaits, so use
 //! `tokio::time::sleep` rather than `std::thread::sleep` in such tests.
 
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 use std::fmt;
