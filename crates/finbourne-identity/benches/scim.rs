@@ -1,167 +1,187 @@
 //! `cargo bench -p finbourne-identity --bench scim`
 //!
-//! N sequential `add_scim` calls through the SDK against the same request sent by hand with
-//! bare reqwest (same URL, same headers, a token fetched once, the answer decoded), on one local
-//! mock server, in short rounds that rotate which goes first. Prints calls per second, the
-//! ratios and the token requests. Target: the SDK at 0.95x the bare client or better, with one
-//! token request.
+//! `add_scim` through the SDK against the same request sent with bare reqwest (same URL and
+//! headers, a token fetched once, the answer decoded into a typed value), on a minimal server
+//! in a child process. Both runtimes (multi-thread, current-thread), sequential and 64 calls in
+//! flight, the two contenders interleaved round by round with the first alternating. Prints
+//! calls per second and the SDK/bare throughput ratio as median (min..max) over the rounds.
+//! Targets: 0.95 sequential, 0.90 at 64 in flight.
 //!
-//! Two bare clients run: one with the SDK's transport settings (the default 30-minute total
-//! timeout, TCP keep-alive), which isolates the SDK's own per-call work (token, headers, retry
-//! bookkeeping, typed decoding), and `reqwest::Client::new()` as it comes, for reference: a
-//! per-request timeout has a cost of its own in reqwest.
+//! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
+//! make one token request, and 10,000 calls each with a different read timeout keep memory and
+//! open sockets bounded.
+
+mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use finbourne_identity::{ConfigLoader, IdentityClient, ScimTokenAction};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use common::{Server, bare_call, bare_client, sdk_call, spread};
+use finbourne_identity::ScimTokenAction;
+use tokio::task::JoinSet;
 
-const CALLS: usize = 100;
-const ROUNDS: usize = 30;
+const ROUNDS: usize = 11;
+const SEQUENTIAL_CALLS: usize = 3_000;
+const IN_FLIGHT: usize = 64;
+const CONCURRENT_CALLS: usize = 16_000;
 
-struct Issuer(Arc<AtomicUsize>);
-
-impl Respond for Issuer {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "access_token": "bench-access", "refresh_token": "bench-refresh", "expires_in": 3600}))
-    }
-}
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let server = MockServer::start().await;
-    let token_requests = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token"))
-        .respond_with(Issuer(token_requests.clone()))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/identity/api/identityprovider/scim"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "baseUrl": "https://example.lusid.com/identity/scim/v2", "apiToken": "scim-token"})))
-        .mount(&server)
-        .await;
-
-    let config = ConfigLoader::new()
-        .environment(|_| None)
-        .no_secrets_file()
-        .identity_url(format!("{}/identity", server.uri()))
-        .token_url(format!("{}/oauth2/token", server.uri()))
-        .username("bench")
-        .password("bench")
-        .client_id("bench")
-        .client_secret("bench")
-        .application_name("bench")
-        .load()
-        .expect("bench configuration");
-    let sdk = IdentityClient::new(config).expect("client");
-    // What the SDK's transport does by default, without the SDK.
-    let same_transport = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1800))
-        .tcp_keepalive(Duration::from_secs(60))
+fn main() {
+    common::serve_if_child();
+    let server = Server::spawn();
+    println!(
+        "add_scim, SDK vs bare reqwest; server in another process; {ROUNDS} interleaved rounds"
+    );
+    println!(
+        "{:<16} {:<12} {:>10} {:>10}   SDK/bare median (min..max)",
+        "runtime", "load", "SDK/s", "bare/s"
+    );
+    for multi_thread in [true, false] {
+        let runtime = if multi_thread {
+            tokio::runtime::Builder::new_multi_thread()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        }
+        .enable_all()
         .build()
-        .expect("client");
-    let plain = reqwest::Client::new();
-    let url = format!(
-        "{}/identity/api/identityprovider/scim?apiTokenAction=ensure",
-        server.uri()
-    );
-
-    // Warm all up: connections, the SDK's token.
-    sdk_calls(&sdk, 20).await;
-    bare_calls(&same_transport, &url, 20).await;
-    bare_calls(&plain, &url, 20).await;
-
-    // Short rotating rounds, compared round by round: a burst of load from elsewhere on the
-    // machine then spoils a round or two, not the result.
-    let mut vs_same = Vec::with_capacity(ROUNDS);
-    let mut vs_plain = Vec::with_capacity(ROUNDS);
-    let mut totals = [Duration::ZERO; 3];
-    for round in 0..ROUNDS {
-        let mut times = [Duration::ZERO; 3];
-        for slot in 0..3 {
-            let who = (slot + round) % 3;
-            times[who] = match who {
-                0 => sdk_calls(&sdk, CALLS).await,
-                1 => bare_calls(&same_transport, &url, CALLS).await,
-                _ => bare_calls(&plain, &url, CALLS).await,
-            };
-        }
-        vs_same.push(times[1].as_secs_f64() / times[0].as_secs_f64());
-        vs_plain.push(times[2].as_secs_f64() / times[0].as_secs_f64());
-        for (total, time) in totals.iter_mut().zip(times) {
-            *total += time;
-        }
+        .expect("runtime");
+        runtime.block_on(compare(&server, multi_thread));
     }
-    let rate = |time: Duration| (CALLS * ROUNDS) as f64 / time.as_secs_f64();
-    println!("add_scim: {ROUNDS} rotating rounds of {CALLS} sequential calls each");
-    println!(
-        "SDK:                             {:>7.0} calls/s",
-        rate(totals[0])
-    );
-    println!(
-        "bare reqwest, same transport:    {:>7.0} calls/s",
-        rate(totals[1])
-    );
-    println!(
-        "bare reqwest, Client::new():     {:>7.0} calls/s",
-        rate(totals[2])
-    );
-    println!(
-        "ratio SDK / bare, same transport: {} (target >= 0.95)",
-        summary(vs_same)
-    );
-    println!("ratio SDK / bare, Client::new():  {}", summary(vs_plain));
-    println!(
-        "token requests: {} (target 1)",
-        token_requests.load(Ordering::SeqCst)
-    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(first_calls(&server));
+    runtime.block_on(timeout_variety(&server));
 }
 
-/// Median and quartiles of per-round ratios.
-fn summary(mut ratios: Vec<f64>) -> String {
-    ratios.sort_by(f64::total_cmp);
-    let n = ratios.len();
-    format!(
-        "median {:.3}, quartiles {:.3}..{:.3}",
-        ratios[n / 2],
-        ratios[n / 4],
-        ratios[3 * n / 4]
-    )
+async fn compare(server: &Server, multi_thread: bool) {
+    let sdk = server.sdk();
+    let bare = bare_client();
+    let url: Arc<str> = server.scim_url().into();
+    for (label, calls, in_flight) in [
+        ("sequential", SEQUENTIAL_CALLS, 1),
+        ("64 in flight", CONCURRENT_CALLS, IN_FLIGHT),
+    ] {
+        // Warm up: connections, the SDK's token, allocator pools.
+        run(&sdk, &bare, &url, true, calls / 4, in_flight).await;
+        run(&sdk, &bare, &url, false, calls / 4, in_flight).await;
+        let (mut ratios, mut sdk_rates, mut bare_rates) = (vec![], vec![], vec![]);
+        for round in 0..ROUNDS {
+            let mut times = [Duration::ZERO; 2];
+            for slot in 0..2 {
+                let is_sdk = (slot + round) % 2 == 0;
+                times[usize::from(!is_sdk)] =
+                    run(&sdk, &bare, &url, is_sdk, calls, in_flight).await;
+            }
+            ratios.push(times[1].as_secs_f64() / times[0].as_secs_f64());
+            sdk_rates.push(calls as f64 / times[0].as_secs_f64());
+            bare_rates.push(calls as f64 / times[1].as_secs_f64());
+        }
+        let (ratio, low, high) = spread(ratios);
+        println!(
+            "{:<16} {:<12} {:>10.0} {:>10.0}   {ratio:.3} ({low:.3}..{high:.3})",
+            if multi_thread {
+                "multi-thread"
+            } else {
+                "current-thread"
+            },
+            label,
+            spread(sdk_rates).0,
+            spread(bare_rates).0,
+        );
+    }
 }
 
-async fn sdk_calls(sdk: &IdentityClient, n: usize) -> Duration {
+/// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task.
+async fn run(
+    sdk: &finbourne_identity::IdentityClient,
+    bare: &reqwest::Client,
+    url: &Arc<str>,
+    is_sdk: bool,
+    calls: usize,
+    in_flight: usize,
+) -> Duration {
     let started = Instant::now();
-    for _ in 0..n {
+    let mut lanes = JoinSet::new();
+    for _ in 0..in_flight {
+        let (sdk, bare, url) = (sdk.clone(), bare.clone(), url.clone());
+        lanes.spawn(async move {
+            for _ in 0..calls / in_flight {
+                if is_sdk {
+                    sdk_call(&sdk).await;
+                } else {
+                    bare_call(&bare, &url).await;
+                }
+            }
+        });
+    }
+    lanes.join_all().await;
+    started.elapsed()
+}
+
+/// The first calls of a new client all wait on one token request.
+async fn first_calls(server: &Server) {
+    let sdk = server.sdk();
+    let before = server.token_requests().await;
+    let mut calls = JoinSet::new();
+    for _ in 0..1_000 {
+        let sdk = sdk.clone();
+        calls.spawn(async move { sdk.add_scim(ScimTokenAction::Ensure).await.map(drop) });
+    }
+    let failed = calls.join_all().await.iter().filter(|r| r.is_err()).count();
+    println!(
+        "1,000 concurrent first calls: {} token request(s), {failed} failed (target 1, 0)",
+        server.token_requests().await - before
+    );
+}
+
+/// 10,000 calls, each overriding the read timeout with a value no other call uses.
+async fn timeout_variety(server: &Server) {
+    let sdk = server.sdk();
+    sdk_call(&sdk).await;
+    let (rss_before, sockets_before) = (rss_kib(), sockets());
+    let (mut rss_peak, mut sockets_peak) = (rss_before, sockets_before);
+    let started = Instant::now();
+    for i in 0..10_000u64 {
         sdk.add_scim(ScimTokenAction::Ensure)
+            .read_timeout(Duration::from_millis(60_000 + i))
             .await
             .expect("sdk call");
+        if i % 500 == 0 {
+            rss_peak = rss_peak.max(rss_kib());
+            sockets_peak = sockets_peak.max(sockets());
+        }
     }
-    started.elapsed()
+    println!(
+        "10,000 distinct read timeouts in {:.1} s: memory {} -> {} KiB (peak {}), \
+         open sockets {} -> {} (peak {})",
+        started.elapsed().as_secs_f64(),
+        rss_before,
+        rss_kib(),
+        rss_peak,
+        sockets_before,
+        sockets(),
+        sockets_peak,
+    );
 }
 
-/// The same request a careful hand-written client would send.
-async fn bare_calls(bare: &reqwest::Client, url: &str, n: usize) -> Duration {
-    let started = Instant::now();
-    for _ in 0..n {
-        let answer = bare
-            .put(url)
-            .bearer_auth("bench-access")
-            .header("accept", "application/json")
-            .header("x-lusid-application", "bench")
-            .header("x-lusid-sdk-language", "Rust")
-            .header("x-lusid-sdk-version", env!("CARGO_PKG_VERSION"))
-            .send()
-            .await
-            .expect("bare call");
-        let body: serde_json::Value = answer.json().await.expect("bare body");
-        assert!(body["apiToken"].is_string());
-    }
-    started.elapsed()
+/// Resident memory of this process, from /proc (0 where there is none).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Sockets this process holds open, from /proc (0 where there is none).
+fn sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|fds| {
+            fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .filter(|target| target.to_string_lossy().starts_with("socket:"))
+                .count()
+        })
+        .unwrap_or(0)
 }
