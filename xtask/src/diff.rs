@@ -195,6 +195,38 @@ impl fmt::Display for Report {
     }
 }
 
+impl Report {
+    /// A draft of the client's changelog entry, in Keep a Changelog sections: additions under
+    /// `Added`, removals under `Removed`, everything else under `Changed`; breaking entries are
+    /// marked, wire-only ones say that the Rust API is the same. A person edits it into prose.
+    pub fn changelog(&self) -> String {
+        let mut sections: [(&str, Vec<String>); 3] =
+            [("Added", vec![]), ("Changed", vec![]), ("Removed", vec![])];
+        for change in self.changes() {
+            let (section, line) = match change.kind {
+                Kind::Additive => (0, change.what.clone()),
+                Kind::WireOnly => (
+                    1,
+                    format!("{} (wire only; the Rust API is the same)", change.what),
+                ),
+                Kind::Breaking if change.what.contains(" removed") => {
+                    (2, format!("**Breaking:** {}", change.what))
+                }
+                Kind::Breaking => (1, format!("**Breaking:** {}", change.what)),
+            };
+            sections[section].1.push(line);
+        }
+        let mut draft = String::from("## [Unreleased]\n");
+        for (title, lines) in sections.iter().filter(|(_, lines)| !lines.is_empty()) {
+            draft.push_str(&format!("\n### {title}\n"));
+            for line in lines {
+                draft.push_str(&format!("- {line}\n"));
+            }
+        }
+        draft
+    }
+}
+
 /// Loads both specs and compares them. The error names the file that could not be used.
 pub fn diff_files(old: &Path, new: &Path) -> Result<Report, SpecError> {
     Ok(diff(&spec::load(old)?.raw, &spec::load(new)?.raw))
@@ -992,6 +1024,32 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_changelog_draft_sorts_changes_into_keep_a_changelog_sections() {
+        let change = |kind, what: &str| Change {
+            kind,
+            what: what.to_owned(),
+        };
+        let report = Report {
+            operations: vec![
+                change(Kind::Breaking, "operation removed: DeleteX (DELETE /api/x)"),
+                change(Kind::Additive, "operation added: ListX (GET /api/x)"),
+                change(Kind::WireOnly, "ListX: response 404 added"),
+            ],
+            schemas: vec![change(
+                Kind::Breaking,
+                "X.count: type changed integer -> string",
+            )],
+        };
+        assert_eq!(
+            report.changelog(),
+            "## [Unreleased]\n\n### Added\n- operation added: ListX (GET /api/x)\n\n### Changed\n\
+             - ListX: response 404 added (wire only; the Rust API is the same)\n\
+             - **Breaking:** X.count: type changed integer -> string\n\n### Removed\n\
+             - **Breaking:** operation removed: DeleteX (DELETE /api/x)\n"
+        );
+    }
 
     const GET: &str = "/paths/~1users~1{id}/get";
     const PUT: &str = "/paths/~1users~1{id}/put";

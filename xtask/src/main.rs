@@ -1,4 +1,4 @@
-//! `cargo xtask generate [--check]`, `cargo xtask diff OLD NEW` and `cargo xtask spec sync NEW`.
+//! `cargo xtask generate [--check]`, `cargo xtask diff OLD NEW [--changelog]` and `cargo xtask spec sync NEW`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use xtask::generate;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW\n       cargo xtask spec sync NEW";
+const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW [--changelog]\n       cargo xtask spec sync NEW";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,17 +14,23 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["generate"] => run_generate(false),
         ["generate", "--check"] => run_generate(true),
-        ["diff", old, new] => match xtask::diff::diff_files(Path::new(old), Path::new(new)) {
-            Ok(report) => {
-                println!("{report}");
-                ExitCode::SUCCESS
+        ["diff", old, new] | ["diff", old, new, "--changelog"] => {
+            match xtask::diff::diff_files(Path::new(old), Path::new(new)) {
+                Ok(report) if args.len() == 4 => {
+                    print!("{}", report.changelog());
+                    ExitCode::SUCCESS
+                }
+                Ok(report) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                // One line naming the file; 2, like a usage error: the input was wrong, not the tool.
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
             }
-            // One line naming the file; 2, like a usage error: the input was wrong, not the tool.
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+        }
         ["spec", "sync", new] => run_sync(Path::new(new)),
         _ => {
             eprintln!("{USAGE}");
