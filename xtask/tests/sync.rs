@@ -139,6 +139,7 @@ fn newer() -> Newer {
                     && in_query
                     && schema["type"] == "string"
                     && schema.get("format").is_none()
+                    && schema.get("enum").is_none()
                 {
                     schema["enum"] = json!(["ASCENDING", "DESCENDING"]);
                     enumerated = Some((id.clone(), name));
