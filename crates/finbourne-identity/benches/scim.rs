@@ -7,6 +7,9 @@
 //! calls per second and the SDK/bare throughput ratio as median (min..max) over the rounds.
 //! Targets: 0.95 sequential, 0.90 at 64 in flight.
 //!
+//! `-- profile sdk` (or `bare`) `[N]` runs N (default 20,000) sequential calls of one
+//! contender alone, on a current-thread runtime, for a profiler.
+//!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
 //! make one token request, and 10,000 calls each with a different read timeout keep memory and
 //! open sockets bounded.
@@ -20,14 +23,34 @@ use common::{Server, bare_call, bare_client, sdk_call, spread};
 use finbourne_identity::ScimTokenAction;
 use tokio::task::JoinSet;
 
-const ROUNDS: usize = 11;
-const SEQUENTIAL_CALLS: usize = 3_000;
+const ROUNDS: usize = 51;
+const SEQUENTIAL_CALLS: usize = 1_000;
 const IN_FLIGHT: usize = 64;
-const CONCURRENT_CALLS: usize = 16_000;
+const CONCURRENT_CALLS: usize = 6_400;
 
 fn main() {
     common::serve_if_child();
     let server = Server::spawn();
+    // `-- profile sdk|bare`: one contender alone, for a profiler to look at.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "profile") {
+        let is_sdk = args.get(at + 1).map(String::as_str) != Some("bare");
+        let calls = args
+            .get(at + 2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let took = runtime.block_on(async {
+            let (sdk, bare, url) = (server.sdk(), bare_client(), server.scim_url().into());
+            run(&sdk, &bare, &url, is_sdk, 100, 1).await;
+            run(&sdk, &bare, &url, is_sdk, calls, 1).await
+        });
+        println!("{calls} sequential calls in {took:?}");
+        return;
+    }
     println!(
         "add_scim, SDK vs bare reqwest; server in another process; {ROUNDS} interleaved rounds"
     );

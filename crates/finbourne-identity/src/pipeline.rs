@@ -210,9 +210,10 @@ impl Pipeline {
             (d, _) => (d, TimeoutLimit::Total),
         };
         let exchange = async {
-            let answer = http.execute(request).await?;
+            let mut answer = http.execute(request).await?;
             let status = answer.status();
-            let headers = answer.headers().clone();
+            // Taken, not cloned: reading the body needs none of them.
+            let headers = std::mem::take(answer.headers_mut());
             let body = if status.is_success() {
                 read_bounded(answer, self.limits.answer).await?
             } else {
@@ -424,6 +425,10 @@ fn api_error(
 /// Date-time query values as the official SDKs send them: UTC with six fraction digits
 /// (`2030-01-02T03:04:05.000000Z`), where serde writes as many as the value needs.
 fn microsecond_date_times(url: &mut reqwest::Url, names: &[&str]) {
+    // Most calls leave their date-time parameters unset: keep their URL as it is.
+    if !url.query_pairs().any(|(n, _)| names.contains(&n.as_ref())) {
+        return;
+    }
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(n, v)| {
