@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use finbourne_identity_client::Hooks;
 
-use crate::auth::{Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
+use crate::auth::{Credential, Token, TokenEndpoint, TokenFile, bearer};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
 use crate::error::Error;
@@ -116,11 +116,17 @@ impl IdentityClientBuilder {
         let config = self.config;
         let http = HttpClients::new(&config)?;
         let credential = match &config.credentials {
-            Credentials::AccessToken(token) => Credential::Static(bearer(token)?),
-            Credentials::AccessTokenFile(path) => Credential::File(TokenFile::new(path.clone())),
-            Credentials::Password(password) => Credential::OAuth(Box::new(RefreshingToken::new(
-                TokenEndpoint::new(http.default_client().clone(), password.clone(), self.policy),
-            ))),
+            Credentials::AccessToken(token) => {
+                // Checked now rather than at the first call: it is a configuration mistake.
+                bearer(token)?;
+                Credential::provider(Arc::new(Token::new(token.clone(), None)))
+            }
+            Credentials::AccessTokenFile(path) => Credential::file(TokenFile::new(path.clone())),
+            Credentials::Password(password) => Credential::oauth(TokenEndpoint::new(
+                http.default_client().clone(),
+                password.clone(),
+                self.policy,
+            )),
         };
         let headers = sdk_headers(
             config.application_name.as_deref(),

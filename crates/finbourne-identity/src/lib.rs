@@ -62,7 +62,7 @@ mod redact;
 mod retry;
 mod scim;
 
-pub use auth::AuthError;
+pub use auth::{AuthError, Token, TokenFuture, TokenProvider, TokenProviderFn, token_provider_fn};
 pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};

@@ -34,7 +34,7 @@ pub use setting::Setting;
 pub use source::{Origin, Source};
 
 /// What is shown instead of a secret.
-const REDACTED: &str = "****";
+pub(crate) const REDACTED: &str = "****";
 
 /// The effective configuration: every source merged and checked.
 ///
