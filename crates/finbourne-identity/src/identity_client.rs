@@ -78,6 +78,32 @@ impl IdentityClientBuilder {
         self
     }
 
+    /// Uses `credentials` instead of the configuration's: a [`TokenProvider`] of your own (see
+    /// [`token_provider_fn`](crate::token_provider_fn)), or any [`Credentials`].
+    /// [`IdentityClient::config`] then shows these. Whatever the source, the SDK caches its
+    /// tokens as described at [`TokenProvider`].
+    ///
+    /// [`TokenProvider`]: crate::TokenProvider
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// use finbourne_identity::{IdentityClient, Token, token_provider_fn};
+    /// use tokio::time::{Duration, Instant};
+    ///
+    /// let identity = IdentityClient::builder(config)
+    ///     .credentials(token_provider_fn(|| async {
+    ///         let secret = String::from("from-my-identity-provider"); // fetched, in real life
+    ///         Ok(Token::new(secret, Some(Instant::now() + Duration::from_secs(600))))
+    ///     }))
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
+        self.config.credentials = credentials.into();
+        self
+    }
+
     /// The largest answer body accepted, in bytes (default 64 MiB); a larger one fails the call
     /// with [`Error::AnswerTooLarge`] without being buffered.
     ///
@@ -127,6 +153,7 @@ impl IdentityClientBuilder {
                 password.clone(),
                 self.policy,
             )),
+            Credentials::Provider(provider) => Credential::provider(Arc::clone(provider)),
         };
         let headers = sdk_headers(
             config.application_name.as_deref(),
@@ -221,7 +248,9 @@ impl IdentityClient {
         &self.config
     }
 
-    /// How many requests went to the token endpoint so far.
+    /// How many requests the password or client credentials grant sent to the token endpoint
+    /// so far, retries included; 0 for other credentials (a [`TokenProvider`](crate::TokenProvider)
+    /// of yours counts its own).
     ///
     /// ```
     /// # fn run(identity: finbourne_identity::IdentityClient) {

@@ -26,7 +26,11 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Token, AuthError>>
 /// again when the API answers 401 to the token. A provider therefore only has to fetch a
 /// token; it needs no cache of its own.
 ///
-/// Its `Debug` must not show a secret. [`token_provider_fn`] makes one of an async closure.
+/// Its `Debug` must not show a secret: it appears in `Debug` of the [`Config`](crate::Config).
+///
+/// Plug one in with [`ConfigLoader::credentials`](crate::ConfigLoader::credentials) (then no
+/// credential setting is needed) or [`IdentityClientBuilder::credentials`](crate::IdentityClientBuilder::credentials);
+/// [`token_provider_fn`] makes one of an async closure.
 ///
 /// ```
 /// use finbourne_identity::{AuthError, Token, TokenFuture, TokenProvider};

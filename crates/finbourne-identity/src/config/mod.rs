@@ -23,10 +23,13 @@ mod value;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
+
+use crate::auth::TokenProvider;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use loader::ConfigLoader;
@@ -95,6 +98,20 @@ impl fmt::Debug for Config {
 }
 
 /// How the SDK authenticates to the Identity API.
+///
+/// The configuration sources give one of the first three; a provider is set in code with
+/// [`ConfigLoader::credentials`] or
+/// [`IdentityClientBuilder::credentials`](crate::IdentityClientBuilder::credentials), which
+/// take anything that converts into `Credentials`: any [`TokenProvider`] becomes
+/// [`Credentials::Provider`].
+///
+/// ```
+/// use finbourne_identity::config::Credentials;
+/// use finbourne_identity::Token;
+///
+/// let fixed = Credentials::from(Token::new("a-token", None));
+/// assert!(matches!(fixed, Credentials::Provider(_)));
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
@@ -106,6 +123,8 @@ pub enum Credentials {
     AccessTokenFile(PathBuf),
     /// The OAuth2 password grant.
     Password(PasswordCredentials),
+    /// Tokens from a provider of the caller's, cached by the SDK (see [`TokenProvider`]).
+    Provider(Arc<dyn TokenProvider>),
 }
 
 impl fmt::Debug for Credentials {
@@ -116,7 +135,14 @@ impl fmt::Debug for Credentials {
                 f.debug_tuple("AccessTokenFile").field(path).finish()
             }
             Credentials::Password(password) => f.debug_tuple("Password").field(password).finish(),
+            Credentials::Provider(provider) => f.debug_tuple("Provider").field(provider).finish(),
         }
+    }
+}
+
+impl<P: TokenProvider + 'static> From<P> for Credentials {
+    fn from(provider: P) -> Self {
+        Credentials::Provider(Arc::new(provider))
     }
 }
 
