@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use crate::config::Config;
+use crate::config::{Config, Credentials};
 use crate::error::{Error, with_causes};
 
 /// `User-Agent` of every request: names this SDK and its version.
@@ -100,7 +100,8 @@ fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
 fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error> {
     let failed = |message: String| Error::HttpClient { message };
     let token_url = match &config.credentials {
-        crate::config::Credentials::Password(p) => Some(p.token_url.clone()),
+        Credentials::Password(p) => Some(p.token_url.clone()),
+        Credentials::ClientCredentials(c) => Some(c.token_url.clone()),
         _ => None,
     };
     let mut builder = reqwest::Client::builder()

@@ -79,7 +79,8 @@ impl IdentityClientBuilder {
     }
 
     /// Uses `credentials` instead of the configuration's: a [`TokenProvider`] of your own (see
-    /// [`token_provider_fn`](crate::token_provider_fn)), or any [`Credentials`].
+    /// [`token_provider_fn`](crate::token_provider_fn)), a
+    /// [`ClientCredentials`](crate::config::ClientCredentials) grant, or any [`Credentials`].
     /// [`IdentityClient::config`] then shows these. Whatever the source, the SDK caches its
     /// tokens as described at [`TokenProvider`].
     ///
@@ -153,6 +154,13 @@ impl IdentityClientBuilder {
                 password.clone(),
                 self.policy,
             )),
+            Credentials::ClientCredentials(client) => {
+                Credential::oauth(TokenEndpoint::client_credentials(
+                    http.default_client().clone(),
+                    client.clone(),
+                    self.policy,
+                ))
+            }
             Credentials::Provider(provider) => Credential::provider(Arc::clone(provider)),
         };
         let headers = sdk_headers(

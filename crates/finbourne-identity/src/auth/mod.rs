@@ -2,7 +2,8 @@
 //!
 //! Every source is a [`TokenProvider`], wrapped in one [`TokenCache`]: a personal access token
 //! (a [`Token`] without expiry), a file holding a token (re-read when its copy is 120 s old), the
-//! OAuth2 password grant with refresh tokens, and any provider of the caller's.
+//! OAuth2 password and client credentials grants with refresh tokens, and any provider of the
+//! caller's.
 
 mod error;
 mod oauth;

@@ -35,7 +35,7 @@ impl OAuthGrant {
         refresh: Option<SecretString>,
     ) -> Result<(Tokens, Option<SecretString>), AuthError> {
         let Some(refresh) = refresh else {
-            return Ok((self.endpoint.password_grant().await?, None));
+            return Ok((self.endpoint.sign_in().await?, None));
         };
         match self.endpoint.refresh_grant(&refresh).await {
             // A refresh answer may carry no new refresh token; the old one then stays valid.
@@ -46,7 +46,7 @@ impl OAuthGrant {
                     .is_some_and(|s| s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS) =>
             {
                 tracing::debug!("refresh token rejected; signing in again");
-                Ok((self.endpoint.password_grant().await?, None))
+                Ok((self.endpoint.sign_in().await?, None))
             }
             Err(e) => Err(e),
         }

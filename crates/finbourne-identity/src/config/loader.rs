@@ -228,8 +228,8 @@ impl ConfigLoader {
         self.set(Setting::AccessTokenFile, Explicit::Path(path.into()))
     }
 
-    /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, or
-    /// any [`Credentials`]. They win
+    /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, a
+    /// [`ClientCredentials`](super::ClientCredentials) grant, or any [`Credentials`]. They win
     /// over every source of credentials, and the credential settings (access token, token file,
     /// password grant) are then not needed; those that are given are still checked.
     ///
