@@ -292,6 +292,8 @@ pub struct Counters {
     pub token_requests_password: u64,
     /// Token endpoint requests with `grant_type=refresh_token`.
     pub token_requests_refresh_token: u64,
+    /// Token endpoint requests with `grant_type=client_credentials`.
+    pub token_requests_client_credentials: u64,
     /// Token endpoint requests with any other or no grant type.
     pub token_requests_other: u64,
     /// Requests under `/identity/api/`.
@@ -303,7 +305,10 @@ pub struct Counters {
 impl Counters {
     /// All token endpoint requests, whatever their grant type.
     pub fn token_requests(&self) -> u64 {
-        self.token_requests_password + self.token_requests_refresh_token + self.token_requests_other
+        self.token_requests_password
+            + self.token_requests_refresh_token
+            + self.token_requests_client_credentials
+            + self.token_requests_other
     }
 }
 
@@ -314,6 +319,7 @@ pub(crate) struct AtomicCounters {
     pub(crate) requests: AtomicU64,
     pub(crate) token_requests_password: AtomicU64,
     pub(crate) token_requests_refresh_token: AtomicU64,
+    pub(crate) token_requests_client_credentials: AtomicU64,
     pub(crate) token_requests_other: AtomicU64,
     pub(crate) api_requests: AtomicU64,
     pub(crate) scim_requests: AtomicU64,
@@ -331,6 +337,7 @@ impl AtomicCounters {
             requests: get(&self.requests),
             token_requests_password: get(&self.token_requests_password),
             token_requests_refresh_token: get(&self.token_requests_refresh_token),
+            token_requests_client_credentials: get(&self.token_requests_client_credentials),
             token_requests_other: get(&self.token_requests_other),
             api_requests: get(&self.api_requests),
             scim_requests: get(&self.scim_requests),
@@ -343,6 +350,7 @@ impl AtomicCounters {
             &self.requests,
             &self.token_requests_password,
             &self.token_requests_refresh_token,
+            &self.token_requests_client_credentials,
             &self.token_requests_other,
             &self.api_requests,
             &self.scim_requests,

@@ -4,7 +4,7 @@
 //! unless you ask for one). It serves:
 //!
 //! - an OAuth2 token endpoint at [`Emulator::token_url`] (`POST`, form-encoded) with the
-//!   `password` and `refresh_token` grants;
+//!   `password`, `refresh_token` and `client_credentials` grants;
 //! - the Identity API under [`Emulator::identity_url`] (`.../identity`, paths `/api/...` like the
 //!   real service), guarded by bearer tokens: SCIM tokens (`AddScim`, `RemoveScim`), users, roles,
 //!   role membership and `GetUserInfo` keep in-memory state; every other operation of the API
@@ -258,7 +258,8 @@ impl EmulatorBuilder {
     }
 
     /// Adds a user who can sign in with the password grant; call it again for more users. The
-    /// first user is the one [`Emulator::username`] names and personal access tokens act as.
+    /// first user is the one [`Emulator::username`] names and personal access tokens and
+    /// client-credentials tokens act as.
     /// Without any call, the one user is [`DEFAULT_USERNAME`] / [`DEFAULT_PASSWORD`]. Each user
     /// also appears in the Identity API's user list (login = the user name).
     pub fn user(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {

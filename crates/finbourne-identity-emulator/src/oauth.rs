@@ -1,4 +1,4 @@
-//! The OAuth2 token endpoint: password and refresh-token grants.
+//! The OAuth2 token endpoint: password, refresh-token and client-credentials grants.
 
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use base64::Engine as _;
@@ -123,11 +123,12 @@ pub(crate) fn token(shared: &Shared, method: &Method, headers: &HeaderMap, body:
             password_grant(shared, field("username"), field("password"), field("scope"))
         }
         Some("refresh_token") => refresh_grant(shared, field("refresh_token"), field("scope")),
+        Some("client_credentials") => client_credentials_grant(shared, field("scope")),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             &format!(
-                "The grant type '{other}' is not supported by this endpoint; use password or refresh_token."
+                "The grant type '{other}' is not supported by this endpoint; use password, refresh_token or client_credentials."
             ),
         ),
     }
@@ -173,7 +174,17 @@ fn password_grant(
     {
         user.last_login = Some(now);
     }
-    issue(shared, &mut st, username, refresh, scope)
+    issue(shared, &mut st, username, Some(refresh), scope)
+}
+
+/// The client signs in as itself, as service accounts do. Its tokens act as the first
+/// configured user (the service user the client belongs to, as far as the API can tell), and
+/// come without a refresh token, as RFC 6749 (4.4.3) advises: the client signs in again instead.
+fn client_credentials_grant(shared: &Shared, scope: Option<&str>) -> Reply {
+    let scope = scope.unwrap_or(DEFAULT_SCOPE).to_owned();
+    let username = shared.config.users[0].0.clone();
+    let mut st = lock(&shared.state);
+    issue(shared, &mut st, &username, None, scope)
 }
 
 fn refresh_grant(shared: &Shared, refresh: Option<&str>, scope: Option<&str>) -> Reply {
@@ -191,15 +202,21 @@ fn refresh_grant(shared: &Shared, refresh: Option<&str>, scope: Option<&str>) ->
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", INVALID_REFRESH);
     };
     let scope = scope.map(str::to_owned).unwrap_or(record.scope);
-    issue(shared, &mut st, &record.username, refresh.to_owned(), scope)
+    issue(
+        shared,
+        &mut st,
+        &record.username,
+        Some(refresh.to_owned()),
+        scope,
+    )
 }
 
-/// Issues an access token and answers with it and the refresh token.
+/// Issues an access token and answers with it and the refresh token, if any.
 fn issue(
     shared: &Shared,
     st: &mut crate::state::State,
     username: &str,
-    refresh: String,
+    refresh: Option<String>,
     scope: String,
 ) -> Reply {
     let lifetime = shared.config.token_lifetime;
@@ -212,16 +229,16 @@ fn issue(
         },
     );
     let expires_in = lifetime.as_secs() + u64::from(lifetime.subsec_nanos() > 0);
-    Reply::oauth_json(
-        StatusCode::OK,
-        json!({
-            "access_token": access,
-            "refresh_token": refresh,
-            "expires_in": expires_in,
-            "token_type": "Bearer",
-            "scope": scope,
-        }),
-    )
+    let mut answer = json!({
+        "access_token": access,
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+        "scope": scope,
+    });
+    if let Some(refresh) = refresh {
+        answer["refresh_token"] = refresh.into();
+    }
+    Reply::oauth_json(StatusCode::OK, answer)
 }
 
 #[cfg(test)]

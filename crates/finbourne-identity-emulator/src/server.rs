@@ -143,6 +143,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             let counter = match grant.as_deref() {
                 Some("password") => &counters.token_requests_password,
                 Some("refresh_token") => &counters.token_requests_refresh_token,
+                Some("client_credentials") => &counters.token_requests_client_credentials,
                 _ => &counters.token_requests_other,
             };
             AtomicCounters::bump(counter);

@@ -79,7 +79,9 @@ impl CallOptions {
     /// uses one of a few extra clients kept for such calls (the least recently used is dropped
     /// when more are needed), so any number of distinct values keeps memory and connections
     /// bounded, but each new value costs a client. Prefer [`attempt_timeout`](Self::attempt_timeout)
-    /// for a per-call limit.
+    /// for a per-call limit. A client given ready-made with
+    /// [`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client) cannot
+    /// take other timeouts: such a call fails with [`Error::HttpClient`] before sending anything.
     ///
     /// ```
     /// # use std::time::Duration;

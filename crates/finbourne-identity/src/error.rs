@@ -109,7 +109,10 @@ pub enum Error {
         /// Which parameter, and why.
         message: String,
     },
-    /// The HTTP client could not be built from the configuration (proxy, CA certificate).
+    /// The HTTP client could not be built from the configuration (proxy, CA certificate), or
+    /// a call set a connect or read timeout that a client given ready-made
+    /// ([`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client))
+    /// cannot take.
     #[error("{message}")]
     HttpClient {
         /// What could not be set up, naming the setting or file.

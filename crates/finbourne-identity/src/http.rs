@@ -1,11 +1,12 @@
 //! The HTTP clients requests go out on: proxy, CA certificate, keep-alive and timeouts.
 
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use crate::config::Config;
+use crate::config::{Config, Credentials};
 use crate::error::{Error, with_causes};
 
 /// `User-Agent` of every request: names this SDK and its version.
@@ -18,22 +19,51 @@ type Key = (Option<Duration>, Option<Duration>);
 /// per value (2,000 values once took 265 MB and 2,001 connections).
 const OTHER_CLIENTS: usize = 4;
 
+/// Where the HTTP clients come from.
+#[derive(Clone, Default)]
+pub(crate) enum Base {
+    /// Built from the configuration alone.
+    #[default]
+    Sdk,
+    /// Built from the caller's builder, with the configuration's settings on top.
+    Builder(Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>),
+    /// The caller's client, as it is, for API calls.
+    Ready(reqwest::Client),
+}
+
+impl fmt::Debug for Base {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the client itself: its default headers may hold a credential.
+        f.write_str(match self {
+            Base::Sdk => "Sdk",
+            Base::Builder(_) => "Builder",
+            Base::Ready(_) => "Ready",
+        })
+    }
+}
+
 /// The client with the configured timeouts, and a few for calls that override the connect or
 /// read timeout (settings of a reqwest client, not of a request), least recently used first
 /// out.
 pub(crate) struct HttpClients {
     config: Config,
+    base: Base,
     default_key: Key,
     default: reqwest::Client,
     others: Mutex<Vec<(Key, reqwest::Client)>>,
 }
 
 impl HttpClients {
-    pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+    pub(crate) fn new(config: &Config, base: Base) -> Result<Self, Error> {
         let key = (config.timeouts.connect, config.timeouts.read);
+        let default = match &base {
+            Base::Ready(client) => client.clone(),
+            base => build(config, key, base)?,
+        };
         Ok(Self {
-            default: build(config, key)?,
+            default,
             config: config.clone(),
+            base,
             default_key: key,
             others: Mutex::new(Vec::with_capacity(OTHER_CLIENTS)),
         })
@@ -44,12 +74,30 @@ impl HttpClients {
         &self.default
     }
 
+    /// The client for the built-in grants' token requests. Never a ready-made client of the
+    /// caller's: its redirect policy is unknown, and a followed 307 or 308 would resend the
+    /// password and client secret.
+    pub(crate) fn token_client(&self) -> Result<reqwest::Client, Error> {
+        match &self.base {
+            Base::Ready(_) => build(&self.config, self.default_key, &Base::Sdk),
+            Base::Sdk | Base::Builder(_) => Ok(self.default.clone()),
+        }
+    }
+
     /// The client for these connect and read timeouts.
     pub(crate) fn with_timeouts(
         &self,
         connect: Option<Duration>,
         read: Option<Duration>,
     ) -> Result<reqwest::Client, Error> {
+        if let Base::Ready(_) = self.base {
+            return Err(Error::HttpClient {
+                message: "a call's connect or read timeout cannot be applied to the \
+                          reqwest::Client given to IdentityClientBuilder::http_client: set it on \
+                          that client, or use IdentityClientBuilder::http_client_builder"
+                    .to_owned(),
+            });
+        }
         let key = (connect, read);
         if key == self.default_key {
             return Ok(self.default.clone());
@@ -61,7 +109,7 @@ impl HttpClients {
             others.push(entry);
             return Ok(client);
         }
-        let client = build(&self.config, key)?;
+        let client = build(&self.config, key, &self.base)?;
         if others.len() == OTHER_CLIENTS {
             others.remove(0);
         }
@@ -97,13 +145,19 @@ fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
     })
 }
 
-fn build(config: &Config, (connect, read): Key) -> Result<reqwest::Client, Error> {
+/// A client with the configuration's settings, on top of the caller's builder if there is one.
+fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::Client, Error> {
     let failed = |message: String| Error::HttpClient { message };
     let token_url = match &config.credentials {
-        crate::config::Credentials::Password(p) => Some(p.token_url.clone()),
+        Credentials::Password(p) => Some(p.token_url.clone()),
+        Credentials::ClientCredentials(c) => Some(c.token_url.clone()),
         _ => None,
     };
-    let mut builder = reqwest::Client::builder()
+    let builder = match base {
+        Base::Builder(make) => make(),
+        Base::Sdk | Base::Ready(_) => reqwest::Client::builder(),
+    };
+    let mut builder = builder
         .user_agent(USER_AGENT)
         .redirect(redirect_policy(token_url))
         .tcp_keepalive(config.tcp_keepalive);
@@ -171,7 +225,7 @@ mod tests {
             .access_token("t")
             .load()
             .unwrap();
-        let clients = HttpClients::new(&config).unwrap();
+        let clients = HttpClients::new(&config, Base::Sdk).unwrap();
         for ms in 1..=50u64 {
             clients
                 .with_timeouts(Some(Duration::from_millis(ms)), None)

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use finbourne_identity_client::Hooks;
 
-use crate::auth::{Credential, RefreshingToken, TokenEndpoint, TokenFile, bearer};
+use crate::auth::{Credential, Token, TokenEndpoint, TokenFile, bearer};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
 use crate::error::Error;
-use crate::http::HttpClients;
+use crate::http::{Base, HttpClients};
 use crate::pipeline::{
     DEFAULT_ANSWER_LIMIT, DEFAULT_ERROR_BODY_LIMIT, Limits, Pipeline, sdk_headers,
 };
@@ -69,12 +69,113 @@ pub struct IdentityClientBuilder {
     config: Config,
     policy: RetryPolicy,
     limits: Limits,
+    http: Base,
 }
 
 impl IdentityClientBuilder {
     /// Replaces the retry policy (its budgets default to the configuration's).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Uses `credentials` instead of the configuration's: a [`TokenProvider`] of your own (see
+    /// [`token_provider_fn`](crate::token_provider_fn)), a
+    /// [`ClientCredentials`](crate::config::ClientCredentials) grant, or any [`Credentials`].
+    /// [`IdentityClient::config`] then shows these. Whatever the source, the SDK caches its
+    /// tokens as described at [`TokenProvider`].
+    ///
+    /// [`TokenProvider`]: crate::TokenProvider
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// use finbourne_identity::{IdentityClient, Token, token_provider_fn};
+    /// use tokio::time::{Duration, Instant};
+    ///
+    /// let identity = IdentityClient::builder(config)
+    ///     .credentials(token_provider_fn(|| async {
+    ///         let secret = String::from("from-my-identity-provider"); // fetched, in real life
+    ///         Ok(Token::new(secret, Some(Instant::now() + Duration::from_secs(600))))
+    ///     }))
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
+        self.config.credentials = credentials.into();
+        self
+    }
+
+    /// Sends API calls with `client`, a reqwest client of your own, as it is.
+    ///
+    /// What still applies to every call, as the SDK does it per request: the bearer token and
+    /// its renewal after a 401, the SDK's headers (`X-LUSID-SDK-Language`,
+    /// `X-LUSID-SDK-Version`, `X-LUSID-Application`, `CorrelationId`, `Accept`; they replace a
+    /// default header of the same name), the total and attempt timeouts, retries, the answer
+    /// limits, and [`Error::Redirect`] for a redirect the client hands back unfollowed.
+    ///
+    /// What is the client's, being settings of a reqwest client: its default headers, its
+    /// `User-Agent` (reqwest sends none unless set), connect, read and request timeouts,
+    /// proxy, trusted certificates, keep-alive, connection pool and redirect policy. The
+    /// configuration's connect and read timeouts, proxy, CA certificate and keep-alive are not
+    /// applied to it, and a call that sets [`connect_timeout`](crate::Call::connect_timeout)
+    /// or [`read_timeout`](crate::Call::read_timeout) fails with [`Error::HttpClient`] before
+    /// anything is sent, as a built client cannot take other timeouts. Use
+    /// [`http_client_builder`](Self::http_client_builder) to have both.
+    ///
+    /// Token requests of the password and client credentials grants do not use it: they carry
+    /// the client secret and must never follow a redirect, which a ready-made client cannot be
+    /// made to promise. They go through a client the SDK builds from the configuration
+    /// (proxy, CA certificate, timeouts, keep-alive, no redirects), as without this option.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), Box<dyn std::error::Error>> {
+    /// use reqwest::header::{HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-team", HeaderValue::from_static("data-platform"));
+    /// let http = reqwest::Client::builder().default_headers(headers).build()?;
+    /// let identity = finbourne_identity::IdentityClient::builder(config)
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Base::Ready(client);
+        self
+    }
+
+    /// Builds every HTTP client the SDK needs from `make()`, with the SDK's settings applied
+    /// on top: its `User-Agent`, its redirect policy (follow within the origin only, never for
+    /// the token endpoint), the configuration's TCP keep-alive, connect and read timeouts (or
+    /// a call's), proxy (added after the builder's own, which reqwest tries first) and CA
+    /// certificate (added to the builder's trusted roots). The rest of the builder stays: default
+    /// headers, TLS settings, pool, local address, DNS resolver, and so on.
+    ///
+    /// Unlike [`http_client`](Self::http_client), everything applies: token requests go
+    /// through such a client too, and calls may set their own connect and read timeouts.
+    /// `make` is a function rather than a `reqwest::ClientBuilder` because a builder cannot be
+    /// cloned and the SDK builds more than one client: one at [`build`](Self::build), and one
+    /// for each new pair of connect and read timeouts a call asks for (a few are kept).
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// use std::net::{IpAddr, Ipv4Addr};
+    ///
+    /// let identity = finbourne_identity::IdentityClient::builder(config)
+    ///     .http_client_builder(|| {
+    ///         reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    ///     })
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http_client_builder(
+        mut self,
+        make: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http = Base::Builder(Arc::new(make));
         self
     }
 
@@ -114,13 +215,27 @@ impl IdentityClientBuilder {
     /// file, a proxy address reqwest refuses, a header value that is not valid in HTTP).
     pub fn build(self) -> Result<IdentityClient, Error> {
         let config = self.config;
-        let http = HttpClients::new(&config)?;
+        let http = HttpClients::new(&config, self.http)?;
         let credential = match &config.credentials {
-            Credentials::AccessToken(token) => Credential::Static(bearer(token)?),
-            Credentials::AccessTokenFile(path) => Credential::File(TokenFile::new(path.clone())),
-            Credentials::Password(password) => Credential::OAuth(Box::new(RefreshingToken::new(
-                TokenEndpoint::new(http.default_client().clone(), password.clone(), self.policy),
-            ))),
+            Credentials::AccessToken(token) => {
+                // Checked now rather than at the first call: it is a configuration mistake.
+                bearer(token)?;
+                Credential::provider(Arc::new(Token::new(token.clone(), None)))
+            }
+            Credentials::AccessTokenFile(path) => Credential::file(TokenFile::new(path.clone())),
+            Credentials::Password(password) => Credential::oauth(TokenEndpoint::new(
+                http.token_client()?,
+                password.clone(),
+                self.policy,
+            )),
+            Credentials::ClientCredentials(client) => {
+                Credential::oauth(TokenEndpoint::client_credentials(
+                    http.token_client()?,
+                    client.clone(),
+                    self.policy,
+                ))
+            }
+            Credentials::Provider(provider) => Credential::provider(Arc::clone(provider)),
         };
         let headers = sdk_headers(
             config.application_name.as_deref(),
@@ -201,6 +316,7 @@ impl IdentityClient {
                 answer: DEFAULT_ANSWER_LIMIT,
                 error_body: DEFAULT_ERROR_BODY_LIMIT,
             },
+            http: Base::default(),
         }
     }
 
@@ -215,7 +331,9 @@ impl IdentityClient {
         &self.config
     }
 
-    /// How many requests went to the token endpoint so far.
+    /// How many requests the password or client credentials grant sent to the token endpoint
+    /// so far, retries included; 0 for other credentials (a [`TokenProvider`](crate::TokenProvider)
+    /// of yours counts its own).
     ///
     /// ```
     /// # fn run(identity: finbourne_identity::IdentityClient) {

@@ -34,6 +34,45 @@
 //! connection and each wait for data, token requests included, and [`Call::attempt_timeout`]
 //! each attempt. [`Error::Timeout`] says which limit expired.
 //!
+//! # Extension points
+//!
+//! - **Credentials**: a [`TokenProvider`] is an asynchronous source of [`Token`]s (a secret and
+//!   an optional expiry), the shape of google-cloud-auth's token provider. The SDK wraps every
+//!   provider, its own included, in one cache: one request for a token however many calls
+//!   wait, renewal 60 s before expiry, a failure held for a second, another token after a 401.
+//!   [`token_provider_fn`] makes a provider of an async closure, as aws-config's
+//!   `provide_credentials_fn` does. The built-in sources are providers too: a personal access
+//!   token, a token file, the password grant and the client credentials grant
+//!   ([`config::ClientCredentials`]) for service accounts.
+//! - **Plugging them in**: [`ConfigLoader::credentials`] (no credential setting is then
+//!   needed) or [`IdentityClientBuilder::credentials`], as aws-config's loader takes a
+//!   `credentials_provider`.
+//! - **HTTP**: reqwest's own types, in its builder style:
+//!   [`IdentityClientBuilder::http_client`] takes a ready-made `reqwest::Client` for API calls,
+//!   [`IdentityClientBuilder::http_client_builder`] a `reqwest::ClientBuilder` the SDK's
+//!   settings go on top of. Their documentation says which settings are whose.
+//!
+//! ```
+//! # async fn run() -> Result<(), finbourne_identity::Error> {
+//! use finbourne_identity::{ConfigLoader, IdentityClient, Token, token_provider_fn};
+//! use tokio::time::{Duration, Instant};
+//!
+//! let config = ConfigLoader::new()
+//!     .identity_url("https://example.lusid.com/identity")
+//!     .credentials(token_provider_fn(|| async {
+//!         let secret = String::from("from-my-vault"); // fetched, in real life
+//!         Ok(Token::new(secret, Some(Instant::now() + Duration::from_secs(900))))
+//!     }))
+//!     .load()?;
+//! let identity = IdentityClient::builder(config)
+//!     .http_client_builder(|| reqwest::Client::builder().https_only(true))
+//!     .build()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Example
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), finbourne_identity::Error> {
 //! use finbourne_identity::{IdentityClient, ScimTokenAction};
@@ -62,7 +101,7 @@ mod redact;
 mod retry;
 mod scim;
 
-pub use auth::AuthError;
+pub use auth::{AuthError, Token, TokenFuture, TokenProvider, TokenProviderFn, token_provider_fn};
 pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};

@@ -141,7 +141,17 @@ async fn counters_count_by_kind() {
         )
         .await;
     }
-    crate::common::post_token(&client, &emu, &[("grant_type", "client_credentials")]).await;
+    crate::common::post_token(
+        &client,
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", emu.client_id()),
+            ("client_secret", emu.client_secret()),
+        ],
+    )
+    .await;
+    crate::common::post_token(&client, &emu, &[("grant_type", "authorization_code")]).await;
     let access = token["access_token"].as_str().unwrap();
     for path in ["/api/me", "/api/users", "/api/roles"] {
         client
@@ -160,13 +170,14 @@ async fn counters_count_by_kind() {
     let counters = emu.counters();
     assert_eq!(counters.token_requests_password, 1);
     assert_eq!(counters.token_requests_refresh_token, 2);
+    assert_eq!(counters.token_requests_client_credentials, 1);
     assert_eq!(counters.token_requests_other, 1);
-    assert_eq!(counters.token_requests(), 4);
+    assert_eq!(counters.token_requests(), 5);
     assert_eq!(counters.api_requests, 3);
     assert_eq!(counters.scim_requests, 1);
-    assert_eq!(counters.requests, 8);
+    assert_eq!(counters.requests, 9);
     // The fresh client opens one connection per request.
-    assert_eq!(counters.connections_accepted, 8);
+    assert_eq!(counters.connections_accepted, 9);
 
     emu.reset_counters();
     assert_eq!(emu.counters().requests, 0);

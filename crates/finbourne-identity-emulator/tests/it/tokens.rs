@@ -107,7 +107,7 @@ async fn bad_requests_answer_oauth_errors() {
     let response = post_token(
         &client,
         &emu,
-        &[creds[0], creds[1], ("grant_type", "client_credentials")],
+        &[creds[0], creds[1], ("grant_type", "authorization_code")],
     )
     .await;
     oauth_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
@@ -130,6 +130,71 @@ async fn bad_requests_answer_oauth_errors() {
     oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
     let response = client.get(emu.token_url()).send().await.unwrap();
     oauth_error(response, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn client_credentials_grant_ok_with_the_clients_secret_in_the_form_or_basic() {
+    let emu = Emulator::builder()
+        .client_id("service-client")
+        .client_secret("service-secret")
+        .user("svc@example.com", "unused")
+        .start()
+        .await
+        .unwrap();
+    let client = client();
+    let response = post_token(
+        &client,
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "api"),
+            ("client_id", "service-client"),
+            ("client_secret", "service-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer = json(response).await;
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], 3600);
+    assert_eq!(answer["scope"], "api");
+    assert!(answer.get("refresh_token").is_none(), "{answer}");
+    let me = client
+        .get(api(&emu, "/api/me"))
+        .bearer_auth(answer["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(json(me).await["emailAddress"], "svc@example.com");
+
+    let basic = client
+        .post(emu.token_url())
+        .basic_auth("service-client", Some("service-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::OK);
+    assert_eq!(json(basic).await["scope"], DEFAULT_SCOPE);
+    assert_eq!(emu.counters().token_requests_client_credentials, 2);
+}
+
+#[tokio::test]
+async fn client_credentials_grant_with_a_wrong_secret_is_invalid_client() {
+    let emu = Emulator::start().await.unwrap();
+    let response = post_token(
+        &client(),
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", emu.client_id()),
+            ("client_secret", "wrong"),
+        ],
+    )
+    .await;
+    oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
 async fn refresh_with_basic(emu: &Emulator, refresh: &str) -> reqwest::Response {

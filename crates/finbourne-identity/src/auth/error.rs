@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-/// A token could not be had: the token endpoint refused, was unreachable, or the token file
-/// could not be read. Never holds a secret.
+/// A token could not be had: the token endpoint refused, was unreachable, the token file could
+/// not be read, or a [`TokenProvider`](crate::TokenProvider) failed. Never holds a secret.
 ///
 /// The underlying failure (reqwest's error, an I/O error) is [`source`](StdError::source), not
 /// part of the message, so a report that prints the chain shows each cause once. Cloning is
@@ -27,7 +27,14 @@ pub struct AuthError {
 }
 
 impl AuthError {
-    pub(crate) fn new(detail: impl Into<String>) -> Self {
+    /// A failure described by `detail`, for a [`TokenProvider`](crate::TokenProvider) of your
+    /// own. `detail` is shown as it is: it must not hold a secret.
+    ///
+    /// ```
+    /// let error = finbourne_identity::AuthError::new("the vault is sealed");
+    /// assert_eq!(error.to_string(), "the vault is sealed");
+    /// ```
+    pub fn new(detail: impl Into<String>) -> Self {
         Self {
             status: None,
             oauth_error: None,
@@ -38,8 +45,17 @@ impl AuthError {
         }
     }
 
-    /// `detail`, caused by `source`.
-    pub(crate) fn caused_by(
+    /// `detail`, caused by `source`, which is kept as [`source`](StdError::source) rather than
+    /// in the message. Neither may hold a secret.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such socket");
+    /// let error = finbourne_identity::AuthError::caused_by("cannot reach the vault agent", io);
+    /// assert_eq!(error.to_string(), "cannot reach the vault agent");
+    /// assert_eq!(error.source().unwrap().to_string(), "no such socket");
+    /// ```
+    pub fn caused_by(
         detail: impl Into<String>,
         source: impl StdError + Send + Sync + 'static,
     ) -> Self {

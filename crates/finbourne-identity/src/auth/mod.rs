@@ -1,21 +1,28 @@
 //! Where the bearer token of each request comes from.
 //!
-//! Three credentials, as the official SDKs have: a personal access token used as it is, a file
-//! holding a token (re-read when its cached copy is older than 120 s), and the OAuth2 password
-//! grant with refresh tokens.
+//! Every source is a [`TokenProvider`], wrapped in one [`TokenCache`]: a personal access token
+//! (a [`Token`] without expiry), a file holding a token (re-read when its copy is 120 s old), the
+//! OAuth2 password and client credentials grants with refresh tokens, and any provider of the
+//! caller's.
 
 mod error;
+mod oauth;
+mod provider;
 mod refreshing;
 #[cfg(test)]
 mod test_support;
 mod token_endpoint;
 mod token_file;
 
+use std::sync::Arc;
+
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use error::AuthError;
-pub(crate) use refreshing::RefreshingToken;
+pub(crate) use oauth::OAuthGrant;
+pub use provider::{Token, TokenFuture, TokenProvider, TokenProviderFn, token_provider_fn};
+use refreshing::{Ahead, TokenCache};
 pub(crate) use token_endpoint::TokenEndpoint;
 pub(crate) use token_file::TokenFile;
 
@@ -30,21 +37,47 @@ pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, AuthError> {
     Ok(value)
 }
 
-/// A source of bearer tokens.
-pub(crate) enum Credential {
-    Static(HeaderValue),
-    File(TokenFile),
-    OAuth(Box<RefreshingToken>),
+/// A source of bearer tokens, cached.
+pub(crate) struct Credential {
+    cache: TokenCache,
+    /// The token endpoint of a built-in grant, whose requests [`token_requests`] counts.
+    ///
+    /// [`token_requests`]: Self::token_requests
+    endpoint: Option<Arc<TokenEndpoint>>,
 }
 
 impl Credential {
+    /// Tokens from `provider`, renewed ahead of their expiry.
+    pub(crate) fn provider(provider: Arc<dyn TokenProvider>) -> Self {
+        Self {
+            cache: TokenCache::new(provider, Ahead::Refresh),
+            endpoint: None,
+        }
+    }
+
+    /// The token in `file`, read again when the copy is [`token_file::REREAD_AFTER`] old.
+    pub(crate) fn file(file: TokenFile) -> Self {
+        Self {
+            cache: TokenCache::new(Arc::new(file), Ahead::AtExpiry),
+            endpoint: None,
+        }
+    }
+
+    /// Tokens from an OAuth2 grant at `endpoint`.
+    pub(crate) fn oauth(endpoint: TokenEndpoint) -> Self {
+        let endpoint = Arc::new(endpoint);
+        Self {
+            cache: TokenCache::new(
+                Arc::new(OAuthGrant::new(Arc::clone(&endpoint))),
+                Ahead::Refresh,
+            ),
+            endpoint: Some(endpoint),
+        }
+    }
+
     /// The `Authorization` value to send now.
     pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
-        match self {
-            Self::Static(bearer) => Ok(bearer.clone()),
-            Self::File(file) => file.bearer().await,
-            Self::OAuth(oauth) => oauth.bearer().await,
-        }
+        self.cache.bearer().await
     }
 
     /// After the API answered 401 to `rejected`: another value to repeat the call with, or
@@ -53,20 +86,13 @@ impl Credential {
         &self,
         rejected: &HeaderValue,
     ) -> Result<Option<HeaderValue>, AuthError> {
-        let renewed = match self {
-            Self::Static(_) => return Ok(None),
-            Self::File(file) => file.reread().await?,
-            Self::OAuth(oauth) => oauth.renew(rejected).await?,
-        };
+        let renewed = self.cache.renew(rejected).await?;
         Ok((renewed != rejected).then_some(renewed))
     }
 
     /// How many requests went to the token endpoint so far (0 for other credentials).
     pub(crate) fn token_requests(&self) -> u64 {
-        match self {
-            Self::OAuth(oauth) => oauth.token_requests(),
-            _ => 0,
-        }
+        self.endpoint.as_ref().map_or(0, |e| e.requests())
     }
 }
 
@@ -84,7 +110,7 @@ mod tests {
     async fn after_a_401_every_caller_gets_the_same_new_token_from_one_refresh() {
         let emulator = Emulator::start().await.unwrap();
         let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
-        let credential = Arc::new(Credential::OAuth(Box::new(RefreshingToken::new(endpoint))));
+        let credential = Arc::new(Credential::oauth(endpoint));
         let rejected = credential.bearer().await.unwrap();
         let mut renewals = JoinSet::new();
         for _ in 0..200 {
@@ -105,8 +131,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_static_token_has_no_renewal() {
-        let fixed = HeaderValue::from_static("Bearer fixed");
-        let credential = Credential::Static(fixed.clone());
+        let credential = Credential::provider(Arc::new(Token::new("fixed", None)));
+        let fixed = credential.bearer().await.unwrap();
+        assert_eq!(fixed, "Bearer fixed");
         assert_eq!(credential.renew(&fixed).await.unwrap(), None);
         assert_eq!(credential.token_requests(), 0);
     }

@@ -1,5 +1,5 @@
-//! OAuth2 tokens kept fresh: one token request at a time, its outcome shared by every caller
-//! waiting for it.
+//! Tokens from any [`TokenProvider`] kept fresh: one request for a token at a time, its outcome
+//! shared by every caller waiting for it, as google-cloud-auth's token cache does.
 //!
 //! The request in flight is a [`Shared`] future owned by its waiters alone. Whichever waiter is
 //! polled drives it, so a caller that gives up (its future dropped at its deadline) strands
@@ -10,13 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared, WeakShared};
-use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
-use secrecy::SecretString;
 use tokio::time::Instant;
 
-use super::token_endpoint::{TokenEndpoint, Tokens};
-use super::{AuthError, bearer};
+use super::{AuthError, Token, TokenProvider, bearer};
 
 /// The official SDKs refresh this long before expiry.
 const REFRESH_AHEAD: Duration = Duration::from_secs(60);
@@ -31,13 +28,23 @@ const MAX_FAILURE_HOLD: Duration = Duration::from_secs(120);
 type Outcome = Result<HeaderValue, AuthError>;
 type Flight = BoxFuture<'static, Outcome>;
 
-pub(crate) struct RefreshingToken {
+/// Whether a token is renewed ahead of its expiry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ahead {
+    /// 60 s ahead, or at half-life for shorter-lived tokens: for real expiries.
+    Refresh,
+    /// At the expiry itself: for sources whose "expiry" is when to look again (a token file).
+    AtExpiry,
+}
+
+pub(crate) struct TokenCache {
     inner: Arc<Inner>,
 }
 
 /// What the flight shares with the callers; the flight holds it so that it needs no caller.
 struct Inner {
-    endpoint: TokenEndpoint,
+    provider: Arc<dyn TokenProvider>,
+    ahead: Ahead,
     state: Mutex<State>,
 }
 
@@ -52,23 +59,19 @@ struct State {
 
 struct Current {
     bearer: HeaderValue,
-    refresh: Option<SecretString>,
-    /// When to stop using `bearer`: ahead of its expiry.
-    use_until: Instant,
+    /// When to stop using `bearer`: ahead of its expiry; `None` for a token without one.
+    use_until: Option<Instant>,
 }
 
-impl RefreshingToken {
-    pub(crate) fn new(endpoint: TokenEndpoint) -> Self {
+impl TokenCache {
+    pub(crate) fn new(provider: Arc<dyn TokenProvider>, ahead: Ahead) -> Self {
         Self {
             inner: Arc::new(Inner {
-                endpoint,
+                provider,
+                ahead,
                 state: Mutex::default(),
             }),
         }
-    }
-
-    pub(crate) fn token_requests(&self) -> u64 {
-        self.inner.endpoint.requests()
     }
 
     /// A token that is not about to expire, fetching one when needed.
@@ -118,13 +121,12 @@ impl Inner {
 
     /// One token request, start to end; its outcome is every waiter's.
     async fn fly(self: Arc<Self>) -> Outcome {
-        let refresh = self.lock().current.as_ref().and_then(|c| c.refresh.clone());
-        let fetched = self.fetch(refresh).await;
+        let fetched = self.provider.token().await;
         let mut state = self.lock();
         // Cleared here, not left for the weak reference to lapse: a waiter still holding this
         // finished flight would otherwise hand its outcome to callers arriving much later.
         state.flight = None;
-        let outcome = fetched.and_then(|(tokens, refresh)| state.store(tokens, refresh));
+        let outcome = fetched.and_then(|token| state.store(&token, self.ahead));
         state.failure = outcome.as_ref().err().map(|error| {
             let hold = error.retry_after.map_or(FAILURE_HOLD, |wait| {
                 wait.clamp(FAILURE_HOLD, MAX_FAILURE_HOLD)
@@ -133,49 +135,30 @@ impl Inner {
         });
         outcome
     }
-
-    /// Refreshes when there is a refresh token, signs in again when there is none or it is
-    /// rejected. Gives the tokens and the refresh token to keep if they hold none.
-    async fn fetch(
-        &self,
-        refresh: Option<SecretString>,
-    ) -> Result<(Tokens, Option<SecretString>), AuthError> {
-        let Some(refresh) = refresh else {
-            return Ok((self.endpoint.password_grant().await?, None));
-        };
-        match self.endpoint.refresh_grant(&refresh).await {
-            // A refresh answer may carry no new refresh token; the old one then stays valid.
-            Ok(tokens) => Ok((tokens, Some(refresh))),
-            // A 429 is the endpoint's load, not a verdict on the refresh token.
-            Err(e)
-                if e.status()
-                    .is_some_and(|s| s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS) =>
-            {
-                tracing::debug!("refresh token rejected; signing in again");
-                Ok((self.endpoint.password_grant().await?, None))
-            }
-            Err(e) => Err(e),
-        }
-    }
 }
 
 impl State {
     fn fresh(&self) -> Option<HeaderValue> {
         self.current
             .as_ref()
-            .filter(|c| Instant::now() < c.use_until)
+            .filter(|c| c.use_until.is_none_or(|until| Instant::now() < until))
             .map(|c| c.bearer.clone())
     }
 
-    fn store(&mut self, tokens: Tokens, previous_refresh: Option<SecretString>) -> Outcome {
-        let lifetime = tokens.expires_at.saturating_duration_since(Instant::now());
-        // Short-lived tokens (tests, odd providers) refresh at half-life instead of 60 s ahead.
-        let ahead = REFRESH_AHEAD.min(lifetime / 2);
-        let value = bearer(&tokens.access)?;
+    fn store(&mut self, token: &Token, ahead: Ahead) -> Outcome {
+        let value = bearer(token.secret())?;
+        let use_until = token.expires_at().map(|expires_at| {
+            let lifetime = expires_at.saturating_duration_since(Instant::now());
+            // Short-lived tokens (tests, odd providers) refresh at half-life instead of 60 s
+            // ahead.
+            match ahead {
+                Ahead::Refresh => expires_at - REFRESH_AHEAD.min(lifetime / 2),
+                Ahead::AtExpiry => expires_at,
+            }
+        });
         self.current = Some(Current {
             bearer: value.clone(),
-            refresh: tokens.refresh.or(previous_refresh),
-            use_until: tokens.expires_at - ahead,
+            use_until,
         });
         Ok(value)
     }
@@ -189,21 +172,21 @@ mod tests {
     use finbourne_identity_emulator::{Emulator, Fault};
     use tokio::task::JoinSet;
 
+    use super::super::OAuthGrant;
     use super::super::test_support::{endpoint_at, http};
     use super::*;
 
     const CALLERS: usize = 200;
 
-    fn token(emulator: &Emulator) -> Arc<RefreshingToken> {
-        Arc::new(RefreshingToken::new(endpoint_at(
-            emulator,
-            emulator.token_url(),
-            http(),
-        )))
+    /// The password grant at the emulator, cached.
+    fn token(emulator: &Emulator) -> Arc<TokenCache> {
+        let endpoint = endpoint_at(emulator, emulator.token_url(), http());
+        let grant = OAuthGrant::new(Arc::new(endpoint));
+        Arc::new(TokenCache::new(Arc::new(grant), Ahead::Refresh))
     }
 
     /// `CALLERS` concurrent calls of `bearer`, each on its own task.
-    async fn callers(token: &Arc<RefreshingToken>) -> Vec<Outcome> {
+    async fn callers(token: &Arc<TokenCache>) -> Vec<Outcome> {
         let mut calls = JoinSet::new();
         for _ in 0..CALLERS {
             let token = Arc::clone(token);
@@ -219,7 +202,7 @@ mod tests {
         )
     }
 
-    fn flight_alive(token: &RefreshingToken) -> bool {
+    fn flight_alive(token: &TokenCache) -> bool {
         token
             .inner
             .lock()
@@ -237,7 +220,6 @@ mod tests {
         let first = outcomes[0].as_ref().expect("a token");
         assert!(outcomes.iter().all(|o| o.as_ref().ok() == Some(first)));
         assert_eq!(emulator.counters().token_requests(), 1);
-        assert_eq!(token.token_requests(), 1);
     }
 
     #[tokio::test(start_paused = true)]
@@ -299,7 +281,6 @@ mod tests {
             assert_eq!(error.status(), Some(Status::TOO_MANY_REQUESTS));
         }
         assert_eq!(emulator.counters().token_requests(), 5, "5 tries in all");
-        assert_eq!(token.token_requests(), 5);
         assert_eq!(
             started.elapsed().as_secs(),
             4,

@@ -1,4 +1,4 @@
-//! The OAuth2 token endpoint: password and refresh-token grants.
+//! The OAuth2 token endpoint: password, client-credentials and refresh-token grants.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::AuthError;
-use crate::config::PasswordCredentials;
+use crate::config::{ClientCredentials, PasswordCredentials};
 use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
@@ -37,12 +37,25 @@ pub(crate) struct Tokens {
 /// Talks to the token URL with one set of credentials.
 pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
-    credentials: PasswordCredentials,
+    token_url: Url,
+    client_id: String,
+    client_secret: SecretString,
+    grant: Grant,
     backoff: RetryPolicy,
     /// The token URL as messages show it.
     shown_url: String,
     /// HTTP requests sent, retries included.
     requests: AtomicU64,
+}
+
+/// How the client signs in when it has no refresh token.
+enum Grant {
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    /// The client as itself, as service accounts do; the scope only when one is configured.
+    ClientCredentials { scope: Option<String> },
 }
 
 #[derive(Deserialize)]
@@ -61,15 +74,56 @@ struct Refused {
 }
 
 impl TokenEndpoint {
+    /// The password grant's endpoint.
     pub(crate) fn new(
         http: reqwest::Client,
         credentials: PasswordCredentials,
         backoff: RetryPolicy,
     ) -> Self {
+        let grant = Grant::Password {
+            username: credentials.username,
+            password: credentials.password,
+        };
+        let (url, id, secret) = (
+            credentials.token_url,
+            credentials.client_id,
+            credentials.client_secret,
+        );
+        Self::with_grant(http, url, id, secret, grant, backoff)
+    }
+
+    /// The client credentials grant's endpoint.
+    pub(crate) fn client_credentials(
+        http: reqwest::Client,
+        credentials: ClientCredentials,
+        backoff: RetryPolicy,
+    ) -> Self {
+        let grant = Grant::ClientCredentials {
+            scope: credentials.scope,
+        };
+        let (url, id, secret) = (
+            credentials.token_url,
+            credentials.client_id,
+            credentials.client_secret,
+        );
+        Self::with_grant(http, url, id, secret, grant, backoff)
+    }
+
+    fn with_grant(
+        http: reqwest::Client,
+        token_url: Url,
+        client_id: String,
+        client_secret: SecretString,
+        grant: Grant,
+        backoff: RetryPolicy,
+    ) -> Self {
         Self {
             http,
-            shown_url: shown(&credentials.token_url),
-            credentials,
+            shown_url: shown(&token_url),
+            token_url,
+            client_id,
+            client_secret,
+            grant,
             backoff: backoff.with_budgets(TRIES - 1, 0),
             requests: AtomicU64::new(0),
         }
@@ -80,41 +134,57 @@ impl TokenEndpoint {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Signs in with the username and password.
-    pub(crate) async fn password_grant(&self) -> Result<Tokens, AuthError> {
-        let c = &self.credentials;
-        let form = [
-            ("grant_type", "password"),
-            ("username", c.username.as_str()),
-            ("password", c.password.expose_secret()),
-            ("scope", SCOPE),
-            ("client_id", c.client_id.as_str()),
-            ("client_secret", c.client_secret.expose_secret()),
+    /// Signs in with the grant: the username and password, or the client's own credentials.
+    pub(crate) async fn sign_in(&self) -> Result<Tokens, AuthError> {
+        let client = [
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
         ];
-        self.request(&form, false).await
+        match &self.grant {
+            Grant::Password { username, password } => {
+                let form = [
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", password.expose_secret()),
+                    ("scope", SCOPE),
+                    client[0],
+                    client[1],
+                ];
+                self.request(&form, false).await
+            }
+            Grant::ClientCredentials { scope } => {
+                let mut form = vec![("grant_type", "client_credentials")];
+                form.extend(scope.as_deref().map(|scope| ("scope", scope)));
+                form.extend(client);
+                self.request(&form, false).await
+            }
+        }
     }
 
-    /// Exchanges a refresh token; the client authenticates with HTTP Basic.
+    /// Exchanges a refresh token, for the scope signed in with; the client authenticates with
+    /// HTTP Basic.
     pub(crate) async fn refresh_grant(&self, refresh: &SecretString) -> Result<Tokens, AuthError> {
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("scope", SCOPE),
-            ("refresh_token", refresh.expose_secret()),
-        ];
+        let scope = match &self.grant {
+            Grant::Password { .. } => Some(SCOPE),
+            Grant::ClientCredentials { scope } => scope.as_deref(),
+        };
+        let mut form = vec![("grant_type", "refresh_token")];
+        form.extend(scope.map(|scope| ("scope", scope)));
+        form.push(("refresh_token", refresh.expose_secret()));
         self.request(&form, true).await
     }
 
     async fn request(&self, form: &[(&str, &str)], basic: bool) -> Result<Tokens, AuthError> {
-        let c = &self.credentials;
         let mut attempts = Attempts::default();
         loop {
             let mut request = self
                 .http
-                .post(c.token_url.clone())
+                .post(self.token_url.clone())
                 .header(ACCEPT, "application/json")
                 .form(form);
             if basic {
-                request = request.basic_auth(&c.client_id, Some(c.client_secret.expose_secret()));
+                request =
+                    request.basic_auth(&self.client_id, Some(self.client_secret.expose_secret()));
             }
             let sent = Instant::now();
             self.requests.fetch_add(1, Ordering::Relaxed);
@@ -206,15 +276,15 @@ impl TokenEndpoint {
         Ok(body)
     }
 
-    /// The error for a 3xx answer, which is not followed: the form carries the password and
-    /// client secret, which go to the configured token URL only (the HTTP client given to
+    /// The error for a 3xx answer, which is not followed: the form carries the client secret
+    /// (and the password), which go to the configured token URL only (the HTTP client given to
     /// [`new`](Self::new) must not follow redirects either). The message names the other
     /// origin alone: `Location`'s path and query may hold anything.
     fn redirected(&self, status: StatusCode, headers: &HeaderMap) -> AuthError {
         let target = headers
             .get(LOCATION)
             .and_then(|location| location.to_str().ok())
-            .and_then(|location| self.credentials.token_url.join(location).ok());
+            .and_then(|location| self.token_url.join(location).ok());
         let to = match target {
             Some(url) => format!("to {}", origin(&url)),
             None => "without a usable Location".to_owned(),
@@ -223,7 +293,7 @@ impl TokenEndpoint {
             status: Some(status),
             ..AuthError::new(format!(
                 "the token endpoint {} answered {status}, a redirect {to}; token requests are not \
-                 redirected, as they carry the password and client secret",
+                 redirected, as they carry the client secret",
                 self.shown_url
             ))
         }
@@ -340,7 +410,7 @@ mod tests {
         ));
         let endpoint = endpoint_at(&emulator, emulator.token_url(), http());
         let before = Instant::now();
-        let tokens = endpoint.password_grant().await.expect("a token");
+        let tokens = endpoint.sign_in().await.expect("a token");
         assert!(tokens.expires_at >= before + MAX_LIFETIME);
         assert!(tokens.expires_at <= Instant::now() + MAX_LIFETIME);
     }
@@ -379,11 +449,7 @@ mod tests {
                 .faults()
                 .on_token_endpoint()
                 .respond(status, headers, "");
-            let error = token_endpoint
-                .password_grant()
-                .await
-                .err()
-                .expect("an error");
+            let error = token_endpoint.sign_in().await.err().expect("an error");
             assert_eq!(error.status(), Some(status));
             let shown = format!("{error} {error:?}");
             assert!(shown.contains(&named), "{status}: {shown}");
@@ -412,7 +478,7 @@ mod tests {
                 .faults()
                 .on_token_endpoint()
                 .respond(status, HeaderMap::new(), huge.clone());
-            let error = endpoint.password_grant().await.err().expect("an error");
+            let error = endpoint.sign_in().await.err().expect("an error");
             assert_eq!(error.status(), Some(status));
             assert!(
                 error.to_string().contains("larger than 1024 KiB"),
@@ -447,7 +513,7 @@ mod tests {
         let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
         let server = tokio::spawn(endless_answer(listener));
         let error = endpoint_at(&emulator, &url, http())
-            .password_grant()
+            .sign_in()
             .await
             .err()
             .expect("an error");
@@ -469,7 +535,7 @@ mod tests {
         let address = refusing_address().await;
         let url = format!("http://user:url-password@{address}/oauth2/token?client_secret=in-query");
         let error = endpoint_at(&emulator, &url, http())
-            .password_grant()
+            .sign_in()
             .await
             .err()
             .expect("an error");
@@ -508,10 +574,42 @@ mod tests {
             .build()
             .unwrap();
         let error = endpoint_at(&emulator, emulator.token_url(), http)
-            .password_grant()
+            .sign_in()
             .await
             .err()
             .expect("an error");
         assert!(error.is_timeout(), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_client_credentials_refresh_asks_for_the_configured_scope_or_none() {
+        let emulator = Emulator::start().await.unwrap();
+        for (scope, sent) in [(None, None), (Some("api"), Some("api"))] {
+            let mut credentials = ClientCredentials::new(
+                emulator.token_url(),
+                emulator.client_id(),
+                emulator.client_secret(),
+            )
+            .unwrap();
+            if let Some(scope) = scope {
+                credentials = credentials.scope(scope);
+            }
+            let endpoint =
+                TokenEndpoint::client_credentials(http(), credentials, RetryPolicy::default());
+            // The emulator never issued this refresh token; only the request matters here.
+            let _ = endpoint.refresh_grant(&"a-refresh-token".into()).await;
+            let request = emulator.journal().pop().unwrap();
+            assert_eq!(
+                request.form_field("grant_type").as_deref(),
+                Some("refresh_token")
+            );
+            assert_eq!(request.form_field("scope").as_deref(), sent);
+            assert!(
+                request
+                    .header("authorization")
+                    .unwrap()
+                    .starts_with("Basic ")
+            );
+        }
     }
 }

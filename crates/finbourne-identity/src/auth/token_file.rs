@@ -3,54 +3,41 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use secrecy::SecretString;
 use tokio::io::AsyncReadExt;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{AuthError, bearer};
+use super::{AuthError, Token, TokenFuture, TokenProvider};
 
-/// How long a token read from the file is used before the file is read again.
+/// How long a token read from the file is used before the file is read again: the token's
+/// expiry as far as the cache knows.
 pub(crate) const REREAD_AFTER: Duration = Duration::from_secs(120);
 /// The largest token file read: tokens are a few KiB, and a mistaken path (a log, an image)
 /// must not be read whole into memory.
 const MAX_LENGTH: u64 = 64 * 1024;
 
+#[derive(Debug)]
 pub(crate) struct TokenFile {
     path: PathBuf,
-    cached: Mutex<Option<(HeaderValue, Instant)>>,
+}
+
+impl TokenProvider for TokenFile {
+    /// The file's token, to be used for [`REREAD_AFTER`].
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            let read_at = Instant::now();
+            let secret = self.read().await?;
+            Ok(Token::new(secret, Some(read_at + REREAD_AFTER)))
+        })
+    }
 }
 
 impl TokenFile {
     pub(crate) fn new(path: PathBuf) -> Self {
-        Self {
-            path,
-            cached: Mutex::new(None),
-        }
+        Self { path }
     }
 
-    /// The cached token, or the file's when the cache is older than [`REREAD_AFTER`].
-    pub(crate) async fn bearer(&self) -> Result<HeaderValue, AuthError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, read_at)) = cached.as_ref()
-            && read_at.elapsed() < REREAD_AFTER
-        {
-            return Ok(token.clone());
-        }
-        let token = self.read().await?;
-        *cached = Some((token.clone(), Instant::now()));
-        Ok(token)
-    }
-
-    /// Reads the file now, whatever the cache's age.
-    pub(crate) async fn reread(&self) -> Result<HeaderValue, AuthError> {
-        let mut cached = self.cached.lock().await;
-        let token = self.read().await?;
-        *cached = Some((token.clone(), Instant::now()));
-        Ok(token)
-    }
-
-    async fn read(&self) -> Result<HeaderValue, AuthError> {
+    async fn read(&self) -> Result<SecretString, AuthError> {
         let path = self.path.display();
         let unreadable = |e: std::io::Error| {
             AuthError::caused_by(format!("cannot read the access token file {path}"), e)
@@ -90,12 +77,13 @@ impl TokenFile {
                 self.path.display()
             )));
         }
-        bearer(&token.to_owned().into())
+        Ok(token.to_owned().into())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Credential;
     use super::*;
 
     #[tokio::test(start_paused = true)]
@@ -103,7 +91,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         std::fs::write(&path, "first\n").unwrap();
-        let file = TokenFile::new(path.clone());
+        let file = Credential::file(TokenFile::new(path.clone()));
         let first = file.bearer().await.unwrap();
         std::fs::write(&path, "second\n").unwrap();
 
@@ -117,7 +105,7 @@ mod tests {
     async fn a_missing_file_is_an_error_naming_it_caused_by_the_io_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("absent");
-        let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+        let error = TokenFile::new(path.clone()).token().await.unwrap_err();
         assert_eq!(
             error.to_string(),
             format!("cannot read the access token file {}", path.display())
@@ -140,7 +128,7 @@ mod tests {
             paths.extend([fifo, "/dev/zero".into()]);
         }
         for path in paths {
-            let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+            let error = TokenFile::new(path.clone()).token().await.unwrap_err();
             assert_eq!(
                 error.to_string(),
                 format!(
@@ -157,9 +145,9 @@ mod tests {
         let path = dir.path().join("token");
         std::fs::write(&path, "a".repeat(64 * 1024)).unwrap();
         let file = TokenFile::new(path.clone());
-        assert!(file.bearer().await.is_ok(), "64 KiB is allowed");
+        assert!(file.token().await.is_ok(), "64 KiB is allowed");
         std::fs::write(&path, "a".repeat(64 * 1024 + 1)).unwrap();
-        let error = file.reread().await.unwrap_err();
+        let error = file.token().await.unwrap_err();
         assert!(error.to_string().contains("larger than 64 KiB"), "{error}");
         assert!(error.to_string().contains(&path.display().to_string()));
     }
@@ -169,7 +157,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         std::fs::write(&path, "  \n").unwrap();
-        let error = TokenFile::new(path.clone()).bearer().await.unwrap_err();
+        let error = TokenFile::new(path.clone()).token().await.unwrap_err();
         assert!(
             error.to_string().contains(&path.display().to_string()),
             "{error}"

@@ -84,6 +84,8 @@ pub struct ConfigLoader {
     retries: Option<u32>,
     /// `None` when not set in code; `Some(None)` when keep-alive is turned off in code.
     tcp_keepalive: Option<Option<Duration>>,
+    /// Credentials set in code as a whole, which make every credential setting unneeded.
+    credentials: Option<Credentials>,
 }
 
 #[derive(Clone, Debug)]
@@ -122,6 +124,7 @@ impl fmt::Debug for ConfigLoader {
             .field("explicit", &explicit)
             .field("retries", &self.retries)
             .field("tcp_keepalive", &self.tcp_keepalive)
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -136,6 +139,7 @@ impl ConfigLoader {
             explicit: BTreeMap::new(),
             retries: None,
             tcp_keepalive: None,
+            credentials: None,
         }
     }
 
@@ -222,6 +226,29 @@ impl ConfigLoader {
     /// [`access_token`](Self::access_token).
     pub fn access_token_file(self, path: impl Into<PathBuf>) -> Self {
         self.set(Setting::AccessTokenFile, Explicit::Path(path.into()))
+    }
+
+    /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, a
+    /// [`ClientCredentials`](super::ClientCredentials) grant, or any [`Credentials`]. They win
+    /// over every source of credentials, and the credential settings (access token, token file,
+    /// password grant) are then not needed; those that are given are still checked.
+    ///
+    /// ```
+    /// use finbourne_identity::{ConfigLoader, Token, token_provider_fn};
+    /// use finbourne_identity::config::Credentials;
+    ///
+    /// let config = ConfigLoader::new()
+    ///     .environment(|_| None)
+    ///     .no_secrets_file()
+    ///     .identity_url("https://example.lusid.com/identity")
+    ///     .credentials(token_provider_fn(|| async { Ok(Token::new("from-my-vault", None)) }))
+    ///     .load()?;
+    /// assert!(matches!(config.credentials, Credentials::Provider(_)));
+    /// # Ok::<(), finbourne_identity::ConfigError>(())
+    /// ```
+    pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
+        self.credentials = Some(credentials.into());
+        self
     }
 
     /// Sets the application name sent in the `X-LUSID-Application` header.
@@ -335,10 +362,10 @@ impl ConfigLoader {
             merged.apply(entry);
         }
 
-        merged.check(&mut problems);
+        merged.check(self.credentials.is_some(), &mut problems);
         let origins = merged.origins();
         let identity_url = merged.url(Setting::IdentityUrl);
-        let credentials = merged.credentials();
+        let credentials = self.credentials.or_else(|| merged.credentials());
         match (identity_url, credentials) {
             (Some(identity_url), Some(credentials)) if problems.is_empty() => Ok(Config {
                 identity_url,
@@ -481,7 +508,8 @@ impl Merged {
     }
 
     /// Problems that need the merged view: missing settings and incomplete proxy settings.
-    fn check(&self, problems: &mut Vec<ConfigProblem>) {
+    /// With credentials set in code, no credential setting is required.
+    fn check(&self, credentials_in_code: bool, problems: &mut Vec<ConfigProblem>) {
         if let Some(Entry {
             value: Some(Value::Path(path)),
             source,
@@ -490,7 +518,7 @@ impl Merged {
         {
             check_certificate(path, source, problems);
         }
-        let token_given = self.given(Setting::AccessToken).is_some();
+        let token_given = credentials_in_code || self.given(Setting::AccessToken).is_some();
         for &setting in Setting::all() {
             let required =
                 setting == Setting::IdentityUrl || (setting.is_password_grant() && !token_given);

@@ -23,10 +23,13 @@ mod value;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
+
+use crate::auth::TokenProvider;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use loader::ConfigLoader;
@@ -34,7 +37,7 @@ pub use setting::Setting;
 pub use source::{Origin, Source};
 
 /// What is shown instead of a secret.
-const REDACTED: &str = "****";
+pub(crate) const REDACTED: &str = "****";
 
 /// The effective configuration: every source merged and checked.
 ///
@@ -95,6 +98,23 @@ impl fmt::Debug for Config {
 }
 
 /// How the SDK authenticates to the Identity API.
+///
+/// The configuration sources give one of the first three; the others are set in code with
+/// [`ConfigLoader::credentials`] or
+/// [`IdentityClientBuilder::credentials`](crate::IdentityClientBuilder::credentials), which
+/// take anything that converts into `Credentials`: a [`ClientCredentials`], or any
+/// [`TokenProvider`] (which becomes [`Credentials::Provider`]).
+///
+/// ```
+/// use finbourne_identity::config::{ClientCredentials, Credentials};
+/// use finbourne_identity::Token;
+///
+/// let service = ClientCredentials::new("https://example.okta.com/oauth2/default/v1/token", "id", "secret")?;
+/// assert!(matches!(Credentials::from(service), Credentials::ClientCredentials(_)));
+/// let fixed = Credentials::from(Token::new("a-token", None));
+/// assert!(matches!(fixed, Credentials::Provider(_)));
+/// # Ok::<(), finbourne_identity::ConfigError>(())
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
@@ -106,6 +126,10 @@ pub enum Credentials {
     AccessTokenFile(PathBuf),
     /// The OAuth2 password grant.
     Password(PasswordCredentials),
+    /// The OAuth2 client credentials grant, as service accounts sign in.
+    ClientCredentials(ClientCredentials),
+    /// Tokens from a provider of the caller's, cached by the SDK (see [`TokenProvider`]).
+    Provider(Arc<dyn TokenProvider>),
 }
 
 impl fmt::Debug for Credentials {
@@ -116,7 +140,116 @@ impl fmt::Debug for Credentials {
                 f.debug_tuple("AccessTokenFile").field(path).finish()
             }
             Credentials::Password(password) => f.debug_tuple("Password").field(password).finish(),
+            Credentials::ClientCredentials(client) => {
+                f.debug_tuple("ClientCredentials").field(client).finish()
+            }
+            Credentials::Provider(provider) => f.debug_tuple("Provider").field(provider).finish(),
         }
+    }
+}
+
+impl From<ClientCredentials> for Credentials {
+    fn from(credentials: ClientCredentials) -> Self {
+        Credentials::ClientCredentials(credentials)
+    }
+}
+
+impl<P: TokenProvider + 'static> From<P> for Credentials {
+    fn from(provider: P) -> Self {
+        Credentials::Provider(Arc::new(provider))
+    }
+}
+
+/// What the OAuth2 client credentials grant needs: the client's id and secret, sent
+/// form-encoded to the token URL with `grant_type=client_credentials`, and an optional scope.
+///
+/// The SDK sends the token requests, as for the password grant: through the HTTP client built
+/// from the [`Config`] (its proxy, CA certificate and timeouts), never following a redirect,
+/// reading at most 1 MiB of answer, and caching the token until shortly before it expires.
+/// `Debug` never shows the secret.
+///
+/// ```
+/// use finbourne_identity::{ConfigLoader, IdentityClient};
+/// use finbourne_identity::config::ClientCredentials;
+///
+/// let service_account = ClientCredentials::new(
+///     "https://example.okta.com/oauth2/default/v1/token",
+///     "my-service-client",
+///     "its-secret",
+/// )?
+/// .scope("openid client groups");
+/// let config = ConfigLoader::new()
+///     .identity_url("https://example.lusid.com/identity")
+///     .credentials(service_account)
+///     .load()?;
+/// let identity = IdentityClient::new(config)?;
+/// # Ok::<(), finbourne_identity::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientCredentials {
+    pub(crate) token_url: Url,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) scope: Option<String>,
+}
+
+impl ClientCredentials {
+    /// The client `client_id` with `client_secret`, signing in at `token_url`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when `token_url` is not a usable URL: it must be https (plain http
+    /// only for loopback hosts, such as a local emulator) and hold no user name or password,
+    /// as the token URL from the configuration sources.
+    ///
+    /// ```
+    /// use finbourne_identity::config::ClientCredentials;
+    ///
+    /// assert!(ClientCredentials::new("http://idp.example.com/token", "id", "secret").is_err());
+    /// assert!(ClientCredentials::new("http://127.0.0.1:8080/oauth2/token", "id", "secret").is_ok());
+    /// ```
+    pub fn new(
+        token_url: impl AsRef<str>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+    ) -> Result<Self, ConfigError> {
+        let text = token_url.as_ref().to_owned();
+        let token_url = match value::parse_text(Setting::TokenUrl, text, &Source::Explicit) {
+            Ok(value::Value::Url(url)) => url,
+            Ok(_) => unreachable!("the token URL setting parses as a URL"),
+            Err(problem) => return Err(ConfigError::new(vec![problem], Vec::new())),
+        };
+        Ok(Self {
+            token_url,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            scope: None,
+        })
+    }
+
+    /// The scope to ask for (sent as `scope`); without it the form has no scope and the
+    /// identity provider grants its default.
+    ///
+    /// ```
+    /// # use finbourne_identity::config::ClientCredentials;
+    /// let read_only = ClientCredentials::new("https://idp.example.com/token", "id", "secret")?
+    ///     .scope("identity.read");
+    /// # Ok::<(), finbourne_identity::ConfigError>(())
+    /// ```
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("token_url", &self.token_url.as_str())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("scope", &self.scope)
+            .finish()
     }
 }
 
