@@ -89,9 +89,12 @@ impl Pipeline {
             .total_timeout
             .flatten()
             .and_then(|t| Instant::now().checked_add(t));
-        let idempotent = options
-            .idempotent
-            .unwrap_or_else(|| operation.is_idempotent(request.url()));
+        // Asked only when an attempt failed: a successful call never needs it.
+        let idempotent = |request: &reqwest::Request| {
+            options
+                .idempotent
+                .unwrap_or_else(|| operation.is_idempotent(request.url()))
+        };
         self.wire(operation, &mut request);
 
         let bearer = within(deadline, self.credential.bearer())
@@ -164,12 +167,16 @@ impl Pipeline {
                     (error, None)
                 }
                 Ended::Answered(status, headers, body) => {
-                    let decision =
-                        policy.decide(Outcome::Answered(status, &headers), idempotent, &mut spent);
+                    let decision = policy.decide(
+                        Outcome::Answered(status, &headers),
+                        idempotent(&request),
+                        &mut spent,
+                    );
                     (api_error(operation, status, headers, body), Some(decision))
                 }
                 Ended::Failed(error, outcome) => {
-                    let decision = outcome.map(|o| policy.decide(o, idempotent, &mut spent));
+                    let decision =
+                        outcome.map(|o| policy.decide(o, idempotent(&request), &mut spent));
                     (error, decision)
                 }
             };
