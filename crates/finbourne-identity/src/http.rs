@@ -168,8 +168,10 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         builder = builder.read_timeout(read);
     }
     if let Some(proxy) = &config.proxy {
-        let mut p = reqwest::Proxy::all(proxy.address.as_str())
-            .map_err(|e| failed(format!("invalid proxy address {}: {e}", proxy.address)))?;
+        let mut p = reqwest::Proxy::all(proxy.address.as_str()).map_err(|e| {
+            let address = crate::config::shown_url(&proxy.address);
+            failed(format!("invalid proxy address {address}: {e}"))
+        })?;
         if let Some(username) = &proxy.username {
             let password = proxy
                 .password

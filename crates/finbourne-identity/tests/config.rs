@@ -734,28 +734,61 @@ fn unusable_access_token_files_are_reported() {
 #[test]
 fn ca_certificate_is_checked_at_load() {
     let dir = tempfile::tempdir().unwrap();
-    let pem = write(
-        &dir,
-        "ca.pem",
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-    );
-    let not_pem = write(&dir, "ca.txt", "hello");
+    let pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/test-ca.pem");
     let base = [("FBN_IDENTITY_URL", IDENTITY), ("FBN_ACCESS_TOKEN", "t")];
 
     let config = env_only(&base).ca_certificate(&pem).load().unwrap();
     assert_eq!(config.ca_certificate.as_deref(), Some(pem.as_path()));
 
-    for bad in [not_pem, dir.path().join("absent.pem")] {
+    let fifo = dir.path().join("fifo.pem");
+    let has_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let large = write(&dir, "large.pem", &"x".repeat(5 * 1024 * 1024));
+    let mut cases = vec![
+        (write(&dir, "ca.txt", "hello"), "no PEM certificate"),
+        (
+            write(
+                &dir,
+                "short.pem",
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            ),
+            "not a usable certificate",
+        ),
+        (
+            write(
+                &dir,
+                "corrupt.pem",
+                "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+            ),
+            "not a usable certificate",
+        ),
+        (dir.path().join("absent.pem"), "does not exist"),
+        (dir.path().to_owned(), "is a directory"),
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (large, "larger than 4 MiB"),
+    ];
+    if has_fifo {
+        cases.push((fifo, "not a regular file"));
+    }
+    for (bad, why) in cases {
         let error = env_only(&base).ca_certificate(&bad).load().unwrap_err();
         assert!(
             matches!(
                 problems(&error),
                 [ConfigProblem::UnusableFile {
                     setting: Setting::ClientCertificate,
+                    reason,
                     ..
-                }]
+                }] if reason.contains(why)
             ),
-            "{error:?}"
+            "{}: {error:?}",
+            bad.display()
+        );
+        assert!(
+            error.to_string().contains(&bad.display().to_string()),
+            "{error}"
         );
     }
 }
@@ -1041,4 +1074,187 @@ fn a_failed_load_still_shows_what_each_source_supplied() {
         app.source.as_ref().map(ToString::to_string).as_deref(),
         Some("environment variable FBN_APP_NAME")
     );
+}
+
+#[test]
+fn tokens_are_trimmed_and_lose_a_pasted_bearer_prefix_from_every_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "token", "\n Bearer from-file \r\n");
+    let secrets = write(
+        &dir,
+        "secrets.json",
+        r#"{"api": {"accessToken": "BEARER\tfrom-secrets ", "identityUrl": "https://example.lusid.com/identity"}}"#,
+    );
+    let env = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", " from-env\n"),
+    ])
+    .load()
+    .unwrap();
+    assert_eq!(access_token(&env), "from-env");
+    let code = env_only(&[("FBN_IDENTITY_URL", IDENTITY)])
+        .access_token("Bearer from-code")
+        .load()
+        .unwrap();
+    assert_eq!(access_token(&code), "from-code");
+    let from_secrets = ConfigLoader::new()
+        .environment(|_| None)
+        .secrets_file(&secrets)
+        .load()
+        .unwrap();
+    assert_eq!(access_token(&from_secrets), "from-secrets");
+    // The file itself is read again when a token is needed; that read is tested on the wire.
+    env_only(&[("FBN_IDENTITY_URL", IDENTITY)])
+        .access_token_file(&file)
+        .load()
+        .unwrap();
+    // "Bearer" alone, or a token that merely starts with the word, is not a prefix.
+    let bearer_only = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", "Bearer "),
+    ])
+    .load()
+    .unwrap();
+    assert_eq!(access_token(&bearer_only), "Bearer");
+    let word = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", "Bearerish"),
+    ])
+    .load()
+    .unwrap();
+    assert_eq!(access_token(&word), "Bearerish");
+}
+
+#[test]
+fn values_sent_in_headers_are_checked_at_load_with_the_other_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "token", "PLANTED\r\nX-Injected: 1");
+    let error = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", "PLANTED\u{7}bell"),
+        ("FBN_APP_NAME", "payroll\r\nX-Injected: 1"),
+        ("FBN_TOTAL_TIMEOUT_MS", "soon"),
+    ])
+    .correlation_id("corr\n42")
+    .load()
+    .unwrap_err();
+    let unsendable: Vec<Setting> = problems(&error)
+        .iter()
+        .filter_map(|p| match p {
+            ConfigProblem::Unsendable { setting, .. } => Some(*setting),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        unsendable,
+        [
+            Setting::ApplicationName,
+            Setting::AccessToken,
+            Setting::CorrelationId
+        ],
+        "{error}"
+    );
+    assert_eq!(problems(&error).len(), 4, "the timeout too: {error}");
+    let text = format!("{error}\n{error:?}");
+    assert!(
+        text.contains("FBN_APP_NAME") && text.contains("FBN_ACCESS_TOKEN"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("PLANTED") && !text.contains("X-Injected"),
+        "{text}"
+    );
+
+    let error = env_only(&[("FBN_IDENTITY_URL", IDENTITY)])
+        .access_token_file(&file)
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(problems(&error), [ConfigProblem::UnusableFile { setting: Setting::AccessTokenFile, reason, .. }] if reason.contains("control character")),
+        "{error}"
+    );
+    assert!(!format!("{error}{error:?}").contains("PLANTED"));
+}
+
+#[test]
+fn secrets_and_token_files_must_be_regular_files_under_a_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let has_fifo = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let large_secrets = write(&dir, "large.json", &" ".repeat(1024 * 1024 + 1));
+    let large_token = write(&dir, "large-token", &"t".repeat(64 * 1024 + 1));
+    let mut secrets = vec![
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (dir.path().to_owned(), "is a directory"),
+        (large_secrets, "larger than 1 MiB"),
+    ];
+    let mut tokens = vec![
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (dir.path().to_owned(), "is a directory"),
+        (large_token, "larger than 64 KiB"),
+    ];
+    if has_fifo {
+        secrets.push((fifo.clone(), "not a regular file"));
+        tokens.push((fifo, "not a regular file"));
+    }
+    for (path, why) in secrets {
+        let error = ConfigLoader::new()
+            .environment(|_| None)
+            .secrets_file(&path)
+            .identity_url(IDENTITY)
+            .access_token("t")
+            .load()
+            .unwrap_err();
+        assert!(
+            matches!(problems(&error), [ConfigProblem::UnreadableFile { reason, .. }] if reason.contains(why)),
+            "{}: {error}",
+            path.display()
+        );
+    }
+    for (path, why) in tokens {
+        let error = env_only(&[("FBN_IDENTITY_URL", IDENTITY)])
+            .access_token_file(&path)
+            .load()
+            .unwrap_err();
+        assert!(
+            matches!(problems(&error), [ConfigProblem::UnusableFile { reason, .. }] if reason.contains(why)),
+            "{}: {error}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn urls_in_messages_debug_and_origins_lose_query_and_user_info() {
+    let planted_token_url = "https://example.okta.com/oauth2/v1/token?client_secret=PLANTED#frag";
+    let mut env = password_env();
+    env.retain(|(name, _)| *name != "FBN_TOKEN_URL");
+    env.push(("FBN_TOKEN_URL", planted_token_url));
+    let config = env_only(&env).load().unwrap();
+    let shown = format!("{config:?}\n{:?}", config.origins());
+    assert!(
+        shown.contains("https://example.okta.com/oauth2/v1/token"),
+        "{shown}"
+    );
+    assert!(!shown.contains("PLANTED"), "{shown}");
+
+    let error = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", "t"),
+        (
+            "FBN_TOKEN_URL",
+            "http://idp.example.com/token?client_secret=PLANTED",
+        ),
+    ])
+    .load()
+    .unwrap_err();
+    let text = format!("{error}\n{error:?}");
+    assert!(
+        text.contains("must use https") && text.contains("http://idp.example.com/token"),
+        "{text}"
+    );
+    assert!(!text.contains("PLANTED"), "{text}");
 }

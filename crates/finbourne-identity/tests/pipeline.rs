@@ -229,6 +229,52 @@ async fn a_personal_access_token_is_sent_as_it_is_without_signing_in() {
 }
 
 #[tokio::test]
+async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
+    let service = Service::start(3600).await;
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "Bearer pat-from-file\n").unwrap();
+    let loaders = [
+        finbourne_identity::ConfigLoader::new().environment({
+            let identity = service.identity_url();
+            move |name| match name {
+                "FBN_IDENTITY_URL" => Some(identity.clone()),
+                "FBN_ACCESS_TOKEN" => Some("  bearer   pat-from-env \n".into()),
+                _ => None,
+            }
+        }),
+        finbourne_identity::ConfigLoader::new()
+            .environment(|_| None)
+            .identity_url(service.identity_url())
+            .access_token_file(&file),
+    ];
+    for (loader, sent) in loaders
+        .into_iter()
+        .zip(["Bearer pat-from-env", "Bearer pat-from-file"])
+    {
+        let config = loader.no_secrets_file().load().unwrap();
+        client_for(config).remove_scim().await.unwrap();
+        let requests = service.api_requests().await;
+        assert_eq!(
+            requests
+                .last()
+                .unwrap()
+                .headers
+                .get("authorization")
+                .unwrap(),
+            sent
+        );
+    }
+}
+
+#[tokio::test]
 async fn bodiless_writes_send_a_zero_length_and_every_call_accepts_json() {
     let service = Service::start(3600).await;
     answer(

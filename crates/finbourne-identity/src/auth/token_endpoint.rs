@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::AuthError;
-use crate::config::{ClientCredentials, PasswordCredentials};
+use crate::config::{ClientCredentials, PasswordCredentials, shown_url};
 use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
@@ -119,7 +119,7 @@ impl TokenEndpoint {
     ) -> Self {
         Self {
             http,
-            shown_url: shown(&token_url),
+            shown_url: shown_url(&token_url),
             token_url,
             client_id,
             client_secret,
@@ -342,18 +342,6 @@ fn origin(url: &Url) -> String {
     } else {
         format!("a {}: URL", url.scheme())
     }
-}
-
-/// `url` without its query, fragment and user-info, which may hold credentials
-/// (`?client_secret=...`).
-fn shown(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    // Only URLs that cannot have user-info (`data:`) refuse these, and then there is none.
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.into()
 }
 
 #[cfg(test)]

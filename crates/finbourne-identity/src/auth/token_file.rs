@@ -12,9 +12,9 @@ use super::{AuthError, Token, TokenFuture, TokenProvider};
 /// How long a token read from the file is used before the file is read again: the token's
 /// expiry as far as the cache knows.
 pub(crate) const REREAD_AFTER: Duration = Duration::from_secs(120);
-/// The largest token file read: tokens are a few KiB, and a mistaken path (a log, an image)
-/// must not be read whole into memory.
-const MAX_LENGTH: u64 = 64 * 1024;
+/// The largest token file read, as at load: a mistaken path (a log, an image) must not be read
+/// whole into memory.
+const MAX_LENGTH: u64 = crate::config::TOKEN_FILE_CAP;
 
 #[derive(Debug)]
 pub(crate) struct TokenFile {
@@ -70,13 +70,12 @@ impl TokenFile {
         let text = String::from_utf8(bytes).map_err(|_| {
             AuthError::new(format!("the access token file {path} is not UTF-8 text"))
         })?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(AuthError::new(format!(
-                "the access token file {} is empty",
-                self.path.display()
-            )));
-        }
+        // Trimmed, and a leading "Bearer " dropped, as when the configuration was loaded.
+        let token = crate::config::access_token(&text).map_err(|reason| {
+            AuthError::new(format!(
+                "the access token file {path} cannot be used: {reason}"
+            ))
+        })?;
         Ok(token.to_owned().into())
     }
 }

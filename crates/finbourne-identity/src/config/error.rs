@@ -129,6 +129,16 @@ pub enum ConfigProblem {
         /// The URL.
         url: String,
     },
+    /// A value that is sent in an HTTP header (the access token, the application name, the
+    /// correlation id) holds something a header cannot carry.
+    Unsendable {
+        /// The setting.
+        setting: Setting,
+        /// Where the value came from.
+        source: Source,
+        /// What is wrong; never the value.
+        reason: &'static str,
+    },
     /// A file named by a setting (CA certificate, access token file) cannot be used.
     UnusableFile {
         /// The setting naming the file.
@@ -211,6 +221,15 @@ impl fmt::Display for ConfigProblem {
                 f,
                 "{setting} {} must use https (plain http is only allowed for localhost and \
                  loopback addresses): {url}",
+                FromSource(source)
+            ),
+            ConfigProblem::Unsendable {
+                setting,
+                source,
+                reason,
+            } => write!(
+                f,
+                "{setting} {} cannot be sent: {reason}",
                 FromSource(source)
             ),
             ConfigProblem::UnusableFile {

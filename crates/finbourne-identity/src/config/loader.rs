@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::env::{self, Environment};
+use super::file::{self, FileError};
 use super::secrets_file;
 use super::value::{self, Entry, Value};
 use super::{
@@ -21,7 +22,6 @@ const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_millis(1_800_000);
 const DEFAULT_RATE_LIMIT_RETRIES: u32 = 2;
 const DEFAULT_RETRIES: u32 = 3;
 const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 /// Builds a [`Config`] from environment variables, a `secrets.json` file, an access token file
 /// and options set in code.
@@ -433,6 +433,12 @@ impl ConfigLoader {
                 Explicit::Secret(secret) if !value::is_given(secret.expose_secret()) => continue,
                 Explicit::Path(path) if path.as_os_str().is_empty() => continue,
                 Explicit::Text(text) => value::parse_text(setting, text.clone(), &Source::Explicit),
+                // Checked and trimmed as from any other source.
+                Explicit::Secret(secret) if setting == Setting::AccessToken => value::parse_text(
+                    setting,
+                    secret.expose_secret().to_owned(),
+                    &Source::Explicit,
+                ),
                 Explicit::Secret(secret) => Ok(Value::Secret(secret.clone())),
                 Explicit::Path(path) => Ok(Value::Path(path.clone())),
                 Explicit::Duration(duration) => Ok(Value::Duration(*duration)),
@@ -454,13 +460,13 @@ fn read_token_file(path: &Path, named_by: &Source) -> Result<Value, ConfigProble
         path: path.to_owned(),
         reason: reason.to_owned(),
     };
-    let bytes = std::fs::read(path).map_err(|error| unusable(&error.to_string()))?;
-    let token =
-        SecretString::from(String::from_utf8(bytes).map_err(|_| unusable("it is not UTF-8 text"))?);
-    if !value::is_given(token.expose_secret()) {
-        return Err(unusable("it is empty"));
-    }
-    Ok(Value::Secret(token))
+    let bytes = file::read_capped(path, file::TOKEN_FILE_CAP).map_err(|error| match error {
+        FileError::NotFound => unusable("it does not exist"),
+        FileError::Unusable(reason) => unusable(&reason),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| unusable("it is not UTF-8 text"))?;
+    let token = value::access_token(&text).map_err(unusable)?;
+    Ok(Value::Secret(SecretString::from(token.to_owned())))
 }
 
 /// The winning entry of each setting, starting from the defaults.
@@ -638,26 +644,23 @@ fn show(setting: Setting, value: &Value) -> String {
     match value {
         Value::Text(text) => text.clone(),
         Value::Secret(_) => REDACTED.to_owned(),
-        Value::Url(url) => url.to_string(),
+        Value::Url(url) => super::shown_url(url),
         Value::Path(path) => path.display().to_string(),
         Value::Duration(duration) => duration.as_millis().to_string(),
         Value::Count(count) => count.to_string(),
     }
 }
 
-/// Reads the CA certificate file now, so that a wrong path is reported at load rather than as a
-/// TLS failure at the first request.
+/// Reads and parses the CA certificate file now, so that a wrong path or a file without a usable
+/// certificate is reported at load rather than when the client is built or as a TLS failure.
 fn check_certificate(path: &Path, source: &Source, problems: &mut Vec<ConfigProblem>) {
-    let reason = match std::fs::read(path) {
-        Err(error) => error.to_string(),
-        Ok(pem)
-            if !pem
-                .windows(PEM_CERTIFICATE.len())
-                .any(|window| window == PEM_CERTIFICATE) =>
-        {
-            "it holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)".to_owned()
-        }
-        Ok(_) => return,
+    let reason = match file::read_capped(path, file::CA_FILE_CAP) {
+        Err(FileError::NotFound) => "it does not exist".to_owned(),
+        Err(FileError::Unusable(reason)) => reason,
+        Ok(pem) => match usable_certificates(&pem) {
+            Ok(()) => return,
+            Err(reason) => reason,
+        },
     };
     problems.push(ConfigProblem::UnusableFile {
         setting: Setting::ClientCertificate,
@@ -665,4 +668,20 @@ fn check_certificate(path: &Path, source: &Source, problems: &mut Vec<ConfigProb
         path: path.to_owned(),
         reason,
     });
+}
+
+/// Whether a PEM bundle holds certificates the TLS stack takes: parsed, then handed to a
+/// throwaway client builder, which is where a well-formed PEM block with a body that is not a
+/// certificate is refused.
+fn usable_certificates(pem: &[u8]) -> Result<(), String> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|_| "it is not a readable PEM certificate bundle".to_owned())?;
+    if certificates.is_empty() {
+        return Err("it holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)".into());
+    }
+    reqwest::Client::builder()
+        .tls_certs_only(certificates)
+        .build()
+        .map(drop)
+        .map_err(|_| "it holds a PEM block that is not a usable certificate".to_owned())
 }

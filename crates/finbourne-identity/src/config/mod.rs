@@ -15,6 +15,7 @@
 
 mod env;
 mod error;
+mod file;
 mod loader;
 mod secrets_file;
 mod setting;
@@ -32,9 +33,11 @@ use url::Url;
 use crate::auth::TokenProvider;
 
 pub use error::{ConfigError, ConfigProblem};
+pub(crate) use file::{TOKEN_FILE_CAP, shown_url};
 pub use loader::ConfigLoader;
 pub use setting::Setting;
 pub use source::{Origin, Source};
+pub(crate) use value::access_token;
 
 /// What is shown instead of a secret.
 pub(crate) const REDACTED: &str = "****";
@@ -83,7 +86,7 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("identity_url", &self.identity_url.as_str())
+            .field("identity_url", &shown_url(&self.identity_url))
             .field("credentials", &self.credentials)
             .field("application_name", &self.application_name)
             .field("correlation_id", &self.correlation_id)
@@ -245,7 +248,7 @@ impl ClientCredentials {
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCredentials")
-            .field("token_url", &self.token_url.as_str())
+            .field("token_url", &shown_url(&self.token_url))
             .field("client_id", &self.client_id)
             .field("client_secret", &REDACTED)
             .field("scope", &self.scope)
@@ -271,7 +274,7 @@ pub struct PasswordCredentials {
 impl fmt::Debug for PasswordCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PasswordCredentials")
-            .field("token_url", &self.token_url.as_str())
+            .field("token_url", &shown_url(&self.token_url))
             .field("username", &self.username)
             .field("password", &REDACTED)
             .field("client_id", &self.client_id)

@@ -3,11 +3,11 @@
 //! The same file serves every FINBOURNE SDK, so keys this crate does not know (such as
 //! `lusidUrl`) are ignored rather than refused.
 
-use std::io;
 use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
+use super::file::{self, FileError};
 use super::value::{self, Entry};
 use super::{ConfigProblem, Setting, Source};
 
@@ -17,18 +17,18 @@ const SECTIONS: [&str; 2] = ["api", "proxy"];
 /// Reads the settings of the secrets file at `path`. A missing file is a problem only when
 /// `required` (the caller named it); the default `./secrets.json` may be absent.
 pub(crate) fn read(path: &Path, required: bool, problems: &mut Vec<ConfigProblem>) -> Vec<Entry> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match file::read_capped(path, file::SECRETS_FILE_CAP) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+        Err(FileError::NotFound) => {
             if required {
                 problems.push(ConfigProblem::SecretsFileNotFound { path: path.into() });
             }
             return Vec::new();
         }
-        Err(error) => {
+        Err(FileError::Unusable(reason)) => {
             problems.push(ConfigProblem::UnreadableFile {
                 path: path.into(),
-                reason: error.to_string(),
+                reason,
             });
             return Vec::new();
         }

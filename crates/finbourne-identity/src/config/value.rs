@@ -76,7 +76,19 @@ pub(crate) fn parse_text(
     text: String,
     source: &Source,
 ) -> Result<Value, ConfigProblem> {
+    let unsendable = |reason: &'static str| ConfigProblem::Unsendable {
+        setting,
+        source: source.clone(),
+        reason,
+    };
     match setting.kind() {
+        _ if setting == Setting::AccessToken => access_token(&text)
+            .map(|token| Value::Secret(SecretString::from(token.to_owned())))
+            .map_err(unsendable),
+        Kind::Text if matches!(setting, Setting::ApplicationName | Setting::CorrelationId) => {
+            header_safe(&text).map_err(unsendable)?;
+            Ok(Value::Text(text))
+        }
         Kind::Text => Ok(Value::Text(text)),
         Kind::Secret => Ok(Value::Secret(SecretString::from(text))),
         Kind::Path => Ok(Value::Path(PathBuf::from(text))),
@@ -136,6 +148,33 @@ fn wrong_type(
         expected,
         found,
     }
+}
+
+/// An access token as it is sent: surrounding whitespace and a leading `Bearer ` (any case)
+/// dropped, as people paste the header's whole value; then it must be left with something an
+/// HTTP header can carry. The reason never quotes the token.
+pub(crate) fn access_token(text: &str) -> Result<&str, &'static str> {
+    let mut token = text.trim();
+    if token.len() > 6
+        && token.is_char_boundary(6)
+        && token[..6].eq_ignore_ascii_case("bearer")
+        && token[6..].starts_with(char::is_whitespace)
+    {
+        token = token[6..].trim_start();
+    }
+    if token.is_empty() {
+        return Err("it is empty");
+    }
+    header_safe(token)?;
+    Ok(token)
+}
+
+/// Whether `text` can be sent as (part of) a header value, by the same rule the HTTP client
+/// applies when the request is built.
+fn header_safe(text: &str) -> Result<(), &'static str> {
+    reqwest::header::HeaderValue::from_str(text)
+        .map(drop)
+        .map_err(|_| "it holds a control character, such as a line break, which an HTTP header cannot carry")
 }
 
 /// Decimal digits only: `u64::from_str` would also take a leading `+`.
@@ -211,7 +250,7 @@ fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, Confi
             return Err(ConfigProblem::InsecureUrl {
                 setting,
                 source: source.clone(),
-                url: url.to_string(),
+                url: super::shown_url(&url),
             });
         }
         _ => return Err(invalid("the scheme must be https")),
