@@ -1258,3 +1258,119 @@ fn urls_in_messages_debug_and_origins_lose_query_and_user_info() {
     );
     assert!(!text.contains("PLANTED"), "{text}");
 }
+
+/// `secrets.json` of every shape, with secrets planted where secrets go: loading never panics,
+/// and no planted value reaches an error, `Debug` or the origins `config show` prints.
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const PLANTED: &str = "PLANTEDcf3";
+
+    /// Keys that hold secrets, and URL keys, whose query and user-info may.
+    const SECRET_KEYS: [(&str, &str); 6] = [
+        ("api", "password"),
+        ("api", "clientSecret"),
+        ("api", "accessToken"),
+        ("proxy", "password"),
+        ("api", "tokenUrl"),
+        ("proxy", "address"),
+    ];
+    const OTHER_KEYS: [(&str, &str); 8] = [
+        ("api", "identityUrl"),
+        ("api", "username"),
+        ("api", "clientId"),
+        ("api", "applicationName"),
+        ("api", "totalTimeoutMs"),
+        ("api", "rateLimitRetries"),
+        ("api", "clientCertificate"),
+        ("proxy", "username"),
+    ];
+
+    fn planted() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(PLANTED)),
+            Just(json!(format!("Bearer {PLANTED}\r\n"))),
+            Just(json!(format!("{PLANTED}\u{1b}[2J"))),
+            Just(json!([PLANTED])),
+            Just(json!({ "v": PLANTED })),
+            Just(json!(format!(
+                "https://idp.example.com/t?client_secret={PLANTED}"
+            ))),
+            Just(json!(format!(
+                "http://idp.example.com/t?client_secret={PLANTED}"
+            ))),
+            Just(json!(format!("https://user:{PLANTED}@idp.example.com/t"))),
+            Just(json!(format!("socks5://proxy:1080/?k={PLANTED}"))),
+            Just(json!(format!("ftp://{PLANTED}"))),
+        ]
+    }
+
+    fn other() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!("https://example.lusid.com/identity")),
+            Just(json!("http://127.0.0.1:1/identity")),
+            Just(json!("not a url")),
+            Just(json!("42")),
+            Just(json!(-1)),
+            Just(json!(1.5)),
+            Just(json!(u64::MAX)),
+            Just(Value::Null),
+            Just(json!(true)),
+            Just(json!(["a"])),
+            ".{0,12}".prop_map(|s| json!(s)),
+        ]
+    }
+
+    fn secrets_file() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(
+                (prop::sample::select(SECRET_KEYS.to_vec()), planted()),
+                0..5,
+            ),
+            prop::collection::vec((prop::sample::select(OTHER_KEYS.to_vec()), other()), 0..6),
+            any::<prop::sample::Index>(),
+            prop::sample::select(vec!["whole", "cut", "api-not-object"]),
+        )
+            .prop_map(|(secrets, others, cut, shape)| {
+                let mut file = json!({"api": {}, "proxy": {}});
+                for ((section, key), value) in secrets.into_iter().chain(others) {
+                    file[section][key] = value;
+                }
+                if shape == "api-not-object" {
+                    file["api"] = json!(PLANTED);
+                }
+                let mut bytes = serde_json::to_vec_pretty(&file).unwrap();
+                if shape == "cut" {
+                    bytes.truncate(cut.index(bytes.len() + 1));
+                }
+                bytes
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn loading_any_secrets_file_shows_no_planted_secret(content in secrets_file()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("secrets.json");
+            std::fs::write(&path, &content).unwrap();
+            let shown = match ConfigLoader::new().environment(|_| None).secrets_file(&path).load() {
+                Ok(config) => format!("{config:?}\n{:?}", config.origins()),
+                Err(error) => format!("{error}\n{error:?}"),
+            };
+            prop_assert!(!shown.contains(PLANTED), "{} -> {}", String::from_utf8_lossy(&content), shown);
+        }
+
+        #[test]
+        fn loading_any_bytes_never_panics(content in prop::collection::vec(any::<u8>(), 0..300)) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("secrets.json");
+            std::fs::write(&path, &content).unwrap();
+            let _ = ConfigLoader::new().environment(|_| None).secrets_file(&path).load();
+        }
+    }
+}

@@ -212,32 +212,7 @@ impl TokenEndpoint {
                 .then(|| retry_after(answer.headers(), SystemTime::now()))
                 .flatten();
             let body = self.read(status, &mut answer).await?;
-            if !status.is_success() {
-                let refused: Refused = serde_json::from_slice(&body).unwrap_or_default();
-                return Err(AuthError {
-                    status: Some(status),
-                    oauth_error: refused.error,
-                    description: refused.error_description,
-                    detail: format!("the token endpoint {} answered {status}", self.shown_url),
-                    source: None,
-                    retry_after,
-                });
-            }
-            let granted: Granted = serde_json::from_slice(&body).map_err(|e| {
-                AuthError::caused_by(
-                    format!(
-                        "the answer of the token endpoint {} is not a token response",
-                        self.shown_url
-                    ),
-                    e,
-                )
-            })?;
-            let lifetime = lifetime(granted.expires_in.as_ref()).unwrap_or(UNKNOWN_LIFETIME);
-            return Ok(Tokens {
-                access: granted.access_token.into(),
-                refresh: granted.refresh_token.map(Into::into),
-                expires_at: sent + lifetime,
-            });
+            return decode(status, &body, &self.shown_url, retry_after, sent);
         }
     }
 
@@ -304,6 +279,42 @@ impl TokenEndpoint {
         // reqwest's message carries the full URL, query and user-info included.
         AuthError::caused_by(format!("{what} {}", self.shown_url), error.without_url())
     }
+}
+
+/// What a whole token answer means: tokens for a 2xx, otherwise the refusal with the OAuth
+/// error the body names. Messages name the endpoint as `shown_url` and never hold a token:
+/// serde's messages quote a string only where a non-string was expected, and every token
+/// field is a string.
+fn decode(
+    status: StatusCode,
+    body: &[u8],
+    shown_url: &str,
+    retry_after: Option<Duration>,
+    sent: Instant,
+) -> Result<Tokens, AuthError> {
+    if !status.is_success() {
+        let refused: Refused = serde_json::from_slice(body).unwrap_or_default();
+        return Err(AuthError {
+            status: Some(status),
+            oauth_error: refused.error,
+            description: refused.error_description,
+            detail: format!("the token endpoint {shown_url} answered {status}"),
+            source: None,
+            retry_after,
+        });
+    }
+    let granted: Granted = serde_json::from_slice(body).map_err(|e| {
+        AuthError::caused_by(
+            format!("the answer of the token endpoint {shown_url} is not a token response"),
+            e,
+        )
+    })?;
+    let lifetime = lifetime(granted.expires_in.as_ref()).unwrap_or(UNKNOWN_LIFETIME);
+    Ok(Tokens {
+        access: granted.access_token.into(),
+        refresh: granted.refresh_token.map(Into::into),
+        expires_at: sent + lifetime,
+    })
 }
 
 /// The lifetime an `expires_in` value gives, at most [`MAX_LIFETIME`]: whole or fractional
@@ -598,6 +609,110 @@ mod tests {
                     .unwrap()
                     .starts_with("Basic ")
             );
+        }
+    }
+}
+
+/// Token answers of every shape: no panic, and a planted token never in an error.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const PLANTED: &str = "PLANTEDtk7";
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(PLANTED)),
+            Just(json!([PLANTED])),
+            Just(json!({ "value": PLANTED })),
+            Just(json!(format!("Bearer {PLANTED}"))),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            Just(json!("3600")),
+            Just(json!("3600.5")),
+            Just(json!("-1")),
+            Just(json!("NaN")),
+            Just(json!(1e308)),
+            Just(Value::Null),
+            any::<bool>().prop_map(|b| json!(b)),
+            ".{0,12}".prop_map(|s| json!(s)),
+        ]
+    }
+
+    /// An answer object: token fields and others with any values (the server's own error
+    /// text excepted, which is shown by design), possibly cut short.
+    fn answer() -> impl Strategy<Value = Vec<u8>> {
+        let field = prop::sample::select(vec![
+            "access_token",
+            "refresh_token",
+            "expires_in",
+            "token_type",
+            "scope",
+            "id_token",
+        ]);
+        (
+            prop::collection::vec((field, value()), 0..6),
+            prop::option::of(".{0,20}"),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(|(fields, error, cut, whole)| {
+                let mut text = String::from("{");
+                for (i, (name, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(&format!("{}:{value}", json!(name)));
+                }
+                if let Some(error) = error {
+                    let comma = if fields.is_empty() { "" } else { "," };
+                    text.push_str(&format!("{comma}\"error_description\":{}", json!(error)));
+                }
+                text.push('}');
+                let mut bytes = text.into_bytes();
+                if !whole {
+                    bytes.truncate(cut.index(bytes.len() + 1));
+                }
+                bytes
+            })
+    }
+
+    fn status() -> impl Strategy<Value = StatusCode> {
+        prop_oneof![
+            prop::sample::select(vec![200u16, 201, 204, 400, 401, 403, 429, 500, 503]),
+            100u16..600,
+        ]
+        .prop_map(|code| StatusCode::from_u16(code).unwrap())
+    }
+
+    fn shown(error: &AuthError) -> String {
+        let mut text = format!("{error}\n{error:?}");
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(&format!("\n{cause}\n{cause:?}"));
+            source = cause.source();
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn any_bytes_decode_without_panic(status in status(), body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode(status, &body, "https://idp.example.com/token", None, Instant::now());
+        }
+
+        #[test]
+        fn a_planted_token_never_shows_in_an_error(status in status(), body in answer()) {
+            if let Err(error) = decode(status, &body, "https://idp.example.com/token", None, Instant::now()) {
+                let text = shown(&error);
+                prop_assert!(!text.contains(PLANTED), "{} -> {}", String::from_utf8_lossy(&body), text);
+            }
         }
     }
 }

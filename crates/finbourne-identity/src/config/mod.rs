@@ -308,7 +308,7 @@ pub struct Proxy {
 impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proxy")
-            .field("address", &self.address.as_str())
+            .field("address", &shown_url(&self.address))
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| REDACTED))
             .finish()
