@@ -506,3 +506,90 @@ mod tests {
         );
     }
 }
+
+/// Error answers of every shape: no panic, and a planted credential never in the error.
+#[cfg(test)]
+mod properties {
+    use finbourne_identity_client::operations::OPERATIONS;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const PLANTED: &str = "PLANTEDeb5";
+
+    /// Problem details, or any JSON, with the operation's credential fields (and other names
+    /// that hold secrets) planted in every shape; the server's own prose (title, detail) is
+    /// shown by design and carries nothing planted. Possibly cut short.
+    fn body(credentials: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
+        let mut names = credentials.to_vec();
+        names.extend(["password", "apiToken", "client_secret", "refresh_token"]);
+        let planted = prop_oneof![
+            Just(json!(PLANTED)),
+            Just(json!([PLANTED, "x"])),
+            Just(json!({ "inner": { "key": PLANTED } })),
+            Just(json!(format!("a \"{PLANTED}\" b"))),
+        ];
+        let field = prop_oneof![
+            (prop::sample::select(names), planted),
+            (
+                prop::sample::select(vec![
+                    "title", "detail", "code", "name", "status", "errors", "x"
+                ]),
+                prop_oneof![
+                    ".{0,10}".prop_map(|s| json!(s)),
+                    any::<i32>().prop_map(|n| json!(n)),
+                    Just(Value::Null),
+                    Just(json!({"field": ["bad"]})),
+                ]
+            ),
+        ];
+        (
+            prop::collection::vec(field, 0..6),
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(|(fields, whole, cut, in_list)| {
+                let mut object = serde_json::Map::new();
+                for (name, value) in fields {
+                    object.insert(name.to_owned(), value);
+                }
+                let value = Value::Object(object);
+                let value = if in_list { json!([value]) } else { value };
+                let mut bytes = serde_json::to_vec(&value).unwrap();
+                if !whole {
+                    bytes.truncate(cut.index(bytes.len() + 1));
+                }
+                bytes
+            })
+    }
+
+    fn case() -> impl Strategy<Value = (&'static Operation, u16, Vec<u8>)> {
+        prop::sample::select(OPERATIONS.iter().collect::<Vec<_>>()).prop_flat_map(|operation| {
+            (
+                Just(operation),
+                prop::sample::select(vec![400u16, 401, 403, 404, 409, 422, 500, 502, 503]),
+                body(operation.credential_fields),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn a_planted_credential_never_shows_in_an_api_error((operation, status, body) in case()) {
+            let status = StatusCode::from_u16(status).unwrap();
+            let error = api_error(operation, status, HeaderMap::new(), Bytes::from(body.clone()));
+            let text = format!("{error}\n{error:?}");
+            prop_assert!(!text.contains(PLANTED), "{} -> {}", String::from_utf8_lossy(&body), text);
+        }
+
+        #[test]
+        fn any_error_body_decodes_without_panic(body in prop::collection::vec(any::<u8>(), 0..300)) {
+            let operation = &OPERATIONS[0];
+            let _ = api_error(operation, StatusCode::BAD_REQUEST, HeaderMap::new(), Bytes::from(body)).to_string();
+        }
+    }
+}

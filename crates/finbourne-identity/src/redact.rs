@@ -139,14 +139,22 @@ fn unescape(raw: &[char]) -> String {
     out
 }
 
+/// Names of OAuth2 fields the SDK itself sends and receives (`access_token`, `refresh_token`,
+/// `id_token`): an error body that echoes a request may hold them, and the spec cannot name
+/// them.
+const OAUTH_FIELDS: &[&str] = &["token"];
+
 /// Whether `name` is a credential: compared without case, `_` or `-`, so `api_token` and
-/// `API-Token` match `apiToken`.
+/// `API-Token` match `apiToken`; and by its end, so `client_secret`, `newPassword` and
+/// `refresh_token` match `secret`, `password` and `token`. Masking a harmless field
+/// (`sortKey`) costs a reader little; showing a secret does not.
 fn is_credential(name: &str, extra: &[&str]) -> bool {
     let wanted = fold(name);
     CREDENTIAL_FIELDS
         .iter()
+        .chain(OAUTH_FIELDS)
         .chain(extra)
-        .any(|field| fold(field) == wanted)
+        .any(|field| wanted.ends_with(&fold(field)))
 }
 
 fn fold(name: &str) -> String {
@@ -161,7 +169,7 @@ mod tests {
     use super::*;
 
     fn shown(body: &str) -> String {
-        redact(body.as_bytes(), &["refresh_token"])
+        redact(body.as_bytes(), &[])
     }
 
     #[test]
@@ -184,6 +192,16 @@ mod tests {
             assert!(!text.contains("PLANTED"), "{body} -> {text}");
             assert!(!text.contains("12345678"), "{body} -> {text}");
         }
+    }
+
+    #[test]
+    fn names_ending_in_a_credential_name_are_credentials() {
+        assert_eq!(
+            shown(
+                r#"{"client_secret": "a", "newPassword": "b", "id_token": "c", "keys": 1, "tokenType": "Bearer"}"#
+            ),
+            r#"{"client_secret": "****", "newPassword": "****", "id_token": "****", "keys": 1, "tokenType": "Bearer"}"#
+        );
     }
 
     #[test]
