@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod generatable;
 pub mod generate;
+pub mod msrv;
 pub mod operations;
 pub mod passes;
 pub mod rewrite;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use xtask::generate;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW [--changelog]\n       cargo xtask spec sync NEW";
+const USAGE: &str = "usage: cargo xtask generate [--check]\n       cargo xtask diff OLD NEW [--changelog]\n       cargo xtask spec sync NEW\n       cargo xtask msrv";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             }
         }
         ["spec", "sync", new] => run_sync(Path::new(new)),
+        ["msrv"] => run_msrv(),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -88,6 +89,31 @@ fn run_generate(check: bool) -> ExitCode {
     }
     println!("generated in {:.2} s", elapsed.as_secs_f64());
     ExitCode::SUCCESS
+}
+
+fn run_msrv() -> ExitCode {
+    match xtask::msrv::check_workspace(&generate::workspace_root()) {
+        Ok(verdict) if verdict.too_new.is_empty() => {
+            println!(
+                "{} packages the published crates build with: none needs a Rust newer than {}",
+                verdict.checked, verdict.rust_version
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(verdict) => {
+            for too_new in &verdict.too_new {
+                eprintln!(
+                    "{} needs Rust {}, newer than the workspace's rust-version {}",
+                    too_new.package, too_new.rust_version, verdict.rust_version
+                );
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run_sync(new: &Path) -> ExitCode {

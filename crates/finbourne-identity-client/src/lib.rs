@@ -1,4 +1,5 @@
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! Typed client for the [FINBOURNE Identity API]: users, roles, personal access tokens, SCIM
 //! provisioning and the rest of the service, one method per operation.
 //!
@@ -8,6 +9,10 @@
 //! `into_request()`, which builds the request `send()` would make without sending it.
 //! Most users want the `finbourne-identity` crate, which adds credentials, one deadline per
 //! call, safe retries and friendly SCIM methods on top of this client.
+//!
+//! `Client::new` builds a reqwest client with the TLS stack chosen by this crate's features:
+//! `rustls` (default, aws-lc-rs), `rustls-no-provider` (install a rustls crypto provider
+//! first) or `native-tls`. The SDK turns the default off and chooses through its own.
 //!
 //! Every operation is a builder: set parameters, then `send()`.
 //!

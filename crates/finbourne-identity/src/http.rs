@@ -145,8 +145,17 @@ fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
     })
 }
 
+/// With the `rustls-ring` feature alone, reqwest's rustls has no crypto provider of its own:
+/// install ring as the process's default before any client is built. One installed already
+/// (by the application, or an earlier call) is kept.
+pub(crate) fn install_crypto_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A client with the configuration's settings, on top of the caller's builder if there is one.
 fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::Client, Error> {
+    install_crypto_provider();
     let failed = |message: String| Error::HttpClient { message };
     let token_url = match &config.credentials {
         Credentials::Password(p) => Some(p.token_url.clone()),

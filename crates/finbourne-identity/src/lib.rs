@@ -1,4 +1,5 @@
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! The FINBOURNE Identity API SDK for Rust.
 //!
 //! [`IdentityClient`] does what the official SDKs' `ApiClientFactory` does, with the same
@@ -71,6 +72,25 @@
 //! # }
 //! ```
 //!
+//! # Features
+//!
+//! One TLS stack is needed; the default is `rustls`.
+//!
+//! | feature | TLS stack | builds |
+//! |---|---|---|
+//! | `rustls` (default) | rustls with aws-lc-rs, reqwest's default provider | aws-lc's C code: the longest build |
+//! | `rustls-ring` | rustls with ring, installed as the process's default crypto provider unless one is installed already | no aws-lc |
+//! | `native-tls` | the platform's library (OpenSSL on Linux, which needs its headers to build) | links the system library |
+//!
+//! With `native-tls` enabled next to a rustls feature, native-tls is the one used. Without
+//! any, the crate does not compile, saying so. SOCKS5 proxies (`FBN_PROXY_ADDRESS=socks5://…`)
+//! need no feature.
+//!
+//! ```toml
+//! [dependencies]
+//! finbourne-identity = { version = "0.1", default-features = false, features = ["rustls-ring"] }
+//! ```
+//!
 //! # Example
 //!
 //! ```no_run
@@ -86,6 +106,12 @@
 //! # Ok(())
 //! # }
 //! ```
+
+#[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+compile_error!(
+    "finbourne-identity needs a TLS stack: enable its `rustls` (default), `rustls-ring` or \
+     `native-tls` feature"
+);
 
 mod auth;
 mod call;

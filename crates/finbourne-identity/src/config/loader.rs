@@ -679,6 +679,7 @@ fn usable_certificates(pem: &[u8]) -> Result<(), String> {
     if certificates.is_empty() {
         return Err("it holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)".into());
     }
+    crate::http::install_crypto_provider();
     reqwest::Client::builder()
         .tls_certs_only(certificates)
         .build()
