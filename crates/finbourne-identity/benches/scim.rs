@@ -23,10 +23,10 @@ use common::{Server, bare_call, bare_client, sdk_call, spread};
 use finbourne_identity::ScimTokenAction;
 use tokio::task::JoinSet;
 
-const ROUNDS: usize = 51;
-const SEQUENTIAL_CALLS: usize = 1_000;
+const ROUNDS: usize = 25;
+const SEQUENTIAL_CALLS: usize = 4_000;
 const IN_FLIGHT: usize = 64;
-const CONCURRENT_CALLS: usize = 6_400;
+const CONCURRENT_CALLS: usize = 12_800;
 
 fn main() {
     common::serve_if_child();
@@ -56,7 +56,7 @@ fn main() {
     );
     println!(
         "{:<16} {:<12} {:>10} {:>10}   SDK/bare median (min..max)",
-        "runtime", "load", "SDK/s", "bare/s"
+        "runtime", "calls", "SDK/s", "bare/s"
     );
     for multi_thread in [true, false] {
         let runtime = if multi_thread {
