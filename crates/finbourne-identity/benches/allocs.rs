@@ -23,14 +23,7 @@ fn main() {
     let server = Server::spawn();
     println!("add_scim, allocations per call, median (min..max) over {ROUNDS} rounds of {CALLS}");
     for multi_thread in [true, false] {
-        let runtime = if multi_thread {
-            tokio::runtime::Builder::new_multi_thread()
-        } else {
-            tokio::runtime::Builder::new_current_thread()
-        }
-        .enable_all()
-        .build()
-        .expect("runtime");
+        let runtime = common::runtime(multi_thread);
         runtime.block_on(async {
             let sdk = server.sdk();
             let bare = bare_client();

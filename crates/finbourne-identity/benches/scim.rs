@@ -39,10 +39,7 @@ fn main() {
             .get(at + 2)
             .and_then(|n| n.parse().ok())
             .unwrap_or(20_000);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = common::runtime(false);
         let took = runtime.block_on(async {
             let (sdk, bare, url) = (server.sdk(), bare_client(), server.scim_url().into());
             run(&sdk, &bare, &url, is_sdk, 100, 1).await;
@@ -59,14 +56,7 @@ fn main() {
         "runtime", "calls", "SDK/s", "bare/s"
     );
     for multi_thread in [true, false] {
-        let runtime = if multi_thread {
-            tokio::runtime::Builder::new_multi_thread()
-        } else {
-            tokio::runtime::Builder::new_current_thread()
-        }
-        .enable_all()
-        .build()
-        .expect("runtime");
+        let runtime = common::runtime(multi_thread);
         runtime.block_on(compare(&server, multi_thread));
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

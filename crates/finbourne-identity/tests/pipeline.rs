@@ -64,14 +64,7 @@ async fn every_call_carries_token_and_sdk_headers() {
 
 #[tokio::test]
 async fn optional_headers_are_absent_when_not_configured() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     service.client().remove_scim().await.unwrap();
     let request = &service.api_requests().await[0];
     assert!(request.headers.get("x-lusid-application").is_none());
@@ -132,14 +125,7 @@ async fn add_scim_sends_the_action_and_the_date_in_rfc3339() {
 
 #[tokio::test]
 async fn remove_scim_is_unit_on_204() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     let result: () = service.client().remove_scim().await.unwrap();
     assert_eq!(result, ());
     assert_eq!(service.api_requests().await[0].method.as_str(), "DELETE");
@@ -170,14 +156,7 @@ async fn a_200_without_token_or_base_url_is_a_clear_error() {
 
 #[tokio::test]
 async fn the_password_grant_form_is_what_the_official_sdks_send() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     service.client().remove_scim().await.unwrap();
 
     let token = &service.token_endpoint_requests().await[0];
@@ -204,14 +183,7 @@ async fn the_password_grant_form_is_what_the_official_sdks_send() {
 
 #[tokio::test]
 async fn a_personal_access_token_is_sent_as_it_is_without_signing_in() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     let config = finbourne_identity::ConfigLoader::new()
         .environment(|_| None)
         .no_secrets_file()
@@ -230,14 +202,7 @@ async fn a_personal_access_token_is_sent_as_it_is_without_signing_in() {
 
 #[tokio::test]
 async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, "Bearer pat-from-file\n").unwrap();
@@ -276,14 +241,7 @@ async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
 
 #[tokio::test]
 async fn bodiless_writes_send_a_zero_length_and_every_call_accepts_json() {
-    let service = Service::start(3600).await;
-    answer(
-        &service.server,
-        "DELETE",
-        "/api/identityprovider/scim",
-        ResponseTemplate::new(204),
-    )
-    .await;
+    let service = Service::removing_scim().await;
     answer(
         &service.server,
         "POST",

@@ -194,6 +194,18 @@ pub async fn sdk_call(sdk: &IdentityClient) {
         .expect("sdk call");
 }
 
+/// The client's runtime: multi-thread (a worker per core) or current-thread.
+pub fn runtime(multi_thread: bool) -> tokio::runtime::Runtime {
+    if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("runtime")
+}
+
 /// Median, min and max.
 pub fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
     values.sort_by(f64::total_cmp);

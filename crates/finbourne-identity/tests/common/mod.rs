@@ -58,6 +58,20 @@ impl Service {
         Self { server, tokens }
     }
 
+    /// A service whose `remove_scim` answers 204: the simplest call, for tests of what every
+    /// call sends.
+    pub async fn removing_scim() -> Self {
+        let service = Self::start(3600).await;
+        answer(
+            &service.server,
+            "DELETE",
+            "/api/identityprovider/scim",
+            ResponseTemplate::new(204),
+        )
+        .await;
+        service
+    }
+
     pub fn identity_url(&self) -> String {
         format!("{}/identity", self.server.uri())
     }
