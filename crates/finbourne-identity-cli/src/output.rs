@@ -30,7 +30,7 @@ impl Format {
     /// Prints `value` to standard output.
     pub fn print(self, value: &Value) {
         let text = match self {
-            Format::Json => serde_json::to_string_pretty(value).unwrap_or_default(),
+            Format::Json => json(value),
             Format::Table => table(value),
         };
         let mut out = std::io::stdout().lock();
@@ -86,6 +86,26 @@ impl CliConfig for Printer {
         T: serde::Serialize + std::fmt::Debug,
     {
     }
+}
+
+/// `value` as pretty JSON that holds no control character but its own line breaks: serde_json
+/// escapes C0 controls, and DEL and the C1 controls (which some terminals obey, such as U+009B,
+/// a one-character escape sequence) become `\u007f`-style escapes too. They can only stand in
+/// strings, where the escape reads back as the same character.
+pub fn json(value: &Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `text` with each control character (C0, DEL, C1) written as `\u{1b}`: text from the server or
@@ -262,6 +282,15 @@ mod tests {
                 let lines = escape_lines(&text);
                 prop_assert!(!lines.chars().any(|c| c.is_control() && c != '\n'), "{:?}", lines);
                 prop_assert_eq!(lines.split('\n').count(), text.split('\n').count());
+            }
+
+            #[test]
+            fn json_output_holds_no_control_character_and_reads_back_the_same(text in text()) {
+                let value = serde_json::json!({"text": text, "list": [text]});
+                let out = crate::output::json(&value);
+                prop_assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{:?}", out);
+                let back: Value = serde_json::from_str(&out).unwrap();
+                prop_assert_eq!(back, value);
             }
 
             #[test]
