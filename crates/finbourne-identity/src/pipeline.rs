@@ -349,10 +349,17 @@ async fn read_prefix(mut answer: reqwest::Response, limit: usize) -> Result<Byte
 }
 
 /// `future`'s output, or `None` when `deadline` comes first.
-async fn within<F: Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+///
+/// A plain function, not an `async fn`: an `async fn` would keep `future` in its own state
+/// beside the timeout holding it, doubling the size of every call's future.
+fn within<F: Future>(
+    deadline: Option<Instant>,
+    future: F,
+) -> impl Future<Output = Option<F::Output>> {
+    use futures_util::future::{Either, FutureExt};
     match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
-        None => Some(future.await),
+        Some(deadline) => Either::Left(tokio::time::timeout_at(deadline, future).map(Result::ok)),
+        None => Either::Right(future.map(Some)),
     }
 }
 
