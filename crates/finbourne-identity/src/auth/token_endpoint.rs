@@ -80,16 +80,15 @@ impl TokenEndpoint {
         credentials: PasswordCredentials,
         backoff: RetryPolicy,
     ) -> Self {
-        let grant = Grant::Password {
-            username: credentials.username,
-            password: credentials.password,
-        };
-        let (url, id, secret) = (
-            credentials.token_url,
-            credentials.client_id,
-            credentials.client_secret,
-        );
-        Self::with_grant(http, url, id, secret, grant, backoff)
+        let PasswordCredentials {
+            token_url,
+            username,
+            password,
+            client_id,
+            client_secret,
+        } = credentials;
+        let grant = Grant::Password { username, password };
+        Self::with_grant(http, token_url, client_id, client_secret, grant, backoff)
     }
 
     /// The client credentials grant's endpoint.
@@ -98,15 +97,14 @@ impl TokenEndpoint {
         credentials: ClientCredentials,
         backoff: RetryPolicy,
     ) -> Self {
-        let grant = Grant::ClientCredentials {
-            scope: credentials.scope,
-        };
-        let (url, id, secret) = (
-            credentials.token_url,
-            credentials.client_id,
-            credentials.client_secret,
-        );
-        Self::with_grant(http, url, id, secret, grant, backoff)
+        let ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+        } = credentials;
+        let grant = Grant::ClientCredentials { scope };
+        Self::with_grant(http, token_url, client_id, client_secret, grant, backoff)
     }
 
     fn with_grant(
