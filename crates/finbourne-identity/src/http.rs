@@ -192,24 +192,13 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         builder = builder.proxy(p);
     }
     if let Some(path) = &config.ca_certificate {
-        let pem = std::fs::read(path).map_err(|e| {
+        // Read again (it was checked at load), with the same limits: the file may have changed.
+        let certificates = crate::config::read_ca_bundle(path).map_err(|reason| {
             failed(format!(
-                "cannot read the CA certificate file {}: {e}",
+                "cannot use the CA certificate file {}: {reason}",
                 path.display()
             ))
         })?;
-        let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            failed(format!(
-                "{} holds no valid PEM certificate: {e}",
-                path.display()
-            ))
-        })?;
-        if certificates.is_empty() {
-            return Err(failed(format!(
-                "{} holds no PEM certificate",
-                path.display()
-            )));
-        }
         builder = builder.tls_certs_merge(certificates);
     }
     builder.build().map_err(|e| {

@@ -793,6 +793,76 @@ fn ca_certificate_is_checked_at_load() {
     }
 }
 
+/// `f` on another thread, failing rather than hanging if it takes more than ten seconds.
+#[cfg(unix)]
+fn promptly<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(f()));
+    receiver
+        .recv_timeout(Duration::from_secs(10))
+        .expect("finished within 10 s")
+}
+
+// Unix only: FIFOs, /dev/zero and symlinks.
+#[cfg(unix)]
+#[test]
+fn a_ca_file_swapped_after_load_is_refused_when_the_client_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/test-ca.pem");
+    let ca = dir.path().join("ca.pem");
+    let load = || {
+        std::fs::copy(&pem, &ca).unwrap();
+        env_only(&[("FBN_IDENTITY_URL", IDENTITY), ("FBN_ACCESS_TOKEN", "t")])
+            .ca_certificate(&ca)
+            .load()
+            .unwrap()
+    };
+    type Swap = Box<dyn Fn(&Path) -> bool>;
+    let swaps: Vec<(Swap, &str)> = vec![
+        (
+            Box::new(|ca| {
+                std::fs::remove_file(ca).unwrap();
+                std::process::Command::new("mkfifo")
+                    .arg(ca)
+                    .status()
+                    .is_ok_and(|s| s.success())
+            }),
+            "not a regular file",
+        ),
+        (
+            Box::new(|ca| {
+                std::fs::remove_file(ca).unwrap();
+                std::os::unix::fs::symlink("/dev/zero", ca).is_ok()
+            }),
+            "not a regular file",
+        ),
+        (
+            Box::new(|ca| std::fs::write(ca, "x".repeat(5 * 1024 * 1024)).is_ok()),
+            "larger than 4 MiB",
+        ),
+        (
+            Box::new(|ca| std::fs::write(ca, "no certificate here").is_ok()),
+            "no PEM certificate",
+        ),
+    ];
+    for (swap, why) in swaps {
+        let config = load();
+        if !swap(&ca) {
+            eprintln!("skipped a case: the file could not be swapped (no mkfifo?)");
+            continue;
+        }
+        let error = promptly(move || finbourne_identity::IdentityClient::new(config).unwrap_err());
+        let text = error.to_string();
+        assert!(
+            matches!(error, finbourne_identity::Error::HttpClient { .. }),
+            "{error:?}"
+        );
+        assert!(text.contains(why), "{text}");
+        assert!(text.contains(&ca.display().to_string()), "{text}");
+        let _ = std::fs::remove_file(&ca);
+    }
+}
+
 #[test]
 fn proxy_credentials_without_an_address_are_incomplete() {
     let error = env_only(&[

@@ -55,6 +55,22 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
+/// The certificates of the PEM bundle at `path`, read as [`read_capped`] reads; otherwise why
+/// there are none, for a message that names the file. Used at load and again when a client is
+/// built, so a file swapped in between (for a FIFO, say) is refused the same way.
+pub(crate) fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = read_capped(path, CA_FILE_CAP).map_err(|error| match error {
+        FileError::NotFound => "it does not exist".to_owned(),
+        FileError::Unusable(reason) => reason,
+    })?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|_| "it is not a readable PEM certificate bundle".to_owned())?;
+    if certificates.is_empty() {
+        return Err("it holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)".into());
+    }
+    Ok(certificates)
+}
+
 fn size(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{} MiB", bytes / (1024 * 1024))

@@ -654,13 +654,8 @@ fn show(setting: Setting, value: &Value) -> String {
 /// Reads and parses the CA certificate file now, so that a wrong path or a file without a usable
 /// certificate is reported at load rather than when the client is built or as a TLS failure.
 fn check_certificate(path: &Path, source: &Source, problems: &mut Vec<ConfigProblem>) {
-    let reason = match file::read_capped(path, file::CA_FILE_CAP) {
-        Err(FileError::NotFound) => "it does not exist".to_owned(),
-        Err(FileError::Unusable(reason)) => reason,
-        Ok(pem) => match usable_certificates(&pem) {
-            Ok(()) => return,
-            Err(reason) => reason,
-        },
+    let Err(reason) = file::read_ca_bundle(path).and_then(usable_certificates) else {
+        return;
     };
     problems.push(ConfigProblem::UnusableFile {
         setting: Setting::ClientCertificate,
@@ -670,15 +665,9 @@ fn check_certificate(path: &Path, source: &Source, problems: &mut Vec<ConfigProb
     });
 }
 
-/// Whether a PEM bundle holds certificates the TLS stack takes: parsed, then handed to a
-/// throwaway client builder, which is where a well-formed PEM block with a body that is not a
-/// certificate is refused.
-fn usable_certificates(pem: &[u8]) -> Result<(), String> {
-    let certificates = reqwest::Certificate::from_pem_bundle(pem)
-        .map_err(|_| "it is not a readable PEM certificate bundle".to_owned())?;
-    if certificates.is_empty() {
-        return Err("it holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)".into());
-    }
+/// Whether the TLS stack takes the certificates: handed to a throwaway client builder, which is
+/// where a well-formed PEM block with a body that is not a certificate is refused.
+fn usable_certificates(certificates: Vec<reqwest::Certificate>) -> Result<(), String> {
     crate::http::install_crypto_provider();
     reqwest::Client::builder()
         .tls_certs_only(certificates)
