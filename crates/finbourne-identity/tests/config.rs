@@ -1178,14 +1178,19 @@ fn tokens_are_trimmed_and_lose_a_pasted_bearer_prefix_from_every_source() {
         .access_token_file(&file)
         .load()
         .unwrap();
-    // "Bearer" alone, or a token that merely starts with the word, is not a prefix.
-    let bearer_only = env_only(&[
+    // "Bearer" alone is a prefix without its token; a token that merely starts with the word
+    // is a token.
+    let error = env_only(&[
         ("FBN_IDENTITY_URL", IDENTITY),
         ("FBN_ACCESS_TOKEN", "Bearer "),
     ])
     .load()
-    .unwrap();
-    assert_eq!(access_token(&bearer_only), "Bearer");
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "access token from environment variable FBN_ACCESS_TOKEN cannot be sent: it holds only \
+         the word Bearer, with no token after it"
+    );
     let word = env_only(&[
         ("FBN_IDENTITY_URL", IDENTITY),
         ("FBN_ACCESS_TOKEN", "Bearerish"),
@@ -1193,6 +1198,50 @@ fn tokens_are_trimmed_and_lose_a_pasted_bearer_prefix_from_every_source() {
     .load()
     .unwrap();
     assert_eq!(access_token(&word), "Bearerish");
+}
+
+#[test]
+fn a_token_or_token_file_given_as_credentials_is_checked_as_the_settings_are() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "token", "\u{FEFF}Bearer from-file\r\n");
+    let loader = || env_only(&[("FBN_IDENTITY_URL", IDENTITY)]).working_dir(dir.path());
+    let config = loader()
+        .credentials(Credentials::AccessToken(" Bearer from-code\n".into()))
+        .load()
+        .unwrap();
+    assert_eq!(access_token(&config), "from-code");
+    // Relative, like the setting: taken from the working directory.
+    let config = loader()
+        .credentials(Credentials::AccessTokenFile("token".into()))
+        .load()
+        .unwrap();
+    assert!(
+        matches!(&config.credentials, Credentials::AccessTokenFile(path) if path == &dir.path().join("token")),
+        "{config:?}"
+    );
+
+    let error = loader()
+        .credentials(Credentials::AccessToken("PLANTED\r\nX-Injected: 1".into()))
+        .load()
+        .unwrap_err();
+    assert_eq!(
+        problems(&error),
+        [ConfigProblem::Unsendable {
+            setting: Setting::AccessToken,
+            source: Source::Explicit,
+            reason: "it holds a control character, such as a line break, which an HTTP header \
+                     cannot carry",
+        }]
+    );
+    assert!(!format!("{error}{error:?}").contains("PLANTED"));
+    let error = loader()
+        .credentials(Credentials::AccessTokenFile("/dev/zero".into()))
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(problems(&error), [ConfigProblem::UnusableFile { setting: Setting::AccessTokenFile, source: Source::Explicit, reason, .. }] if reason.contains("not a regular file")),
+        "{error}"
+    );
 }
 
 #[test]

@@ -206,6 +206,8 @@ async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, "Bearer pat-from-file\n").unwrap();
+    let bom_file = dir.path().join("token-saved-by-notepad");
+    std::fs::write(&bom_file, "\u{FEFF}BEARER pat-from-bom-file\r\n").unwrap();
     let loaders = [
         finbourne_identity::ConfigLoader::new().environment({
             let identity = service.identity_url();
@@ -219,11 +221,23 @@ async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
             .environment(|_| None)
             .identity_url(service.identity_url())
             .access_token_file(&file),
+        finbourne_identity::ConfigLoader::new()
+            .environment(|_| None)
+            .identity_url(service.identity_url())
+            .access_token_file(&bom_file),
+        finbourne_identity::ConfigLoader::new()
+            .environment(|_| None)
+            .identity_url(service.identity_url())
+            .credentials(finbourne_identity::config::Credentials::AccessToken(
+                "Bearer pat-from-code\n".into(),
+            )),
     ];
-    for (loader, sent) in loaders
-        .into_iter()
-        .zip(["Bearer pat-from-env", "Bearer pat-from-file"])
-    {
+    for (loader, sent) in loaders.into_iter().zip([
+        "Bearer pat-from-env",
+        "Bearer pat-from-file",
+        "Bearer pat-from-bom-file",
+        "Bearer pat-from-code",
+    ]) {
         let config = loader.no_secrets_file().load().unwrap();
         client_for(config).remove_scim().await.unwrap();
         let requests = service.api_requests().await;

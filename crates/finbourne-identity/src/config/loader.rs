@@ -41,7 +41,8 @@ const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 /// source overrides, so a mistake is not hidden until the overriding source goes away. Relative
 /// file paths are taken from the working directory when one is set.
 ///
-/// An access token, from any source, is used as it is; then only the identity URL is required.
+/// An access token, from any source, is trimmed and loses a pasted `Bearer ` prefix; it must
+/// then be ASCII with no control character. With one, only the identity URL is required.
 /// Otherwise the password grant needs the token URL, username, password, client id and client
 /// secret as well.
 ///
@@ -231,7 +232,9 @@ impl ConfigLoader {
     /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, a
     /// [`ClientCredentials`](super::ClientCredentials) grant, or any [`Credentials`]. They win
     /// over every source of credentials, and the credential settings (access token, token file,
-    /// password grant) are then not needed; those that are given are still checked.
+    /// password grant) are then not needed; those that are given are still checked. A
+    /// [`Credentials::AccessToken`] or [`Credentials::AccessTokenFile`] given here is checked as
+    /// the settings are: the token trimmed, a pasted `Bearer ` dropped, the file read now.
     ///
     /// ```
     /// use finbourne_identity::{ConfigLoader, Token, token_provider_fn};
@@ -322,7 +325,8 @@ impl ConfigLoader {
     ///
     /// One [`ConfigError`] listing every problem found in every source: missing settings (with
     /// the environment variable and `secrets.json` key for each), unreadable or invalid files,
-    /// values of the wrong type, and unusable or insecure URLs.
+    /// values of the wrong type, unusable or insecure URLs, and header values (the access token,
+    /// application name, correlation id) an HTTP request cannot carry.
     pub fn load(self) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let mut merged = Merged::with_defaults();
@@ -365,7 +369,10 @@ impl ConfigLoader {
         merged.check(self.credentials.is_some(), &mut problems);
         let origins = merged.origins();
         let identity_url = merged.url(Setting::IdentityUrl);
-        let credentials = self.credentials.or_else(|| merged.credentials());
+        let credentials = match &self.credentials {
+            Some(credentials) => self.checked_credentials(credentials, &mut problems),
+            None => merged.credentials(),
+        };
         match (identity_url, credentials) {
             (Some(identity_url), Some(credentials)) if problems.is_empty() => Ok(Config {
                 identity_url,
@@ -423,6 +430,31 @@ impl ConfigLoader {
             *path = self.resolve_path(path);
         }
         entry
+    }
+
+    /// Credentials set in code, checked as the settings they stand for are: an access token
+    /// trimmed and checked for the header, a token file read now.
+    fn checked_credentials(
+        &self,
+        credentials: &Credentials,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Option<Credentials> {
+        let checked = match credentials {
+            Credentials::AccessToken(token) => value::access_token(token.expose_secret())
+                .map(|token| Credentials::AccessToken(token.to_owned().into()))
+                .map_err(|reason| ConfigProblem::Unsendable {
+                    setting: Setting::AccessToken,
+                    source: Source::Explicit,
+                    reason,
+                }),
+            Credentials::AccessTokenFile(path) => {
+                let path = self.resolve_path(path);
+                read_token_file(&path, &Source::Explicit)
+                    .map(|_| Credentials::AccessTokenFile(path))
+            }
+            other => Ok(other.clone()),
+        };
+        checked.map_err(|problem| problems.push(problem)).ok()
     }
 
     fn explicit_entries(&self, problems: &mut Vec<ConfigProblem>) -> Vec<Entry> {

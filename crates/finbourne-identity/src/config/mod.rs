@@ -121,7 +121,8 @@ impl fmt::Debug for Config {
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
-    /// A personal access token, sent as the bearer token as it is.
+    /// A personal access token, sent as the bearer token. From [`ConfigLoader`] it is trimmed,
+    /// without a pasted `Bearer ` prefix, and checked to be sendable.
     AccessToken(SecretString),
     /// A file holding a personal access token (`FBN_ACCESS_TOKEN_FILE`). It was readable and
     /// not empty when loading; it is read again when the token is needed, so that a rotated

@@ -35,7 +35,8 @@ pub enum Setting {
     ApplicationName,
     /// A PEM file of extra CA certificates to trust.
     ClientCertificate,
-    /// A personal access token, used as the bearer token as it is (secret).
+    /// A personal access token, used as the bearer token once trimmed of whitespace and a
+    /// pasted `Bearer ` prefix (secret).
     AccessToken,
     /// A file holding a personal access token.
     AccessTokenFile,

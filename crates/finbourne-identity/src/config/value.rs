@@ -150,22 +150,35 @@ fn wrong_type(
     }
 }
 
-/// An access token as it is sent: surrounding whitespace and a leading `Bearer ` (any case)
-/// dropped, as people paste the header's whole value; then it must be left with something an
-/// HTTP header can carry. The reason never quotes the token.
+/// An access token as it is sent: a byte-order mark, surrounding whitespace and a leading
+/// `Bearer ` (any case) dropped, as files and pasted header values bring them; then it must be
+/// left with something an HTTP header can carry, in ASCII as every bearer token is. The reason
+/// never quotes the token.
 pub(crate) fn access_token(text: &str) -> Result<&str, &'static str> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut token = text.trim();
-    if token.len() > 6
+    let bearer = token.len() >= 6
         && token.is_char_boundary(6)
         && token[..6].eq_ignore_ascii_case("bearer")
-        && token[6..].starts_with(char::is_whitespace)
-    {
+        && (token.len() == 6 || token[6..].starts_with(char::is_whitespace));
+    if bearer {
         token = token[6..].trim_start();
+        if token.is_empty() {
+            // As FBN_ACCESS_TOKEN="Bearer $TOKEN" gives with TOKEN unset.
+            return Err("it holds only the word Bearer, with no token after it");
+        }
     }
     if token.is_empty() {
         return Err("it is empty");
     }
     header_safe(token)?;
+    if !token.is_ascii() {
+        // Sent, it would only be refused; most likely an invisible character came with a paste.
+        return Err(
+            "it holds a character that is not ASCII, which no token has (such as an \
+                    invisible one copied with it)",
+        );
+    }
     Ok(token)
 }
 
@@ -430,6 +443,40 @@ mod tests {
         match parse_text(Setting::Password, " p w ".into(), &Source::Explicit) {
             Ok(Value::Secret(secret)) => assert_eq!(secret.expose_secret(), " p w "),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn access_tokens_lose_what_pastes_and_files_add_and_nothing_else() {
+        for (text, token) in [
+            ("t0k3n", "t0k3n"),
+            (" t0k3n\r\n", "t0k3n"),
+            ("\u{FEFF}t0k3n\n", "t0k3n"),
+            ("Bearer t0k3n", "t0k3n"),
+            ("bEaReR\t t0k3n", "t0k3n"),
+            ("Bearer\u{A0}t0k3n", "t0k3n"),
+            ("Bearer Bearer t0k3n", "Bearer t0k3n"),
+            ("Bearert0k3n", "Bearert0k3n"),
+            (
+                "Bearer",
+                "it holds only the word Bearer, with no token after it",
+            ),
+            (
+                " bearer \n",
+                "it holds only the word Bearer, with no token after it",
+            ),
+            ("\u{FEFF}", "it is empty"),
+            ("t0k\r\nX-Injected: 1", "it holds a control character"),
+            ("t0k3n\u{7f}", "it holds a control character"),
+            ("t0k3n\u{200B}", "it holds a character that is not ASCII"),
+            ("t0k\u{E9}n", "it holds a character that is not ASCII"),
+            (
+                "\u{FEFF}\u{FEFF}t0k3n",
+                "it holds a character that is not ASCII",
+            ),
+        ] {
+            let result = access_token(text).unwrap_or_else(|reason| reason);
+            assert!(result.starts_with(token), "{text:?} gave {result:?}");
         }
     }
 
