@@ -46,7 +46,10 @@ pub struct IdentityClient {
 impl std::fmt::Debug for IdentityClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityClient")
-            .field("identity_url", &self.config.identity_url.as_str())
+            .field(
+                "identity_url",
+                &crate::config::shown_url(&self.config.identity_url),
+            )
             .finish_non_exhaustive()
     }
 }

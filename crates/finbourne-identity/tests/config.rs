@@ -1378,6 +1378,88 @@ fn urls_in_messages_debug_and_origins_lose_query_and_user_info() {
     assert!(!text.contains("PLANTED"), "{text}");
 }
 
+/// Display, Debug and every cause of `error`.
+fn everything_shown(error: &dyn std::error::Error) -> String {
+    let mut text = format!("{error}\n{error:?}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("\n{cause}\n{cause:?}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A URL with a password in its user-info and a secret in its query, wherever a URL can get
+/// into the configuration (set in code on public fields, past the loader's checks) and from
+/// there into a message: neither is ever shown, the rest of the URL is.
+#[tokio::test]
+async fn a_url_holding_secrets_shows_neither_in_debug_nor_in_errors() {
+    use finbourne_identity::config::{ClientCredentials, PasswordCredentials};
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
+
+    let hidden = |what: &str, text: &str| {
+        for secret in ["PLANTED", "pw@", ":pw", "user:"] {
+            assert!(!text.contains(secret), "{what} shows {secret}: {text}");
+        }
+    };
+    let planted = "https://user:pw@idp.example.com/oauth2/token?client_secret=PLANTED";
+    let error = ClientCredentials::new(planted, "id", "secret").unwrap_err();
+    hidden("ClientCredentials::new error", &everything_shown(&error));
+    let error = env_only(&[("FBN_IDENTITY_URL", planted), ("FBN_TOKEN_URL", planted)])
+        .load()
+        .unwrap_err();
+    hidden("load error", &everything_shown(&error));
+    hidden("load error origins", &format!("{:?}", error.origins()));
+    let client = ClientCredentials::new(
+        "https://idp.example.com/oauth2/token?client_secret=PLANTED",
+        "id",
+        "secret",
+    )
+    .unwrap();
+    hidden("ClientCredentials Debug", &format!("{client:?}"));
+
+    // A token endpoint on 127.0.0.1 refusing every sign-in, named with user-info and a query.
+    let server = MockServer::start().await;
+    Mock::given(matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(r#"{"error": "invalid_client"}"#))
+        .mount(&server)
+        .await;
+    let address = server.address();
+    let mut config = env_only(&[])
+        .identity_url(format!("{}/identity", server.uri()))
+        .access_token("unused")
+        .load()
+        .unwrap();
+    config.identity_url = format!("http://user:pw@{address}/identity?client_secret=PLANTED")
+        .parse()
+        .unwrap();
+    config.credentials = Credentials::Password(PasswordCredentials {
+        token_url: format!("http://user:pw@{address}/oauth2/token?client_secret=PLANTED")
+            .parse()
+            .unwrap(),
+        username: "alice".into(),
+        password: "secret-password".into(),
+        client_id: "client".into(),
+        client_secret: "secret-client-secret".into(),
+    });
+    hidden("Config Debug", &format!("{config:?}"));
+    hidden("Credentials Debug", &format!("{:?}", config.credentials));
+    let identity = finbourne_identity::IdentityClient::new(config).unwrap();
+    let shown = format!("{identity:?}");
+    hidden("IdentityClient Debug", &shown);
+    assert!(
+        shown.contains(&format!("http://{address}/identity")),
+        "{shown}"
+    );
+    let error = identity.remove_scim().await.unwrap_err();
+    let shown = everything_shown(&error);
+    hidden("sign-in error", &shown);
+    assert!(
+        shown.contains(&format!("http://{address}/oauth2/token answered 401")),
+        "{shown}"
+    );
+}
+
 /// `secrets.json` of every shape, with secrets planted where secrets go: loading never panics,
 /// and no planted value reaches an error, `Debug` or the origins `config show` prints.
 mod properties {
