@@ -58,15 +58,6 @@ enum Grant {
     ClientCredentials { scope: Option<String> },
 }
 
-#[derive(Deserialize)]
-struct Granted {
-    access_token: String,
-    refresh_token: Option<String>,
-    /// Any JSON value: providers send integers, floats and strings, and a bad one must not make
-    /// the token unusable.
-    expires_in: Option<serde_json::Value>,
-}
-
 #[derive(Deserialize, Default)]
 struct Refused {
     error: Option<String>,
@@ -281,8 +272,8 @@ impl TokenEndpoint {
 
 /// What a whole token answer means: tokens for a 2xx, otherwise the refusal with the OAuth
 /// error the body names. Messages name the endpoint as `shown_url` and never hold a token:
-/// serde's messages quote a string only where a non-string was expected, and every token
-/// field is a string.
+/// the token fields are described by their kind, never quoted (a parser's message would quote
+/// a token sent as a number), and JSON syntax errors give a position only.
 fn decode(
     status: StatusCode,
     body: &[u8],
@@ -290,6 +281,7 @@ fn decode(
     retry_after: Option<Duration>,
     sent: Instant,
 ) -> Result<Tokens, AuthError> {
+    use serde_json::Value as Json;
     if !status.is_success() {
         let refused: Refused = serde_json::from_slice(body).unwrap_or_default();
         return Err(AuthError {
@@ -301,16 +293,38 @@ fn decode(
             retry_after,
         });
     }
-    let granted: Granted = serde_json::from_slice(body).map_err(|e| {
-        AuthError::caused_by(
-            format!("the answer of the token endpoint {shown_url} is not a token response"),
-            e,
-        )
-    })?;
-    let lifetime = lifetime(granted.expires_in.as_ref()).unwrap_or(UNKNOWN_LIFETIME);
+    let what = format!("the answer of the token endpoint {shown_url} is not a token response");
+    let answer: Json =
+        serde_json::from_slice(body).map_err(|e| AuthError::caused_by(what.clone(), e))?;
+    let not_a_token = |why: String| AuthError::new(format!("{what}: {why}"));
+    let Json::Object(fields) = &answer else {
+        let kind = crate::config::json_kind(&answer);
+        return Err(not_a_token(format!("it is {kind}, not an object")));
+    };
+    let token = |name: &str| match fields.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(token)) => Ok(Some(token.clone())),
+        Some(other) => {
+            let kind = crate::config::json_kind(other);
+            Err(not_a_token(format!("its {name} is {kind}, not a string")))
+        }
+    };
+    let access =
+        token("access_token")?.ok_or_else(|| not_a_token("it has no access_token".into()))?;
+    let refresh = token("refresh_token")?;
+    // Refused here, naming the endpoint, rather than as a header that cannot be built.
+    if access.trim().is_empty() {
+        return Err(not_a_token("its access_token is empty".into()));
+    }
+    if reqwest::header::HeaderValue::from_str(&access).is_err() {
+        return Err(not_a_token(
+            "its access_token holds a character an HTTP header cannot carry".into(),
+        ));
+    }
+    let lifetime = lifetime(fields.get("expires_in")).unwrap_or(UNKNOWN_LIFETIME);
     Ok(Tokens {
-        access: granted.access_token.into(),
-        refresh: granted.refresh_token.map(Into::into),
+        access: access.into(),
+        refresh: refresh.map(Into::into),
         expires_at: sent + lifetime,
     })
 }
@@ -396,6 +410,56 @@ mod tests {
             assert_eq!(lifetime(Some(&value)), expected, "{value}");
         }
         assert_eq!(lifetime(None), None);
+    }
+
+    #[test]
+    fn an_unusable_token_answer_says_what_is_wrong_without_quoting_a_token() {
+        let url = "https://idp.example.com/token";
+        let cases = [
+            (
+                r#"{"access_token": 73518264019}"#,
+                "its access_token is a number, not a string",
+            ),
+            (
+                r#"{"access_token": ["t0k3n"]}"#,
+                "its access_token is an array, not a string",
+            ),
+            (r#"{"access_token": null}"#, "it has no access_token"),
+            (r#"{"token": "t0k3n"}"#, "it has no access_token"),
+            (r#"{"access_token": " "}"#, "its access_token is empty"),
+            (
+                r#"{"access_token": "t0k3n\r\nX-Injected: 1"}"#,
+                "its access_token holds a character an HTTP header cannot carry",
+            ),
+            (
+                r#"{"access_token": "t0k3n", "refresh_token": 73518264019}"#,
+                "its refresh_token is a number, not a string",
+            ),
+            (r#"["t0k3n"]"#, "it is an array, not an object"),
+        ];
+        for (body, why) in cases {
+            let error = decode(StatusCode::OK, body.as_bytes(), url, None, Instant::now())
+                .err()
+                .expect("an error");
+            let shown = format!("{error} {error:?}");
+            assert_eq!(
+                error.to_string(),
+                format!("the answer of the token endpoint {url} is not a token response: {why}")
+            );
+            assert!(
+                !shown.contains("t0k3n") && !shown.contains("73518264019"),
+                "{shown}"
+            );
+        }
+        let tokens = decode(
+            StatusCode::OK,
+            br#"{"access_token": "a", "refresh_token": null, "expires_in": null}"#,
+            url,
+            None,
+            Instant::now(),
+        )
+        .unwrap_or_else(|error| panic!("a token without a refresh token: {error}"));
+        assert!(tokens.refresh.is_none());
     }
 
     #[tokio::test(start_paused = true)]
@@ -620,6 +684,8 @@ mod properties {
     use super::*;
 
     const PLANTED: &str = "PLANTEDtk7";
+    /// A token the endpoint sent as a number: the parser's messages quote numbers.
+    const PLANTED_NUMBER: u64 = 73_518_264_019;
 
     fn value() -> impl Strategy<Value = Value> {
         prop_oneof![
@@ -627,6 +693,7 @@ mod properties {
             Just(json!([PLANTED])),
             Just(json!({ "value": PLANTED })),
             Just(json!(format!("Bearer {PLANTED}"))),
+            Just(json!(PLANTED_NUMBER)),
             any::<i64>().prop_map(|n| json!(n)),
             any::<u64>().prop_map(|n| json!(n)),
             any::<f64>().prop_map(|n| json!(n)),
@@ -718,6 +785,7 @@ mod properties {
             if let Err(error) = decode(status, &body, "https://idp.example.com/token", None, Instant::now()) {
                 let text = shown(&error);
                 prop_assert!(!text.contains(PLANTED), "{} -> {}", String::from_utf8_lossy(&body), text);
+                prop_assert!(!text.contains(&PLANTED_NUMBER.to_string()), "{} -> {}", String::from_utf8_lossy(&body), text);
             }
         }
     }

@@ -37,7 +37,7 @@ pub(crate) use file::{TOKEN_FILE_CAP, read_ca_bundle, shown_url};
 pub use loader::ConfigLoader;
 pub use setting::Setting;
 pub use source::{Origin, Source};
-pub(crate) use value::access_token;
+pub(crate) use value::{access_token, json_kind};
 
 /// What is shown instead of a secret.
 pub(crate) const REDACTED: &str = "****";

@@ -45,7 +45,10 @@ pub(crate) fn read(path: &Path, required: bool, problems: &mut Vec<ConfigProblem
     let Json::Object(top) = json else {
         problems.push(ConfigProblem::InvalidSecretsFile {
             path: path.into(),
-            reason: format!("the top level must be a JSON object, found {}", kind(&json)),
+            reason: format!(
+                "the top level must be a JSON object, found {}",
+                value::json_kind(&json)
+            ),
         });
         return Vec::new();
     };
@@ -55,7 +58,7 @@ pub(crate) fn read(path: &Path, required: bool, problems: &mut Vec<ConfigProblem
                 path: path.into(),
                 reason: format!(
                     "section \"{section}\" must be a JSON object, found {}",
-                    kind(other)
+                    value::json_kind(other)
                 ),
             });
         }
@@ -95,18 +98,6 @@ fn invalid_json(path: &Path, error: &serde_json::Error) -> ConfigProblem {
         line: error.line(),
         column: error.column(),
         message,
-    }
-}
-
-/// The kind of a JSON value, never its content (it may be a secret).
-fn kind(json: &Json) -> &'static str {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
     }
 }
 

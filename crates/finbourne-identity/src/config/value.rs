@@ -212,15 +212,22 @@ fn quote(text: &str) -> String {
 /// Describes a JSON value of the wrong type; for secrets only its kind, never its content.
 fn describe_json(json: &Json, secret: bool) -> String {
     match json {
-        Json::Null => "null".into(),
-        Json::Array(_) => "an array".into(),
-        Json::Object(_) => "an object".into(),
-        Json::Bool(_) if secret => "a boolean".into(),
-        Json::Number(_) if secret => "a number".into(),
-        Json::String(_) if secret => "a string".into(),
-        Json::Bool(b) => b.to_string(),
-        Json::Number(n) => n.to_string(),
-        Json::String(s) => quote(s),
+        Json::Bool(b) if !secret => b.to_string(),
+        Json::Number(n) if !secret => n.to_string(),
+        Json::String(s) if !secret => quote(s),
+        other => json_kind(other).into(),
+    }
+}
+
+/// The kind of a JSON value, such as "a string", never its content (it may be a secret).
+pub(crate) fn json_kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
 
