@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use finbourne_identity_client::Hooks;
+use secrecy::ExposeSecret;
 
-use crate::auth::{Credential, Token, TokenEndpoint, TokenFile, bearer};
+use crate::auth::{AuthError, Credential, Token, TokenEndpoint, TokenFile};
 use crate::call::CallOptions;
 use crate::config::{Config, ConfigLoader, Credentials};
 use crate::error::Error;
@@ -221,9 +222,12 @@ impl IdentityClientBuilder {
         let http = HttpClients::new(&config, self.http)?;
         let credential = match &config.credentials {
             Credentials::AccessToken(token) => {
-                // Checked now rather than at the first call: it is a configuration mistake.
-                bearer(token)?;
-                Credential::provider(Arc::new(Token::new(token.clone(), None)))
+                // Trimmed and checked as the loader does, for a token set on the Config or the
+                // builder; a mistake is reported now rather than at the first call.
+                let token = crate::config::access_token(token.expose_secret()).map_err(|why| {
+                    AuthError::new(format!("the access token cannot be sent: {why}"))
+                })?;
+                Credential::provider(Arc::new(Token::new(token.to_owned(), None)))
             }
             Credentials::AccessTokenFile(path) => Credential::file(TokenFile::new(path.clone())),
             Credentials::Password(password) => Credential::oauth(TokenEndpoint::new(

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::*;
-use finbourne_identity::{Error, ScimTokenAction};
+use finbourne_identity::{Error, IdentityClient, ScimTokenAction};
 use wiremock::ResponseTemplate;
 
 #[tokio::test]
@@ -251,6 +251,39 @@ async fn a_pasted_bearer_prefix_and_whitespace_are_not_sent_again() {
             sent
         );
     }
+}
+
+#[tokio::test]
+async fn a_token_set_on_the_config_or_the_builder_is_trimmed_and_checked_too() {
+    use finbourne_identity::config::Credentials;
+    let service = Service::removing_scim().await;
+    let mut config = service.config();
+    config.credentials = Credentials::AccessToken(" Bearer pat-on-config\n".into());
+    IdentityClient::new(config)
+        .unwrap()
+        .remove_scim()
+        .await
+        .unwrap();
+    let builder = IdentityClient::builder(service.config())
+        .credentials(Credentials::AccessToken("bearer\tpat-on-builder".into()));
+    builder.build().unwrap().remove_scim().await.unwrap();
+    let sent: Vec<_> = service
+        .api_requests()
+        .await
+        .iter()
+        .map(|r| r.headers.get("authorization").unwrap().clone())
+        .collect();
+    assert_eq!(sent, ["Bearer pat-on-config", "Bearer pat-on-builder"]);
+
+    let error = IdentityClient::builder(service.config())
+        .credentials(Credentials::AccessToken("Bearer ".into()))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the access token cannot be sent: it holds only the word Bearer, with no token after it"
+    );
+    assert_eq!(service.token_requests(), 0);
 }
 
 #[tokio::test]

@@ -121,8 +121,9 @@ impl fmt::Debug for Config {
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
-    /// A personal access token, sent as the bearer token. From [`ConfigLoader`] it is trimmed,
-    /// without a pasted `Bearer ` prefix, and checked to be sendable.
+    /// A personal access token, sent as the bearer token once trimmed of whitespace and a
+    /// pasted `Bearer ` prefix; checked to be sendable by [`ConfigLoader`], and again when a
+    /// client is built (the field may be set after loading).
     AccessToken(SecretString),
     /// A file holding a personal access token (`FBN_ACCESS_TOKEN_FILE`). It was readable and
     /// not empty when loading; it is read again when the token is needed, so that a rotated
