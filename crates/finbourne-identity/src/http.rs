@@ -196,7 +196,7 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         let certificates = crate::config::read_ca_bundle(path).map_err(|reason| {
             failed(format!(
                 "cannot use the CA certificate file {}: {reason}",
-                path.display()
+                crate::config::shown_path(path)
             ))
         })?;
         builder = builder.tls_certs_merge(certificates);
@@ -207,7 +207,7 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         failed(match &config.ca_certificate {
             Some(path) => format!(
                 "cannot build the HTTP client with the CA certificate file {}: {causes}",
-                path.display()
+                crate::config::shown_path(path)
             ),
             None => format!("cannot build the HTTP client: {causes}"),
         })

@@ -864,6 +864,32 @@ fn a_ca_file_swapped_after_load_is_refused_when_the_client_is_built() {
 }
 
 #[test]
+fn a_path_with_a_line_break_stays_on_its_problem_s_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = dir.path().join("token\nmissing identity API URL: forged");
+    let error = env_only(&[
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN_FILE", forged.to_str().unwrap()),
+    ])
+    .secrets_file(dir.path().join("secrets\u{1b}[2J.json"))
+    .load()
+    .unwrap_err();
+    let text = error.to_string();
+    assert_eq!(text.lines().count(), problems(&error).len(), "{text}");
+    assert!(
+        text.contains("token\\nmissing identity API URL: forged"),
+        "{text}"
+    );
+    assert!(text.contains("secrets\\u{1b}[2J.json"), "{text}");
+    // The problem itself keeps the path as it is, for code that opens it.
+    assert!(
+        problems(&error)
+            .iter()
+            .any(|p| matches!(p, ConfigProblem::UnusableFile { path, .. } if path == &forged))
+    );
+}
+
+#[test]
 fn proxy_credentials_without_an_address_are_incomplete() {
     let error = env_only(&[
         ("FBN_IDENTITY_URL", IDENTITY),

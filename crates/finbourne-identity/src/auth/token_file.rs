@@ -38,7 +38,7 @@ impl TokenFile {
     }
 
     async fn read(&self) -> Result<SecretString, AuthError> {
-        let path = self.path.display();
+        let path = crate::config::shown_path(&self.path);
         let unreadable = |e: std::io::Error| {
             AuthError::caused_by(format!("cannot read the access token file {path}"), e)
         };

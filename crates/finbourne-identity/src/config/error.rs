@@ -176,10 +176,14 @@ impl fmt::Display for ConfigProblem {
                 needs.where_to_set()
             ),
             ConfigProblem::SecretsFileNotFound { path } => {
-                write!(f, "secrets file {} does not exist", path.display())
+                write!(f, "secrets file {} does not exist", super::shown_path(path))
             }
             ConfigProblem::UnreadableFile { path, reason } => {
-                write!(f, "cannot read secrets file {}: {reason}", path.display())
+                write!(
+                    f,
+                    "cannot read secrets file {}: {reason}",
+                    super::shown_path(path)
+                )
             }
             ConfigProblem::InvalidJson {
                 path,
@@ -189,10 +193,10 @@ impl fmt::Display for ConfigProblem {
             } => write!(
                 f,
                 "secrets file {} is not valid JSON: {message} at line {line}, column {column}",
-                path.display()
+                super::shown_path(path)
             ),
             ConfigProblem::InvalidSecretsFile { path, reason } => {
-                write!(f, "secrets file {}: {reason}", path.display())
+                write!(f, "secrets file {}: {reason}", super::shown_path(path))
             }
             ConfigProblem::WrongType {
                 setting,
@@ -240,7 +244,7 @@ impl fmt::Display for ConfigProblem {
             } => write!(
                 f,
                 "cannot use {setting} {} {}: {reason}",
-                path.display(),
+                super::shown_path(path),
                 FromSource(source)
             ),
         }

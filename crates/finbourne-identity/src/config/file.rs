@@ -79,6 +79,20 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// `path` as messages show it: control characters escaped (a line break as `\n`), so that a
+/// path cannot break a one-line message in two or forge another line.
+pub(crate) fn shown_path(path: &Path) -> String {
+    let mut shown = String::new();
+    for c in path.display().to_string().chars() {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// `url` as messages and `Debug` show it: without its query, fragment and user-info, which
 /// may hold credentials (`?client_secret=...`, `https://user:password@...`).
 pub(crate) fn shown_url(url: &Url) -> String {
@@ -134,6 +148,12 @@ mod tests {
             reason(read_capped(&fifo, 1024)),
             "it is not a regular file (a pipe, socket or device)"
         );
+    }
+
+    #[test]
+    fn shown_paths_escape_control_characters() {
+        let path = Path::new("/tmp/x\nFAKE: line\u{1b}[2J/é");
+        assert_eq!(shown_path(path), "/tmp/x\\nFAKE: line\\u{1b}[2J/é");
     }
 
     #[test]

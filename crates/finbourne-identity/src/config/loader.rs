@@ -677,7 +677,7 @@ fn show(setting: Setting, value: &Value) -> String {
         Value::Text(text) => text.clone(),
         Value::Secret(_) => REDACTED.to_owned(),
         Value::Url(url) => super::shown_url(url),
-        Value::Path(path) => path.display().to_string(),
+        Value::Path(path) => super::shown_path(path),
         Value::Duration(duration) => duration.as_millis().to_string(),
         Value::Count(count) => count.to_string(),
     }

@@ -33,7 +33,7 @@ use url::Url;
 use crate::auth::TokenProvider;
 
 pub use error::{ConfigError, ConfigProblem};
-pub(crate) use file::{TOKEN_FILE_CAP, read_ca_bundle, shown_url};
+pub(crate) use file::{TOKEN_FILE_CAP, read_ca_bundle, shown_path, shown_url};
 pub use loader::ConfigLoader;
 pub use setting::Setting;
 pub use source::{Origin, Source};

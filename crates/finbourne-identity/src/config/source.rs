@@ -38,9 +38,11 @@ impl fmt::Display for Source {
             Source::Default => f.write_str("default"),
             Source::Environment { variable } => write!(f, "environment variable {variable}"),
             Source::SecretsFile { path, key } => {
-                write!(f, "secrets.json key {key} ({})", path.display())
+                write!(f, "secrets.json key {key} ({})", super::shown_path(path))
             }
-            Source::AccessTokenFile { path } => write!(f, "access token file {}", path.display()),
+            Source::AccessTokenFile { path } => {
+                write!(f, "access token file {}", super::shown_path(path))
+            }
             Source::Explicit => f.write_str("set in code"),
         }
     }
