@@ -20,7 +20,7 @@ async fn two_hundred_concurrent_calls_on_an_expired_token_make_one_token_request
     identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
     assert_eq!(service.token_requests(), 1);
 
-    tokio::time::sleep(Duration::from_millis(1100)).await; // the token has expired
+    past_expiry().await;
     let calls = (0..200).map(|_| {
         let identity = identity.clone();
         tokio::spawn(async move { identity.add_scim(ScimTokenAction::Ensure).await })
@@ -42,6 +42,14 @@ async fn two_hundred_concurrent_calls_on_an_expired_token_make_one_token_request
     assert_eq!(identity.token_requests(), 2);
 }
 
+/// Moves the clock past the 1 s tokens of `Service::start(1)` without waiting for real: the
+/// test's clock is paused only for the jump, so the network still runs in real time.
+async fn past_expiry() {
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    tokio::time::resume();
+}
+
 async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::new();
     for task in tasks.collect::<Vec<_>>() {
@@ -56,7 +64,7 @@ async fn the_refresh_grant_uses_basic_auth_and_the_same_scope() {
     answer(&service.server, "DELETE", SCIM, ResponseTemplate::new(204)).await;
     let identity = service.client();
     identity.remove_scim().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_expiry().await;
     identity.remove_scim().await.unwrap();
 
     let refresh = &service.token_endpoint_requests().await[1];
@@ -122,7 +130,7 @@ async fn a_refused_refresh_token_signs_in_again() {
     answer(&service.server, "DELETE", SCIM, ResponseTemplate::new(204)).await;
     let identity = service.client();
     identity.remove_scim().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_expiry().await;
     identity.remove_scim().await.unwrap();
 
     let grants: Vec<String> = service
