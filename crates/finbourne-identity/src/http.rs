@@ -229,6 +229,21 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
 mod tests {
     use super::*;
 
+    /// reqwest sets up TLS when a client is built, so this fails (or panics, for rustls
+    /// without a provider) if the enabled TLS feature is unusable on its own; CI runs it
+    /// with `rustls-ring` alone, and the workspace tests with `rustls`.
+    #[test]
+    fn a_client_builds_with_the_tls_feature_in_use() {
+        let config = crate::ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url("https://example.lusid.com/identity")
+            .access_token("t")
+            .load()
+            .unwrap();
+        HttpClients::new(&config, Base::Sdk).unwrap();
+    }
+
     #[test]
     fn any_number_of_timeout_overrides_keeps_a_bounded_set_of_clients() {
         let config = crate::ConfigLoader::new()
