@@ -147,7 +147,10 @@ fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
 
 /// With the `rustls-ring` feature alone, reqwest's rustls has no crypto provider of its own:
 /// install ring as the process's default before any client is built. One installed already
-/// (by the application, or an earlier call) is kept.
+/// (by the application, or an earlier call) is kept. Not a preconfigured ring `ClientConfig`
+/// (`tls_backend_preconfigured`): reqwest would use it as it is, without the platform
+/// verifier, the configured CA certificate or the TLS settings of a caller's
+/// `http_client_builder`, and reqwest gives that option no semver stability.
 pub(crate) fn install_crypto_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
     let _ = rustls::crypto::ring::default_provider().install_default();
