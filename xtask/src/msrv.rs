@@ -29,7 +29,14 @@ pub struct Verdict {
 /// Runs `cargo metadata` in `root` and checks it.
 pub fn check_workspace(root: &Path) -> Result<Verdict, String> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--locked"])
+        // Every feature, so the optional TLS stacks (native-tls, ring) are checked too.
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--all-features",
+        ])
         .current_dir(root)
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;

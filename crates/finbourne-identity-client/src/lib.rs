@@ -12,7 +12,9 @@
 //!
 //! `Client::new` builds a reqwest client with the TLS stack chosen by this crate's features:
 //! `rustls` (default, aws-lc-rs), `rustls-no-provider` (install a rustls crypto provider
-//! first) or `native-tls`. The SDK turns the default off and chooses through its own.
+//! first) or `native-tls`. With none, the client speaks plain http only and an https URL
+//! fails when a request is sent; the emulator depends on it that way. The SDK turns the
+//! default off and chooses through its own.
 //!
 //! Every operation is a builder: set parameters, then `send()`.
 //!

@@ -84,7 +84,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
     Ok(Parsed::Run(options))
 }
 
-#[tokio::main]
+// One thread is plenty for a local test service.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Parsed::Run(options)) => options,

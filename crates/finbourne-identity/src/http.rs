@@ -147,7 +147,10 @@ fn redirect_policy(token_url: Option<url::Url>) -> reqwest::redirect::Policy {
 
 /// With the `rustls-ring` feature alone, reqwest's rustls has no crypto provider of its own:
 /// install ring as the process's default before any client is built. One installed already
-/// (by the application, or an earlier call) is kept.
+/// (by the application, or an earlier call) is kept. Not a preconfigured ring `ClientConfig`
+/// (`tls_backend_preconfigured`): reqwest would use it as it is, without the platform
+/// verifier, the configured CA certificate or the TLS settings of a caller's
+/// `http_client_builder`, and reqwest gives that option no semver stability.
 pub(crate) fn install_crypto_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -217,6 +220,21 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// reqwest sets up TLS when a client is built, so this fails (or panics, for rustls
+    /// without a provider) if the enabled TLS feature is unusable on its own; CI runs it
+    /// with `rustls-ring` alone, and the workspace tests with `rustls`.
+    #[test]
+    fn a_client_builds_with_the_tls_feature_in_use() {
+        let config = crate::ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url("https://example.lusid.com/identity")
+            .access_token("t")
+            .load()
+            .unwrap();
+        HttpClients::new(&config, Base::Sdk).unwrap();
+    }
 
     #[test]
     fn any_number_of_timeout_overrides_keeps_a_bounded_set_of_clients() {

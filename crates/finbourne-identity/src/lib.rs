@@ -82,13 +82,21 @@
 //! | `rustls-ring` | rustls with ring, installed as the process's default crypto provider unless one is installed already | no aws-lc |
 //! | `native-tls` | the platform's library (OpenSSL on Linux, which needs its headers to build) | links the system library |
 //!
-//! With `native-tls` enabled next to a rustls feature, native-tls is the one used. Without
-//! any, the crate does not compile, saying so. SOCKS5 proxies (`FBN_PROXY_ADDRESS=socks5://…`)
-//! need no feature.
+//! The features add up rather than exclude each other (so `--all-features` builds): with
+//! `native-tls` enabled, it is the one used; otherwise with `rustls`, aws-lc-rs is (or a
+//! provider the application installed). Without any, the crate does not compile, saying
+//! which to enable: every FINBOURNE domain is https, so an SDK without TLS would only fail
+//! later. With `rustls-ring` alone, a `reqwest::Client` you build yourself before the SDK
+//! builds its first needs a provider installed first:
+//! `rustls::crypto::ring::default_provider().install_default()`.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `socks` (default) | SOCKS proxies: `FBN_PROXY_ADDRESS` may be `socks4://`, `socks4a://`, `socks5://` or `socks5h://` (the `h`: the proxy resolves names). Without it such an address is a [`config::ConfigProblem::InvalidUrl`] at load. SOCKS4 takes no user name or password. |
 //!
 //! ```toml
 //! [dependencies]
-//! finbourne-identity = { version = "0.1", default-features = false, features = ["rustls-ring"] }
+//! finbourne-identity = { version = "0.1", default-features = false, features = ["rustls-ring", "socks"] }
 //! ```
 //!
 //! # Example

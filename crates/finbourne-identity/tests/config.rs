@@ -194,7 +194,7 @@ fn explicit_options_alone() {
         .read_timeout(Duration::from_secs(3))
         .rate_limit_retries(9)
         .retries(1)
-        .proxy_address("socks5://proxy.internal:1080")
+        .proxy_address("http://proxy.internal:3128")
         .proxy_username("p")
         .proxy_password("pp")
         .tcp_keepalive(None)
@@ -907,6 +907,29 @@ fn proxy_credentials_without_an_address_are_incomplete() {
         }]
     );
     assert!(error.to_string().contains("FBN_PROXY_ADDRESS"));
+}
+
+#[cfg(feature = "socks")]
+#[test]
+fn a_socks4_proxy_takes_no_credentials() {
+    let socks4 = [
+        ("FBN_IDENTITY_URL", IDENTITY),
+        ("FBN_ACCESS_TOKEN", "t"),
+        ("FBN_PROXY_ADDRESS", "socks4://proxy.internal:1080"),
+    ];
+    env_only(&socks4).load().unwrap();
+    let error = env_only(&[socks4.as_slice(), &[("FBN_PROXY_USERNAME", "p")]].concat())
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(
+            problems(&error),
+            [ConfigProblem::InvalidUrl { setting: Setting::ProxyAddress, reason, .. }]
+                if reason.contains("use socks5")
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("FBN_PROXY_ADDRESS"), "{error}");
 }
 
 #[test]

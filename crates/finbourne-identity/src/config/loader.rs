@@ -576,6 +576,20 @@ impl Merged {
         needs(Setting::ProxyUsername, Setting::ProxyAddress);
         needs(Setting::ProxyPassword, Setting::ProxyAddress);
         needs(Setting::ProxyPassword, Setting::ProxyUsername);
+        // reqwest's SOCKS4 sends no credentials: refuse them rather than drop them unseen.
+        if let (Some(address), Some(_)) = (
+            self.entries.get(&Setting::ProxyAddress),
+            self.given(Setting::ProxyUsername),
+        ) && let Some(Value::Url(url)) = &address.value
+            && url.scheme().starts_with("socks4")
+        {
+            problems.push(ConfigProblem::InvalidUrl {
+                setting: Setting::ProxyAddress,
+                source: address.source.clone(),
+                reason: "SOCKS4 carries no proxy username or password; use socks5 or socks5h"
+                    .into(),
+            });
+        }
     }
 
     fn value(&self, setting: Setting) -> Option<&Value> {

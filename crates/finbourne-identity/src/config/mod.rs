@@ -299,7 +299,8 @@ pub struct Timeouts {
 /// A proxy to send requests through.
 #[derive(Clone)]
 pub struct Proxy {
-    /// The proxy's URL (http, https, socks5 or socks5h), without credentials.
+    /// The proxy's URL (http or https; with the `socks` feature socks4, socks4a, socks5 or
+    /// socks5h), without credentials.
     pub address: Url,
     /// The user name for the proxy, if it needs one.
     pub username: Option<String>,

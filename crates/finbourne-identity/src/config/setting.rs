@@ -48,7 +48,7 @@ pub enum Setting {
     ReadTimeoutMs,
     /// How many times a request answered with 429 is retried.
     RateLimitRetries,
-    /// The URL of an HTTP(S) or SOCKS5 proxy.
+    /// The URL of an HTTP(S) proxy, or with the `socks` feature a SOCKS4 or SOCKS5 one.
     ProxyAddress,
     /// The user name for the proxy.
     ProxyUsername,

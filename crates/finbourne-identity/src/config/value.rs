@@ -231,6 +231,11 @@ pub(crate) fn json_kind(json: &Json) -> &'static str {
     }
 }
 
+/// The proxy schemes reqwest's `socks` feature handles.
+pub(crate) fn is_socks(scheme: &str) -> bool {
+    matches!(scheme, "socks4" | "socks4a" | "socks5" | "socks5h")
+}
+
 fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, ConfigProblem> {
     let invalid = |reason: &str| ConfigProblem::InvalidUrl {
         setting,
@@ -259,8 +264,16 @@ fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, Confi
     }
     if setting.kind() == Kind::ProxyUrl {
         return match url.scheme() {
-            "http" | "https" | "socks5" | "socks5h" => Ok(url),
-            _ => Err(invalid("the scheme must be http, https, socks5 or socks5h")),
+            "http" | "https" => Ok(url),
+            scheme if is_socks(scheme) && cfg!(feature = "socks") => Ok(url),
+            // Refused here rather than by reqwest at the first request, far from the setting.
+            scheme if is_socks(scheme) => Err(invalid(
+                "SOCKS proxies need the `socks` feature of finbourne-identity, which this build leaves out",
+            )),
+            _ if cfg!(feature = "socks") => Err(invalid(
+                "the scheme must be http, https, socks4, socks4a, socks5 or socks5h",
+            )),
+            _ => Err(invalid("the scheme must be http or https")),
         };
     }
     match url.scheme() {
@@ -387,10 +400,43 @@ mod tests {
     }
 
     #[test]
-    fn proxy_address_takes_http_and_socks() {
+    fn proxy_address_takes_http() {
         assert!(url(Setting::ProxyAddress, "http://proxy.internal:3128").is_ok());
-        assert!(url(Setting::ProxyAddress, "socks5://proxy.internal:1080").is_ok());
+        assert!(url(Setting::ProxyAddress, "https://proxy.internal:3128").is_ok());
         assert!(url(Setting::ProxyAddress, "ftp://proxy.internal").is_err());
+    }
+
+    #[cfg(feature = "socks")]
+    #[test]
+    fn proxy_address_takes_socks_with_the_feature() {
+        for scheme in ["socks4", "socks4a", "socks5", "socks5h"] {
+            let address = format!("{scheme}://proxy.internal:1080");
+            assert!(url(Setting::ProxyAddress, &address).is_ok(), "{address}");
+        }
+    }
+
+    #[cfg(not(feature = "socks"))]
+    #[test]
+    fn proxy_address_refuses_socks_without_the_feature() {
+        let source = env("FBN_PROXY_ADDRESS");
+        for scheme in ["socks4", "socks4a", "socks5", "socks5h"] {
+            let text = format!("{scheme}://proxy:1080");
+            let problem = parse_text(Setting::ProxyAddress, text, &source).unwrap_err();
+            assert!(
+                matches!(
+                    problem,
+                    ConfigProblem::InvalidUrl {
+                        setting: Setting::ProxyAddress,
+                        ..
+                    }
+                ),
+                "{problem:?}"
+            );
+            let message = problem.to_string();
+            assert!(message.contains("proxy address"), "{message}");
+            assert!(message.contains("FBN_PROXY_ADDRESS"), "{message}");
+            assert!(message.contains("`socks` feature"), "{message}");
+        }
     }
 
     #[test]
