@@ -142,14 +142,7 @@ mod socks {
 
     #[tokio::test]
     async fn requests_go_through_a_socks5_proxy_with_its_credentials() {
-        let service = Service::start(3600).await;
-        answer(
-            &service.server,
-            "DELETE",
-            "/api/identityprovider/scim",
-            ResponseTemplate::new(204),
-        )
-        .await;
+        let service = Service::removing_scim().await;
         let (proxy, mut connections) = socks5_proxy().await;
         let config = ConfigLoader::new()
             .environment(|_| None)
