@@ -40,6 +40,20 @@ fn quote_free_text(expr: &syn::Expr) -> String {
     expr.to_token_stream().to_string().replace(' ', "")
 }
 
+/// The items of the generated module `name` (`builder`, `types`), wherever it stands.
+fn module_items<'a>(
+    file: &'a mut syn::File,
+    name: &'a str,
+) -> impl Iterator<Item = &'a mut syn::Item> + 'a {
+    file.items
+        .iter_mut()
+        .filter_map(move |item| match item {
+            syn::Item::Mod(module) if module.ident == name => module.content.as_mut(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items.iter_mut())
+}
+
 /// Adds `into_request(self) -> Result<reqwest::Request, Error>` to every operation builder: the
 /// request `send()` would make, built but not sent. Returns how many builders got one.
 ///
@@ -49,55 +63,43 @@ fn quote_free_text(expr: &syn::Expr) -> String {
 /// two cannot disagree on the URL, query, headers or body.
 pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
     let mut added = 0;
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for item in module_items(file, "builder") {
+        let syn::Item::Impl(block) = item else {
             continue;
         };
-        if module.ident != "builder" {
+        let Some(send) = block.items.iter().find_map(|i| match i {
+            syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+            _ => None,
+        }) else {
             continue;
+        };
+        let builder = compact(&block.self_ty);
+        let end = send
+            .block
+            .stmts
+            .iter()
+            .position(|s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat) == "info"))
+            .ok_or_else(|| {
+                format!("{builder}::send has no `let info`: progenitor changed shape")
+            })?;
+        let mut stmts = send.block.stmts[..end].to_vec();
+        let built = stmts.last().is_some_and(
+            |s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat).ends_with("request")),
+        );
+        if !built || stmts.iter().any(|s| compact(s).contains(".await")) {
+            return Err(format!(
+                "{builder}::send does not build its request before `let info` without awaiting: progenitor changed shape"
+            ));
         }
-        for item in module
-            .content
-            .iter_mut()
-            .flat_map(|(_, items)| items.iter_mut())
-        {
-            let syn::Item::Impl(block) = item else {
-                continue;
-            };
-            let Some(send) = block.items.iter().find_map(|i| match i {
-                syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
-                _ => None,
-            }) else {
-                continue;
-            };
-            let builder = compact(&block.self_ty);
-            let end = send
-                .block
-                .stmts
-                .iter()
-                .position(|s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat) == "info"))
-                .ok_or_else(|| {
-                    format!("{builder}::send has no `let info`: progenitor changed shape")
-                })?;
-            let mut stmts = send.block.stmts[..end].to_vec();
-            let built = stmts.last().is_some_and(
-                |s| matches!(s, syn::Stmt::Local(l) if compact(&l.pat).ends_with("request")),
-            );
-            if !built || stmts.iter().any(|s| compact(s).contains(".await")) {
-                return Err(format!(
-                    "{builder}::send does not build its request before `let info` without awaiting: progenitor changed shape"
-                ));
+        stmts.push(syn::parse_quote!(return Ok(request);));
+        let method: syn::ImplItemFn = syn::parse_quote! {
+            /// Builds the request `send()` would make, without sending it.
+            pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+                #(#stmts)*
             }
-            stmts.push(syn::parse_quote!(return Ok(request);));
-            let method: syn::ImplItemFn = syn::parse_quote! {
-                /// Builds the request `send()` would make, without sending it.
-                pub fn into_request(self) -> Result<::reqwest::Request, Error> {
-                    #(#stmts)*
-                }
-            };
-            block.items.push(syn::ImplItem::Fn(method));
-            added += 1;
-        }
+        };
+        block.items.push(syn::ImplItem::Fn(method));
+        added += 1;
     }
     if added == 0 {
         return Err("found no operation builder to add `into_request` to".into());
@@ -114,50 +116,38 @@ pub fn lenient_records(
     records: &std::collections::BTreeSet<String>,
 ) -> usize {
     let mut changed = 0;
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for item in module_items(file, "types") {
+        let syn::Item::Struct(record) = item else {
             continue;
         };
-        if module.ident != "types" {
+        let name = record.ident.to_string();
+        if !records
+            .iter()
+            .any(|r| heck::ToUpperCamelCase::to_upper_camel_case(r.as_str()) == name)
+        {
             continue;
         }
-        for item in module
-            .content
-            .iter_mut()
-            .flat_map(|(_, items)| items.iter_mut())
-        {
-            let syn::Item::Struct(record) = item else {
+        for field in record.fields.iter_mut() {
+            let ty = compact(&field.ty);
+            let with = if list_of_records(&ty, "::std::vec::Vec<") {
+                "crate::lenient::records"
+            } else if list_of_records(&ty, "::std::option::Option<::std::vec::Vec<") {
+                "crate::lenient::optional_records"
+            } else {
                 continue;
             };
-            let name = record.ident.to_string();
-            if !records
-                .iter()
-                .any(|r| heck::ToUpperCamelCase::to_upper_camel_case(r.as_str()) == name)
-            {
-                continue;
+            // With `deserialize_with`, serde no longer treats a missing `Option` as `None`.
+            let has_default = field.attrs.iter().any(|a| {
+                let text = compact(a);
+                text.starts_with("#[serde(") && text.contains("default")
+            });
+            if with.ends_with("optional_records") && !has_default {
+                field.attrs.push(syn::parse_quote!(#[serde(default)]));
             }
-            for field in record.fields.iter_mut() {
-                let ty = compact(&field.ty);
-                let with = if list_of_records(&ty, "::std::vec::Vec<") {
-                    "crate::lenient::records"
-                } else if list_of_records(&ty, "::std::option::Option<::std::vec::Vec<") {
-                    "crate::lenient::optional_records"
-                } else {
-                    continue;
-                };
-                // With `deserialize_with`, serde no longer treats a missing `Option` as `None`.
-                let has_default = field.attrs.iter().any(|a| {
-                    let text = compact(a);
-                    text.starts_with("#[serde(") && text.contains("default")
-                });
-                if with.ends_with("optional_records") && !has_default {
-                    field.attrs.push(syn::parse_quote!(#[serde(default)]));
-                }
-                field
-                    .attrs
-                    .push(syn::parse_quote!(#[serde(deserialize_with = #with)]));
-                changed += 1;
-            }
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(deserialize_with = #with)]));
+            changed += 1;
         }
     }
     changed
@@ -172,31 +162,19 @@ pub fn lenient_records(
 /// caller, so an added optional property is a minor release, not a major one.
 pub fn non_exhaustive_types(file: &mut syn::File) -> usize {
     let mut marked = 0;
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for item in module_items(file, "types") {
+        let syn::Item::Struct(record) = item else {
             continue;
         };
-        if module.ident != "types" {
-            continue;
-        }
-        for item in module
-            .content
-            .iter_mut()
-            .flat_map(|(_, items)| items.iter_mut())
+        let named = matches!(record.fields, syn::Fields::Named(_));
+        if named
+            && !record
+                .attrs
+                .iter()
+                .any(|a| a.path().is_ident("non_exhaustive"))
         {
-            let syn::Item::Struct(record) = item else {
-                continue;
-            };
-            let named = matches!(record.fields, syn::Fields::Named(_));
-            if named
-                && !record
-                    .attrs
-                    .iter()
-                    .any(|a| a.path().is_ident("non_exhaustive"))
-            {
-                record.attrs.push(syn::parse_quote!(#[non_exhaustive]));
-                marked += 1;
-            }
+            record.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            marked += 1;
         }
     }
     marked
