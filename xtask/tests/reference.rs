@@ -47,3 +47,28 @@ pub fn same_version_as_ours(name: &str) -> Option<xtask::spec::Spec> {
         None
     }
 }
+
+/// Keys whose values are prose or tooling annotations, not structure.
+pub fn is_prose_key(key: &str) -> bool {
+    matches!(
+        key,
+        "description" | "summary" | "example" | "examples" | "termsOfService"
+    ) || (key.starts_with("x-") && key != "x-fbn-apistatus")
+}
+
+/// The tree without prose, keys in their order. A property *named* `description` (inside
+/// `properties`) is kept.
+#[allow(dead_code)] // used by some of the test binaries that share this module
+pub fn structure(value: &serde_json::Value, parent: Option<&str>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| parent == Some("properties") || !is_prose_key(k))
+                .map(|(k, v)| (k.clone(), structure(v, Some(k))))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| structure(v, None)).collect()),
+        other => other.clone(),
+    }
+}

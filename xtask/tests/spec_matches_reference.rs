@@ -5,30 +5,10 @@
 
 mod reference;
 
+use reference::structure;
+
 use serde_json::Value;
 use xtask::{generate, spec};
-
-/// Keys whose values are prose or tooling annotations, not structure.
-fn is_prose_key(key: &str) -> bool {
-    matches!(
-        key,
-        "description" | "summary" | "example" | "examples" | "termsOfService"
-    ) || (key.starts_with("x-") && key != "x-fbn-apistatus")
-}
-
-/// The tree without prose. A property *named* `description` (inside `properties`) is kept.
-fn structure(value: &Value, parent: Option<&str>) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| parent == Some("properties") || !is_prose_key(k))
-                .map(|(k, v)| (k.clone(), structure(v, Some(k))))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| structure(v, None)).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Every difference between `ours` and `theirs`, as JSON pointers.
 fn differences(ours: &Value, theirs: &Value, at: &str, out: &mut Vec<String>) {

@@ -3,6 +3,8 @@
 
 mod reference;
 
+use reference::structure;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,28 +18,6 @@ fn ours_path() -> PathBuf {
 
 fn ours() -> Value {
     spec::load(&ours_path()).unwrap().raw
-}
-
-/// Keys whose values are prose or left out of our spec (as `spec_matches_reference.rs` has it).
-fn is_prose_key(key: &str) -> bool {
-    matches!(
-        key,
-        "description" | "summary" | "example" | "examples" | "termsOfService"
-    ) || (key.starts_with("x-") && key != "x-fbn-apistatus")
-}
-
-/// The tree without prose, keys in their order. A property *named* `description` is kept.
-fn structure(value: &Value, parent: Option<&str>) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| parent == Some("properties") || !is_prose_key(k))
-                .map(|(k, v)| (k.clone(), structure(v, Some(k))))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| structure(v, None)).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Every prose string of the tree, by JSON pointer.
