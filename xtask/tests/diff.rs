@@ -110,18 +110,27 @@ fn prose_only_changes_print_a_patch() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[test]
-fn additive_changes_print_a_minor() {
-    let dir = temp_dir("additive");
+/// `xtask diff` of SPEC against SPEC with `from` replaced by `to`: it succeeds, and its lines.
+fn diff_lines(test: &str, from: &str, to: &str) -> Vec<String> {
+    let dir = temp_dir(test);
     let old = write(&dir, "old.json", SPEC);
-    let limit = r#""parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-    "responses""#;
-    let new = write(&dir, "new.json", &SPEC.replace(r#""responses""#, limit));
+    let new = write(&dir, "new.json", &SPEC.replace(from, to));
     let output = xtask_diff(&old, &new);
     assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn additive_changes_print_a_minor() {
+    let limit = r#""parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+    "responses""#;
     assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
+        diff_lines("additive", r#""responses""#, limit),
         [
             "operations:",
             "additive  ListRoles: parameter added: limit (query, optional)",
@@ -129,20 +138,13 @@ fn additive_changes_print_a_minor() {
             "semver: minor (for a 0.x crate: bump the patch version)",
         ]
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn wire_only_changes_print_a_patch() {
-    let dir = temp_dir("wire");
-    let old = write(&dir, "old.json", SPEC);
     let not_found = r#""404": {"description": "No roles here"}, "200""#;
-    let new = write(&dir, "new.json", &SPEC.replace(r#""200""#, not_found));
-    let output = xtask_diff(&old, &new);
-    assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
+        diff_lines("wire", r#""200""#, not_found),
         [
             "operations:",
             "wire-only  ListRoles: response 404 added",
@@ -150,7 +152,6 @@ fn wire_only_changes_print_a_patch() {
             "semver: patch",
         ]
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Runs `diff` with `bad` on either side and checks: exit 2, one stderr line naming the file.
