@@ -8,6 +8,7 @@ use reqwest::header::HeaderMap;
 
 use crate::auth::AuthError;
 use crate::config::ConfigError;
+use crate::printable::printable;
 
 /// Everything that can go wrong, as variants a caller can match on. Never holds a secret.
 ///
@@ -92,7 +93,11 @@ pub enum Error {
     },
     /// The API answered with a redirect the SDK does not follow: to another origin, or one
     /// too many.
-    #[error("{operation}: the API answered {status}, redirecting to {}", .location.as_deref().unwrap_or("nowhere"))]
+    #[error("{operation}: the API answered {status}{}", match (.location, .status.as_u16()) {
+        (Some(location), _) => format!(", redirecting to {location}"),
+        (None, 304) => ", though the request asked for nothing conditional".to_owned(),
+        (None, _) => " without a Location to go to".to_owned(),
+    })]
     Redirect {
         /// The operation, e.g. `add_scim`.
         operation: &'static str,
@@ -304,16 +309,16 @@ impl fmt::Display for ApiError {
         write!(f, "{}: the API answered {}", self.operation, self.status)?;
         if let Some(p) = &self.problem {
             if let Some(name) = &p.name {
-                write!(f, ": {}", name.as_str())?;
+                write!(f, ": {}", printable(name.as_str()))?;
             }
             if let Some(code) = p.code {
                 write!(f, " (code {code})")?;
             }
             if let Some(text) = p.detail.as_deref().or(p.title.as_deref()) {
-                write!(f, ": {text}")?;
+                write!(f, ": {}", printable(text))?;
             }
             for (field, messages) in p.errors.iter().flatten() {
-                write!(f, "; {field}: {}", messages.join(", "))?;
+                write!(f, "; {}: {}", printable(field), printable(&messages.join(", ")))?;
             }
         } else if let Some(body) = &self.body {
             let body = excerpt(body.as_bytes(), 200, &[]);

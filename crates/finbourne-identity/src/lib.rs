@@ -133,6 +133,7 @@ mod identity_client;
 #[path = "generated_operations.rs"]
 pub mod operations;
 mod pipeline;
+mod printable;
 mod redact;
 mod retry;
 mod scim;
