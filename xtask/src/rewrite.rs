@@ -40,6 +40,86 @@ fn quote_free_text(expr: &syn::Expr) -> String {
     expr.to_token_stream().to_string().replace(' ', "")
 }
 
+/// Encodes every path parameter with the client crate's `segment::encode` instead of
+/// progenitor's `encode_path`, and drops the then unused imports. Returns how many parameters
+/// it changed.
+///
+/// `encode_path` leaves `.` and `\\` as they are: the URL parser then removes `..` segments and
+/// reads `\\` as `/`, sending a call to another operation. `segment::encode` percent-encodes
+/// every byte outside RFC 3986's unreserved set and refuses empty, `.` and `..` values, naming
+/// the parameter.
+pub fn path_segments(file: &mut syn::File) -> Result<usize, String> {
+    let mut visitor = PathSegments::default();
+    visitor.visit_file_mut(file);
+    if let Some(error) = visitor.error {
+        return Err(error);
+    }
+    Ok(visitor.changed)
+}
+
+#[derive(Default)]
+struct PathSegments {
+    changed: usize,
+    error: Option<String>,
+}
+
+impl VisitMut for PathSegments {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        use syn::punctuated::Punctuated;
+        if !mac.path.is_ident("format") || !mac.tokens.to_string().contains("encode_path") {
+            return;
+        }
+        let args =
+            match mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+                Ok(args) => args,
+                Err(e) => {
+                    self.error = Some(format!("a format! with encode_path does not parse: {e}"));
+                    return;
+                }
+            };
+        let args = args.into_iter().map(|arg| match encoded_parameter(&arg) {
+            Some(name) => {
+                self.changed += 1;
+                let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+                syn::parse_quote!(crate::segment::encode(#name, &#ident.to_string())?)
+            }
+            None => arg,
+        });
+        mac.tokens = quote::quote!(#(#args),*);
+        if mac.tokens.to_string().contains("encode_path") {
+            self.error = Some(format!(
+                "encode_path in an unexpected shape: {}; progenitor changed",
+                mac.tokens
+            ));
+        }
+    }
+
+    fn visit_use_tree_mut(&mut self, tree: &mut syn::UseTree) {
+        if let syn::UseTree::Group(group) = tree {
+            group.items = std::mem::take(&mut group.items)
+                .into_iter()
+                .filter(|item| !matches!(item, syn::UseTree::Name(n) if n.ident == "encode_path"))
+                .collect();
+        }
+        visit_mut::visit_use_tree_mut(self, tree);
+    }
+}
+
+/// `x` of `encode_path(&x.to_string())`.
+fn encoded_parameter(expr: &syn::Expr) -> Option<String> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    if compact(&call.func) != "encode_path" || call.args.len() != 1 {
+        return None;
+    }
+    let arg = compact(&call.args[0]);
+    let name = arg.strip_prefix('&')?.strip_suffix(".to_string()")?;
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .then(|| name.to_owned())
+}
+
 /// The items of the generated module `name` (`builder`, `types`), wherever it stands.
 fn module_items<'a>(
     file: &'a mut syn::File,
@@ -190,6 +270,33 @@ fn list_of_records(ty: &str, prefix: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn path_parameters_are_encoded_by_the_client_crate() {
+        let mut file: syn::File = syn::parse_str(
+            r#"use progenitor_client::{encode_path, ClientHooks};
+            fn f() {
+                let url = format!("{}/api/roles/{}/users/{}", client.baseurl, encode_path(&id.to_string()), encode_path(&user_id.to_string()),);
+                let other = format!("{}", x);
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(super::path_segments(&mut file), Ok(2));
+        let text = prettyplease::unparse(&file);
+        assert!(!text.contains("encode_path"), "{text}");
+        assert!(
+            text.contains("use progenitor_client::{ClientHooks};")
+                || text.contains("use progenitor_client::ClientHooks"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"crate::segment::encode("user_id", &user_id.to_string())?"#),
+            "{text}"
+        );
+        let mut odd: syn::File =
+            syn::parse_str(r#"fn f() { let u = format!("{}", encode_path(&id)); }"#).unwrap();
+        assert!(super::path_segments(&mut odd).is_err());
+    }
+
     #[test]
     fn removes_only_the_api_version_append() {
         let mut file: syn::File = syn::parse_str(

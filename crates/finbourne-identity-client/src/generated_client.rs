@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
-use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -13583,8 +13583,8 @@ pub mod builder {
     use super::types;
     #[allow(unused_imports)]
     use super::{
-        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
-        RequestBuilderExt, ResponseValue,
+        ByteStream, ClientInfo, ClientHooks, Error, OperationInfo, RequestBuilderExt,
+        ResponseValue,
     };
     /**Builder for [`Client::list_applications`]
 
@@ -13810,7 +13810,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let include_secret = include_secret.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -13850,7 +13851,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let include_secret = include_secret.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -13901,7 +13903,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -13929,7 +13932,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -13971,8 +13975,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl,
-                encode_path(& id.to_string()),
+                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -14008,8 +14012,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl,
-                encode_path(& id.to_string()),
+                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -14123,8 +14127,8 @@ pub mod builder {
             let Self { client, user_type } = self;
             let user_type = user_type.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
-                user_type.to_string()),
+                "{}/api/authentication/password-policy/{}", client.baseurl, crate
+                ::segment::encode("user_type", & user_type.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -14160,8 +14164,8 @@ pub mod builder {
             let Self { client, user_type } = self;
             let user_type = user_type.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
-                user_type.to_string()),
+                "{}/api/authentication/password-policy/{}", client.baseurl, crate
+                ::segment::encode("user_type", & user_type.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -14246,8 +14250,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
-                user_type.to_string()),
+                "{}/api/authentication/password-policy/{}", client.baseurl, crate
+                ::segment::encode("user_type", & user_type.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -14290,8 +14294,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, encode_path(&
-                user_type.to_string()),
+                "{}/api/authentication/password-policy/{}", client.baseurl, crate
+                ::segment::encode("user_type", & user_type.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -15942,8 +15946,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -15979,8 +15983,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16068,8 +16072,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16112,8 +16116,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16162,8 +16166,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16191,8 +16195,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/externaltokenissuers/{}", client.baseurl, crate
+                ::segment::encode("code", & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16575,7 +16579,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/keys/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/keys/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -16611,7 +16616,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/keys/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/keys/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17162,8 +17168,9 @@ pub mod builder {
             let code = code.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17202,8 +17209,9 @@ pub mod builder {
             let code = code.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17302,8 +17310,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17346,8 +17355,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17446,8 +17456,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17490,8 +17501,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17555,8 +17567,9 @@ pub mod builder {
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -17585,8 +17598,9 @@ pub mod builder {
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, encode_path(& scope
-                .to_string()), encode_path(& code.to_string()),
+                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
+                & scope.to_string()) ?, crate ::segment::encode("code", & code
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18038,8 +18052,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18075,8 +18089,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18163,8 +18177,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18207,8 +18221,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18257,8 +18271,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18286,8 +18300,8 @@ pub mod builder {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18516,8 +18530,8 @@ pub mod builder {
             let code = code.map_err(Error::InvalidRequest)?;
             let scope = scope.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/byCode/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/roles/byCode/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18555,8 +18569,8 @@ pub mod builder {
             let code = code.map_err(Error::InvalidRequest)?;
             let scope = scope.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/byCode/{}", client.baseurl, encode_path(& code
-                .to_string()),
+                "{}/api/roles/byCode/{}", client.baseurl, crate ::segment::encode("code",
+                & code.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18607,7 +18621,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18643,7 +18658,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18724,7 +18740,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18766,7 +18783,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18815,7 +18833,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18843,7 +18862,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18888,7 +18908,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}/users", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18924,7 +18945,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/roles/{}/users", client.baseurl, crate ::segment::encode("id", &
+                id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -18987,8 +19009,9 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& user_id.to_string()),
+                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
+                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19017,8 +19040,9 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& user_id.to_string()),
+                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
+                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19073,8 +19097,9 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& user_id.to_string()),
+                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
+                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19103,8 +19128,9 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& user_id.to_string()),
+                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
+                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19490,8 +19516,8 @@ pub mod builder {
             let Self { client, login } = self;
             let login = login.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/fromlogin/{}", client.baseurl, encode_path(& login
-                .to_string()),
+                "{}/api/users/fromlogin/{}", client.baseurl, crate
+                ::segment::encode("login", & login.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19527,8 +19553,8 @@ pub mod builder {
             let Self { client, login } = self;
             let login = login.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/fromlogin/{}", client.baseurl, encode_path(& login
-                .to_string()),
+                "{}/api/users/fromlogin/{}", client.baseurl, crate
+                ::segment::encode("login", & login.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19765,7 +19791,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let include_roles = include_roles.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19805,7 +19832,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let include_roles = include_roles.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19889,7 +19917,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19931,7 +19960,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -19993,7 +20023,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let purge = purge.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20027,7 +20058,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let purge = purge.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& id.to_string()),
+                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
+                .to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20072,8 +20104,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$activate", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$activate", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20101,8 +20133,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$activate", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$activate", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20144,8 +20176,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl,
-                encode_path(& id.to_string()),
+                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20181,8 +20213,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl,
-                encode_path(& id.to_string()),
+                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20230,8 +20262,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, encode_path(&
-                id.to_string()),
+                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20259,8 +20291,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, encode_path(&
-                id.to_string()),
+                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20300,8 +20332,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, encode_path(&
-                id.to_string()),
+                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20329,8 +20361,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, encode_path(&
-                id.to_string()),
+                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20370,8 +20402,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20399,8 +20431,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20440,8 +20472,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
@@ -20469,8 +20501,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, crate
+                ::segment::encode("id", & id.to_string()) ?
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]

@@ -40,6 +40,7 @@ mod error_body;
 mod hooks;
 pub mod lenient;
 pub mod operations;
+pub mod segment;
 #[rustfmt::skip]
 // The xtask removes progenitor's `api-version` header, leaving some header maps unmutated.
 #[allow(clippy::all, unused_mut, unused_comparisons, missing_docs)]
