@@ -50,6 +50,22 @@ pub struct OperationFacts {
     pub idempotency: Idempotency,
     pub credential_fields: Vec<String>,
     pub date_time_query: Vec<String>,
+    pub params: Vec<ParamFacts>,
+    /// The smallest JSON request body the schema accepts (required properties only), when the
+    /// operation takes a body.
+    pub minimal_body: Option<String>,
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamFacts {
+    /// As the spec names it: `userId`.
+    pub name: String,
+    /// `path` or `query`.
+    pub location: String,
+    /// `string`, `boolean`, `integer`, `date-time` or `array`.
+    pub kind: String,
+    pub required: bool,
 }
 
 /// Every operation of `tree`, in the spec's order.
@@ -88,6 +104,13 @@ pub fn facts(tree: &Value) -> Vec<OperationFacts> {
                 idempotency,
                 credential_fields: credential_fields(tree, op),
                 date_time_query: date_time_query(tree, item, op),
+                params: params(tree, item, op),
+                minimal_body: op
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                    .and_then(|media| media.values().next())
+                    .and_then(|media| media.get("schema"))
+                    .map(|schema| minimal(tree, schema, &mut BTreeSet::new()).to_string()),
             });
         }
     }
@@ -207,6 +230,83 @@ fn date_time_query(tree: &Value, item: &Value, op: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The path and query parameters, the path item's first, in the spec's order.
+fn params(tree: &Value, item: &Value, op: &Value) -> Vec<ParamFacts> {
+    let shared = item.get("parameters").and_then(Value::as_array);
+    let own = op.get("parameters").and_then(Value::as_array);
+    shared
+        .into_iter()
+        .flatten()
+        .chain(own.into_iter().flatten())
+        .filter_map(|p| {
+            let p = resolve(tree, p, &mut BTreeSet::new())?;
+            let location = p.get("in").and_then(Value::as_str)?;
+            if location != "path" && location != "query" {
+                return None;
+            }
+            let schema = resolve(tree, p.get("schema")?, &mut BTreeSet::new())?;
+            let kind = match (
+                schema.get("type").and_then(Value::as_str),
+                schema.get("format").and_then(Value::as_str),
+            ) {
+                (Some("string"), Some("date-time")) => "date-time",
+                (Some("boolean"), _) => "boolean",
+                (Some("integer"), _) => "integer",
+                (Some("array"), _) => "array",
+                _ => "string",
+            };
+            Some(ParamFacts {
+                name: p.get("name")?.as_str()?.to_owned(),
+                location: location.to_owned(),
+                kind: kind.to_owned(),
+                required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// The smallest value `schema` accepts: an object with its required properties only, each
+/// the smallest of its kind (the first value of an enum, a fixed date-time).
+fn minimal(tree: &Value, schema: &Value, seen: &mut BTreeSet<String>) -> Value {
+    let Some(schema) = resolve(tree, schema, seen) else {
+        return Value::Null;
+    };
+    if let Some(first) = schema.pointer("/enum/0") {
+        return first.clone();
+    }
+    if let Some(inner) = schema.pointer("/allOf/0") {
+        return minimal(tree, inner, seen);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("date-time") => Value::from("2030-01-01T00:00:00Z"),
+            Some("date") => Value::from("2030-01-01"),
+            Some("uuid") => Value::from("00000000-0000-0000-0000-000000000000"),
+            Some("uri") => Value::from("https://example.com/"),
+            _ => Value::from("x"),
+        },
+        Some("integer") | Some("number") => Value::from(0),
+        Some("boolean") => Value::from(false),
+        Some("array") => Value::Array(Vec::new()),
+        _ => {
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let mut object = serde_json::Map::new();
+            for name in required {
+                if let Some(property) = schema.pointer(&format!("/properties/{name}")) {
+                    object.insert(name.to_owned(), minimal(tree, property, &mut seen.clone()));
+                }
+            }
+            Value::Object(object)
+        }
+    }
+}
+
 /// Schemas reachable from successful answers and from no request body or parameter: the
 /// records the SDK only ever reads.
 pub fn answer_only_schemas(tree: &Value) -> BTreeSet<String> {
@@ -301,6 +401,26 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
         };
         let credentials = &f.credential_fields;
         let date_times = &f.date_time_query;
+        let params = f.params.iter().map(|p| {
+            let name = &p.name;
+            let location = match p.location.as_str() {
+                "path" => quote!(ParamLocation::Path),
+                _ => quote!(ParamLocation::Query),
+            };
+            let kind = match p.kind.as_str() {
+                "boolean" => quote!(ParamKind::Boolean),
+                "integer" => quote!(ParamKind::Integer),
+                "date-time" => quote!(ParamKind::DateTime),
+                "array" => quote!(ParamKind::Array),
+                _ => quote!(ParamKind::String),
+            };
+            let required = p.required;
+            quote!(Param { name: #name, location: #location, kind: #kind, required: #required })
+        });
+        let minimal_body = match &f.minimal_body {
+            Some(body) => quote!(Some(#body)),
+            None => quote!(None),
+        };
         quote! {
             Operation {
                 id: #id,
@@ -311,6 +431,8 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
                 idempotency: #idempotency,
                 credential_fields: &[#(#credentials),*],
                 date_time_query: &[#(#date_times),*],
+                params: &[#(#params),*],
+                minimal_body: #minimal_body,
             }
         }
     });
@@ -321,7 +443,7 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
         facts.iter().flat_map(|f| &f.credential_fields).collect();
     let all_credentials = all_credentials.into_iter();
     quote! {
-        use super::{Idempotency, Operation};
+        use super::{Idempotency, Operation, Param, ParamKind, ParamLocation};
 
         /// Every operation of the API, in the spec's order.
         pub static OPERATIONS: &[Operation] = &[#(#rows),*];
@@ -395,6 +517,61 @@ mod tests {
         tree["paths"]["/a/{id}"]["post"]["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Inner"}}}});
         let only = answer_only_schemas(&tree);
         assert_eq!(only.into_iter().collect::<Vec<_>>(), ["Outer"]);
+    }
+
+    #[test]
+    fn parameters_have_their_location_kind_and_requirement() {
+        let facts = facts(&spec());
+        let add_scim = facts.iter().find(|f| f.operation_id == "AddScim").unwrap();
+        let shown: Vec<_> = add_scim
+            .params
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.location.as_str(),
+                    p.kind.as_str(),
+                    p.required,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("since", "query", "date-time", false),
+                ("at", "query", "date-time", false),
+                ("id", "path", "date-time", false),
+                ("n", "query", "integer", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_minimal_body_holds_the_required_properties_only() {
+        let mut tree = spec();
+        tree["paths"]["/a/{id}"]["post"]["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/New"}}}});
+        tree["components"]["schemas"]["New"] = json!({"type": "object", "required": ["name", "at", "kind", "tags", "inner", "n"], "properties": {
+            "name": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string", "enum": ["Personal", "Service"]}, "tags": {"type": "array"},
+            "inner": {"$ref": "#/components/schemas/Inner"}, "n": {"type": "integer"}, "optional": {"type": "string"}}});
+        let facts = facts(&tree);
+        let make = facts
+            .iter()
+            .find(|f| f.operation_id == "MakeThing")
+            .unwrap();
+        let body: Value = serde_json::from_str(make.minimal_body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"name": "x", "at": "2030-01-01T00:00:00Z", "kind": "Personal", "tags": [], "inner": {}, "n": 0})
+        );
+        assert_eq!(
+            facts
+                .iter()
+                .find(|f| f.operation_id == "GetThing")
+                .unwrap()
+                .minimal_body,
+            None
+        );
     }
 
     #[test]

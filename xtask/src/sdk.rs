@@ -5,7 +5,7 @@
 //! Everything here is read off progenitor's output (setter signatures, answer types, docs) so
 //! the layer cannot drift from the client it wraps.
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -30,6 +30,7 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
     let mut items = Vec::new();
     let mut methods = Vec::new();
     let mut decoders = Vec::new();
+    let mut by_name = Vec::new();
     for (index, op) in facts.iter().enumerate() {
         let generated = find(client, op)?;
         let name = format_ident!("{}", op.id.to_upper_camel_case());
@@ -73,6 +74,7 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
                 #(#setters)*
             }
         });
+        by_name.push(by_name_arm(op, &name, &generated)?);
         let id = &op.id;
         decoders.push(quote! {
             (#id, |body| <raw::#name<'static> as RawOperation<'static>>::decode(body).map(drop))
@@ -104,6 +106,26 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
             #(#methods)*
         }
 
+        /// The call of `operation_id` (`GetUser` or `get_user`) with its parameters as text, by
+        /// the API's names (`userId`), and its body as JSON. For tests and tools that go over
+        /// every operation of the table; not part of the stable API.
+        ///
+        /// Each value goes through the operation's own typed setter, so the call is the one a
+        /// user's code makes. `Err`: an unknown operation or parameter, or a value or body
+        /// that does not convert.
+        #[doc(hidden)]
+        pub fn call_by_name<'a>(
+            identity: &'a IdentityClient,
+            operation_id: &str,
+            values: &[(&str, &str)],
+            body: Option<&str>,
+        ) -> Result<Box<dyn crate::call::DynCall<'a> + 'a>, String> {
+            match operation_id {
+                #(#by_name)*
+                other => Err(format!("no operation `{other}`")),
+            }
+        }
+
         /// An operation's decoder with its answer dropped.
         #[cfg(test)]
         type Decoder = fn(&[u8]) -> Result<(), crate::Error>;
@@ -112,6 +134,119 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
         #[cfg(test)]
         pub(crate) static DECODERS: &[(&str, Decoder)] = &[#(#decoders),*];
     })
+}
+
+/// The arm of `call_by_name` for `op`: each parameter through its typed setter.
+fn by_name_arm(
+    op: &OperationFacts,
+    name: &syn::Ident,
+    generated: &Generated,
+) -> Result<TokenStream, String> {
+    let operation_id = &op.operation_id;
+    let id = &op.id;
+    let setter_type = |setter: &str| {
+        generated
+            .setters
+            .iter()
+            .find(|f| f.sig.ident == setter)
+            .and_then(|f| value_type(&f.sig))
+    };
+    let mut params = Vec::new();
+    for param in &op.params {
+        let api_name = &param.name;
+        let setter = format_ident!("{}", param.name.to_snake_case());
+        let ty = setter_type(&setter.to_string()).ok_or_else(|| {
+            format!("{operation_id}: no setter `{setter}` for parameter `{api_name}`")
+        })?;
+        let convert = text_to(&ty, api_name);
+        params.push(quote!(#api_name => call.#setter(#convert),));
+    }
+    let body = match setter_type("body") {
+        Some(ty) => quote! {
+            if let Some(body) = body {
+                let body: #ty = ::serde_json::from_str(body).map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+        },
+        None => quote! {
+            if body.is_some() {
+                return Err(format!("{} takes no body", #operation_id));
+            }
+        },
+    };
+    let set = if params.is_empty() {
+        quote! {
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", #operation_id));
+            }
+        }
+    } else {
+        quote! {
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    #(#params)*
+                    other => return Err(format!("{} has no parameter `{other}`", #operation_id)),
+                };
+            }
+        }
+    };
+    Ok(quote! {
+        #operation_id | #id => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::#name<'a>>::new(identity);
+            #set
+            #body
+            Ok(Box::new(call))
+        }
+    })
+}
+
+/// `T` of a setter's `V: TryInto<T>`.
+fn value_type(sig: &syn::Signature) -> Option<syn::Type> {
+    let clause = sig.generics.where_clause.as_ref()?;
+    clause.predicates.iter().find_map(|p| {
+        let syn::WherePredicate::Type(t) = p else {
+            return None;
+        };
+        t.bounds.iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(bound) = b else {
+                return None;
+            };
+            let last = bound.path.segments.last()?;
+            if last.ident != "TryInto" {
+                return None;
+            }
+            match generic(last)? {
+                syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            }
+        })
+    })
+}
+
+/// An expression turning `value: &str` into `ty`, failing with a message naming `name`.
+fn text_to(ty: &syn::Type, name: &str) -> TokenStream {
+    let text = compact(ty);
+    if text == "::std::string::String" {
+        return quote!(value.to_owned());
+    }
+    if let Some(inner) = last_segment(ty)
+        .filter(|s| s.ident == "Vec")
+        .and_then(generic)
+        .and_then(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+    {
+        let one = text_to(&inner, name);
+        return quote!(vec![#one]);
+    }
+    if text.starts_with("types::") {
+        return quote!(::serde_json::from_value::<#ty>(::serde_json::Value::from(value))
+            .map_err(|e| format!("{}: {e}", #name))?);
+    }
+    quote!(value.parse::<#ty>().map_err(|e| format!("{}: {e}", #name))?)
 }
 
 fn is_unit(ty: &syn::Type) -> bool {
@@ -283,6 +418,8 @@ mod tests {
             idempotency: Idempotency::Always,
             credential_fields: vec![],
             date_time_query: vec![],
+            params: vec![],
+            minimal_body: None,
         }
     }
 

@@ -2,7 +2,7 @@
 // (SHA-256 016b5fcce89477b6e7cc443d66503c0daf9a60acac30cf59843f016b2822993c) with progenitor 0.15.1.
 // Do not edit: change the spec or the xtask, then run `cargo xtask generate`.
 
-use super::{Idempotency, Operation};
+use super::{Idempotency, Operation, Param, ParamKind, ParamLocation};
 /// Every operation of the API, in the spec's order.
 pub static OPERATIONS: &[Operation] = &[
     Operation {
@@ -14,6 +14,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &["secret"],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "create_application",
@@ -24,6 +26,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &["secret"],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"clientId\":\"x\",\"displayName\":\"x\",\"type\":\"x\"}"),
     },
     Operation {
         id: "get_application",
@@ -34,6 +38,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &["secret"],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "includeSecret",
+                location: ParamLocation::Query,
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "delete_application",
@@ -44,6 +63,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "rotate_application_secrets",
@@ -54,6 +82,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &["secret"],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "get_authentication_information",
@@ -64,6 +101,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "get_password_policy",
@@ -74,6 +113,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "userType",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_password_policy",
@@ -84,6 +132,17 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "userType",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some(
+            "{\"conditions\":{\"age\":{\"historyCount\":0,\"maxAgeDays\":0},\"complexity\":{\"excludeFirstName\":false,\"excludeLastName\":false,\"minLength\":0},\"lockout\":{\"maxAttempts\":0}}}",
+        ),
     },
     Operation {
         id: "get_session_policy",
@@ -94,6 +153,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "update_session_policy",
@@ -104,6 +165,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"maxSessionIdleMinutes\":0}"),
     },
     Operation {
         id: "get_support_access_history",
@@ -114,6 +177,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &["start", "end"],
+        params: &[
+            Param {
+                name: "start",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+            Param {
+                name: "end",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "grant_support_access",
@@ -124,6 +202,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"duration\":\"x\"}"),
     },
     Operation {
         id: "invalidate_support_access",
@@ -134,6 +214,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "get_support_roles",
@@ -144,6 +226,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "accept_cell_attachment",
@@ -154,6 +238,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "set_attaching_key",
@@ -164,6 +250,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"parentDomainName\":\"x\",\"pat\":\"x\"}"),
     },
     Operation {
         id: "rotate_attaching_key",
@@ -174,6 +262,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"pat\":\"x\"}"),
     },
     Operation {
         id: "detach_parent_cell",
@@ -184,6 +274,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{}"),
     },
     Operation {
         id: "get_cell_parent_status",
@@ -194,6 +286,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "set_parent_cell",
@@ -204,6 +298,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"adminDomainName\":\"x\",\"confirm\":false}"),
     },
     Operation {
         id: "set_primary_domain",
@@ -214,6 +310,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "remove_primary_domain",
@@ -224,6 +322,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "refuse_cell_attachment",
@@ -234,6 +334,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "rotate_domain_keys",
@@ -244,6 +346,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "find_users_by_id",
@@ -254,6 +358,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Query,
+                kind: ParamKind::Array,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_external_token_issuers",
@@ -264,6 +377,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "create_external_token_issuer",
@@ -274,6 +389,10 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some(
+            "{\"audience\":\"x\",\"code\":\"x\",\"issuer\":\"x\",\"logoutUrl\":\"https://example.com/\"}",
+        ),
     },
     Operation {
         id: "get_external_token_issuer",
@@ -284,6 +403,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_external_token_issuer",
@@ -294,6 +422,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some("{}"),
     },
     Operation {
         id: "delete_external_token_issuer",
@@ -304,6 +441,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "add_scim",
@@ -317,6 +463,21 @@ pub static OPERATIONS: &[Operation] = &[
         },
         credential_fields: &["apiToken"],
         date_time_query: &["oldApiTokenDeactivation"],
+        params: &[
+            Param {
+                name: "apiTokenAction",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+            Param {
+                name: "oldApiTokenDeactivation",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "remove_scim",
@@ -327,6 +488,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "list_own_api_keys",
@@ -337,6 +500,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "create_api_key",
@@ -347,6 +512,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &["key"],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"displayName\":\"x\"}"),
     },
     Operation {
         id: "delete_api_key",
@@ -357,6 +524,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_logs",
@@ -367,6 +543,51 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &["oktaSince", "oktaUntil"],
+        params: &[
+            Param {
+                name: "oktaSince",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+            Param {
+                name: "oktaUntil",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+            Param {
+                name: "oktaFilter",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+            Param {
+                name: "oktaQuery",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+            Param {
+                name: "oktaLimit",
+                location: ParamLocation::Query,
+                kind: ParamKind::Integer,
+                required: false,
+            },
+            Param {
+                name: "oktaSortOrder",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+            Param {
+                name: "oktaAfter",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_user_logs",
@@ -377,6 +598,39 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &["oktaSince", "oktaUntil"],
+        params: &[
+            Param {
+                name: "oktaSince",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+            Param {
+                name: "oktaUntil",
+                location: ParamLocation::Query,
+                kind: ParamKind::DateTime,
+                required: false,
+            },
+            Param {
+                name: "oktaLimit",
+                location: ParamLocation::Query,
+                kind: ParamKind::Integer,
+                required: false,
+            },
+            Param {
+                name: "oktaSortOrder",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+            Param {
+                name: "oktaAfter",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_mcp_tools",
@@ -387,6 +641,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "get_mcp_tool",
@@ -397,6 +653,27 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "scope",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "version",
+                location: ParamLocation::Query,
+                kind: ParamKind::Integer,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_mcp_tool",
@@ -407,6 +684,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "scope",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
     },
     Operation {
         id: "create_mcp_tool",
@@ -417,6 +709,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "scope",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
     },
     Operation {
         id: "delete_mcp_tool",
@@ -427,6 +734,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "scope",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "get_user_info",
@@ -437,6 +759,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "set_password",
@@ -447,6 +771,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"value\":\"x\"}"),
     },
     Operation {
         id: "list_access_controlled_resources",
@@ -457,6 +783,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "list_network_zones",
@@ -467,6 +795,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "create_network_zone",
@@ -477,6 +807,10 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some(
+            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"code\":\"x\",\"networkZoneIPs\":[]}",
+        ),
     },
     Operation {
         id: "get_network_zone",
@@ -487,6 +821,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_network_zone",
@@ -497,6 +840,17 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some(
+            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"hierarchy\":0,\"networkZoneIPs\":[]}",
+        ),
     },
     Operation {
         id: "delete_network_zone",
@@ -507,6 +861,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_roles",
@@ -517,6 +880,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "create_role",
@@ -527,6 +892,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"name\":\"x\"}"),
     },
     Operation {
         id: "get_role_by_code",
@@ -537,6 +904,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "code",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "scope",
+                location: ParamLocation::Query,
+                kind: ParamKind::String,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "get_role",
@@ -547,6 +929,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_role",
@@ -557,6 +948,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some("{}"),
     },
     Operation {
         id: "delete_role",
@@ -567,6 +967,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "list_users_in_role",
@@ -577,6 +986,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "add_user_to_role",
@@ -587,6 +1005,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "userId",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "remove_user_from_role",
@@ -597,6 +1030,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "userId",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "invalidate_token",
@@ -607,6 +1055,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "list_users",
@@ -617,6 +1067,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "includeDeactivated",
+                location: ParamLocation::Query,
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "create_user",
@@ -627,6 +1086,17 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "waitForReindex",
+                location: ParamLocation::Query,
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        minimal_body: Some(
+            "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\",\"type\":\"x\"}",
+        ),
     },
     Operation {
         id: "list_runnable_users",
@@ -637,6 +1107,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "get_user_from_login",
@@ -647,6 +1119,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "login",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "get_user_schema",
@@ -657,6 +1138,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: None,
     },
     Operation {
         id: "update_user_schema",
@@ -667,6 +1150,8 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[],
+        minimal_body: Some("{\"alternativeUserIds\":[]}"),
     },
     Operation {
         id: "get_user",
@@ -677,6 +1162,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "includeRoles",
+                location: ParamLocation::Query,
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "update_user",
@@ -687,6 +1187,17 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: Some(
+            "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\"}",
+        ),
     },
     Operation {
         id: "delete_user",
@@ -697,6 +1208,21 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Always,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+            Param {
+                name: "purge",
+                location: ParamLocation::Query,
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "send_activation_email",
@@ -707,6 +1233,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "expire_password",
@@ -717,6 +1252,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &["password"],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "reset_factors",
@@ -727,6 +1271,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "reset_password",
@@ -737,6 +1290,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "unlock_user",
@@ -747,6 +1309,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
     Operation {
         id: "unsuspend_user",
@@ -757,6 +1328,15 @@ pub static OPERATIONS: &[Operation] = &[
         idempotency: Idempotency::Never,
         credential_fields: &[],
         date_time_query: &[],
+        params: &[
+            Param {
+                name: "id",
+                location: ParamLocation::Path,
+                kind: ParamKind::String,
+                required: true,
+            },
+        ],
+        minimal_body: None,
     },
 ];
 /// The spec's tags and their descriptions, in the spec's order.

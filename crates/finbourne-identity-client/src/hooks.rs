@@ -110,12 +110,31 @@ impl fmt::Debug for Hooks {
     }
 }
 
+/// Refuses a request whose path would reach another operation than `operation_id`: the last
+/// guard for a path parameter's value, after the encoder.
+fn check_place(
+    base_url: &str,
+    request: &reqwest::Request,
+    operation_id: &str,
+) -> Result<(), String> {
+    let Some(operation) = crate::operations::by_id(operation_id) else {
+        return Ok(());
+    };
+    let base_path = reqwest::Url::parse(base_url).map_or(String::new(), |u| u.path().to_owned());
+    let path = request.url().path();
+    let below = path
+        .strip_prefix(base_path.trim_end_matches('/'))
+        .unwrap_or(path);
+    operation.check_path(below)
+}
+
 impl ClientHooks<Hooks> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        check_place(self.baseurl(), request, info.operation_id).map_err(Error::InvalidRequest)?;
         match &self.inner().middleware {
             Some(m) => m
                 .prepare(request, info.operation_id)

@@ -13,7 +13,11 @@
 #[path = "generated_operations.rs"]
 mod generated;
 
+#[path = "routing.rs"]
+mod routing;
+
 pub use generated::{CREDENTIAL_FIELDS, OPERATIONS, TAGS};
+pub use routing::{Route, route};
 
 /// One operation of the API.
 ///
@@ -42,6 +46,60 @@ pub struct Operation {
     pub credential_fields: &'static [&'static str],
     /// Query parameters holding a date-time.
     pub date_time_query: &'static [&'static str],
+    /// The path and query parameters, in the spec's order.
+    pub params: &'static [Param],
+    /// The smallest JSON request body the schema accepts (its required properties only), when
+    /// the operation takes a body: a start for tests and examples.
+    pub minimal_body: Option<&'static str>,
+}
+
+/// A path or query parameter of an operation.
+///
+/// ```
+/// use finbourne_identity_client::operations::{by_id, ParamKind, ParamLocation};
+///
+/// let remove = by_id("remove_user_from_role").unwrap();
+/// let names: Vec<_> = remove.params.iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["id", "userId"]);
+/// assert!(remove.params.iter().all(|p| p.location == ParamLocation::Path && p.kind == ParamKind::String));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Param {
+    /// As the API names it: `userId`.
+    pub name: &'static str,
+    /// Where the value goes.
+    pub location: ParamLocation,
+    /// What the value is.
+    pub kind: ParamKind,
+    /// Whether the operation needs it.
+    pub required: bool,
+}
+
+/// Where a parameter's value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamLocation {
+    /// One segment of the path.
+    Path,
+    /// The query string.
+    Query,
+}
+
+/// What a parameter's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamKind {
+    /// Text.
+    String,
+    /// `true` or `false`.
+    Boolean,
+    /// A whole number.
+    Integer,
+    /// A date and time (RFC 3339).
+    DateTime,
+    /// A list of text values, repeated in the query.
+    Array,
 }
 
 /// Whether sending an operation's request twice has the effect of sending it once.

@@ -15,8 +15,8 @@
 //! ```
 
 use axum::http::Method;
-use finbourne_identity_client::operations::OPERATIONS;
 pub use finbourne_identity_client::operations::Operation;
+use finbourne_identity_client::operations::{OPERATIONS, Route, route};
 use percent_encoding::percent_decode_str;
 
 /// Whether the emulator answers this operation with state; all others answer
@@ -29,10 +29,6 @@ use percent_encoding::percent_decode_str;
 /// ```
 pub fn is_implemented(operation: &Operation) -> bool {
     IMPLEMENTED.contains(&operation.operation_id)
-}
-
-fn http_method(operation: &Operation) -> Method {
-    Method::from_bytes(operation.method.as_bytes()).unwrap_or(Method::GET)
 }
 
 /// The operationIds the emulator implements.
@@ -149,36 +145,21 @@ pub(crate) fn match_template(template: &str, path: &str) -> Option<(PathParams, 
     Some((PathParams(params), key))
 }
 
-/// Routes `method` and `path` (relative to the Identity API base, e.g. `/api/users/42`).
+/// Routes `method` and `path` (relative to the Identity API base, e.g. `/api/users/42`) as the
+/// SDK checks its requests: with the client crate's router.
 pub(crate) fn resolve(method: &Method, path: &str) -> Resolution {
-    let mut best: Option<(&'static Operation, PathParams, Vec<bool>)> = None;
-    let mut allowed: Vec<&'static str> = Vec::new();
-    for op in OPERATIONS {
-        let Some((params, key)) = match_template(op.path, path) else {
-            continue;
-        };
-        if http_method(op) != *method {
-            if !allowed.contains(&op.method) {
-                allowed.push(op.method);
-            }
-            continue;
-        }
-        let better = match &best {
-            None => true,
-            Some((_, _, best_key)) => key > *best_key,
-        };
-        if better {
-            best = Some((op, params, key));
-        }
-    }
-    match best {
-        Some((op, params, _)) => Resolution::Found(op, params),
-        None if !allowed.is_empty() => {
-            // Alphabetical, whatever order the table lists them in.
-            allowed.sort_unstable();
-            Resolution::MethodNotAllowed(allowed)
-        }
-        None => Resolution::NotFound,
+    match route(method.as_str(), path) {
+        Route::Found(op, params) => Resolution::Found(
+            op,
+            PathParams(
+                params
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value))
+                    .collect(),
+            ),
+        ),
+        Route::MethodNotAllowed(allowed) => Resolution::MethodNotAllowed(allowed),
+        _ => Resolution::NotFound,
     }
 }
 
@@ -191,52 +172,5 @@ mod tests {
         for id in IMPLEMENTED {
             assert!(operation_by_id(id).is_some(), "{id}");
         }
-    }
-
-    #[test]
-    fn literal_segments_win_over_parameters() {
-        let Resolution::Found(op, _) = resolve(&Method::GET, "/api/users/schema") else {
-            panic!("not found")
-        };
-        assert_eq!(op.operation_id, "GetUserSchema");
-        let Resolution::Found(op, params) = resolve(&Method::GET, "/api/users/00u1") else {
-            panic!("not found")
-        };
-        assert_eq!(op.operation_id, "GetUser");
-        assert_eq!(params.get("id"), "00u1");
-        let Resolution::Found(op, params) =
-            resolve(&Method::POST, "/api/users/abc/lifecycle/%24activate")
-        else {
-            panic!("not found")
-        };
-        assert_eq!(op.operation_id, "SendActivationEmail");
-        assert_eq!(params.get("id"), "abc");
-        let Resolution::Found(op, _) = resolve(&Method::GET, "/api/roles/byCode/admins") else {
-            panic!("not found")
-        };
-        assert_eq!(op.operation_id, "GetRoleByCode");
-        let Resolution::Found(op, params) = resolve(&Method::GET, "/API/Roles/r1/users/") else {
-            panic!("not found")
-        };
-        assert_eq!(op.operation_id, "ListUsersInRole");
-        assert_eq!(params.get("id"), "r1");
-    }
-
-    #[test]
-    fn method_not_allowed_and_not_found() {
-        match resolve(&Method::PATCH, "/api/identityprovider/scim") {
-            Resolution::MethodNotAllowed(allowed) => {
-                assert_eq!(allowed, vec!["DELETE", "PUT"]);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            resolve(&Method::GET, "/api/nothing/here"),
-            Resolution::NotFound
-        ));
-        assert!(matches!(
-            resolve(&Method::GET, "/api/users//x"),
-            Resolution::NotFound
-        ));
     }
 }
