@@ -401,6 +401,40 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     }
 }
 
+/// A call of any operation, with its answer as JSON: what the generated
+/// `operations::call_by_name` gives, for tests and tools that go over every operation of the
+/// table. Not part of the stable API.
+#[doc(hidden)]
+pub trait DynCall<'a>: Send {
+    /// Sends the call; the answer as JSON (`null` when it has no body).
+    fn send_json(
+        self: Box<Self>,
+    ) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>>;
+
+    /// The request as the call path would send it, before the token is added; or the error
+    /// that stops it before anything is sent.
+    fn request(self: Box<Self>) -> Result<reqwest::Request, Error>;
+}
+
+impl<'a, R> DynCall<'a> for Call<'a, R>
+where
+    R: RawOperation<'a> + Send + 'a,
+    R::Output: serde::Serialize + Send + 'a,
+{
+    fn send_json(
+        self: Box<Self>,
+    ) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>> {
+        let answer = self.send();
+        Box::pin(async move { Ok(serde_json::to_value(answer.await?).unwrap_or_default()) })
+    }
+
+    fn request(self: Box<Self>) -> Result<reqwest::Request, Error> {
+        let operation = R::operation();
+        let request = self.raw.into_request()?;
+        self.identity.pipeline().outgoing(operation, request)
+    }
+}
+
 async fn run<T>(
     identity: &IdentityClient,
     operation: &'static Operation,
@@ -431,6 +465,9 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     operation: &'static Operation,
     body: &[u8],
 ) -> Result<T, Error> {
+    // A byte-order mark is no part of JSON, but some servers send one; the Python SDK reads
+    // such answers, and so does this one.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::IncompleteAnswer {
             operation: operation.id,

@@ -318,7 +318,12 @@ impl fmt::Display for ApiError {
                 write!(f, ": {}", printable(text))?;
             }
             for (field, messages) in p.errors.iter().flatten() {
-                write!(f, "; {}: {}", printable(field), printable(&messages.join(", ")))?;
+                write!(
+                    f,
+                    "; {}: {}",
+                    printable(field),
+                    printable(&messages.join(", "))
+                )?;
             }
         } else if let Some(body) = &self.body {
             let body = excerpt(body.as_bytes(), 200, &[]);

@@ -4034,6 +4034,1372 @@ let answer = identity.unsuspend_user()
         Call::new(self)
     }
 }
+/// The call of `operation_id` (`GetUser` or `get_user`) with its parameters as text, by
+/// the API's names (`userId`), and its body as JSON. For tests and tools that go over
+/// every operation of the table; not part of the stable API.
+///
+/// Each value goes through the operation's own typed setter, so the call is the one a
+/// user's code makes. `Err`: an unknown operation or parameter, or a value or body
+/// that does not convert.
+#[doc(hidden)]
+pub fn call_by_name<'a>(
+    identity: &'a IdentityClient,
+    operation_id: &str,
+    values: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Box<dyn crate::call::DynCall<'a> + 'a>, String> {
+    match operation_id {
+        "ListApplications" | "list_applications" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListApplications<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "ListApplications"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListApplications"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateApplication" | "create_application" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateApplication<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "CreateApplication"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::CreateApplicationRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetApplication" | "get_application" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetApplication<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    "includeSecret" => {
+                        call.include_secret(
+                            value
+                                .parse::<bool>()
+                                .map_err(|e| format!("{}: {e}", "includeSecret"))?,
+                        )
+                    }
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetApplication"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetApplication"));
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteApplication" | "delete_application" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteApplication<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteApplication"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteApplication"));
+            }
+            Ok(Box::new(call))
+        }
+        "RotateApplicationSecrets" | "rotate_application_secrets" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RotateApplicationSecrets<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "RotateApplicationSecrets"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RotateApplicationSecrets"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetAuthenticationInformation" | "get_authentication_information" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetAuthenticationInformation<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!(
+                        "{} has no parameter `{other}`", "GetAuthenticationInformation"
+                    ),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetAuthenticationInformation"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetPasswordPolicy" | "get_password_policy" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetPasswordPolicy<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "userType" => call.user_type(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetPasswordPolicy"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetPasswordPolicy"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdatePasswordPolicy" | "update_password_policy" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdatePasswordPolicy<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "userType" => call.user_type(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "UpdatePasswordPolicy"
+                            ),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpdatePasswordPolicyRequest = ::serde_json::from_str(
+                        body,
+                    )
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetSessionPolicy" | "get_session_policy" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetSessionPolicy<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "GetSessionPolicy"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetSessionPolicy"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateSessionPolicy" | "update_session_policy" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateSessionPolicy<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "UpdateSessionPolicy"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::UpdateSessionPolicyRequest = ::serde_json::from_str(
+                        body,
+                    )
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetSupportAccessHistory" | "get_support_access_history" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetSupportAccessHistory<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "start" => {
+                        call.start(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "start"))?,
+                        )
+                    }
+                    "end" => {
+                        call.end(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "end"))?,
+                        )
+                    }
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "GetSupportAccessHistory"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetSupportAccessHistory"));
+            }
+            Ok(Box::new(call))
+        }
+        "GrantSupportAccess" | "grant_support_access" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GrantSupportAccess<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "GrantSupportAccess"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::SupportAccessRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "InvalidateSupportAccess" | "invalidate_support_access" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::InvalidateSupportAccess<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "InvalidateSupportAccess"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "InvalidateSupportAccess"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetSupportRoles" | "get_support_roles" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetSupportRoles<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "GetSupportRoles"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetSupportRoles"));
+            }
+            Ok(Box::new(call))
+        }
+        "AcceptCellAttachment" | "accept_cell_attachment" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::AcceptCellAttachment<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "AcceptCellAttachment"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "AcceptCellAttachment"));
+            }
+            Ok(Box::new(call))
+        }
+        "SetAttachingKey" | "set_attaching_key" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::SetAttachingKey<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "SetAttachingKey"));
+            }
+            if let Some(body) = body {
+                let body: types::SetAttachingKeyRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "RotateAttachingKey" | "rotate_attaching_key" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RotateAttachingKey<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "RotateAttachingKey"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::RotateAttachingKeyRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DetachParentCell" | "detach_parent_cell" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DetachParentCell<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "DetachParentCell"));
+            }
+            if let Some(body) = body {
+                let body: types::DetachParentCellRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetCellParentStatus" | "get_cell_parent_status" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetCellParentStatus<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "GetCellParentStatus"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetCellParentStatus"));
+            }
+            Ok(Box::new(call))
+        }
+        "SetParentCell" | "set_parent_cell" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::SetParentCell<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "SetParentCell"));
+            }
+            if let Some(body) = body {
+                let body: types::SetParentCellRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "SetPrimaryDomain" | "set_primary_domain" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::SetPrimaryDomain<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "SetPrimaryDomain"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "SetPrimaryDomain"));
+            }
+            Ok(Box::new(call))
+        }
+        "RemovePrimaryDomain" | "remove_primary_domain" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RemovePrimaryDomain<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "RemovePrimaryDomain"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RemovePrimaryDomain"));
+            }
+            Ok(Box::new(call))
+        }
+        "RefuseCellAttachment" | "refuse_cell_attachment" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RefuseCellAttachment<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "RefuseCellAttachment"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RefuseCellAttachment"));
+            }
+            Ok(Box::new(call))
+        }
+        "RotateDomainKeys" | "rotate_domain_keys" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RotateDomainKeys<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "RotateDomainKeys"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RotateDomainKeys"));
+            }
+            Ok(Box::new(call))
+        }
+        "FindUsersById" | "find_users_by_id" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::FindUsersById<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(vec![value.to_owned()]),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "FindUsersById"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "FindUsersById"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListExternalTokenIssuers" | "list_external_token_issuers" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListExternalTokenIssuers<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "ListExternalTokenIssuers"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListExternalTokenIssuers"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateExternalTokenIssuer" | "create_external_token_issuer" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateExternalTokenIssuer<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "CreateExternalTokenIssuer"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::CreateExternalTokenIssuerRequest = ::serde_json::from_str(
+                        body,
+                    )
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetExternalTokenIssuer" | "get_external_token_issuer" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetExternalTokenIssuer<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "GetExternalTokenIssuer"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetExternalTokenIssuer"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateExternalTokenIssuer" | "update_external_token_issuer" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateExternalTokenIssuer<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "UpdateExternalTokenIssuer"
+                            ),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpdateExternalTokenIssuerRequest = ::serde_json::from_str(
+                        body,
+                    )
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteExternalTokenIssuer" | "delete_external_token_issuer" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteExternalTokenIssuer<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "DeleteExternalTokenIssuer"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteExternalTokenIssuer"));
+            }
+            Ok(Box::new(call))
+        }
+        "AddScim" | "add_scim" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::AddScim<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "apiTokenAction" => call.api_token_action(value.to_owned()),
+                    "oldApiTokenDeactivation" => {
+                        call.old_api_token_deactivation(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "oldApiTokenDeactivation"))?,
+                        )
+                    }
+                    other => {
+                        return Err(format!("{} has no parameter `{other}`", "AddScim"));
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "AddScim"));
+            }
+            Ok(Box::new(call))
+        }
+        "RemoveScim" | "remove_scim" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RemoveScim<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "RemoveScim"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RemoveScim"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListOwnApiKeys" | "list_own_api_keys" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListOwnApiKeys<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "ListOwnApiKeys"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListOwnApiKeys"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateApiKey" | "create_api_key" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateApiKey<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "CreateApiKey"));
+            }
+            if let Some(body) = body {
+                let body: types::CreateApiKey = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteApiKey" | "delete_api_key" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteApiKey<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteApiKey"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteApiKey"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListLogs" | "list_logs" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListLogs<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "oktaSince" => {
+                        call.okta_since(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "oktaSince"))?,
+                        )
+                    }
+                    "oktaUntil" => {
+                        call.okta_until(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "oktaUntil"))?,
+                        )
+                    }
+                    "oktaFilter" => call.okta_filter(value.to_owned()),
+                    "oktaQuery" => call.okta_query(value.to_owned()),
+                    "oktaLimit" => {
+                        call.okta_limit(
+                            value
+                                .parse::<i32>()
+                                .map_err(|e| format!("{}: {e}", "oktaLimit"))?,
+                        )
+                    }
+                    "oktaSortOrder" => call.okta_sort_order(value.to_owned()),
+                    "oktaAfter" => call.okta_after(value.to_owned()),
+                    other => {
+                        return Err(format!("{} has no parameter `{other}`", "ListLogs"));
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListLogs"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListUserLogs" | "list_user_logs" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListUserLogs<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "oktaSince" => {
+                        call.okta_since(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "oktaSince"))?,
+                        )
+                    }
+                    "oktaUntil" => {
+                        call.okta_until(
+                            value
+                                .parse::<::chrono::DateTime<::chrono::offset::Utc>>()
+                                .map_err(|e| format!("{}: {e}", "oktaUntil"))?,
+                        )
+                    }
+                    "oktaLimit" => {
+                        call.okta_limit(
+                            value
+                                .parse::<i32>()
+                                .map_err(|e| format!("{}: {e}", "oktaLimit"))?,
+                        )
+                    }
+                    "oktaSortOrder" => call.okta_sort_order(value.to_owned()),
+                    "oktaAfter" => call.okta_after(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "ListUserLogs"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListUserLogs"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListMcpTools" | "list_mcp_tools" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListMcpTools<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "ListMcpTools"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListMcpTools"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetMcpTool" | "get_mcp_tool" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetMcpTool<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "scope" => call.scope(value.to_owned()),
+                    "code" => call.code(value.to_owned()),
+                    "version" => {
+                        call.version(
+                            value
+                                .parse::<i32>()
+                                .map_err(|e| format!("{}: {e}", "version"))?,
+                        )
+                    }
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetMcpTool"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetMcpTool"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateMcpTool" | "update_mcp_tool" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateMcpTool<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "scope" => call.scope(value.to_owned()),
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UpdateMcpTool"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpsertMcpToolRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "CreateMcpTool" | "create_mcp_tool" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateMcpTool<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "scope" => call.scope(value.to_owned()),
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "CreateMcpTool"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpsertMcpToolRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteMcpTool" | "delete_mcp_tool" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteMcpTool<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "scope" => call.scope(value.to_owned()),
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteMcpTool"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteMcpTool"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetUserInfo" | "get_user_info" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetUserInfo<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "GetUserInfo"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetUserInfo"));
+            }
+            Ok(Box::new(call))
+        }
+        "SetPassword" | "set_password" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::SetPassword<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "SetPassword"));
+            }
+            if let Some(body) = body {
+                let body: types::SetPassword = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "ListAccessControlledResources" | "list_access_controlled_resources" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListAccessControlledResources<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!(
+                        "{} has no parameter `{other}`", "ListAccessControlledResources"
+                    ),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListAccessControlledResources"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListNetworkZones" | "list_network_zones" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListNetworkZones<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "ListNetworkZones"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListNetworkZones"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateNetworkZone" | "create_network_zone" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateNetworkZone<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "CreateNetworkZone"),
+                );
+            }
+            if let Some(body) = body {
+                let body: types::CreateNetworkZoneRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetNetworkZone" | "get_network_zone" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetNetworkZone<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetNetworkZone"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetNetworkZone"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateNetworkZone" | "update_network_zone" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateNetworkZone<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UpdateNetworkZone"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpdateNetworkZoneRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteNetworkZone" | "delete_network_zone" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteNetworkZone<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteNetworkZone"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteNetworkZone"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListRoles" | "list_roles" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListRoles<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "ListRoles"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListRoles"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateRole" | "create_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateRole<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "CreateRole"));
+            }
+            if let Some(body) = body {
+                let body: types::CreateRoleRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetRoleByCode" | "get_role_by_code" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetRoleByCode<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "code" => call.code(value.to_owned()),
+                    "scope" => call.scope(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetRoleByCode"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetRoleByCode"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetRole" | "get_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(format!("{} has no parameter `{other}`", "GetRole"));
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetRole"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateRole" | "update_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UpdateRole"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpdateRoleRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteRole" | "delete_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteRole"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteRole"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListUsersInRole" | "list_users_in_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListUsersInRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "ListUsersInRole"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListUsersInRole"));
+            }
+            Ok(Box::new(call))
+        }
+        "AddUserToRole" | "add_user_to_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::AddUserToRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    "userId" => call.user_id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "AddUserToRole"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "AddUserToRole"));
+            }
+            Ok(Box::new(call))
+        }
+        "RemoveUserFromRole" | "remove_user_from_role" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::RemoveUserFromRole<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    "userId" => call.user_id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "RemoveUserFromRole"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "RemoveUserFromRole"));
+            }
+            Ok(Box::new(call))
+        }
+        "InvalidateToken" | "invalidate_token" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::InvalidateToken<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "InvalidateToken"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "InvalidateToken"));
+            }
+            Ok(Box::new(call))
+        }
+        "ListUsers" | "list_users" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListUsers<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "includeDeactivated" => {
+                        call.include_deactivated(
+                            value
+                                .parse::<bool>()
+                                .map_err(|e| format!("{}: {e}", "includeDeactivated"))?,
+                        )
+                    }
+                    other => {
+                        return Err(format!("{} has no parameter `{other}`", "ListUsers"));
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListUsers"));
+            }
+            Ok(Box::new(call))
+        }
+        "CreateUser" | "create_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::CreateUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "waitForReindex" => {
+                        call.wait_for_reindex(
+                            value
+                                .parse::<bool>()
+                                .map_err(|e| format!("{}: {e}", "waitForReindex"))?,
+                        )
+                    }
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "CreateUser"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::CreateUserRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "ListRunnableUsers" | "list_runnable_users" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ListRunnableUsers<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(
+                    format!("{} has no parameter `{other}`", "ListRunnableUsers"),
+                );
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ListRunnableUsers"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetUserFromLogin" | "get_user_from_login" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetUserFromLogin<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "login" => call.login(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "GetUserFromLogin"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetUserFromLogin"));
+            }
+            Ok(Box::new(call))
+        }
+        "GetUserSchema" | "get_user_schema" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetUserSchema<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "GetUserSchema"));
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetUserSchema"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateUserSchema" | "update_user_schema" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateUserSchema<'a>>::new(identity);
+            if let Some((other, _)) = values.first() {
+                return Err(format!("{} has no parameter `{other}`", "UpdateUserSchema"));
+            }
+            if let Some(body) = body {
+                let body: types::UpdateUserSchemaRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "GetUser" | "get_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::GetUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    "includeRoles" => {
+                        call.include_roles(
+                            value
+                                .parse::<bool>()
+                                .map_err(|e| format!("{}: {e}", "includeRoles"))?,
+                        )
+                    }
+                    other => {
+                        return Err(format!("{} has no parameter `{other}`", "GetUser"));
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "GetUser"));
+            }
+            Ok(Box::new(call))
+        }
+        "UpdateUser" | "update_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UpdateUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UpdateUser"),
+                        );
+                    }
+                };
+            }
+            if let Some(body) = body {
+                let body: types::UpdateUserRequest = ::serde_json::from_str(body)
+                    .map_err(|e| format!("body: {e}"))?;
+                call = call.body(body);
+            }
+            Ok(Box::new(call))
+        }
+        "DeleteUser" | "delete_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::DeleteUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    "purge" => {
+                        call.purge(
+                            value
+                                .parse::<bool>()
+                                .map_err(|e| format!("{}: {e}", "purge"))?,
+                        )
+                    }
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "DeleteUser"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "DeleteUser"));
+            }
+            Ok(Box::new(call))
+        }
+        "SendActivationEmail" | "send_activation_email" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::SendActivationEmail<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!(
+                                "{} has no parameter `{other}`", "SendActivationEmail"
+                            ),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "SendActivationEmail"));
+            }
+            Ok(Box::new(call))
+        }
+        "ExpirePassword" | "expire_password" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ExpirePassword<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "ExpirePassword"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ExpirePassword"));
+            }
+            Ok(Box::new(call))
+        }
+        "ResetFactors" | "reset_factors" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ResetFactors<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "ResetFactors"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ResetFactors"));
+            }
+            Ok(Box::new(call))
+        }
+        "ResetPassword" | "reset_password" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::ResetPassword<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "ResetPassword"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "ResetPassword"));
+            }
+            Ok(Box::new(call))
+        }
+        "UnlockUser" | "unlock_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UnlockUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UnlockUser"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "UnlockUser"));
+            }
+            Ok(Box::new(call))
+        }
+        "UnsuspendUser" | "unsuspend_user" => {
+            #[allow(unused_mut)]
+            let mut call = Call::<raw::UnsuspendUser<'a>>::new(identity);
+            for (name, value) in values {
+                let value: &str = value;
+                call = match *name {
+                    "id" => call.id(value.to_owned()),
+                    other => {
+                        return Err(
+                            format!("{} has no parameter `{other}`", "UnsuspendUser"),
+                        );
+                    }
+                };
+            }
+            if body.is_some() {
+                return Err(format!("{} takes no body", "UnsuspendUser"));
+            }
+            Ok(Box::new(call))
+        }
+        other => Err(format!("no operation `{other}`")),
+    }
+}
 /// An operation's decoder with its answer dropped.
 #[cfg(test)]
 type Decoder = fn(&[u8]) -> Result<(), crate::Error>;

@@ -259,6 +259,7 @@ impl IdentityClientBuilder {
         };
         let default_http = http.default_client().clone();
         let pipeline = Arc::new(Pipeline::new(
+            config.identity_url.path(),
             credential,
             headers,
             defaults,

@@ -139,6 +139,8 @@ mod retry;
 mod scim;
 
 pub use auth::{AuthError, Token, TokenFuture, TokenProvider, TokenProviderFn, token_provider_fn};
+#[doc(hidden)]
+pub use call::DynCall;
 pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};

@@ -41,6 +41,8 @@ pub(crate) struct Answer {
 }
 
 pub(crate) struct Pipeline {
+    /// The identity URL's path, without a trailing `/`: what precedes `/api/...`.
+    base_path: Box<str>,
     pub(crate) credential: Credential,
     headers: HeaderMap,
     defaults: CallOptions,
@@ -58,6 +60,7 @@ enum Ended {
 
 impl Pipeline {
     pub(crate) fn new(
+        base_path: &str,
         credential: Credential,
         headers: HeaderMap,
         defaults: CallOptions,
@@ -66,6 +69,7 @@ impl Pipeline {
         limits: Limits,
     ) -> Self {
         Self {
+            base_path: base_path.trim_end_matches('/').into(),
             credential,
             headers,
             defaults,
@@ -80,9 +84,10 @@ impl Pipeline {
     pub(crate) async fn execute(
         &self,
         operation: &'static Operation,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         options: &CallOptions,
     ) -> Result<Answer, Error> {
+        let mut request = self.outgoing(operation, request)?;
         let options = options.over(&self.defaults);
         // A limit too far ahead to represent is no limit.
         let deadline = options
@@ -95,8 +100,6 @@ impl Pipeline {
                 .idempotent
                 .unwrap_or_else(|| operation.is_idempotent(request.url()))
         };
-        self.wire(operation, &mut request);
-
         let bearer = within(deadline, self.credential.bearer())
             .await
             .ok_or_else(|| total_timeout(operation))??;
@@ -198,6 +201,35 @@ impl Pipeline {
             tracing::debug!(operation = operation.id, error = %error, ?wait, "retrying");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// `request` as it leaves, before the token: refused if its path would reach another
+    /// operation, with the wire details the service expects.
+    pub(crate) fn outgoing(
+        &self,
+        operation: &'static Operation,
+        mut request: reqwest::Request,
+    ) -> Result<reqwest::Request, Error> {
+        self.check_place(operation, &request)?;
+        self.wire(operation, &mut request);
+        Ok(request)
+    }
+
+    /// Refuses a request whose path would reach another operation than its own, whatever
+    /// built it: the last guard for "a value keeps its place", after the encoder.
+    fn check_place(
+        &self,
+        operation: &'static Operation,
+        request: &reqwest::Request,
+    ) -> Result<(), Error> {
+        let path = request.url().path();
+        let below = path.strip_prefix(&*self.base_path).unwrap_or(path);
+        operation
+            .check_path(below)
+            .map_err(|message| Error::InvalidRequest {
+                operation: operation.id,
+                message,
+            })
     }
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
