@@ -4,6 +4,7 @@
 //! optional `expires_at`, wrapped by the SDK's own cache) and aws-config (`ProvideCredentials`
 //! returning a boxed future, `provide_credentials_fn` making a provider of a closure).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +13,7 @@ use secrecy::SecretString;
 use tokio::time::Instant;
 
 use super::AuthError;
+use crate::printable::printable;
 
 /// The future a [`TokenProvider`] returns: boxed, so that the trait needs no `async-trait`
 /// crate and stays usable as `dyn TokenProvider`.
@@ -25,6 +27,9 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Token, AuthError>>
 /// second so that a refusal costs one call per second rather than one per API call, and asks
 /// again when the API answers 401 to the token. A provider therefore only has to fetch a
 /// token; it needs no cache of its own.
+///
+/// A panic in [`token`](Self::token) or its future is such a failure too: every call waiting
+/// for that token gets an [`AuthError`] saying that the provider panicked.
 ///
 /// Its `Debug` must not show a secret: it appears in `Debug` of the [`Config`](crate::Config).
 ///
@@ -65,6 +70,26 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// # Ok(()) }
     /// ```
     fn token(&self) -> TokenFuture<'_>;
+}
+
+/// How messages name `provider`: by its `Debug`, which the trait requires to hold no secret, with
+/// control characters escaped.
+pub(crate) fn named(provider: &dyn TokenProvider) -> String {
+    format!("the token provider {}", printable(&format!("{provider:?}")))
+}
+
+/// The failure of a token request in which `provider` panicked with `payload`.
+///
+/// A message given as a literal (`panic!("...")`, a `&'static str`) is shown, escaped: it is
+/// part of the program, not data. Any other (a `String` made by `format!`, `unwrap` or
+/// `expect`) is left out, as it may hold a secret; the panic hook has already reported it
+/// where the application sends panics.
+pub(crate) fn panicked(provider: &dyn TokenProvider, payload: &(dyn Any + Send)) -> AuthError {
+    let provider = named(provider);
+    AuthError::new(match payload.downcast_ref::<&'static str>() {
+        Some(message) => format!("{provider} panicked: {}", printable(message)),
+        None => format!("{provider} panicked (its message is left out, as it may hold a secret)"),
+    })
 }
 
 /// A bearer token and when it stops working. `Debug` never shows the secret.
