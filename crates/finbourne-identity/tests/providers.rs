@@ -206,6 +206,86 @@ async fn a_panicking_provider_fails_the_calls_waiting_for_it_and_is_asked_again_
     assert_eq!(asked.load(Ordering::SeqCst), 2);
 }
 
+/// A provider giving `secret`, without expiry, each time it is asked.
+fn giving(secret: String) -> impl TokenProvider + 'static {
+    token_provider_fn(move || {
+        let secret = secret.clone();
+        async move { Ok(Token::new(secret, None)) }
+    })
+}
+
+#[tokio::test]
+async fn a_providers_token_loses_blanks_and_a_pasted_bearer_as_a_loaded_token_does() {
+    let emulator = Emulator::start().await.unwrap();
+    let mut expected = Vec::new();
+    let mut outcomes = Vec::new();
+    for shape in [
+        "  {}  ",
+        "Bearer {}",
+        "bearer {}",
+        "BEARER\t{}\r\n",
+        "\u{FEFF}{}",
+    ] {
+        let token = emulator.issue_access_token();
+        let identity = IdentityClient::new(
+            loader(&emulator)
+                .credentials(giving(shape.replace("{}", &token)))
+                .load()
+                .unwrap(),
+        )
+        .unwrap();
+        outcomes.push(identity.get_user_info().send().await.map(drop));
+        expected.push(format!("Bearer {token}"));
+    }
+    // Each sent once, as `Bearer <token>`: never untrimmed, never `Bearer Bearer <token>`.
+    assert_eq!(bearers(&emulator), expected);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn a_providers_unusable_token_is_refused_naming_the_provider_before_any_request() {
+    let emulator = Emulator::start().await.unwrap();
+    for (given, reason) in [
+        ("", "it is empty"),
+        (" \n", "it is empty"),
+        (
+            "Bearer",
+            "it holds only the word Bearer, with no token after it",
+        ),
+        (
+            "bearer \t",
+            "it holds only the word Bearer, with no token after it",
+        ),
+        ("tök", "it holds a character that is not ASCII"),
+        ("t\r\nX: 1", "it holds a control character"),
+        ("t\u{7f}k", "it holds a control character"),
+    ] {
+        let identity = IdentityClient::new(
+            loader(&emulator)
+                .credentials(giving(given.to_owned()))
+                .load()
+                .unwrap(),
+        )
+        .unwrap();
+        match identity.get_user_info().send().await {
+            Err(Error::Authentication(e)) => {
+                let message = e.to_string();
+                let prefix =
+                    "the token provider TokenProviderFn gave a token that cannot be used: ";
+                assert!(
+                    message.starts_with(&format!("{prefix}{reason}")),
+                    "{given:?}: {message}"
+                );
+                for part in ["tök", "X: 1", "t\u{7f}k"] {
+                    assert!(!message.contains(part), "{given:?}: {message}");
+                }
+            }
+            other => panic!("{given:?}: {other:?}"),
+        }
+    }
+    assert_eq!(emulator.counters().api_requests, 0, "nothing was sent");
+}
+
 #[tokio::test]
 async fn the_builders_credentials_replace_the_configurations() {
     let emulator = Emulator::start().await.unwrap();
