@@ -249,6 +249,44 @@ async fn token_endpoint_failure_is_an_authentication_error_with_the_oauth_error(
 }
 
 #[tokio::test]
+async fn token_endpoint_error_text_is_shown_with_control_characters_escaped() {
+    let service = Service::start(3600).await;
+    let (error, description) = (
+        "invalid_grant\u{1b}[2J",
+        "Bad\u{7} password\u{9b}31m\nForged: line\r\u{1b}]0;title\u{7}\u{202e}",
+    );
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(
+                serde_json::json!({"error": error, "error_description": description}),
+            ),
+        )
+        .with_priority(1)
+        .mount(&service.server)
+        .await;
+    match service.client().remove_scim().await {
+        Err(Error::Authentication(e)) => {
+            let shown = e.to_string();
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(
+                shown.ends_with(
+                    ": invalid_grant\\u{1b}[2J (Bad\\u{7} password\\u{9b}31m\\nForged: \
+                     line\\r\\u{1b}]0;title\\u{7}\\u{202e})"
+                ),
+                "{shown}"
+            );
+            // Code reading the fields gets the server's text as it came.
+            assert_eq!(e.oauth_error(), Some(error));
+            assert_eq!(e.description(), Some(description));
+            let whole = Error::Authentication(e).to_string();
+            assert!(!whole.chars().any(char::is_control), "{whole:?}");
+        }
+        other => panic!("expected an authentication error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn token_endpoint_500_is_an_authentication_error() {
     let service = Service::start(3600).await;
     Mock::given(method("POST"))

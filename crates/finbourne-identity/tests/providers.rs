@@ -12,6 +12,7 @@ use finbourne_identity::{
     AuthError, ConfigLoader, Error, IdentityClient, Token, TokenProvider, token_provider_fn,
 };
 use finbourne_identity_emulator::Emulator;
+use futures_util::FutureExt as _;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -147,6 +148,142 @@ async fn a_failing_provider_is_asked_once_per_second_however_many_calls_wait() {
     assert!(identity.get_user_info().send().await.is_err());
     assert_eq!(asked.load(Ordering::SeqCst), 2);
     assert_eq!(emulator.counters().api_requests, 0, "no call went out");
+}
+
+/// The message every call gets from a provider that panicked with a formatted message (which
+/// may hold anything, so it is not repeated).
+const PANICKED: &str = "the token provider TokenProviderFn panicked (its message is left out, as \
+                        it may hold a secret)";
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_provider_fails_the_calls_waiting_for_it_and_is_asked_again_after_a_second() {
+    let emulator = Emulator::start().await.unwrap();
+    let good = emulator.issue_access_token();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    let provider = token_provider_fn(move || {
+        let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+        let good = good.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if first {
+                let secret = "s3cr3t-in-a-panic";
+                panic!("the vault agent crashed holding {secret}");
+            }
+            Ok(Token::new(good, None))
+        }
+    });
+    let identity =
+        IdentityClient::new(loader(&emulator).credentials(provider).load().unwrap()).unwrap();
+
+    // One call starts the token request and is then held, not polled again.
+    let held = identity.get_user_info().send();
+    let mut held = std::pin::pin!(held);
+    assert!(
+        (&mut held).now_or_never().is_none(),
+        "waiting on the provider"
+    );
+    let authentication_error = |outcome: Result<(), Error>| match outcome {
+        Err(Error::Authentication(e)) => e.to_string(),
+        other => panic!("{other:?}"),
+    };
+    // The others drive it; it panics in one of them, and every one gets the failure.
+    for outcome in calls(&identity, 50).await {
+        assert_eq!(authentication_error(outcome), PANICKED);
+    }
+    // Later calls get it as well while the failure stands, the held call included.
+    assert_eq!(
+        authentication_error(calls(&identity, 1).await.remove(0)),
+        PANICKED
+    );
+    assert_eq!(authentication_error(held.await.map(drop)), PANICKED);
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "one request, one panic");
+    assert_eq!(emulator.counters().api_requests, 0);
+
+    // Like any failure it stands for a second; then the provider is asked again.
+    tokio::time::advance(Duration::from_secs(1)).await;
+    identity.get_user_info().send().await.unwrap();
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}
+
+/// A provider giving `secret`, without expiry, each time it is asked.
+fn giving(secret: String) -> impl TokenProvider + 'static {
+    token_provider_fn(move || {
+        let secret = secret.clone();
+        async move { Ok(Token::new(secret, None)) }
+    })
+}
+
+#[tokio::test]
+async fn a_providers_token_loses_blanks_and_a_pasted_bearer_as_a_loaded_token_does() {
+    let emulator = Emulator::start().await.unwrap();
+    let mut expected = Vec::new();
+    let mut outcomes = Vec::new();
+    for shape in [
+        "  {}  ",
+        "Bearer {}",
+        "bearer {}",
+        "BEARER\t{}\r\n",
+        "\u{FEFF}{}",
+    ] {
+        let token = emulator.issue_access_token();
+        let identity = IdentityClient::new(
+            loader(&emulator)
+                .credentials(giving(shape.replace("{}", &token)))
+                .load()
+                .unwrap(),
+        )
+        .unwrap();
+        outcomes.push(identity.get_user_info().send().await.map(drop));
+        expected.push(format!("Bearer {token}"));
+    }
+    // Each sent once, as `Bearer <token>`: never untrimmed, never `Bearer Bearer <token>`.
+    assert_eq!(bearers(&emulator), expected);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn a_providers_unusable_token_is_refused_naming_the_provider_before_any_request() {
+    let emulator = Emulator::start().await.unwrap();
+    for (given, reason) in [
+        ("", "it is empty"),
+        (" \n", "it is empty"),
+        (
+            "Bearer",
+            "it holds only the word Bearer, with no token after it",
+        ),
+        (
+            "bearer \t",
+            "it holds only the word Bearer, with no token after it",
+        ),
+        ("tök", "it holds a character that is not ASCII"),
+        ("t\r\nX: 1", "it holds a control character"),
+        ("t\u{7f}k", "it holds a control character"),
+    ] {
+        let identity = IdentityClient::new(
+            loader(&emulator)
+                .credentials(giving(given.to_owned()))
+                .load()
+                .unwrap(),
+        )
+        .unwrap();
+        match identity.get_user_info().send().await {
+            Err(Error::Authentication(e)) => {
+                let message = e.to_string();
+                let prefix =
+                    "the token provider TokenProviderFn gave a token that cannot be used: ";
+                assert!(
+                    message.starts_with(&format!("{prefix}{reason}")),
+                    "{given:?}: {message}"
+                );
+                for part in ["tök", "X: 1", "t\u{7f}k"] {
+                    assert!(!message.contains(part), "{given:?}: {message}");
+                }
+            }
+            other => panic!("{given:?}: {other:?}"),
+        }
+    }
+    assert_eq!(emulator.counters().api_requests, 0, "nothing was sent");
 }
 
 #[tokio::test]

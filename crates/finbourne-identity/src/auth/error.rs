@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::printable::printable;
+
 /// A token could not be had: the token endpoint refused, was unreachable, the token file could
 /// not be read, or a [`TokenProvider`](crate::TokenProvider) failed. Never holds a secret.
 ///
@@ -70,12 +72,14 @@ impl AuthError {
         self.status
     }
 
-    /// The OAuth2 `error` code it sent, e.g. `invalid_grant`.
+    /// The OAuth2 `error` code it sent, e.g. `invalid_grant`, as sent (`Display` escapes its
+    /// control characters).
     pub fn oauth_error(&self) -> Option<&str> {
         self.oauth_error.as_deref()
     }
 
-    /// The OAuth2 `error_description` it sent.
+    /// The OAuth2 `error_description` it sent, as sent (`Display` escapes its control
+    /// characters).
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
@@ -91,13 +95,15 @@ impl AuthError {
 }
 
 impl fmt::Display for AuthError {
+    /// The token endpoint's `error` and `error_description` are its text, not ours: shown with
+    /// control characters escaped, they cannot move a terminal's cursor or forge a log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.detail)?;
         if let Some(error) = &self.oauth_error {
-            write!(f, ": {error}")?;
+            write!(f, ": {}", printable(error))?;
         }
         if let Some(description) = &self.description {
-            write!(f, " ({description})")?;
+            write!(f, " ({})", printable(description))?;
         }
         Ok(())
     }

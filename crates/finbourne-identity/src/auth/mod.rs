@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use error::AuthError;
 pub(crate) use oauth::OAuthGrant;
+use provider::Checked;
 pub use provider::{Token, TokenFuture, TokenProvider, TokenProviderFn, token_provider_fn};
 use refreshing::{Ahead, TokenCache};
 pub(crate) use token_endpoint::TokenEndpoint;
@@ -47,10 +48,11 @@ pub(crate) struct Credential {
 }
 
 impl Credential {
-    /// Tokens from `provider`, renewed ahead of their expiry.
+    /// Tokens from `provider`, trimmed and checked as loaded tokens are, renewed ahead of their
+    /// expiry.
     pub(crate) fn provider(provider: Arc<dyn TokenProvider>) -> Self {
         Self {
-            cache: TokenCache::new(provider, Ahead::Refresh),
+            cache: TokenCache::new(Arc::new(Checked::new(provider)), Ahead::Refresh),
             endpoint: None,
         }
     }

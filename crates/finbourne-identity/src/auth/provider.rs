@@ -4,14 +4,17 @@
 //! optional `expires_at`, wrapped by the SDK's own cache) and aws-config (`ProvideCredentials`
 //! returning a boxed future, `provide_credentials_fn` making a provider of a closure).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use super::AuthError;
+use crate::printable::printable;
 
 /// The future a [`TokenProvider`] returns: boxed, so that the trait needs no `async-trait`
 /// crate and stays usable as `dyn TokenProvider`.
@@ -25,6 +28,13 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Token, AuthError>>
 /// second so that a refusal costs one call per second rather than one per API call, and asks
 /// again when the API answers 401 to the token. A provider therefore only has to fetch a
 /// token; it needs no cache of its own.
+///
+/// Its tokens are trimmed and checked as one loaded from configuration is: surrounding
+/// whitespace and a pasted `Bearer ` (any case) are dropped, and an empty token, or one holding
+/// control characters or non-ASCII text, is refused with an [`AuthError`] before any request.
+///
+/// A panic in [`token`](Self::token) or its future is such a failure too: every call waiting
+/// for that token gets an [`AuthError`] saying that the provider panicked.
 ///
 /// Its `Debug` must not show a secret: it appears in `Debug` of the [`Config`](crate::Config).
 ///
@@ -65,6 +75,67 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// # Ok(()) }
     /// ```
     fn token(&self) -> TokenFuture<'_>;
+}
+
+/// How messages name `provider`: by its `Debug`, which the trait requires to hold no secret, with
+/// control characters escaped.
+pub(crate) fn named(provider: &dyn TokenProvider) -> String {
+    format!("the token provider {}", printable(&format!("{provider:?}")))
+}
+
+/// The failure of a token request in which `provider` panicked with `payload`.
+///
+/// A message given as a literal (`panic!("...")`, a `&'static str`) is shown, escaped: it is
+/// part of the program, not data. Any other (a `String` made by `format!`, `unwrap` or
+/// `expect`) is left out, as it may hold a secret; the panic hook has already reported it
+/// where the application sends panics.
+pub(crate) fn panicked(provider: &dyn TokenProvider, payload: &(dyn Any + Send)) -> AuthError {
+    let provider = named(provider);
+    AuthError::new(match payload.downcast_ref::<&'static str>() {
+        Some(message) => format!("{provider} panicked: {}", printable(message)),
+        None => format!("{provider} panicked (its message is left out, as it may hold a secret)"),
+    })
+}
+
+/// A caller's provider as the SDK asks it: each token trimmed and checked as a token loaded from
+/// configuration is (a byte-order mark, surrounding blanks and a pasted `Bearer ` dropped; an
+/// empty token, control characters and non-ASCII text refused), so that nothing unusable is
+/// sent. A refusal names the provider and what is wrong, never the token.
+pub(crate) struct Checked {
+    provider: Arc<dyn TokenProvider>,
+}
+
+impl Checked {
+    pub(crate) fn new(provider: Arc<dyn TokenProvider>) -> Self {
+        Self { provider }
+    }
+}
+
+impl fmt::Debug for Checked {
+    /// The provider's own, so that messages name it rather than this wrapper.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.provider, f)
+    }
+}
+
+impl TokenProvider for Checked {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            let token = self.provider.token().await?;
+            let given = token.secret().expose_secret();
+            let checked = crate::config::access_token(given).map_err(|reason| {
+                AuthError::new(format!(
+                    "{} gave a token that cannot be used: {reason}",
+                    named(&*self.provider)
+                ))
+            })?;
+            if checked.len() == given.len() {
+                // Unchanged: no second copy of the secret.
+                return Ok(token);
+            }
+            Ok(Token::new(checked.to_owned(), token.expires_at()))
+        })
+    }
 }
 
 /// A bearer token and when it stops working. `Debug` never shows the secret.

@@ -5,7 +5,11 @@
 //! polled drives it, so a caller that gives up (its future dropped at its deadline) strands
 //! nobody; once the last waiter is gone the request is dropped with it, so it never outlives
 //! the latest deadline of those who wanted it.
+//!
+//! A provider that panics fails its request like any failure: a panic let through would poison
+//! the shared request, and every caller joining it until its last waiter left would panic too.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,6 +17,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared, WeakShared};
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
+use super::provider::panicked;
 use super::{AuthError, Token, TokenProvider, bearer};
 
 /// The official SDKs refresh this long before expiry.
@@ -121,7 +126,13 @@ impl Inner {
 
     /// One token request, start to end; its outcome is every waiter's.
     async fn fly(self: Arc<Self>) -> Outcome {
-        let fetched = self.provider.token().await;
+        // Inside the async block, a panic of `token()` itself is caught as well as one of the
+        // future it returns. Unwind safety: the cache's state is not touched until the request
+        // has ended, and a provider that panicked is simply asked again later.
+        let fetched = AssertUnwindSafe(async { self.provider.token().await })
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|payload| Err(panicked(&*self.provider, &*payload)));
         let mut state = self.lock();
         // Cleared here, not left for the weak reference to lapse: a waiter still holding this
         // finished flight would otherwise hand its outcome to callers arriving much later.
@@ -166,6 +177,8 @@ impl State {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use finbourne_identity_emulator::http::{
         HeaderMap, HeaderValue as Value, StatusCode as Status,
     };
@@ -345,6 +358,78 @@ mod tests {
         assert!(!flight_alive(&token), "dropped with its last waiter");
         assert!(token.bearer().await.is_ok(), "no failure is remembered");
         assert_eq!(emulator.counters().token_requests(), 2);
+    }
+
+    /// A provider whose first token request panics once it has been polled twice (so that a
+    /// caller can leave it pending), and whose later ones give `fixed`.
+    #[derive(Default)]
+    struct PanicsFirst {
+        asked: AtomicUsize,
+    }
+
+    impl std::fmt::Debug for PanicsFirst {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("PanicsFirst")
+        }
+    }
+
+    impl TokenProvider for PanicsFirst {
+        fn token(&self) -> super::super::TokenFuture<'_> {
+            let first = self.asked.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                if first {
+                    panic!("the vault\u{1b}[2J exploded");
+                }
+                Ok(Token::new("fixed", None))
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_provider_is_a_failure_for_every_waiter_and_is_asked_again() {
+        let provider = Arc::new(PanicsFirst::default());
+        let token = TokenCache::new(Arc::clone(&provider) as _, Ahead::Refresh);
+        // A call that started the token request and is then held, not polled again.
+        let mut held = std::pin::pin!(token.bearer());
+        assert!(
+            (&mut held).now_or_never().is_none(),
+            "waiting on the provider"
+        );
+
+        let expected = "the token provider PanicsFirst panicked: the vault\\u{1b}[2J exploded";
+        // This caller drives the request the held one started, and the provider panics in it.
+        let error = token.bearer().await.expect_err("the panic, as a failure");
+        assert_eq!(error.to_string(), expected);
+        // Callers arriving while the held call still owns the finished request get the
+        // failure, not a panic of their own.
+        let error = token.bearer().await.expect_err("the failure stands");
+        assert_eq!(error.to_string(), expected);
+        let error = held.await.expect_err("the held call shares it");
+        assert_eq!(error.to_string(), expected);
+        assert_eq!(provider.asked.load(Ordering::SeqCst), 1);
+
+        // Held for a second, as any failure; then the provider is asked again.
+        tokio::time::advance(FAILURE_HOLD).await;
+        assert_eq!(token.bearer().await.unwrap(), "Bearer fixed");
+        assert_eq!(provider.asked.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panic_while_the_provider_is_called_is_a_failure_too() {
+        #[derive(Debug)]
+        struct PanicsAtOnce;
+        impl TokenProvider for PanicsAtOnce {
+            fn token(&self) -> super::super::TokenFuture<'_> {
+                panic!("no future at all");
+            }
+        }
+        let token = TokenCache::new(Arc::new(PanicsAtOnce), Ahead::Refresh);
+        let error = token.bearer().await.expect_err("the panic, as a failure");
+        assert_eq!(
+            error.to_string(),
+            "the token provider PanicsAtOnce panicked: no future at all"
+        );
     }
 
     #[tokio::test(start_paused = true)]
