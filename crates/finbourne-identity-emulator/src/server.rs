@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -18,7 +18,7 @@ use tower::ServiceExt as _;
 
 use crate::Shared;
 use crate::faults::Fault;
-use crate::journal::{AtomicCounters, JournalEntry};
+use crate::journal::AtomicCounters;
 use crate::reply::{self, Reply};
 
 /// Largest request body the emulator reads.
@@ -63,6 +63,23 @@ fn classify(path: &str) -> Area<'_> {
         }
     }
     Area::Other
+}
+
+/// Whether the journal keeps a request's body: only where a handler acts on the request. A path
+/// that is no operation of the API (answered `404`) or a method its path does not accept (`405`)
+/// leaves the body out, so a client sending large bodies to the wrong place does not fill the
+/// journal's byte budget.
+fn keeps_body(area: &Area<'_>, method: &Method) -> bool {
+    match area {
+        Area::Token => method == Method::POST,
+        Area::Api(api_path) => matches!(
+            crate::operations::resolve(method, api_path),
+            crate::operations::Resolution::Found(..)
+        ),
+        Area::Scim(scim_path) => crate::scim::is_served(method, scim_path),
+        Area::Root => true,
+        Area::Other => false,
+    }
 }
 
 /// Per-connection facts handed to the dispatcher through request extensions.
@@ -188,15 +205,13 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         }
         Area::Root | Area::Other => {}
     }
-    shared.journal.push(JournalEntry {
-        received_at: shared.clock.now(),
-        connection: ctx.as_ref().map(|c| c.id).unwrap_or(0),
-        method: parts.method.clone(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers.clone(),
-        body: body.clone(),
-    });
+    shared.journal.push(
+        shared.clock.now(),
+        ctx.as_ref().map(|c| c.id).unwrap_or(0),
+        &parts,
+        &body,
+        keeps_body(&area, &parts.method),
+    );
 
     if let Some(fault) = shared.faults.take(&parts.method, &path) {
         match fault {
