@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -14,6 +14,25 @@ use crate::lock;
 
 /// How many entries the journal keeps; older ones are dropped first.
 pub const JOURNAL_CAPACITY: usize = 10_000;
+
+/// How many bytes of requests the journal keeps: 32 MiB, counted as each entry's body, header
+/// names and values, path and query (plus a little per header and per entry). When a new entry
+/// takes the journal over this, the oldest entries are dropped first, as they are past
+/// [`JOURNAL_CAPACITY`] entries. The newest entry is always kept; one request's body is at most
+/// 1 MiB, so at least the last 32 requests survive however large.
+///
+/// Bodies are kept only for requests a handler could act on: the body of a request to a path
+/// that is no operation of the API (answered `404`), or with a method its path does not accept
+/// (`405`), is not kept; its entry has an empty [`body`](JournalEntry::body) and the size
+/// received in [`body_len`](JournalEntry::body_len). A request refused before it is journaled
+/// (a body over 1 MiB, `413`; a body that does not arrive, `408`) leaves no entry.
+pub const JOURNAL_BYTE_BUDGET: usize = 32 * 1024 * 1024;
+
+/// What an entry costs the journal beyond its bytes, per entry and per header (the
+/// bookkeeping of the entry and of the header map): an estimate, so that many tiny entries
+/// count too.
+const ENTRY_OVERHEAD: usize = 256;
+const HEADER_OVERHEAD: usize = 32;
 
 /// The text that replaces secrets in `Debug` and `Display` output.
 pub const REDACTED: &str = "[REDACTED]";
@@ -75,7 +94,10 @@ pub struct JournalEntry {
     pub(crate) path: String,
     pub(crate) query: Option<String>,
     pub(crate) headers: HeaderMap,
+    /// The body, if kept (see [`JOURNAL_BYTE_BUDGET`]); empty otherwise.
     pub(crate) body: Bytes,
+    /// The size of the body received, kept or not.
+    pub(crate) body_len: usize,
 }
 
 impl JournalEntry {
@@ -124,9 +146,31 @@ impl JournalEntry {
         &self.headers
     }
 
-    /// The raw request body (secrets included: do not log it).
+    /// The raw request body (secrets included: do not log it). Empty when the body was not kept:
+    /// the journal does not keep the bodies of requests to paths that are no operation of the API
+    /// (`404`) or with a method the path does not accept (`405`); see [`JOURNAL_BYTE_BUDGET`]
+    /// and [`body_len`](Self::body_len).
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// The size in bytes of the request body received, whether or not the journal kept it.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// The bytes this entry counts against [`JOURNAL_BYTE_BUDGET`].
+    fn journal_bytes(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + HEADER_OVERHEAD)
+            .sum();
+        ENTRY_OVERHEAD
+            + self.body.len()
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + headers
     }
 
     /// The raw request body as text (lossy UTF-8).
@@ -150,6 +194,9 @@ impl JournalEntry {
     /// The body with secrets replaced by [`REDACTED`]: form fields and JSON fields with secret
     /// names. A body that is neither form-encoded nor JSON is shown as its size only.
     pub fn redacted_body(&self) -> String {
+        if self.body.len() < self.body_len {
+            return format!("<{} bytes, not kept>", self.body_len);
+        }
         if self.body.is_empty() {
             return String::new();
         }
@@ -245,27 +292,83 @@ impl fmt::Display for JournalEntry {
     }
 }
 
-/// The bounded store of journal entries.
+/// The bounded store of journal entries: at most [`JOURNAL_CAPACITY`] entries and
+/// [`JOURNAL_BYTE_BUDGET`] bytes.
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
-    entries: Mutex<VecDeque<JournalEntry>>,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// Each entry with the bytes it counts.
+    entries: VecDeque<(JournalEntry, usize)>,
+    /// The sum of the entries' bytes.
+    bytes: usize,
 }
 
 impl Journal {
-    pub(crate) fn push(&self, entry: JournalEntry) {
-        let mut entries = lock(&self.entries);
-        if entries.len() >= JOURNAL_CAPACITY {
-            entries.pop_front();
+    /// Records a request. `keep_body` says whether the body is kept (see
+    /// [`JOURNAL_BYTE_BUDGET`]). What is kept is copied into allocations of its own, so an entry
+    /// holds its bytes and nothing of the buffers the request was read into.
+    pub(crate) fn push(
+        &self,
+        received_at: DateTime<Utc>,
+        connection: u64,
+        parts: &axum::http::request::Parts,
+        body: &[u8],
+        keep_body: bool,
+    ) {
+        let mut headers = HeaderMap::with_capacity(parts.headers.len());
+        for (name, value) in &parts.headers {
+            let mut copy =
+                HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+            copy.set_sensitive(value.is_sensitive());
+            headers.append(name.clone(), copy);
         }
-        entries.push_back(entry);
+        let entry = JournalEntry {
+            received_at,
+            connection,
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers,
+            body: if keep_body {
+                Bytes::copy_from_slice(body)
+            } else {
+                Bytes::new()
+            },
+            body_len: body.len(),
+        };
+        self.push_entry(entry);
+    }
+
+    fn push_entry(&self, entry: JournalEntry) {
+        let size = entry.journal_bytes();
+        let mut inner = lock(&self.inner);
+        inner.entries.push_back((entry, size));
+        inner.bytes += size;
+        while inner.entries.len() > JOURNAL_CAPACITY
+            || (inner.bytes > JOURNAL_BYTE_BUDGET && inner.entries.len() > 1)
+        {
+            if let Some((_, dropped)) = inner.entries.pop_front() {
+                inner.bytes -= dropped;
+            }
+        }
     }
 
     pub(crate) fn snapshot(&self) -> Vec<JournalEntry> {
-        lock(&self.entries).iter().cloned().collect()
+        lock(&self.inner)
+            .entries
+            .iter()
+            .map(|(entry, _)| entry.clone())
+            .collect()
     }
 
     pub(crate) fn clear(&self) {
-        lock(&self.entries).clear();
+        let mut inner = lock(&self.inner);
+        inner.entries.clear();
+        inner.bytes = 0;
     }
 }
 
@@ -357,5 +460,107 @@ impl AtomicCounters {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &str, headers: &[(&str, &str)]) -> axum::http::request::Parts {
+        let mut builder = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    fn push(journal: &Journal, path: &str, body: &[u8], keep_body: bool) {
+        journal.push(Utc::now(), 1, &request(path, &[]), body, keep_body);
+    }
+
+    fn bytes(journal: &Journal) -> usize {
+        lock(&journal.inner).bytes
+    }
+
+    #[test]
+    fn large_bodies_are_bounded_by_the_byte_budget_oldest_dropped_first() {
+        let journal = Journal::default();
+        let body = vec![b'x'; 1024 * 1024];
+        for i in 0..40 {
+            push(&journal, &format!("/identity/api/users/{i}"), &body, true);
+        }
+        let kept = journal.snapshot();
+        // 32 MiB of bodies cannot all fit beside their bookkeeping: 31 entries do.
+        assert_eq!(kept.len(), 31);
+        assert_eq!(kept.last().unwrap().path(), "/identity/api/users/39");
+        assert_eq!(kept.first().unwrap().path(), "/identity/api/users/9");
+        assert!(kept.iter().all(|e| e.body() == body.as_slice()));
+        let counted: usize = kept.iter().map(JournalEntry::journal_bytes).sum();
+        assert_eq!(bytes(&journal), counted);
+        assert!(counted <= JOURNAL_BYTE_BUDGET, "{counted}");
+
+        journal.clear();
+        assert!(journal.snapshot().is_empty());
+        assert_eq!(bytes(&journal), 0);
+    }
+
+    #[test]
+    fn the_newest_entry_is_kept_even_over_the_budget() {
+        let journal = Journal::default();
+        push(&journal, "/small", b"x", true);
+        push(&journal, "/huge", &vec![0; JOURNAL_BYTE_BUDGET + 1], true);
+        let kept = journal.snapshot();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].path(), "/huge");
+        push(&journal, "/small", b"x", true);
+        assert_eq!(journal.snapshot().len(), 1, "the huge one went");
+    }
+
+    #[test]
+    fn the_entry_count_stays_bounded_too() {
+        let journal = Journal::default();
+        for i in 0..JOURNAL_CAPACITY + 5 {
+            push(&journal, &format!("/p{i}"), b"", true);
+        }
+        let kept = journal.snapshot();
+        assert_eq!(kept.len(), JOURNAL_CAPACITY);
+        assert_eq!(kept[0].path(), "/p5");
+    }
+
+    #[test]
+    fn a_body_not_kept_costs_nothing_and_says_its_size() {
+        let journal = Journal::default();
+        for _ in 0..100 {
+            push(&journal, "/no/such/path", &[b'x'; 1024 * 1024], false);
+        }
+        let kept = journal.snapshot();
+        assert_eq!(kept.len(), 100);
+        assert!(kept[0].body().is_empty());
+        assert_eq!(kept[0].body_len(), 1024 * 1024);
+        assert_eq!(kept[0].redacted_body(), "<1048576 bytes, not kept>");
+        assert!(bytes(&journal) < 100 * 1024, "{}", bytes(&journal));
+    }
+
+    #[test]
+    fn kept_values_hold_their_own_bytes() {
+        // A header value or body sliced from a large read buffer would keep the whole buffer
+        // alive; the journal copies what it keeps.
+        let buffer = Bytes::from(vec![b'a'; 64 * 1024]);
+        let mut parts = request("/identity/api/me", &[]);
+        parts.headers.insert(
+            "x-big-buffer",
+            HeaderValue::from_maybe_shared(buffer.slice(0..4)).unwrap(),
+        );
+        let journal = Journal::default();
+        journal.push(Utc::now(), 1, &parts, &buffer[..8], true);
+        let entry = &journal.snapshot()[0];
+        assert_eq!(entry.header("x-big-buffer"), Some("aaaa"));
+        assert_eq!(entry.body(), b"aaaaaaaa");
+        let within = |p: *const u8| buffer.as_ptr_range().contains(&p);
+        assert!(!within(entry.headers()["x-big-buffer"].as_bytes().as_ptr()));
+        assert!(!within(entry.body().as_ptr()));
     }
 }

@@ -85,7 +85,7 @@ mod state;
 struct ReadmeDoctests;
 
 pub use faults::{Fault, FaultBuilder, Faults};
-pub use journal::{Counters, JOURNAL_CAPACITY, JournalEntry, REDACTED};
+pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
 
 /// The `http` crate types used in this API (re-exported from axum), such as
 /// [`Method`](http::Method), [`StatusCode`](http::StatusCode) and [`HeaderMap`](http::HeaderMap).
@@ -688,7 +688,9 @@ impl Emulator {
         self.shared.extra_fields.load(Ordering::Relaxed)
     }
 
-    /// The requests received so far, oldest first (at most [`JOURNAL_CAPACITY`]).
+    /// The requests received so far, oldest first (at most [`JOURNAL_CAPACITY`] entries and
+    /// [`JOURNAL_BYTE_BUDGET`] bytes; the bodies of requests to no operation of the API are not
+    /// kept).
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.shared.journal.snapshot()
     }

@@ -29,6 +29,18 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Whether `path` (relative to the SCIM base) is the one resource the endpoint serves.
+pub(crate) fn is_service_provider_config(path: &str) -> bool {
+    path.trim_end_matches('/')
+        .eq_ignore_ascii_case("/ServiceProviderConfig")
+}
+
+/// Whether a SCIM request reaches a resource with a method it accepts (anything else is answered
+/// `404` or `405`).
+pub(crate) fn is_served(method: &Method, path: &str) -> bool {
+    method == Method::GET && is_service_provider_config(path)
+}
+
 /// A request under the SCIM base URL; `path` is relative to it.
 pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> Reply {
     let now = shared.clock.now();
@@ -45,8 +57,7 @@ pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, headers: &Hea
         )
         .with_header(header::WWW_AUTHENTICATE, "Bearer");
     }
-    let resource = path.trim_end_matches('/');
-    if !resource.eq_ignore_ascii_case("/ServiceProviderConfig") {
+    if !is_service_provider_config(path) {
         return scim_error(
             StatusCode::NOT_FOUND,
             "The emulator's SCIM endpoint serves /ServiceProviderConfig only.",

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -17,11 +18,21 @@ use tower::ServiceExt as _;
 
 use crate::Shared;
 use crate::faults::Fault;
-use crate::journal::{AtomicCounters, JournalEntry};
+use crate::journal::AtomicCounters;
 use crate::reply::{self, Reply};
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 1024 * 1024;
+
+/// How long a client has to send a request's head (hyper's default, set here explicitly so the
+/// body gets the same): a connection that sends nothing for this long after its last answer,
+/// or sends part of a head and stops, is closed.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client has to send a request's whole body once the head has arrived: a request
+/// that announces a body and does not send it is answered `408 Request Timeout` after this and
+/// its connection closed, as a stalled head is.
+const BODY_READ_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
 
 /// What a request path addresses.
 enum Area<'a> {
@@ -54,6 +65,23 @@ fn classify(path: &str) -> Area<'_> {
     Area::Other
 }
 
+/// Whether the journal keeps a request's body: only where a handler acts on the request. A path
+/// that is no operation of the API (answered `404`) or a method its path does not accept (`405`)
+/// leaves the body out, so a client sending large bodies to the wrong place does not fill the
+/// journal's byte budget.
+fn keeps_body(area: &Area<'_>, method: &Method) -> bool {
+    match area {
+        Area::Token => method == Method::POST,
+        Area::Api(api_path) => matches!(
+            crate::operations::resolve(method, api_path),
+            crate::operations::Resolution::Found(..)
+        ),
+        Area::Scim(scim_path) => crate::scim::is_served(method, scim_path),
+        Area::Root => true,
+        Area::Other => false,
+    }
+}
+
 /// Per-connection facts handed to the dispatcher through request extensions.
 #[derive(Debug, Clone)]
 struct ConnCtx {
@@ -80,7 +108,7 @@ pub(crate) async fn serve(
             Ok(pair) => pair,
             Err(_) => {
                 // Out of file descriptors or similar: back off briefly, keep serving.
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
@@ -99,6 +127,7 @@ pub(crate) async fn serve(
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
@@ -117,20 +146,40 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     let ctx = request.extensions().get::<ConnCtx>().cloned();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => body,
-        Err(_) => {
-            return reply::problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                reply::CODE_INVALID_PARAMETER,
-                "RequestTooLarge",
-                "Request body too large",
-                format!("The emulator reads request bodies of at most {MAX_BODY} bytes."),
-                &path,
-            )
-            .into_response(false);
-        }
-    };
+    let body =
+        match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(body)) => body,
+            Err(_elapsed) => {
+                let mut response = reply::problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    reply::CODE_UNKNOWN,
+                    "RequestTimeout",
+                    "Request body not received",
+                    format!(
+                        "The request body did not arrive within {} s of the request's head.",
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                    &path,
+                )
+                .into_response(false);
+                // The rest of the body may still come; the connection cannot carry another request.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
+            Ok(Err(_)) => {
+                return reply::problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    reply::CODE_INVALID_PARAMETER,
+                    "RequestTooLarge",
+                    "Request body too large",
+                    format!("The emulator reads request bodies of at most {MAX_BODY} bytes."),
+                    &path,
+                )
+                .into_response(false);
+            }
+        };
 
     let counters = &shared.counters;
     AtomicCounters::bump(&counters.requests);
@@ -156,15 +205,13 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         }
         Area::Root | Area::Other => {}
     }
-    shared.journal.push(JournalEntry {
-        received_at: shared.clock.now(),
-        connection: ctx.as_ref().map(|c| c.id).unwrap_or(0),
-        method: parts.method.clone(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers.clone(),
-        body: body.clone(),
-    });
+    shared.journal.push(
+        shared.clock.now(),
+        ctx.as_ref().map(|c| c.id).unwrap_or(0),
+        &parts,
+        &body,
+        keeps_body(&area, &parts.method),
+    );
 
     if let Some(fault) = shared.faults.take(&parts.method, &path) {
         match fault {

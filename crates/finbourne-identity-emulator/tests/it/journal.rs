@@ -182,3 +182,98 @@ async fn counters_count_by_kind() {
     emu.reset_counters();
     assert_eq!(emu.counters().requests, 0);
 }
+
+/// The journal keeps a body only where a handler acts on the request: 1,500 bodies of 1 MiB to
+/// a path that is no operation took the old emulator from 5 MB to 1.5 GB. A request to no
+/// operation (404) or with a method its path does not accept (405) keeps its entry, without
+/// the body.
+#[tokio::test]
+async fn bodies_sent_to_no_operation_are_not_kept() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    let body = vec![b'x'; 256 * 1024];
+    let refused = [
+        (
+            reqwest::Method::POST,
+            format!("{}/no/such/path", emu.base_url()),
+            404,
+        ),
+        (
+            reqwest::Method::POST,
+            api(&emu, "/api/no-such-operation"),
+            404,
+        ),
+        (reqwest::Method::PATCH, api(&emu, "/api/users"), 405),
+        (reqwest::Method::PUT, emu.token_url().to_owned(), 405),
+        (
+            reqwest::Method::POST,
+            format!("{}/Users", emu.scim_base_url()),
+            401,
+        ),
+    ];
+    for (method, url, status) in &refused {
+        let response = client
+            .request(method.clone(), url)
+            .bearer_auth(&pat)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), *status, "{method} {url}");
+    }
+    // An operation keeps its body, whatever it answers.
+    let response = client
+        .post(api(&emu, "/api/users"))
+        .bearer_auth(&pat)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+
+    let journal = emu.journal();
+    assert_eq!(journal.len(), refused.len() + 1);
+    for entry in &journal[..refused.len()] {
+        assert!(entry.body().is_empty(), "{entry}: body kept");
+        assert_eq!(entry.body_len(), body.len(), "{entry}");
+        assert!(
+            format!("{entry:?}").contains("bytes, not kept"),
+            "{entry:?}"
+        );
+    }
+    let create = journal.last().unwrap();
+    assert_eq!(create.path(), "/identity/api/users");
+    assert_eq!(create.body(), body.as_slice());
+    assert_eq!(create.body_len(), body.len());
+}
+
+/// Bodies that are kept are bounded by bytes as well as by count: 40 bodies of 1 MiB to an
+/// operation leave at most `JOURNAL_BYTE_BUDGET` (32 MiB), the newest kept, the oldest dropped.
+#[tokio::test]
+async fn kept_bodies_stay_within_the_byte_budget() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    for i in 0..40u8 {
+        let response = client
+            .post(api(&emu, "/api/users"))
+            .bearer_auth(&pat)
+            .body(vec![i; 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    }
+    let journal = emu.journal();
+    let kept: usize = journal.iter().map(|e| e.body().len()).sum();
+    assert!(
+        kept <= finbourne_identity_emulator::JOURNAL_BYTE_BUDGET,
+        "{kept} bytes of bodies in {} entries",
+        journal.len()
+    );
+    assert!(journal.len() >= 30, "{}", journal.len());
+    assert_eq!(journal.last().unwrap().body()[0], 39, "the newest is kept");
+    assert!(journal[0].body()[0] > 0, "the oldest went first");
+    assert!(journal.iter().all(|e| e.body().len() == 1024 * 1024));
+}
