@@ -124,8 +124,10 @@ pub enum Idempotency {
     Always,
     /// Never idempotent: each request may have an effect of its own.
     Never,
-    /// Idempotent unless the query parameter `name` has the value `value` (compared ignoring
-    /// ASCII case).
+    /// Idempotent unless the query parameter `name` has the value `value` as the service
+    /// reads it: names and values ignoring ASCII case, values without surrounding white
+    /// space. A value that is not a plain word (a number, a list) may name any value, so it
+    /// counts as `value` too.
     UnlessQuery {
         /// The query parameter.
         name: &'static str,
@@ -143,7 +145,13 @@ impl Operation {
     /// let add_scim = by_id("add_scim").unwrap();
     /// let url = |q: &str| reqwest::Url::parse(&format!("https://x/identity/api/identityprovider/scim?{q}")).unwrap();
     /// assert!(add_scim.is_idempotent(&url("apiTokenAction=ensure")));
+    /// assert!(add_scim.is_idempotent(&url("apiTokenAction=")));
     /// assert!(!add_scim.is_idempotent(&url("apiTokenAction=Regenerate")));
+    /// // As the service reads the value: white space, the name's case, numbers.
+    /// assert!(!add_scim.is_idempotent(&url("apiTokenAction=%20regenerate")));
+    /// assert!(!add_scim.is_idempotent(&url("apiTokenAction=regenerate%09")));
+    /// assert!(!add_scim.is_idempotent(&url("APITOKENACTION=regenerate")));
+    /// assert!(!add_scim.is_idempotent(&url("apiTokenAction=1")));
     /// ```
     pub fn is_idempotent(&self, url: &reqwest::Url) -> bool {
         match self.idempotency {
@@ -151,9 +159,17 @@ impl Operation {
             Idempotency::Never => false,
             Idempotency::UnlessQuery { name, value } => !url
                 .query_pairs()
-                .any(|(n, v)| n == name && v.eq_ignore_ascii_case(value)),
+                .any(|(n, v)| n.eq_ignore_ascii_case(name) && may_read_as(&v, value)),
         }
     }
+}
+
+/// Whether the service may read `given` as the enum value `value`: ASP.NET binds enums
+/// ignoring case and surrounding white space, and also takes numbers and comma-separated
+/// lists, which could name any value.
+fn may_read_as(given: &str, value: &str) -> bool {
+    let given = given.trim();
+    given.eq_ignore_ascii_case(value) || !given.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// The operation with this snake-case id (`add_scim`) or `operationId` (`AddScim`).

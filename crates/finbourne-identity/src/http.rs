@@ -156,6 +156,13 @@ pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Whether a timeout can be set on a client: reqwest panics on one too far ahead to add to
+/// the clock. A limit beyond a century is no limit, as for the total timeout.
+fn representable(timeout: &Duration) -> bool {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    *timeout <= CENTURY
+}
+
 /// A client with the configuration's settings, on top of the caller's builder if there is one.
 fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::Client, Error> {
     install_crypto_provider();
@@ -173,12 +180,16 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         .user_agent(USER_AGENT)
         .redirect(redirect_policy(token_url))
         .tcp_keepalive(config.tcp_keepalive);
-    if let Some(connect) = connect {
+    if let Some(connect) = connect.filter(representable) {
         builder = builder.connect_timeout(connect);
     }
-    if let Some(read) = read {
+    if let Some(read) = read.filter(representable) {
         builder = builder.read_timeout(read);
     }
+    // Only the configured proxy: reqwest would otherwise take HTTP_PROXY and HTTPS_PROXY from
+    // the environment, loopback included, and send the bearer token to a proxy no setting
+    // named. The official SDKs read no proxy variable either.
+    builder = builder.no_proxy();
     if let Some(proxy) = &config.proxy {
         let mut p = reqwest::Proxy::all(proxy.address.as_str()).map_err(|e| {
             let address = crate::config::shown_url(&proxy.address);

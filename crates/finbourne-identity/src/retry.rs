@@ -179,9 +179,12 @@ impl RetryPolicy {
         let jitter = if self.jitter.is_zero() {
             Duration::ZERO
         } else {
-            self.jitter.mul_f64(fastrand::f64())
+            // A fraction of the jitter; `mul_f64` would panic where rounding makes a fraction
+            // of a huge jitter exceed `Duration::MAX`.
+            Duration::try_from_secs_f64(self.jitter.as_secs_f64() * fastrand::f64())
+                .unwrap_or(self.jitter)
         };
-        capped + jitter
+        capped.saturating_add(jitter)
     }
 }
 
@@ -235,8 +238,9 @@ pub struct Attempts {
 /// The wait a `Retry-After` header asks for: whole seconds or an HTTP date (past dates: zero).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many seconds to count is a wait beyond any limit, not no wait at all.
+        return Some(value.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -271,7 +275,28 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(retry_after(&headers(&earlier), now), Some(Duration::ZERO));
         assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(
+            retry_after(&headers("18446744073709551616"), now),
+            Some(Duration::MAX),
+            "2^64 seconds is a wait beyond any limit, not none"
+        );
+        assert_eq!(
+            retry_after(&headers("99999999999999999999999999"), now),
+            Some(Duration::MAX)
+        );
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_retry_after_too_large_to_count_gives_up_at_once() {
+        let mut spent = Attempts::default();
+        let too_long = headers("18446744073709551616");
+        let decision = exact().decide(
+            Outcome::Answered(StatusCode::TOO_MANY_REQUESTS, &too_long),
+            true,
+            &mut spent,
+        );
+        assert_eq!(decision, RetryDecision::Final { retryable: true });
     }
 
     /// The table of the crate docs, row by row: (what happened, idempotent?) -> retried?
@@ -383,6 +408,13 @@ mod tests {
         }
         assert_eq!(exact().backoff(10), Duration::from_secs(3));
         assert_eq!(exact().backoff(40), Duration::from_secs(3), "no overflow");
+        let huge = RetryPolicy::new(2, 3)
+            .with_first_backoff(Duration::MAX)
+            .with_max_backoff(Duration::MAX)
+            .with_jitter(Duration::MAX);
+        for n in [0, 1, 63, u32::MAX] {
+            assert_eq!(huge.backoff(n), Duration::MAX, "saturates, never panics");
+        }
     }
 
     #[test]

@@ -397,7 +397,47 @@ async fn limits_too_far_ahead_to_represent_are_no_limits() {
         .get_user_info()
         .total_timeout(Duration::MAX)
         .attempt_timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .read_timeout(Duration::MAX)
         .send()
         .await
         .unwrap();
+    // The same limits in the configuration: the client's own timeouts.
+    let configured = client(
+        loader(&emulator)
+            .total_timeout(Duration::MAX)
+            .connect_timeout(Duration::MAX)
+            .read_timeout(Duration::MAX),
+    );
+    configured.get_user_info().send().await.unwrap();
+}
+
+/// The service reads `apiTokenAction` ignoring case and surrounding white space: " regenerate"
+/// mints a token like "regenerate", so a dropped connection must not send it again.
+#[tokio::test]
+async fn a_regenerate_the_service_would_read_as_such_is_never_repeated() {
+    let emulator = Emulator::start().await.unwrap();
+    let identity = client(loader(&emulator));
+    for action in [" regenerate", "REGENERATE\t", "1"] {
+        emulator.clear_journal();
+        emulator
+            .faults()
+            .on(Method::PUT, SCIM)
+            .times(1)
+            .inject(Fault::DropConnection);
+        let result = finbourne_identity::operations::AddScim::new(&identity)
+            .api_token_action(action)
+            .send()
+            .await;
+        assert!(
+            matches!(result, Err(Error::Transport { .. })),
+            "{action:?}: {result:?}"
+        );
+        let sent = emulator
+            .journal()
+            .iter()
+            .filter(|e| e.path().ends_with(SCIM))
+            .count();
+        assert_eq!(sent, 1, "{action:?} was sent {sent} times");
+    }
 }

@@ -255,6 +255,11 @@ fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, Confi
             "it has no host; write the full URL, starting with https://",
         ));
     }
+    if url.port() == Some(0) {
+        return Err(invalid(
+            "port 0 is no port a server listens on; give the service's port or none",
+        ));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(if setting == Setting::ProxyAddress {
             "it must not contain a user name or password; use the proxy username and password settings"
@@ -383,6 +388,8 @@ mod tests {
             "https://user:pw@x.lusid.com/",
             "https://x.lusid.com/identity?a=b",
             "https://",
+            "https://x.lusid.com:0/identity",
+            "http://127.0.0.1:0/identity",
         ] {
             let result = url(Setting::IdentityUrl, bad);
             assert!(
