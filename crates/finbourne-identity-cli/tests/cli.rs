@@ -757,3 +757,192 @@ async fn a_bad_json_body_is_located_without_echoing_it() {
     }
     assert!(s.emulator.journal().is_empty(), "nothing was sent");
 }
+
+/// Runs `fbn-identity args` (standard input from `stdin`, the others captured), guarded against
+/// a body read without limits: its address space capped at 1 GiB by `sh`'s `ulimit -v`, so a
+/// read that keeps growing ends in a failed allocation, and killed if it has not ended within a
+/// minute, so a read that waits forever ends too. Neither limit is reached when all is well.
+#[cfg(unix)]
+async fn run_guarded(s: &Setup, args: &[&str], stdin: std::process::Stdio) -> Output {
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -v 1048576 && exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_fbn-identity"))
+        .args(args)
+        .env_clear()
+        .env("FBN_IDENTITY_URL", s.emulator.identity_url())
+        .env("FBN_ACCESS_TOKEN", &s.pat)
+        .current_dir(s.dir.path())
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    // `sh` execs the binary: the same process.
+    let pid = rustix::process::Pid::from_child(&child);
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+    let ended = tokio::task::spawn_blocking(move || {
+        ended
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .map_err(|_| {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                ended.recv().unwrap()
+            })
+    })
+    .await
+    .unwrap();
+    ended.unwrap_or_else(|killed| {
+        panic!(
+            "fbn-identity {args:?} was still running after a minute: {}",
+            stderr(&killed)
+        )
+    })
+}
+
+/// `--json-body path` is refused: exit 2, the path escaped and what is wrong with it on standard
+/// error, nothing printed or sent.
+#[cfg(unix)]
+async fn assert_body_refused(
+    s: &Setup,
+    path: &str,
+    stdin: std::process::Stdio,
+    expected: &str,
+) -> Output {
+    let output = run_guarded(s, &["roles", "create-role", "--json-body", path], stdin).await;
+    let err = stderr(&output);
+    assert_eq!(code(&output), 2, "{path:?}: {err}");
+    assert!(err.contains(expected), "{path:?}: {err}");
+    assert_terminal_safe(&err);
+    assert!(stdout(&output).is_empty(), "{path:?}: {}", stdout(&output));
+    assert!(s.emulator.journal().is_empty(), "{path:?}: nothing is sent");
+    output
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_is_not_a_regular_file_is_refused_at_once() {
+    use std::process::Stdio;
+
+    let s = setup().await;
+    let dir = s.dir.path();
+    for device in ["/dev/zero", "/dev/null"] {
+        assert_body_refused(
+            &s,
+            device,
+            Stdio::null(),
+            &format!("cannot read --json-body {device}: it is a device, not a regular file"),
+        )
+        .await;
+    }
+
+    let directory = dir.join("bodies");
+    std::fs::create_dir(&directory).unwrap();
+    assert_body_refused(
+        &s,
+        directory.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "cannot read --json-body {}: it is a directory, not a regular file",
+            directory.display()
+        ),
+    )
+    .await;
+
+    let fifo = dir.join("body\u{1b}[2J.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let shown = format!("{}/body\\u{{1b}}[2J.fifo", dir.display());
+    assert_body_refused(
+        &s,
+        fifo.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "error: cannot read --json-body {shown}: it is a FIFO (named pipe), not a regular file; \
+             give a file, or - to read standard input"
+        ),
+    )
+    .await;
+
+    // A link to a regular file is that file.
+    let body = dir.join("role.json");
+    std::fs::write(&body, r#"{"name": "linked"}"#).unwrap();
+    std::os::unix::fs::symlink(&body, dir.join("link.json")).unwrap();
+    let linked = s
+        .run(&["roles", "create-role", "--json-body", "link.json"])
+        .await;
+    assert_eq!(code(&linked), 0, "{}", stderr(&linked));
+    assert_eq!(json(&linked)["name"], "linked");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_is_read_up_to_one_mebibyte() {
+    use std::process::Stdio;
+
+    const MIB: usize = 1024 * 1024;
+    /// A role's body padded with spaces to `len` bytes.
+    fn padded(name: &str, len: usize) -> String {
+        let body = format!(r#"{{"name": "{name}"}}"#);
+        let padding = " ".repeat(len - body.len());
+        body + &padding
+    }
+
+    let s = setup().await;
+    let large = s.dir.path().join("large.json");
+    std::fs::write(&large, padded("large", MIB + 1)).unwrap();
+    assert_body_refused(
+        &s,
+        large.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "cannot read --json-body {}: it is 1048577 bytes, more than 1 MiB (1048576 bytes), \
+             the most a request body may have",
+            large.display()
+        ),
+    )
+    .await;
+
+    let piped = s.dir.path().join("piped.json");
+    std::fs::write(&piped, padded("piped", MIB + 1)).unwrap();
+    let stdin = std::fs::File::open(&piped).unwrap();
+    assert_body_refused(
+        &s,
+        "-",
+        stdin.into(),
+        "cannot read --json-body - (standard input): it holds more than 1 MiB (1048576 bytes)",
+    )
+    .await;
+    let zeros = std::fs::File::open("/dev/zero").unwrap();
+    assert_body_refused(
+        &s,
+        "-",
+        zeros.into(),
+        "cannot read --json-body - (standard input): it holds more than 1 MiB",
+    )
+    .await;
+
+    // Exactly the limit is read, from a file and from standard input.
+    let largest = s.dir.path().join("largest.json");
+    std::fs::write(&largest, padded("largest", MIB)).unwrap();
+    let from_file = run_guarded(
+        &s,
+        &["roles", "create-role", "--json-body", "largest.json"],
+        Stdio::null(),
+    )
+    .await;
+    assert_eq!(code(&from_file), 0, "{}", stderr(&from_file));
+    assert_eq!(json(&from_file)["name"], "largest");
+    std::fs::write(&piped, padded("from-stdin", MIB)).unwrap();
+    let from_stdin = run_guarded(
+        &s,
+        &["roles", "create-role", "--json-body", "-"],
+        std::fs::File::open(&piped).unwrap().into(),
+    )
+    .await;
+    assert_eq!(code(&from_stdin), 0, "{}", stderr(&from_stdin));
+    assert_eq!(json(&from_stdin)["name"], "from-stdin");
+}
