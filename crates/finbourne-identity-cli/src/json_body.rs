@@ -40,14 +40,19 @@ pub fn read(value: &Path) -> std::io::Result<String> {
 }
 
 /// `reader` as text, refused when it holds more than [`MAX_BODY`] bytes: one byte more is read
-/// to tell.
+/// to tell. Read as bytes, so a character cut at the limit is not taken for invalid UTF-8.
 fn read_limited(reader: impl Read) -> std::io::Result<String> {
-    let mut body = String::new();
-    reader.take(MAX_BODY + 1).read_to_string(&mut body)?;
+    let mut body = Vec::new();
+    reader.take(MAX_BODY + 1).read_to_end(&mut body)?;
     if body.len() as u64 > MAX_BODY {
         return Err(too_large("it holds"));
     }
-    Ok(body)
+    String::from_utf8(body).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidData,
+            "it is not UTF-8 text, as a JSON body must be",
+        )
+    })
 }
 
 fn too_large(what: &str) -> Error {
@@ -240,6 +245,17 @@ mod tests {
         assert!(read(&dir.path().join("missing.json")).is_err());
     }
 
+    #[test]
+    fn a_read_beyond_the_limit_is_too_large_even_when_it_cuts_a_character() {
+        let exactly = "é".repeat(MAX_BODY as usize / 2);
+        assert_eq!(read_limited(exactly.as_bytes()).unwrap(), exactly);
+        let over = "é".repeat(MAX_BODY as usize / 2 + 1);
+        assert_eq!(
+            read_limited(over.as_bytes()).unwrap_err().to_string(),
+            "it holds more than 1 MiB (1048576 bytes), the most a request body may have"
+        );
+    }
+
     /// What the generated command does with `--json-body value`, and the message the user sees
     /// when the body is refused.
     fn outcome<T: serde::de::DeserializeOwned>(value: &str) -> Option<String> {
@@ -316,6 +332,15 @@ mod tests {
                 "--json-body {}/bad\\u{{1b}}[2J.json is not valid JSON at line 1, column 9: \
                  EOF while parsing a value",
                 dir.path().display()
+            )
+        );
+        let latin1 = dir.path().join("latin1.json");
+        std::fs::write(&latin1, b"{\"name\": \"caf\xe9\"}").unwrap();
+        assert_eq!(
+            message::<CreateRoleRequest>(latin1.to_str().unwrap()),
+            format!(
+                "cannot read --json-body {}: it is not UTF-8 text, as a JSON body must be",
+                latin1.display()
             )
         );
         let missing = dir.path().join("missing.json");
