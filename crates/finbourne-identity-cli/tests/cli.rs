@@ -946,3 +946,156 @@ async fn a_json_body_is_read_up_to_one_mebibyte() {
     assert_eq!(code(&from_stdin), 0, "{}", stderr(&from_stdin));
     assert_eq!(json(&from_stdin)["name"], "from-stdin");
 }
+
+/// `fbn-identity args` run as `run` runs it, with standard output and standard error as given
+/// (what is piped is captured) and nothing on standard input.
+async fn run_to(
+    s: &Setup,
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fbn-identity"));
+    command
+        .env_clear()
+        .env("FBN_IDENTITY_URL", s.emulator.identity_url())
+        .env("FBN_ACCESS_TOKEN", &s.pat)
+        .current_dir(s.dir.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `/dev/full`, where every write fails with "No space left on device".
+#[cfg(target_os = "linux")]
+fn full() -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+        .into()
+}
+
+fn piped() -> std::process::Stdio {
+    std::process::Stdio::piped()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_cannot_be_written_is_a_failure() {
+    let s = setup().await;
+    for args in [
+        &["roles", "list-roles"][..],
+        &["config", "show"],
+        &["--help"],
+        &["--version"],
+    ] {
+        let output = run_to(&s, args, full(), piped()).await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 4, "{args:?}: {err}");
+        assert_eq!(
+            err, "error: cannot write to standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showing_it() {
+    let s = setup().await;
+    let assert_lost = |output: &Output, expected: &str| {
+        let err = stderr(output);
+        assert_eq!(code(output), 4, "{err}");
+        assert!(
+            err.starts_with(
+                "error: cannot write to standard output: No space left on device (os error 28)\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+        let active = s.emulator.active_scim_tokens();
+        assert!(!active.is_empty(), "the token was created");
+        for token in active {
+            assert!(
+                !err.contains(&token),
+                "the token is not on standard error: {err}"
+            );
+        }
+    };
+
+    let ensured = run_to(&s, &["-o", "json", "scim", "enable"], full(), piped()).await;
+    assert_lost(
+        &ensured,
+        "the SCIM API token WAS created (or was already active) but could not be written, \
+         and is shown nowhere else; `fbn-identity scim enable` prints it again",
+    );
+    let regenerated = run_to(
+        &s,
+        &["-o", "json", "scim", "enable", "--regenerate"],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_lost(
+        &regenerated,
+        "the new SCIM API token WAS created but could not be written, and is shown nowhere \
+         else; the previous token has stopped working; `fbn-identity scim enable` (without \
+         --regenerate) prints the new one",
+    );
+    let shown = run_to(&s, &["-o", "json", "scim", "enable"], piped(), piped()).await;
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    assert_eq!(
+        s.emulator.active_scim_tokens(),
+        [json(&shown)["apiToken"].as_str().unwrap()],
+        "what the message says prints the new token"
+    );
+
+    let generated = run_to(
+        &s,
+        &[
+            "identity-provider",
+            "add-scim",
+            "--api-token-action",
+            "regenerate",
+        ],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_lost(
+        &generated,
+        "the answer held a new credential (`apiToken`): it WAS created but could not be \
+         written, and is shown nowhere else",
+    );
+
+    // In its file the token is not lost: the failure is only the output's.
+    let to_file = run_to(
+        &s,
+        &[
+            "scim",
+            "enable",
+            "--regenerate",
+            "--token-file",
+            "scim.token",
+        ],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_eq!(code(&to_file), 4);
+    assert_eq!(
+        stderr(&to_file),
+        "error: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+    let token = std::fs::read_to_string(s.dir.path().join("scim.token")).unwrap();
+    assert!(
+        s.emulator
+            .active_scim_tokens()
+            .contains(&token.trim().to_owned())
+    );
+}
