@@ -20,7 +20,7 @@ use finbourne_identity::{ConfigLoader, IdentityClient};
 
 use crate::failure::Failure;
 use crate::generated::{Cli, CliCommand};
-use crate::output::{Format, Printer, escape_lines};
+use crate::output::{Format, Printer, escape_lines, note};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
 fn report(failure: &Failure) -> ExitCode {
     if let Some(message) = failure.message() {
         // Each part is escaped where it is made; this keeps anything missed off the terminal.
-        eprintln!("error: {}", escape_lines(&message));
+        note(&format!("error: {}", escape_lines(&message)));
     }
     failure.exit_code()
 }
@@ -58,10 +58,12 @@ fn usage(error: &clap::Error) -> ExitCode {
         };
     }
     let plain = error.render().to_string();
-    if !plain.chars().any(|c| c.is_control() && c != '\n') {
-        error.exit();
+    if plain.chars().any(|c| c.is_control() && c != '\n') {
+        note(escape_lines(&plain).trim_end_matches('\n'));
+    } else {
+        // As with `note`, a standard error that cannot be written leaves nowhere to say so.
+        let _ = error.print();
     }
-    eprint!("{}", escape_lines(&plain));
     code
 }
 
@@ -73,13 +75,10 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
             let shell = *sub
                 .get_one::<clap_complete::Shell>("shell")
                 .expect("required");
-            clap_complete::generate(
-                shell,
-                &mut app::command(),
-                "fbn-identity",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // Written whole, then printed: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut app::command(), "fbn-identity", &mut script);
+            output::print_bytes(&script).map_err(Failure::stdout)
         }
         "config" => config_show::show(loader(matches).load(), format),
         "scim" => {
@@ -144,6 +143,9 @@ fn trace(verbosity: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Its report of a failed write is an `eprintln!`, which panics on a failing
+                // standard error: a trace that cannot be written is dropped.
+                .log_internal_errors(false)
                 // Colour codes are for a terminal, not for a file or a pipe.
                 .with_ansi(std::io::stderr().is_terminal()),
         )

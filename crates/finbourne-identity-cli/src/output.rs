@@ -49,6 +49,21 @@ pub fn print_line(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Writes `bytes` to standard output, flushed.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Writes `text` and a line break to standard error. When standard error cannot be written
+/// (`2>/dev/full`, a closed pipe) there is nowhere left to say so: the error is dropped, never a
+/// panic as with `eprintln!`, and the exit status still tells how the command went.
+pub fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}").and_then(|()| err.flush());
+}
+
 /// The generated commands' output hooks. The first answer that cannot be written is kept as the
 /// command's failure, and nothing more is printed.
 pub struct Printer {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::duration::parse_time;
 use crate::failure::Failure;
-use crate::output::{Format, escape};
+use crate::output::{Format, escape, note};
 
 const REMINDER: &str = "note: the SCIM API token is a credential: whoever holds it can create users in your domain; keep it like a password";
 
@@ -55,7 +55,7 @@ pub async fn enable(
         let lost = token_file.is_none().then_some(lost);
         return Err(Failure::Output { error, lost });
     }
-    eprintln!("{REMINDER}");
+    note(REMINDER);
     Ok(())
 }
 
@@ -93,7 +93,7 @@ fn cannot_write(path: &Path, why: &str) -> String {
 
 pub async fn disable(identity: &IdentityClient) -> Result<(), Failure> {
     identity.remove_scim().await?;
-    eprintln!("SCIM provisioning is off: every SCIM API token has stopped working");
+    note("SCIM provisioning is off: every SCIM API token has stopped working");
     Ok(())
 }
 

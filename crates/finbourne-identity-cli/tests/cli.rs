@@ -980,6 +980,13 @@ fn full() -> std::process::Stdio {
         .into()
 }
 
+/// A pipe whose reader has gone: every write fails with "Broken pipe".
+fn closed_pipe() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
 fn piped() -> std::process::Stdio {
     std::process::Stdio::piped()
 }
@@ -993,6 +1000,7 @@ async fn an_answer_that_cannot_be_written_is_a_failure() {
         &["config", "show"],
         &["--help"],
         &["--version"],
+        &["completion", "bash"],
     ] {
         let output = run_to(&s, args, full(), piped()).await;
         let err = stderr(&output);
@@ -1098,4 +1106,75 @@ async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showin
             .active_scim_tokens()
             .contains(&token.trim().to_owned())
     );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_the_command_quietly_with_141() {
+    let s = setup().await;
+    for args in [
+        &["completion", "bash"][..],
+        &["roles", "list-roles"],
+        &["config", "show"],
+        &["--help"],
+        &["scim", "enable", "--token-file", "scim.token"],
+    ] {
+        let output = run_to(&s, args, closed_pipe(), piped()).await;
+        assert_eq!(code(&output), 141, "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}");
+    }
+
+    // Unless that loses a new token.
+    let regenerated = run_to(
+        &s,
+        &["-o", "json", "scim", "enable", "--regenerate"],
+        closed_pipe(),
+        piped(),
+    )
+    .await;
+    let err = stderr(&regenerated);
+    assert_eq!(code(&regenerated), 141, "{err}");
+    assert!(
+        err.starts_with("error: cannot write to standard output: Broken pipe (os error 32)\n")
+            && err.contains("the new SCIM API token WAS created but could not be written"),
+        "{err}"
+    );
+    let token = &s.emulator.active_scim_tokens()[0];
+    assert!(!err.contains(token.as_str()), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_error_that_cannot_be_written_changes_nothing() {
+    let s = setup().await;
+    let enabled = run_to(&s, &["-o", "json", "scim", "enable"], piped(), full()).await;
+    assert_eq!(code(&enabled), 0, "the reminder is lost, not the token");
+    let token = json(&enabled)["apiToken"].as_str().unwrap().to_owned();
+    assert_eq!(s.emulator.active_scim_tokens(), [token]);
+
+    for stderr in [full, closed_pipe] {
+        s.run(&["scim", "enable"]).await;
+        let disabled = run_to(&s, &["scim", "disable"], piped(), stderr()).await;
+        assert_eq!(code(&disabled), 0);
+        assert!(s.emulator.active_scim_tokens().is_empty());
+
+        let traced = run_to(&s, &["-vv", "roles", "list-roles"], piped(), stderr()).await;
+        assert_eq!(
+            code(&traced),
+            0,
+            "a trace that cannot be written is dropped"
+        );
+        assert!(json(&traced).is_array());
+
+        let missing = run_to(
+            &s,
+            &["users", "get-user", "--id", "no-such-user"],
+            piped(),
+            stderr(),
+        )
+        .await;
+        assert_eq!(code(&missing), 1, "the failure's own exit code");
+        let usage = run_to(&s, &["--bogus"], piped(), stderr()).await;
+        assert_eq!(code(&usage), 2);
+    }
 }
