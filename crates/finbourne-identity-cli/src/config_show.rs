@@ -13,12 +13,12 @@ pub fn show(
     format: Format,
 ) -> Result<(), Failure> {
     match loaded {
-        Ok(config) => {
-            format.print(&rows(config.origins()));
-            Ok(())
-        }
+        Ok(config) => format
+            .print(&rows(config.origins()))
+            .map_err(Failure::stdout),
         Err(error) => {
-            format.print(&rows(error.origins()));
+            // The configuration's problems are what to fix first, printed or not.
+            let _ = format.print(&rows(error.origins()));
             Err(failure::of_config(&error))
         }
     }

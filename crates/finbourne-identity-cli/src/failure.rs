@@ -1,8 +1,11 @@
 //! Exit codes, and the message that goes with them on standard error.
 //!
 //! 0 success; 1 the API answered with an error; 2 usage or configuration to fix;
-//! 3 the network failed or a timeout expired.
+//! 3 the network failed or a timeout expired; 4 standard output could not be written;
+//! 141 standard output is a pipe nobody reads any more (as a command killed by `SIGPIPE` ends).
 
+use std::borrow::Cow;
+use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use finbourne_identity::{ConfigError, Error};
@@ -16,20 +19,47 @@ pub enum Failure {
     Api(String),
     Usage(String),
     Network(String),
+    /// Standard output could not be written (`> /dev/full`, a pipe closed by its reader), and
+    /// what that lost when the output was a credential the command had just created.
+    Output {
+        error: std::io::Error,
+        lost: Option<String>,
+    },
 }
 
 impl Failure {
+    /// Standard output could not be written, and nothing that cannot be had again was lost.
+    pub fn stdout(error: std::io::Error) -> Failure {
+        Failure::Output { error, lost: None }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Failure::Api(_) => 1,
             Failure::Usage(_) => 2,
             Failure::Network(_) => 3,
+            Failure::Output { error, .. } if error.kind() == ErrorKind::BrokenPipe => 141,
+            Failure::Output { .. } => 4,
         })
     }
 
-    pub fn message(&self) -> &str {
+    /// What to say on standard error. Nothing when the reader of the pipe that is standard
+    /// output went away (`| head`): that is how a pipeline ends, unless it cost a credential.
+    pub fn message(&self) -> Option<Cow<'_, str>> {
         match self {
-            Failure::Api(m) | Failure::Usage(m) | Failure::Network(m) => m,
+            Failure::Api(m) | Failure::Usage(m) | Failure::Network(m) => Some(Cow::Borrowed(m)),
+            Failure::Output { error, lost: None } if error.kind() == ErrorKind::BrokenPipe => None,
+            Failure::Output { error, lost } => {
+                let mut message = format!(
+                    "cannot write to standard output: {}",
+                    escape(&error.to_string())
+                );
+                if let Some(lost) = lost {
+                    message.push('\n');
+                    message.push_str(lost);
+                }
+                Some(Cow::Owned(message))
+            }
         }
     }
 }

@@ -1,26 +1,117 @@
 //! Where a `--json-body` comes from: a file, standard input (`-`), or the argument itself; and
 //! what to say when it cannot be used.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{Error, ErrorKind, Read};
 use std::path::Path;
 
 use serde_json::error::Category;
 
 use crate::output::escape;
 
+/// The largest body read from a file or standard input: far more than any request of the API
+/// needs, and little enough that `/dev/zero` or a runaway pipe cannot exhaust memory.
+pub const MAX_BODY: u64 = 1024 * 1024;
+
 /// The body text named by `value`: `-` reads standard input, text starting with `{`, `[` or `"`
-/// is the JSON itself, anything else is a file path.
+/// is the JSON itself, anything else is the path of a regular file. Either is read up to
+/// [`MAX_BODY`] and refused beyond it; a FIFO, directory, socket or device is refused before
+/// anything is read. The error says what was wrong and never quotes the body; the generated
+/// commands add the path.
 pub fn read(value: &Path) -> std::io::Result<String> {
     let text = value.to_string_lossy();
     if text == "-" {
-        let mut body = String::new();
-        std::io::stdin().read_to_string(&mut body)?;
-        return Ok(body);
+        return read_limited(std::io::stdin().lock());
     }
     if is_inline(&text) {
         return Ok(text.into_owned());
     }
-    std::fs::read_to_string(value)
+    // Checked before opening: opening a FIFO for reading waits for a writer, perhaps forever.
+    regular_file(&std::fs::metadata(value)?)?;
+    let file = open_without_blocking(value)?;
+    // Checked again on what was opened: the path may have been replaced since.
+    let metadata = file.metadata()?;
+    regular_file(&metadata)?;
+    if metadata.len() > MAX_BODY {
+        return Err(too_large(&format!("it is {} bytes,", metadata.len())));
+    }
+    // Limited again while reading: the file may grow.
+    read_limited(file)
+}
+
+/// `reader` as text, refused when it holds more than [`MAX_BODY`] bytes: one byte more is read
+/// to tell. Read as bytes, so a character cut at the limit is not taken for invalid UTF-8.
+fn read_limited(reader: impl Read) -> std::io::Result<String> {
+    let mut body = Vec::new();
+    reader.take(MAX_BODY + 1).read_to_end(&mut body)?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(too_large("it holds"));
+    }
+    String::from_utf8(body).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidData,
+            "it is not UTF-8 text, as a JSON body must be",
+        )
+    })
+}
+
+fn too_large(what: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("{what} more than 1 MiB ({MAX_BODY} bytes), the most a request body may have"),
+    )
+}
+
+/// Refuses anything but a regular file, saying what it is instead.
+fn regular_file(metadata: &std::fs::Metadata) -> std::io::Result<()> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        other_kind(kind)
+    };
+    Err(Error::new(
+        ErrorKind::InvalidInput,
+        format!("it is {what}, not a regular file; give a file, or - to read standard input"),
+    ))
+}
+
+#[cfg(unix)]
+fn other_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn other_kind(_: std::fs::FileType) -> &'static str {
+    "not a file"
+}
+
+/// Opens `path` for reading without waiting for a writer should it have become a FIFO since it
+/// was checked (`O_NONBLOCK`, which changes nothing for a regular file on Linux and the BSDs).
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 /// A JSON string is no body either, but taken as a file name it would be echoed in the error.
@@ -154,6 +245,17 @@ mod tests {
         assert!(read(&dir.path().join("missing.json")).is_err());
     }
 
+    #[test]
+    fn a_read_beyond_the_limit_is_too_large_even_when_it_cuts_a_character() {
+        let exactly = "é".repeat(MAX_BODY as usize / 2);
+        assert_eq!(read_limited(exactly.as_bytes()).unwrap(), exactly);
+        let over = "é".repeat(MAX_BODY as usize / 2 + 1);
+        assert_eq!(
+            read_limited(over.as_bytes()).unwrap_err().to_string(),
+            "it holds more than 1 MiB (1048576 bytes), the most a request body may have"
+        );
+    }
+
     /// What the generated command does with `--json-body value`, and the message the user sees
     /// when the body is refused.
     fn outcome<T: serde::de::DeserializeOwned>(value: &str) -> Option<String> {
@@ -230,6 +332,15 @@ mod tests {
                 "--json-body {}/bad\\u{{1b}}[2J.json is not valid JSON at line 1, column 9: \
                  EOF while parsing a value",
                 dir.path().display()
+            )
+        );
+        let latin1 = dir.path().join("latin1.json");
+        std::fs::write(&latin1, b"{\"name\": \"caf\xe9\"}").unwrap();
+        assert_eq!(
+            message::<CreateRoleRequest>(latin1.to_str().unwrap()),
+            format!(
+                "cannot read --json-body {}: it is not UTF-8 text, as a JSON body must be",
+                latin1.display()
             )
         );
         let missing = dir.path().join("missing.json");

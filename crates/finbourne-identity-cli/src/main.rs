@@ -9,8 +9,10 @@ mod json_body;
 mod output;
 mod scim;
 
-use std::io::IsTerminal;
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Duration;
 
 use clap::ArgMatches;
@@ -18,7 +20,7 @@ use finbourne_identity::{ConfigLoader, IdentityClient};
 
 use crate::failure::Failure;
 use crate::generated::{Cli, CliCommand};
-use crate::output::{Format, Printer, escape_lines};
+use crate::output::{Format, Printer, escape_lines, note};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -29,24 +31,40 @@ async fn main() -> ExitCode {
     trace(matches.get_count("verbose"));
     match run(&matches).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            // Each part is escaped where it is made; this keeps anything missed off the terminal.
-            eprintln!("error: {}", escape_lines(failure.message()));
-            failure.exit_code()
-        }
+        Err(failure) => report(&failure),
     }
 }
 
-/// Prints clap's message for bad arguments (or the help) and gives its exit code. clap quotes the
-/// arguments as typed: when they hold control characters the message is printed plain, escaped.
-fn usage(error: &clap::Error) -> ExitCode {
-    let plain = error.render().to_string();
-    if !error.use_stderr() || !plain.chars().any(|c| c.is_control() && c != '\n') {
-        error.exit();
+/// Says why the command failed, if there is anything to say, and gives its exit code.
+fn report(failure: &Failure) -> ExitCode {
+    if let Some(message) = failure.message() {
+        // Each part is escaped where it is made; this keeps anything missed off the terminal.
+        note(&format!("error: {}", escape_lines(&message)));
     }
-    eprint!("{}", escape_lines(&plain));
-    // What clap exits with for a usage error.
-    ExitCode::from(2)
+    failure.exit_code()
+}
+
+/// Prints clap's message for bad arguments (or the help, or the version) and gives its exit code.
+/// clap quotes the arguments as typed: when they hold control characters the message is printed
+/// plain, escaped.
+fn usage(error: &clap::Error) -> ExitCode {
+    // 0 for the help and the version, 2 for a usage error.
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    if !error.use_stderr() {
+        // The help or the version, on standard output, which may fail like any answer.
+        return match error.print().and_then(|()| std::io::stdout().flush()) {
+            Ok(()) => code,
+            Err(e) => report(&Failure::stdout(e)),
+        };
+    }
+    let plain = error.render().to_string();
+    if plain.chars().any(|c| c.is_control() && c != '\n') {
+        note(escape_lines(&plain).trim_end_matches('\n'));
+    } else {
+        // As with `note`, a standard error that cannot be written leaves nowhere to say so.
+        let _ = error.print();
+    }
+    code
 }
 
 async fn run(matches: &ArgMatches) -> Result<(), Failure> {
@@ -57,13 +75,10 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
             let shell = *sub
                 .get_one::<clap_complete::Shell>("shell")
                 .expect("required");
-            clap_complete::generate(
-                shell,
-                &mut app::command(),
-                "fbn-identity",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // Written whole, then printed: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut app::command(), "fbn-identity", &mut script);
+            output::print_bytes(&script).map_err(Failure::stdout)
         }
         "config" => config_show::show(loader(matches).load(), format),
         "scim" => {
@@ -80,10 +95,14 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
                 .find(|c| app::group_name(*c) == group && app::command_name(*c) == name)
                 .expect("every command in the tree is an operation");
             let identity = client(matches)?;
-            let cli = Cli::new(identity, Printer(format));
+            let unprinted = Rc::new(RefCell::new(None));
+            let printer = Printer::new(format, command.operation_id(), Rc::clone(&unprinted));
+            let cli = Cli::new(identity, printer);
             cli.execute(command, args)
                 .await
-                .map_err(failure::of_command)
+                .map_err(failure::of_command)?;
+            // The API call succeeded; printing its answer may not have.
+            unprinted.take().map_or(Ok(()), Err)
         }
     }
 }
@@ -124,6 +143,9 @@ fn trace(verbosity: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Its report of a failed write is an `eprintln!`, which panics on a failing
+                // standard error: a trace that cannot be written is dropped.
+                .log_internal_errors(false)
                 // Colour codes are for a terminal, not for a file or a pipe.
                 .with_ansi(std::io::stderr().is_terminal()),
         )

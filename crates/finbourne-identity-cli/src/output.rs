@@ -1,12 +1,16 @@
 //! Printing answers: JSON for scripts, a table for people.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::rc::Rc;
 
+use finbourne_identity_client::operations::{self, Idempotency};
 use finbourne_identity_client::{Error, ResponseValue};
 use serde_json::Value;
 
+use crate::failure::Failure;
 use crate::generated::CliConfig;
 
 /// How answers are printed.
@@ -28,27 +32,115 @@ impl Format {
     }
 
     /// Prints `value` to standard output.
-    pub fn print(self, value: &Value) {
+    pub fn print(self, value: &Value) -> std::io::Result<()> {
         let text = match self {
             Format::Json => json(value),
             Format::Table => table(value),
         };
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`| head`) is not worth a panic.
-        let _ = writeln!(out, "{text}");
+        print_line(&text)
     }
 }
 
-/// The generated commands' output hooks.
-pub struct Printer(pub Format);
+/// Writes `text` and a line break to standard output, flushed: whether it was written is known
+/// here, not lost in a flush at exit.
+pub fn print_line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+/// Writes `bytes` to standard output, flushed.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Writes `text` and a line break to standard error. When standard error cannot be written
+/// (`2>/dev/full`, a closed pipe) there is nowhere left to say so: the error is dropped, never a
+/// panic as with `eprintln!`, and the exit status still tells how the command went.
+pub fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}").and_then(|()| err.flush());
+}
+
+/// The generated commands' output hooks. The first answer that cannot be written is kept as the
+/// command's failure, and nothing more is printed.
+pub struct Printer {
+    format: Format,
+    /// The properties holding a credential in the answer of an operation that makes one (not a
+    /// read, which gives it again): losing one of those is worth saying.
+    new_credentials: &'static [&'static str],
+    failure: Rc<RefCell<Option<Failure>>>,
+}
+
+impl Printer {
+    /// The printer of the answers of the operation `operation_id` (snake case), which keeps in
+    /// `failure` why an answer could not be written.
+    pub fn new(
+        format: Format,
+        operation_id: &str,
+        failure: Rc<RefCell<Option<Failure>>>,
+    ) -> Printer {
+        let new_credentials = operations::by_id(operation_id)
+            .filter(|op| op.idempotency != Idempotency::Always)
+            .map_or(&[][..], |op| op.credential_fields);
+        Printer {
+            format,
+            new_credentials,
+            failure,
+        }
+    }
+
+    fn print(&self, value: &Value) {
+        if self.failure.borrow().is_some() {
+            return;
+        }
+        if let Err(error) = self.format.print(value) {
+            let lost = lost_credentials(value, self.new_credentials);
+            *self.failure.borrow_mut() = Some(Failure::Output { error, lost });
+        }
+    }
+}
+
+/// What to say when `value`, the answer of an operation that makes credentials, could not be
+/// written: which of `fields` it held (their names, never their values), or `None` for none.
+fn lost_credentials(value: &Value, fields: &[&str]) -> Option<String> {
+    fn find<'a>(value: &Value, fields: &[&'a str], found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(object) => {
+                for (key, inner) in object {
+                    match fields.iter().find(|field| **field == key) {
+                        Some(field) if !inner.is_null() && !found.contains(field) => {
+                            found.push(*field);
+                        }
+                        _ => find(inner, fields, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| find(item, fields, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    find(value, fields, &mut found);
+    if found.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = found.iter().map(|name| format!("`{name}`")).collect();
+    Some(format!(
+        "the answer held a new credential ({}): it WAS created but could not be written, \
+         and is shown nowhere else",
+        names.join(", ")
+    ))
+}
 
 impl CliConfig for Printer {
     fn success_item<T>(&self, value: &ResponseValue<T>)
     where
         T: serde::Serialize + std::fmt::Debug,
     {
-        self.0
-            .print(&serde_json::to_value(value.as_ref()).unwrap_or(Value::Null));
+        self.print(&serde_json::to_value(value.as_ref()).unwrap_or(Value::Null));
     }
 
     fn success_no_item(&self, _: &ResponseValue<()>) {}
@@ -71,8 +163,7 @@ impl CliConfig for Printer {
     where
         T: serde::Serialize + std::fmt::Debug,
     {
-        self.0
-            .print(&serde_json::to_value(value).unwrap_or(Value::Null));
+        self.print(&serde_json::to_value(value).unwrap_or(Value::Null));
     }
 
     fn list_end_success<T>(&self)
@@ -204,7 +295,21 @@ fn render(header: &Vec<String>, rows: &[Vec<String>]) -> String {
 mod tests {
     use serde_json::{Value, json};
 
-    use super::{escape, escape_lines, table};
+    use super::{escape, escape_lines, lost_credentials, table};
+
+    #[test]
+    fn a_lost_answer_names_the_credentials_it_held_never_their_values() {
+        let answer =
+            json!({"id": "k1", "key": null, "nested": [{"key": "PLANTED", "secret": "PLANTED"}]});
+        let lost = lost_credentials(&answer, &["key", "secret"]).unwrap();
+        assert_eq!(
+            lost,
+            "the answer held a new credential (`key`, `secret`): it WAS created but could not be \
+             written, and is shown nowhere else"
+        );
+        assert_eq!(lost_credentials(&json!({"key": null}), &["key"]), None);
+        assert_eq!(lost_credentials(&answer, &[]), None);
+    }
 
     #[test]
     fn lists_become_columns_and_objects_rows() {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::duration::parse_time;
 use crate::failure::Failure;
-use crate::output::{Format, escape};
+use crate::output::{Format, escape, note};
 
 const REMINDER: &str = "note: the SCIM API token is a credential: whoever holds it can create users in your domain; keep it like a password";
 
@@ -34,6 +34,7 @@ pub async fn enable(
     } else {
         ScimTokenAction::Ensure
     };
+    let lost = lost_token(&action);
     let scim = identity.add_scim(action).await?;
     let token = scim.api_token().expose_secret();
     let shown = match token_file {
@@ -48,9 +49,38 @@ pub async fn enable(
         }
         None => json!({"baseUrl": scim.base_url().as_str(), "apiToken": token}),
     };
-    format.print(&shown);
-    eprintln!("{REMINDER}");
+    if let Err(error) = format.print(&shown) {
+        // With --token-file the token is safe in its file; without, it was on its way to the
+        // output that failed.
+        let lost = token_file.is_none().then_some(lost);
+        return Err(Failure::Output { error, lost });
+    }
+    note(REMINDER);
     Ok(())
+}
+
+/// What to say when the token `action` gives could not be printed: that it exists, the state of
+/// the previous one, and how to have it again; never the token.
+fn lost_token(action: &ScimTokenAction) -> String {
+    match action {
+        ScimTokenAction::Regenerate { old_token_ends } => {
+            let previous = match old_token_ends {
+                Some(ends) => format!(
+                    "the previous token works until {}",
+                    ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                None => "the previous token has stopped working".to_owned(),
+            };
+            format!(
+                "the new SCIM API token WAS created but could not be written, and is shown \
+                 nowhere else; {previous}; `fbn-identity scim enable` (without --regenerate) \
+                 prints the new one"
+            )
+        }
+        _ => "the SCIM API token WAS created (or was already active) but could not be written, \
+              and is shown nowhere else; `fbn-identity scim enable` prints it again"
+            .to_owned(),
+    }
 }
 
 fn cannot_write(path: &Path, why: &str) -> String {
@@ -63,7 +93,7 @@ fn cannot_write(path: &Path, why: &str) -> String {
 
 pub async fn disable(identity: &IdentityClient) -> Result<(), Failure> {
     identity.remove_scim().await?;
-    eprintln!("SCIM provisioning is off: every SCIM API token has stopped working");
+    note("SCIM provisioning is off: every SCIM API token has stopped working");
     Ok(())
 }
 

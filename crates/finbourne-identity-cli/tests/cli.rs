@@ -757,3 +757,424 @@ async fn a_bad_json_body_is_located_without_echoing_it() {
     }
     assert!(s.emulator.journal().is_empty(), "nothing was sent");
 }
+
+/// Runs `fbn-identity args` (standard input from `stdin`, the others captured), guarded against
+/// a body read without limits: its address space capped at 1 GiB by `sh`'s `ulimit -v`, so a
+/// read that keeps growing ends in a failed allocation, and killed if it has not ended within a
+/// minute, so a read that waits forever ends too. Neither limit is reached when all is well.
+#[cfg(unix)]
+async fn run_guarded(s: &Setup, args: &[&str], stdin: std::process::Stdio) -> Output {
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -v 1048576 && exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_fbn-identity"))
+        .args(args)
+        .env_clear()
+        .env("FBN_IDENTITY_URL", s.emulator.identity_url())
+        .env("FBN_ACCESS_TOKEN", &s.pat)
+        .current_dir(s.dir.path())
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    // `sh` execs the binary: the same process.
+    let pid = rustix::process::Pid::from_child(&child);
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+    let ended = tokio::task::spawn_blocking(move || {
+        ended
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .map_err(|_| {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                ended.recv().unwrap()
+            })
+    })
+    .await
+    .unwrap();
+    ended.unwrap_or_else(|killed| {
+        panic!(
+            "fbn-identity {args:?} was still running after a minute: {}",
+            stderr(&killed)
+        )
+    })
+}
+
+/// `--json-body path` is refused: exit 2, the path escaped and what is wrong with it on standard
+/// error, nothing printed or sent.
+#[cfg(unix)]
+async fn assert_body_refused(
+    s: &Setup,
+    path: &str,
+    stdin: std::process::Stdio,
+    expected: &str,
+) -> Output {
+    let output = run_guarded(s, &["roles", "create-role", "--json-body", path], stdin).await;
+    let err = stderr(&output);
+    assert_eq!(code(&output), 2, "{path:?}: {err}");
+    assert!(err.contains(expected), "{path:?}: {err}");
+    assert_terminal_safe(&err);
+    assert!(stdout(&output).is_empty(), "{path:?}: {}", stdout(&output));
+    assert!(s.emulator.journal().is_empty(), "{path:?}: nothing is sent");
+    output
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_is_not_a_regular_file_is_refused_at_once() {
+    use std::process::Stdio;
+
+    let s = setup().await;
+    let dir = s.dir.path();
+    for device in ["/dev/zero", "/dev/null"] {
+        assert_body_refused(
+            &s,
+            device,
+            Stdio::null(),
+            &format!("cannot read --json-body {device}: it is a device, not a regular file"),
+        )
+        .await;
+    }
+
+    let directory = dir.join("bodies");
+    std::fs::create_dir(&directory).unwrap();
+    assert_body_refused(
+        &s,
+        directory.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "cannot read --json-body {}: it is a directory, not a regular file",
+            directory.display()
+        ),
+    )
+    .await;
+
+    let fifo = dir.join("body\u{1b}[2J.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let shown = format!("{}/body\\u{{1b}}[2J.fifo", dir.display());
+    assert_body_refused(
+        &s,
+        fifo.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "error: cannot read --json-body {shown}: it is a FIFO (named pipe), not a regular file; \
+             give a file, or - to read standard input"
+        ),
+    )
+    .await;
+
+    // A link to a regular file is that file.
+    let body = dir.join("role.json");
+    std::fs::write(&body, r#"{"name": "linked"}"#).unwrap();
+    std::os::unix::fs::symlink(&body, dir.join("link.json")).unwrap();
+    let linked = s
+        .run(&["roles", "create-role", "--json-body", "link.json"])
+        .await;
+    assert_eq!(code(&linked), 0, "{}", stderr(&linked));
+    assert_eq!(json(&linked)["name"], "linked");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_is_read_up_to_one_mebibyte() {
+    use std::process::Stdio;
+
+    const MIB: usize = 1024 * 1024;
+    /// A role's body padded with spaces to `len` bytes.
+    fn padded(name: &str, len: usize) -> String {
+        let body = format!(r#"{{"name": "{name}"}}"#);
+        let padding = " ".repeat(len - body.len());
+        body + &padding
+    }
+
+    let s = setup().await;
+    let large = s.dir.path().join("large.json");
+    std::fs::write(&large, padded("large", MIB + 1)).unwrap();
+    assert_body_refused(
+        &s,
+        large.to_str().unwrap(),
+        Stdio::null(),
+        &format!(
+            "cannot read --json-body {}: it is 1048577 bytes, more than 1 MiB (1048576 bytes), \
+             the most a request body may have",
+            large.display()
+        ),
+    )
+    .await;
+
+    let piped = s.dir.path().join("piped.json");
+    std::fs::write(&piped, padded("piped", MIB + 1)).unwrap();
+    let stdin = std::fs::File::open(&piped).unwrap();
+    assert_body_refused(
+        &s,
+        "-",
+        stdin.into(),
+        "cannot read --json-body - (standard input): it holds more than 1 MiB (1048576 bytes)",
+    )
+    .await;
+    let zeros = std::fs::File::open("/dev/zero").unwrap();
+    assert_body_refused(
+        &s,
+        "-",
+        zeros.into(),
+        "cannot read --json-body - (standard input): it holds more than 1 MiB",
+    )
+    .await;
+
+    // Exactly the limit is read, from a file and from standard input.
+    let largest = s.dir.path().join("largest.json");
+    std::fs::write(&largest, padded("largest", MIB)).unwrap();
+    let from_file = run_guarded(
+        &s,
+        &["roles", "create-role", "--json-body", "largest.json"],
+        Stdio::null(),
+    )
+    .await;
+    assert_eq!(code(&from_file), 0, "{}", stderr(&from_file));
+    assert_eq!(json(&from_file)["name"], "largest");
+    std::fs::write(&piped, padded("from-stdin", MIB)).unwrap();
+    let from_stdin = run_guarded(
+        &s,
+        &["roles", "create-role", "--json-body", "-"],
+        std::fs::File::open(&piped).unwrap().into(),
+    )
+    .await;
+    assert_eq!(code(&from_stdin), 0, "{}", stderr(&from_stdin));
+    assert_eq!(json(&from_stdin)["name"], "from-stdin");
+}
+
+/// `fbn-identity args` run as `run` runs it, with standard output and standard error as given
+/// (what is piped is captured) and nothing on standard input.
+async fn run_to(
+    s: &Setup,
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fbn-identity"));
+    command
+        .env_clear()
+        .env("FBN_IDENTITY_URL", s.emulator.identity_url())
+        .env("FBN_ACCESS_TOKEN", &s.pat)
+        .current_dir(s.dir.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `/dev/full`, where every write fails with "No space left on device".
+#[cfg(target_os = "linux")]
+fn full() -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+        .into()
+}
+
+/// A pipe whose reader has gone: every write fails with "Broken pipe".
+fn closed_pipe() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+fn piped() -> std::process::Stdio {
+    std::process::Stdio::piped()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_cannot_be_written_is_a_failure() {
+    let s = setup().await;
+    for args in [
+        &["roles", "list-roles"][..],
+        &["config", "show"],
+        &["--help"],
+        &["--version"],
+        &["completion", "bash"],
+    ] {
+        let output = run_to(&s, args, full(), piped()).await;
+        let err = stderr(&output);
+        assert_eq!(code(&output), 4, "{args:?}: {err}");
+        assert_eq!(
+            err, "error: cannot write to standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showing_it() {
+    let s = setup().await;
+    let assert_lost = |output: &Output, expected: &str| {
+        let err = stderr(output);
+        assert_eq!(code(output), 4, "{err}");
+        assert!(
+            err.starts_with(
+                "error: cannot write to standard output: No space left on device (os error 28)\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+        let active = s.emulator.active_scim_tokens();
+        assert!(!active.is_empty(), "the token was created");
+        for token in active {
+            assert!(
+                !err.contains(&token),
+                "the token is not on standard error: {err}"
+            );
+        }
+    };
+
+    let ensured = run_to(&s, &["-o", "json", "scim", "enable"], full(), piped()).await;
+    assert_lost(
+        &ensured,
+        "the SCIM API token WAS created (or was already active) but could not be written, \
+         and is shown nowhere else; `fbn-identity scim enable` prints it again",
+    );
+    let regenerated = run_to(
+        &s,
+        &["-o", "json", "scim", "enable", "--regenerate"],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_lost(
+        &regenerated,
+        "the new SCIM API token WAS created but could not be written, and is shown nowhere \
+         else; the previous token has stopped working; `fbn-identity scim enable` (without \
+         --regenerate) prints the new one",
+    );
+    let shown = run_to(&s, &["-o", "json", "scim", "enable"], piped(), piped()).await;
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    assert_eq!(
+        s.emulator.active_scim_tokens(),
+        [json(&shown)["apiToken"].as_str().unwrap()],
+        "what the message says prints the new token"
+    );
+
+    let generated = run_to(
+        &s,
+        &[
+            "identity-provider",
+            "add-scim",
+            "--api-token-action",
+            "regenerate",
+        ],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_lost(
+        &generated,
+        "the answer held a new credential (`apiToken`): it WAS created but could not be \
+         written, and is shown nowhere else",
+    );
+
+    // In its file the token is not lost: the failure is only the output's.
+    let to_file = run_to(
+        &s,
+        &[
+            "scim",
+            "enable",
+            "--regenerate",
+            "--token-file",
+            "scim.token",
+        ],
+        full(),
+        piped(),
+    )
+    .await;
+    assert_eq!(code(&to_file), 4);
+    assert_eq!(
+        stderr(&to_file),
+        "error: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+    let token = std::fs::read_to_string(s.dir.path().join("scim.token")).unwrap();
+    assert!(
+        s.emulator
+            .active_scim_tokens()
+            .contains(&token.trim().to_owned())
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_the_command_quietly_with_141() {
+    let s = setup().await;
+    for args in [
+        &["completion", "bash"][..],
+        &["roles", "list-roles"],
+        &["config", "show"],
+        &["--help"],
+        &["scim", "enable", "--token-file", "scim.token"],
+    ] {
+        let output = run_to(&s, args, closed_pipe(), piped()).await;
+        assert_eq!(code(&output), 141, "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}");
+    }
+
+    // Unless that loses a new token.
+    let regenerated = run_to(
+        &s,
+        &["-o", "json", "scim", "enable", "--regenerate"],
+        closed_pipe(),
+        piped(),
+    )
+    .await;
+    let err = stderr(&regenerated);
+    assert_eq!(code(&regenerated), 141, "{err}");
+    assert!(
+        err.starts_with("error: cannot write to standard output: Broken pipe (os error 32)\n")
+            && err.contains("the new SCIM API token WAS created but could not be written"),
+        "{err}"
+    );
+    let token = &s.emulator.active_scim_tokens()[0];
+    assert!(!err.contains(token.as_str()), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_error_that_cannot_be_written_changes_nothing() {
+    let s = setup().await;
+    let enabled = run_to(&s, &["-o", "json", "scim", "enable"], piped(), full()).await;
+    assert_eq!(code(&enabled), 0, "the reminder is lost, not the token");
+    let token = json(&enabled)["apiToken"].as_str().unwrap().to_owned();
+    assert_eq!(s.emulator.active_scim_tokens(), [token]);
+
+    for stderr in [full, closed_pipe] {
+        s.run(&["scim", "enable"]).await;
+        let disabled = run_to(&s, &["scim", "disable"], piped(), stderr()).await;
+        assert_eq!(code(&disabled), 0);
+        assert!(s.emulator.active_scim_tokens().is_empty());
+
+        let traced = run_to(&s, &["-vv", "roles", "list-roles"], piped(), stderr()).await;
+        assert_eq!(
+            code(&traced),
+            0,
+            "a trace that cannot be written is dropped"
+        );
+        assert!(json(&traced).is_array());
+
+        let missing = run_to(
+            &s,
+            &["users", "get-user", "--id", "no-such-user"],
+            piped(),
+            stderr(),
+        )
+        .await;
+        assert_eq!(code(&missing), 1, "the failure's own exit code");
+        let usage = run_to(&s, &["--bogus"], piped(), stderr()).await;
+        assert_eq!(code(&usage), 2);
+    }
+}
