@@ -4,7 +4,17 @@ use finbourne_identity::config::{Origin, Source};
 use serde_json::{Value, json};
 
 use crate::failure::{self, Failure};
-use crate::output::Format;
+use crate::output::{Format, note};
+
+/// The variables other tools take a proxy from; the official SDKs, and so this one, do not.
+const IGNORED_PROXY_VARIABLES: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
 
 /// Prints the settings; with an invalid configuration, prints what was found, then fails
 /// with every problem.
@@ -12,6 +22,13 @@ pub fn show(
     loaded: Result<finbourne_identity::Config, finbourne_identity::ConfigError>,
     format: Format,
 ) -> Result<(), Failure> {
+    for variable in IGNORED_PROXY_VARIABLES {
+        if std::env::var_os(variable).is_some_and(|v| !v.is_empty()) {
+            note(&format!(
+                "note: {variable} is set and ignored: requests use only the proxy FBN_PROXY_ADDRESS (or secrets.json) names"
+            ));
+        }
+    }
     match loaded {
         Ok(config) => format
             .print(&rows(config.origins()))

@@ -1178,3 +1178,68 @@ async fn a_standard_error_that_cannot_be_written_changes_nothing() {
         assert_eq!(code(&usage), 2);
     }
 }
+
+/// `--id ..` once sent `DELETE /api/users/{user-id}`: now nothing is sent, and the message
+/// names the operation and the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_value_that_would_leave_its_segment_is_refused_with_2() {
+    let s = setup().await;
+    for (args, says) in [
+        (
+            &[
+                "roles",
+                "remove-user-from-role",
+                "--id",
+                "..",
+                "--user-id",
+                "u1",
+            ][..],
+            "remove_user_from_role: invalid request: path parameter `id` cannot be `..`",
+        ),
+        (
+            &["users", "get-user", "--id", "."][..],
+            "get_user: invalid request: path parameter `id` cannot be `.`",
+        ),
+    ] {
+        let output = s.run(args).await;
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{}", stderr(&output));
+    }
+    let api: Vec<_> = s
+        .emulator
+        .journal()
+        .into_iter()
+        .filter(|e| e.path().starts_with("/identity/api/"))
+        .collect();
+    assert!(api.is_empty(), "nothing was sent: {api:?}");
+}
+
+/// A proxy named only by `HTTP_PROXY`/`HTTPS_PROXY` is never used (it would get the bearer
+/// token), and `config show` says the variable is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_variables_from_the_environment_are_ignored() {
+    let s = setup().await;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let contacted = tokio::spawn(async move { proxy.accept().await.is_ok() });
+    let env = [
+        ("FBN_IDENTITY_URL", s.emulator.identity_url()),
+        ("FBN_ACCESS_TOKEN", s.pat.as_str()),
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("https_proxy", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+    ];
+    let listed = s.run_with(&["roles", "list-roles"], &env, None).await;
+    assert_eq!(code(&listed), 0, "{}", stderr(&listed));
+    let shown = s.run_with(&["config", "show"], &env, None).await;
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    for variable in ["HTTP_PROXY", "https_proxy", "ALL_PROXY"] {
+        assert!(
+            stderr(&shown).contains(&format!("note: {variable} is set and ignored")),
+            "{}",
+            stderr(&shown)
+        );
+    }
+    assert!(!contacted.is_finished(), "the proxy was contacted");
+    contacted.abort();
+}

@@ -3,8 +3,9 @@
 use std::borrow::Cow;
 
 /// `text` with every control character (C0, DEL, C1 such as U+009B) and every bidirectional
-/// override escaped (`\u{1b}`, `\n`): server text cannot then move the cursor, ring the bell,
-/// forge a second line or reorder what a terminal shows.
+/// override escaped as `\u{1b}` (a line break as `\u{a}`, as the command line shows them):
+/// server text cannot then move the cursor, ring the bell, forge a second line or reorder
+/// what a terminal shows.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
@@ -12,7 +13,7 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     let mut shown = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if needs_escape(c) {
-            shown.extend(c.escape_default());
+            shown.extend(c.escape_unicode());
         } else {
             shown.push(c);
         }
@@ -34,7 +35,7 @@ mod tests {
         assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(
             printable("a\u{1b}[2Jb\u{7}\nc\u{9b}d\u{202e}e"),
-            "a\\u{1b}[2Jb\\u{7}\\nc\\u{9b}d\\u{202e}e"
+            "a\\u{1b}[2Jb\\u{7}\\u{a}c\\u{9b}d\\u{202e}e"
         );
     }
 }

@@ -271,8 +271,8 @@ async fn token_endpoint_error_text_is_shown_with_control_characters_escaped() {
             assert!(!shown.chars().any(char::is_control), "{shown:?}");
             assert!(
                 shown.ends_with(
-                    ": invalid_grant\\u{1b}[2J (Bad\\u{7} password\\u{9b}31m\\nForged: \
-                     line\\r\\u{1b}]0;title\\u{7}\\u{202e})"
+                    ": invalid_grant\\u{1b}[2J (Bad\\u{7} password\\u{9b}31m\\u{a}Forged: \
+                     line\\u{d}\\u{1b}]0;title\\u{7}\\u{202e})"
                 ),
                 "{shown}"
             );
