@@ -289,7 +289,8 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(r#"crate::segment::encode("user_id", &user_id.to_string())?"#),
+            text.replace([' ', '\n'], "")
+                .contains(r#"crate::segment::encode("user_id",&user_id.to_string())?"#),
             "{text}"
         );
         let mut odd: syn::File =

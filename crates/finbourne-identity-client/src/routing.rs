@@ -8,6 +8,9 @@ use percent_encoding::percent_decode_str;
 
 use super::{OPERATIONS, Operation};
 
+/// A path parameter's name and decoded value.
+type Values = Vec<(&'static str, String)>;
+
 /// Where a method and path lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -36,7 +39,7 @@ pub enum Route {
 /// ```
 pub fn route(method: &str, path: &str) -> Route {
     let got = segments(path);
-    let mut best: Option<(&'static Operation, Vec<(&'static str, String)>, Vec<bool>)> = None;
+    let mut best: Option<(&'static Operation, Values, Vec<bool>)> = None;
     let mut allowed: Vec<&'static str> = Vec::new();
     for op in OPERATIONS {
         let Some((params, key)) = match_template(op.path, &got) else {
@@ -88,7 +91,7 @@ impl Operation {
                 .zip(&got)
                 .find_map(|((mine, theirs), value)| {
                     let name = parameter(mine)?;
-                    parameter(theirs).is_none().then(|| (name, value))
+                    parameter(theirs).is_none().then_some((name, value))
                 })
         });
         let target = reached.map_or("no operation", |op| op.id);
@@ -139,7 +142,7 @@ fn segments(path: &str) -> Vec<String> {
 fn match_template(
     path: &'static str,
     got: &[String],
-) -> Option<(Vec<(&'static str, String)>, Vec<bool>)> {
+) -> Option<(Values, Vec<bool>)> {
     if template(path).count() != got.len() {
         return None;
     }

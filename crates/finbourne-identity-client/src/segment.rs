@@ -27,6 +27,8 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// let refused = segment::encode::<()>("user_id", "..").unwrap_err();
 /// assert!(refused.to_string().contains("`user_id`"));
 /// ```
+// The generated code's own error type, whatever its size: `?` in a builder needs it.
+#[allow(clippy::result_large_err)]
 pub fn encode<E>(name: &str, value: &str) -> Result<String, progenitor_client::Error<E>> {
     if let Some(why) = refusal(value) {
         return Err(progenitor_client::Error::InvalidRequest(format!(

@@ -533,4 +533,16 @@ mod tests {
         assert_eq!(merged.idempotent, Some(true));
         assert_eq!(merged.attempt_timeout, None);
     }
+
+    #[test]
+    fn an_answer_after_a_byte_order_mark_decodes() {
+        let get_user_info = finbourne_identity_client::operations::by_id("get_user_info").unwrap();
+        let value: serde_json::Value =
+            json(get_user_info, b"\xEF\xBB\xBF{\"id\": \"00u1\"}").unwrap();
+        assert_eq!(value["id"], "00u1");
+        assert!(matches!(
+            json::<serde_json::Value>(get_user_info, b"\xEF\xBB\xBF"),
+            Err(Error::IncompleteAnswer { .. })
+        ));
+    }
 }

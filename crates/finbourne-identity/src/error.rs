@@ -432,4 +432,49 @@ mod tests {
             "add_scim: the API answered 502 Bad Gateway: <html>Bad gateway</html>"
         );
     }
+
+    #[test]
+    fn server_text_in_problem_details_cannot_drive_a_terminal() {
+        let problem: LusidValidationProblemDetails = serde_json::from_str(
+            r#"{"name": "Bad\u001b[2J", "title": "t", "detail": "one\nForged: two\u0007\u009b31m",
+                "errors": {"f\r": ["x\u202e"]}}"#,
+        )
+        .unwrap();
+        let error = ApiError {
+            operation: "get_user",
+            status: StatusCode::BAD_REQUEST,
+            headers: HeaderMap::new(),
+            problem: Some(problem),
+            body: None,
+            retryable: false,
+        };
+        assert_eq!(
+            error.to_string(),
+            "get_user: the API answered 400 Bad Request: Bad\\u{1b}[2J: one\\u{a}Forged: two\\u{7}\\u{9b}31m; f\\u{d}: x\\u{202e}"
+        );
+    }
+
+    #[test]
+    fn a_redirect_says_where_to_or_why_there_is_nowhere() {
+        let redirect = |status: u16, location: Option<&str>| {
+            Error::Redirect {
+                operation: "get_user",
+                status: StatusCode::from_u16(status).unwrap(),
+                location: location.map(str::to_owned),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            redirect(302, Some("https://elsewhere.example.com")),
+            "get_user: the API answered 302 Found, redirecting to https://elsewhere.example.com"
+        );
+        assert_eq!(
+            redirect(304, None),
+            "get_user: the API answered 304 Not Modified, though the request asked for nothing conditional"
+        );
+        assert_eq!(
+            redirect(307, None),
+            "get_user: the API answered 307 Temporary Redirect without a Location to go to"
+        );
+    }
 }
