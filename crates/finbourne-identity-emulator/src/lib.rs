@@ -70,11 +70,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod api;
+mod area;
 mod faults;
 mod journal;
 mod oauth;
 pub mod operations;
 mod reply;
+mod resources;
 mod scim;
 mod server;
 mod state;
@@ -84,6 +86,7 @@ mod state;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use area::lifecycle::USER_STATUSES;
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
 
