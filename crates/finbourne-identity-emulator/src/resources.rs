@@ -189,7 +189,7 @@ impl Call<'_> {
 
 /// An instant as the API writes it (RFC 3339, UTC).
 pub(crate) fn timestamp(at: DateTime<Utc>) -> Value {
-    Value::String(at.to_rfc3339_opts(SecondsFormat::Micros, true))
+    Value::String(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
 /// Parses an RFC 3339 date-time; a `+` that arrived unencoded in a query (decoded as a space) is

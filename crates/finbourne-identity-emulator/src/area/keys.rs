@@ -10,9 +10,7 @@ use finbourne_identity_client::types::{ApiKey, CreatedApiKey};
 use serde_json::Value;
 
 use crate::reply::{Reply, not_found, problem};
-use crate::resources::{
-    Answer, Call, Change, Meaning, Record, field_problem, parse_date_time, shaped, timestamp,
-};
+use crate::resources::{Answer, Call, Change, Meaning, Record, parse_date_time, shaped, timestamp};
 use crate::state::{AccessToken, State, random_token};
 
 pub(crate) const COLLECTION: &str = "/api/keys";
@@ -117,10 +115,11 @@ impl Meaning for Keys {
             .filter(active)
             .any(|r| r.get("displayName").and_then(Value::as_str) == Some(name.as_str()));
         if taken {
-            return Err(field_problem(
+            return Err(problem(
+                StatusCode::CONFLICT,
                 CODE_KEY_NAME_TAKEN,
                 "ApiKeyDisplayNameTaken",
-                "displayName",
+                "Display name already used",
                 format!("An active personal access token is already named '{name}'."),
                 call.instance,
             ));

@@ -3,8 +3,11 @@
 
 mod bearer;
 mod common;
+mod coverage;
 mod faults;
+mod http;
 mod journal;
+mod keys;
 mod scim;
 mod server;
 mod tokens;
