@@ -9,6 +9,7 @@ mod faults;
 mod http;
 mod journal;
 mod keys;
+mod lifecycle;
 mod scim;
 mod server;
 mod tokens;
