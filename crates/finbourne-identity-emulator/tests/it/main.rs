@@ -5,6 +5,7 @@ mod applications;
 mod bearer;
 mod common;
 mod coverage;
+mod directory;
 mod families;
 mod faults;
 mod http;
