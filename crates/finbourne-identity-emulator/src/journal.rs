@@ -209,10 +209,9 @@ impl JournalEntry {
                     .trim_end_matches('/')
                     .to_ascii_lowercase()
                     .ends_with("/api/me/password")
+                && let Some(password) = value.get_mut("value").filter(|v| !v.is_null())
             {
-                if let Some(password) = value.get_mut("value").filter(|v| !v.is_null()) {
-                    *password = Value::String(REDACTED.to_owned());
-                }
+                *password = Value::String(REDACTED.to_owned());
             }
             return value.to_string();
         }

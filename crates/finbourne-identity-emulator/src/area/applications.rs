@@ -56,10 +56,10 @@ fn shows_secret(call: &Call<'_>) -> bool {
 
 fn present(call: &Call<'_>, record: &Record) -> Value {
     let mut shown = shaped::<OAuthApplication>(record);
-    if let (Value::Object(map), true) = (&mut shown, shows_secret(call)) {
-        if let Some(secret) = record.get(SECRET) {
-            map.insert("secret".into(), secret.clone());
-        }
+    if let (Value::Object(map), true) = (&mut shown, shows_secret(call))
+        && let Some(secret) = record.get(SECRET)
+    {
+        map.insert("secret".into(), secret.clone());
     }
     shown
 }

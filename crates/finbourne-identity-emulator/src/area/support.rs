@@ -150,7 +150,9 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
         read(time, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
     }
     let millis = (seconds * 1000.0).round();
-    (millis >= 1.0 && millis < 1e15).then(|| Duration::milliseconds(millis as i64))
+    (1.0..1e15)
+        .contains(&millis)
+        .then(|| Duration::milliseconds(millis as i64))
 }
 
 /// `POST /api/authentication/support` (GrantSupportAccess): 201 with the grant.

@@ -46,10 +46,10 @@ fn renumber(st: &mut State, moved: Option<&str>) {
     let zones = st.resources.all_mut(COLLECTION);
     let code = |r: &Record| r.get("code").and_then(Value::as_str).map(str::to_owned);
     let mut mover = None;
-    if let Some(moved) = moved {
-        if let Some(i) = zones.iter().position(|r| code(r).as_deref() == Some(moved)) {
-            mover = Some(zones.remove(i));
-        }
+    if let Some(moved) = moved
+        && let Some(i) = zones.iter().position(|r| code(r).as_deref() == Some(moved))
+    {
+        mover = Some(zones.remove(i));
     }
     zones.sort_by_key(hierarchy);
     if let Some(mover) = mover {
