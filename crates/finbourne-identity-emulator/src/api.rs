@@ -190,6 +190,17 @@ pub(crate) fn handle(
         "ListUsersInRole" => list_users_in_role(&req),
         "AddUserToRole" => add_user_to_role(&req),
         "RemoveUserFromRole" => remove_user_from_role(&req),
+        // Every other operation with state: by hand, or as a resource family of the table.
+        _ if crate::area::serves(op) => crate::area::serve(&crate::resources::Call {
+            shared,
+            op: op.into(),
+            username: &req.username,
+            bearer: bearer_token(headers),
+            params: &req.params,
+            query: &req.query,
+            body,
+            instance,
+        }),
         _ => Err(not_implemented(op, instance)),
     };
     result.unwrap_or_else(|reply| reply)
@@ -360,8 +371,14 @@ fn user_json(st: &State, user: &UserRecord, include_roles: bool) -> Value {
         "lastLogin": user.last_login,
         "lastUpdated": user.last_updated,
         "created": user.created,
+        "passwordChanged": st.accounts.password_changed(&user.login),
         "userExpiry": user.user_expiry,
     }))
+}
+
+/// `UserResponse` without roles, for the other areas.
+pub(crate) fn user_answer(st: &State, user: &UserRecord) -> Value {
+    user_json(st, user, false)
 }
 
 fn user_not_found(id: &str, instance: &str) -> Reply {

@@ -202,6 +202,17 @@ impl JournalEntry {
         }
         if let Ok(mut value) = serde_json::from_slice::<Value>(&self.body) {
             redact_json(&mut value);
+            // SetPassword's new password travels as `value`.
+            if self.method == Method::PUT
+                && self
+                    .path
+                    .trim_end_matches('/')
+                    .to_ascii_lowercase()
+                    .ends_with("/api/me/password")
+                && let Some(password) = value.get_mut("value").filter(|v| !v.is_null())
+            {
+                *password = Value::String(REDACTED.to_owned());
+            }
             return value.to_string();
         }
         let is_form = self

@@ -6,10 +6,11 @@
 //! - an OAuth2 token endpoint at [`Emulator::token_url`] (`POST`, form-encoded) with the
 //!   `password`, `refresh_token` and `client_credentials` grants;
 //! - the Identity API under [`Emulator::identity_url`] (`.../identity`, paths `/api/...` like the
-//!   real service), guarded by bearer tokens: SCIM tokens (`AddScim`, `RemoveScim`), users, roles,
-//!   role membership and `GetUserInfo` keep in-memory state; every other operation of the API
-//!   answers `501 Not Implemented` with problem details naming the operation (see
-//!   [`operations`]);
+//!   real service), guarded by bearer tokens: the operations keep in-memory state with the
+//!   service's meaning (SCIM tokens, users and their lifecycle, roles, personal access tokens,
+//!   applications, policies, support access...; collections the operations table describes are
+//!   served generically); an operation the emulator does not serve answers
+//!   `501 Not Implemented` with problem details naming it (see [`operations`]);
 //! - a SCIM 2.0 endpoint at [`Emulator::scim_base_url`] whose `ServiceProviderConfig` accepts only
 //!   the SCIM API tokens that are active.
 //!
@@ -70,11 +71,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod api;
+mod area;
 mod faults;
 mod journal;
 mod oauth;
 pub mod operations;
 mod reply;
+mod resources;
 mod scim;
 mod server;
 mod state;
@@ -84,6 +87,7 @@ mod state;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use area::lifecycle::USER_STATUSES;
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
 

@@ -16,7 +16,7 @@ use crate::{DEFAULT_SCOPE, Shared, lock};
 pub(crate) const INVALID_REFRESH: &str = "The refresh token is invalid or expired.";
 
 /// Compares secrets without an early exit on the first difference.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -123,19 +123,22 @@ pub(crate) fn token(shared: &Shared, method: &Method, headers: &HeaderMap, body:
             (Some(_), None) => return invalid_client("The client secret is missing."),
         },
     };
-    let config = &shared.config;
-    if !matches_maybe_encoded(&client_id, &config.client_id)
-        || !matches_maybe_encoded(&client_secret, &config.client_secret)
-    {
+    let Some(client_id) = authenticate_client(shared, &client_id, &client_secret) else {
         return invalid_client("Client authentication failed.");
-    }
+    };
 
     match field("grant_type") {
         None => invalid_request("The grant_type parameter is required."),
-        Some("password") => {
-            password_grant(shared, field("username"), field("password"), field("scope"))
+        Some("password") => password_grant(
+            shared,
+            &client_id,
+            field("username"),
+            field("password"),
+            field("scope"),
+        ),
+        Some("refresh_token") => {
+            refresh_grant(shared, &client_id, field("refresh_token"), field("scope"))
         }
-        Some("refresh_token") => refresh_grant(shared, field("refresh_token"), field("scope")),
         Some("client_credentials") => client_credentials_grant(shared, field("scope")),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
@@ -147,8 +150,27 @@ pub(crate) fn token(shared: &Shared, method: &Method, headers: &HeaderMap, body:
     }
 }
 
+/// The client id of the client these credentials authenticate: the configured client, or an
+/// application registered through the API with its current secret.
+fn authenticate_client(shared: &Shared, client_id: &str, client_secret: &str) -> Option<String> {
+    let config = &shared.config;
+    if matches_maybe_encoded(client_id, &config.client_id)
+        && matches_maybe_encoded(client_secret, &config.client_secret)
+    {
+        return Some(config.client_id.clone());
+    }
+    let st = lock(&shared.state);
+    crate::area::applications::client_credentials(&st)
+        .into_iter()
+        .find(|(id, secret)| {
+            matches_maybe_encoded(client_id, id) && matches_maybe_encoded(client_secret, secret)
+        })
+        .map(|(id, _)| id)
+}
+
 fn password_grant(
     shared: &Shared,
+    client_id: &str,
     username: Option<&str>,
     password: Option<&str>,
     scope: Option<&str>,
@@ -156,25 +178,21 @@ fn password_grant(
     let (Some(username), Some(password)) = (username, password) else {
         return invalid_request("The password grant needs username and password.");
     };
-    let user = shared.config.users.iter().find(|(name, secret)| {
-        name.eq_ignore_ascii_case(username) && same_secret(secret, password)
-    });
-    let Some((username, _)) = user else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "The credentials provided were invalid.",
-        );
-    };
-    let scope = scope.unwrap_or(DEFAULT_SCOPE).to_owned();
     let now = shared.clock.now();
-    let refresh = random_token("emu_rt_");
     let mut st = lock(&shared.state);
+    // Passwords, statuses and the password policy: see `area::lifecycle`.
+    let username = match crate::area::lifecycle::sign_in(shared, &mut st, username, password, now) {
+        Ok(username) => username,
+        Err(refusal) => return refusal,
+    };
+    let username = &username;
+    let scope = scope.unwrap_or(DEFAULT_SCOPE).to_owned();
+    let refresh = random_token("emu_rt_");
     st.refresh_tokens.insert(
         refresh.clone(),
         RefreshToken {
             username: username.clone(),
-            client_id: shared.config.client_id.clone(),
+            client_id: client_id.to_owned(),
             scope: scope.clone(),
             expires_at: shared.config.refresh_token_lifetime.map(|l| add(now, l)),
             revoked: false,
@@ -200,16 +218,19 @@ fn client_credentials_grant(shared: &Shared, scope: Option<&str>) -> Reply {
     issue(shared, &mut st, &username, None, scope)
 }
 
-fn refresh_grant(shared: &Shared, refresh: Option<&str>, scope: Option<&str>) -> Reply {
+fn refresh_grant(
+    shared: &Shared,
+    client_id: &str,
+    refresh: Option<&str>,
+    scope: Option<&str>,
+) -> Reply {
     let Some(refresh) = refresh else {
         return invalid_request("The refresh_token grant needs a refresh_token.");
     };
     let now = shared.clock.now();
     let mut st = lock(&shared.state);
     let usable = st.refresh_tokens.get(refresh).filter(|t| {
-        !t.revoked
-            && t.client_id == shared.config.client_id
-            && t.expires_at.is_none_or(|end| now < end)
+        !t.revoked && t.client_id == client_id && t.expires_at.is_none_or(|end| now < end)
     });
     let Some(record) = usable.cloned() else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", INVALID_REFRESH);

@@ -164,6 +164,16 @@ pub(crate) struct State {
     pub(crate) current_scim: Option<usize>,
     pub(crate) users: Vec<UserRecord>,
     pub(crate) roles: Vec<RoleRecord>,
+    /// The records of the resource families (applications, keys, network zones...).
+    pub(crate) resources: crate::resources::Store,
+    /// Passwords changed through the API and failed sign-ins, by login.
+    pub(crate) accounts: crate::area::lifecycle::Accounts,
+    /// Password policies per type of user and the session policy.
+    pub(crate) policies: crate::area::policies::Policies,
+    /// Grants of FINBOURNE support access.
+    pub(crate) support: crate::area::support::Support,
+    /// The alternative user id fields of the domain.
+    pub(crate) user_schema: crate::area::schema::UserSchema,
 }
 
 impl State {

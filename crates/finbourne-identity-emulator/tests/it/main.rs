@@ -1,12 +1,21 @@
 //! Integration tests: a real emulator on 127.0.0.1, driven with reqwest. No test touches any
 //! other address.
 
+mod applications;
 mod bearer;
 mod common;
+mod coverage;
+mod directory;
+mod families;
 mod faults;
+mod http;
 mod journal;
+mod keys;
+mod lifecycle;
+mod policies;
 mod scim;
 mod server;
+mod support;
 mod tokens;
 mod unimplemented;
 mod users_roles;
