@@ -89,7 +89,8 @@ pub fn generate_from_text(text: &str) -> Result<Generated, GenerateError> {
         message,
     };
     let client = client_from_tree(name, &tree)?;
-    let facts = operations::facts(&tree);
+    let mut facts = operations::facts(&tree);
+    operations::minimal_bodies_from(&raw, &mut facts);
     let table = unparse(operations::table_tokens(&tree, &facts)).map_err(failed)?;
     let layer = unparse(sdk::layer(&client, &facts).map_err(failed)?).map_err(failed)?;
     let cli = cli_from_tree(name, &tree)?;

@@ -283,9 +283,11 @@ fn minimal(tree: &Value, schema: &Value, seen: &mut BTreeSet<String>) -> Value {
             Some("date") => Value::from("2030-01-01"),
             Some("uuid") => Value::from("00000000-0000-0000-0000-000000000000"),
             Some("uri") => Value::from("https://example.com/"),
-            _ => Value::from("x"),
+            _ => Value::from(text_within(schema)),
         },
-        Some("integer") | Some("number") => Value::from(0),
+        Some("integer") | Some("number") => {
+            Value::from(schema.get("minimum").and_then(Value::as_i64).unwrap_or(1))
+        }
         Some("boolean") => Value::from(false),
         Some("array") => Value::Array(Vec::new()),
         _ => {
@@ -305,6 +307,50 @@ fn minimal(tree: &Value, schema: &Value, seen: &mut BTreeSet<String>) -> Value {
             Value::Object(object)
         }
     }
+}
+
+/// A text the string schema's length limits and pattern accept: letters of a length within
+/// the limits, else the first of a few common shapes (a duration, an address) that fits.
+fn text_within(schema: &Value) -> String {
+    let bound = |key: &str| schema.get(key).and_then(Value::as_u64).map(|n| n as usize);
+    let length = bound("minLength")
+        .unwrap_or(1)
+        .max(8)
+        .min(bound("maxLength").unwrap_or(usize::MAX));
+    let letters = format!("X{}", "x".repeat(length.saturating_sub(1)));
+    let pattern = schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(|p| regress::Regex::new(p).ok());
+    let fits = |text: &str| {
+        let count = text.chars().count();
+        bound("minLength").is_none_or(|min| count >= min)
+            && bound("maxLength").is_none_or(|max| count <= max)
+            && pattern.as_ref().is_none_or(|re| re.find(text).is_some())
+    };
+    [letters.as_str(), "PT1H", "user@example.com", "x"]
+        .into_iter()
+        .find(|text| fits(text))
+        .unwrap_or("x")
+        .to_owned()
+}
+
+/// Replaces each operation's smallest body with one computed from `raw`, the spec before the
+/// passes: its enums, length limits and patterns are what the service checks.
+pub fn minimal_bodies_from(raw: &Value, facts: &mut [OperationFacts]) {
+    let by_id = self::facts_bodies(raw);
+    for f in facts {
+        if let Some(body) = by_id.iter().find(|(id, _)| *id == f.operation_id) {
+            f.minimal_body = body.1.clone();
+        }
+    }
+}
+
+fn facts_bodies(raw: &Value) -> Vec<(String, Option<String>)> {
+    facts(raw)
+        .into_iter()
+        .map(|f| (f.operation_id, f.minimal_body))
+        .collect()
 }
 
 /// Schemas reachable from successful answers and from no request body or parameter: the
@@ -547,6 +593,25 @@ mod tests {
     }
 
     #[test]
+    fn minimal_texts_fit_length_limits_and_patterns() {
+        let text = |schema: Value| text_within(&schema);
+        assert_eq!(text(json!({"type": "string"})), "Xxxxxxxx");
+        assert_eq!(
+            text(json!({"type": "string", "minLength": 12})),
+            "Xxxxxxxxxxxx"
+        );
+        assert_eq!(text(json!({"type": "string", "maxLength": 3})), "Xxx");
+        assert_eq!(
+            text(json!({"type": "string", "pattern": "^P(T\\d+H)?$"})),
+            "PT1H"
+        );
+        assert_eq!(
+            text(json!({"type": "string", "pattern": "@"})),
+            "user@example.com"
+        );
+    }
+
+    #[test]
     fn the_minimal_body_holds_the_required_properties_only() {
         let mut tree = spec();
         tree["paths"]["/a/{id}"]["post"]["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/New"}}}});
@@ -562,7 +627,7 @@ mod tests {
         let body: Value = serde_json::from_str(make.minimal_body.as_deref().unwrap()).unwrap();
         assert_eq!(
             body,
-            json!({"name": "x", "at": "2030-01-01T00:00:00Z", "kind": "Personal", "tags": [], "inner": {}, "n": 0})
+            json!({"name": "Xxxxxxxx", "at": "2030-01-01T00:00:00Z", "kind": "Personal", "tags": [], "inner": {}, "n": 1})
         );
         assert_eq!(
             facts

@@ -27,7 +27,9 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &["secret"],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"clientId\":\"x\",\"displayName\":\"x\",\"type\":\"x\"}"),
+        minimal_body: Some(
+            "{\"clientId\":\"Xxxxxxxx\",\"displayName\":\"Xxxxxxxx\",\"type\":\"Xxxxxxxx\"}",
+        ),
     },
     Operation {
         id: "get_application",
@@ -141,7 +143,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some(
-            "{\"conditions\":{\"age\":{\"historyCount\":0,\"maxAgeDays\":0},\"complexity\":{\"excludeFirstName\":false,\"excludeLastName\":false,\"minLength\":0},\"lockout\":{\"maxAttempts\":0}}}",
+            "{\"conditions\":{\"age\":{\"historyCount\":0,\"maxAgeDays\":0},\"complexity\":{\"excludeFirstName\":false,\"excludeLastName\":false,\"minLength\":12},\"lockout\":{\"maxAttempts\":0}}}",
         ),
     },
     Operation {
@@ -166,7 +168,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"maxSessionIdleMinutes\":0}"),
+        minimal_body: Some("{\"maxSessionIdleMinutes\":5}"),
     },
     Operation {
         id: "get_support_access_history",
@@ -203,7 +205,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"duration\":\"x\"}"),
+        minimal_body: Some("{\"duration\":\"PT1H\"}"),
     },
     Operation {
         id: "invalidate_support_access",
@@ -251,7 +253,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"parentDomainName\":\"x\",\"pat\":\"x\"}"),
+        minimal_body: Some("{\"parentDomainName\":\"Xxxxxxxx\",\"pat\":\"Xxxxxxxx\"}"),
     },
     Operation {
         id: "rotate_attaching_key",
@@ -263,7 +265,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"pat\":\"x\"}"),
+        minimal_body: Some("{\"pat\":\"Xxxxxxxx\"}"),
     },
     Operation {
         id: "detach_parent_cell",
@@ -299,7 +301,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"adminDomainName\":\"x\",\"confirm\":false}"),
+        minimal_body: Some("{\"adminDomainName\":\"Xxxxxxxx\",\"confirm\":false}"),
     },
     Operation {
         id: "set_primary_domain",
@@ -391,7 +393,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some(
-            "{\"audience\":\"x\",\"code\":\"x\",\"issuer\":\"x\",\"logoutUrl\":\"https://example.com/\"}",
+            "{\"audience\":\"Xxxxxxxx\",\"code\":\"Xxxxxxxx\",\"issuer\":\"Xxxxxxxx\",\"logoutUrl\":\"https://example.com/\"}",
         ),
     },
     Operation {
@@ -513,7 +515,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &["key"],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"displayName\":\"x\"}"),
+        minimal_body: Some("{\"displayName\":\"Xxxxxxxx\"}"),
     },
     Operation {
         id: "delete_api_key",
@@ -698,7 +700,9 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
             },
         ],
-        minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
+        minimal_body: Some(
+            "{\"description\":\"Xxxxxxxx\",\"name\":\"Xxxxxxxx\",\"title\":\"Xxxxxxxx\"}",
+        ),
     },
     Operation {
         id: "create_mcp_tool",
@@ -723,7 +727,9 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
             },
         ],
-        minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
+        minimal_body: Some(
+            "{\"description\":\"Xxxxxxxx\",\"name\":\"Xxxxxxxx\",\"title\":\"Xxxxxxxx\"}",
+        ),
     },
     Operation {
         id: "delete_mcp_tool",
@@ -772,7 +778,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"value\":\"x\"}"),
+        minimal_body: Some("{\"value\":\"Xxxxxxxxxxxx\"}"),
     },
     Operation {
         id: "list_access_controlled_resources",
@@ -809,7 +815,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some(
-            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"code\":\"x\",\"networkZoneIPs\":[]}",
+            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"code\":\"Xxxxxxxx\",\"networkZoneIPs\":[]}",
         ),
     },
     Operation {
@@ -849,7 +855,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some(
-            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"hierarchy\":0,\"networkZoneIPs\":[]}",
+            "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"hierarchy\":1,\"networkZoneIPs\":[]}",
         ),
     },
     Operation {
@@ -893,7 +899,7 @@ pub static OPERATIONS: &[Operation] = &[
         credential_fields: &[],
         date_time_query: &[],
         params: &[],
-        minimal_body: Some("{\"name\":\"x\"}"),
+        minimal_body: Some("{\"name\":\"Xxxxxxxx\"}"),
     },
     Operation {
         id: "get_role_by_code",
@@ -1095,7 +1101,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some(
-            "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\",\"type\":\"x\"}",
+            "{\"emailAddress\":\"Xxxxxxxx\",\"firstName\":\"Xxxxxxxx\",\"lastName\":\"Xxxxxxxx\",\"login\":\"Xxxxxxxx\",\"type\":\"Xxxxxxxx\"}",
         ),
     },
     Operation {
@@ -1196,7 +1202,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some(
-            "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\"}",
+            "{\"emailAddress\":\"Xxxxxxxx\",\"firstName\":\"Xxxxxxxx\",\"lastName\":\"Xxxxxxxx\",\"login\":\"Xxxxxxxx\"}",
         ),
     },
     Operation {

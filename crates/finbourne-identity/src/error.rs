@@ -314,16 +314,16 @@ impl fmt::Display for ApiError {
             if let Some(code) = p.code {
                 write!(f, " (code {code})")?;
             }
-            if let Some(text) = p.detail.as_deref().or(p.title.as_deref()) {
+            let text = p.detail.as_deref().or(p.title.as_deref()).unwrap_or("");
+            if !text.is_empty() {
                 write!(f, ": {}", printable(text))?;
             }
             for (field, messages) in p.errors.iter().flatten() {
-                write!(
-                    f,
-                    "; {}: {}",
-                    printable(field),
-                    printable(&messages.join(", "))
-                )?;
+                let error = format!("{field}: {}", messages.join(", "));
+                // A detail that already lists the field errors is not repeated.
+                if !text.contains(&error) {
+                    write!(f, "; {}", printable(&error))?;
+                }
             }
         } else if let Some(body) = &self.body {
             let body = excerpt(body.as_bytes(), 200, &[]);
@@ -430,6 +430,27 @@ mod tests {
         assert_eq!(
             html.to_string(),
             "add_scim: the API answered 502 Bad Gateway: <html>Bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn field_errors_the_detail_already_lists_are_not_repeated() {
+        let problem: LusidValidationProblemDetails = serde_json::from_str(
+            r#"{"name": "InvalidParameterValue", "code": 151, "detail": "type: Native or Web.",
+                "errors": {"type": ["Native or Web."], "name": ["Too short."]}}"#,
+        )
+        .unwrap();
+        let error = ApiError {
+            operation: "create_application",
+            status: StatusCode::BAD_REQUEST,
+            headers: HeaderMap::new(),
+            problem: Some(problem),
+            body: None,
+            retryable: false,
+        };
+        assert_eq!(
+            error.to_string(),
+            "create_application: the API answered 400 Bad Request: InvalidParameterValue (code 151): type: Native or Web.; name: Too short."
         );
     }
 
