@@ -1,0 +1,150 @@
+//! Every generated command against the emulator: each sends exactly one request, to its own
+//! operation, with each flag's value where the operation's parameter goes, and ends with an
+//! answer (exit 0, or 1 for an error the service gives), never a usage error or a 501. The
+//! commands and their flags are read from the table of operations: none is named here.
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use finbourne_identity_client::operations::{
+    OPERATIONS, Operation, ParamKind, ParamLocation, Route, route,
+};
+use finbourne_identity_emulator::Emulator;
+
+/// `userId` -> `user-id`, as the generated commands name their flags.
+fn flag(name: &str) -> String {
+    let mut out = String::from("--");
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `Cell Management` or `CellManagement` -> `cell-management`, as the command groups are named.
+fn group(tag: &str) -> String {
+    let mut out = String::new();
+    let mut previous: Option<char> = None;
+    for c in tag.chars() {
+        match c {
+            ' ' | '_' | '-' => out.push('-'),
+            c if c.is_uppercase() => {
+                if previous.is_some_and(char::is_lowercase) {
+                    out.push('-');
+                }
+                out.extend(c.to_lowercase());
+            }
+            c => out.push(c),
+        }
+        previous = Some(c);
+    }
+    out
+}
+
+/// A value for each parameter: text that names the parameter, or one of its kind.
+fn value(name: &str, kind: ParamKind) -> String {
+    match kind {
+        ParamKind::Boolean => "true".into(),
+        ParamKind::Integer => "7".into(),
+        ParamKind::DateTime => "2030-01-02T03:04:05Z".into(),
+        _ => format!("v-{name}"),
+    }
+}
+
+async fn run(emulator: &Emulator, op: &Operation) -> (Vec<(&'static str, String)>, Output) {
+    let values: Vec<(&'static str, String)> = op
+        .params
+        .iter()
+        .map(|p| (p.name, value(p.name, p.kind)))
+        .collect();
+    let mut args = vec![group(op.tag), op.id.replace('_', "-")];
+    for (name, value) in &values {
+        args.push(format!("{}={value}", flag(name)));
+    }
+    let mut command = Command::cargo_bin("fbn-identity").unwrap();
+    command
+        .env_clear()
+        .env("FBN_IDENTITY_URL", emulator.identity_url())
+        // A token of its own: InvalidateToken or a password change ends only this one.
+        .env("FBN_ACCESS_TOKEN", emulator.issue_access_token())
+        .args(["-o", "json"])
+        .args(&args);
+    if let Some(body) = op.minimal_body {
+        command.args(["--json-body", "-"]).write_stdin(body);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (values, output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_reaches_its_operation_with_its_flags() {
+    let emulator = Emulator::start().await.unwrap();
+    let (mut succeeded, mut refused) = (0, 0);
+    for op in OPERATIONS {
+        emulator.clear_journal();
+        let (values, output) = run(&emulator, op).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let code = output.status.code().unwrap();
+        assert!(
+            code == 0 || code == 1,
+            "{} exited {code}: {stderr}",
+            op.operation_id
+        );
+        assert!(!stderr.contains("501"), "{}: {stderr}", op.operation_id);
+        if code == 0 {
+            succeeded += 1
+        } else {
+            refused += 1
+        }
+        let api: Vec<_> = emulator
+            .journal()
+            .into_iter()
+            .filter(|e| e.path().starts_with("/identity/api/"))
+            .collect();
+        assert_eq!(api.len(), 1, "{}: {stderr}", op.operation_id);
+        let entry = &api[0];
+        let below = entry.path().strip_prefix("/identity").unwrap();
+        let Route::Found(reached, params) = route(entry.method().as_str(), below) else {
+            panic!("{}: {below} reaches no operation", op.operation_id)
+        };
+        assert_eq!(reached.operation_id, op.operation_id, "{below}");
+        for param in op.params {
+            let given = &values.iter().find(|(n, _)| *n == param.name).unwrap().1;
+            let received = match param.location {
+                ParamLocation::Path => params
+                    .iter()
+                    .find(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.clone()),
+                _ => entry.query_param(param.name),
+            };
+            let received = received.unwrap_or_else(|| {
+                panic!(
+                    "{}: --{} did not reach the request",
+                    op.operation_id, param.name
+                )
+            });
+            if param.kind == ParamKind::DateTime {
+                let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+                assert_eq!(
+                    at(&received),
+                    at(given),
+                    "{} {}",
+                    op.operation_id,
+                    param.name
+                );
+            } else {
+                assert_eq!(&received, given, "{} {}", op.operation_id, param.name);
+            }
+        }
+    }
+    println!(
+        "{} commands: each reached its operation with its flags; {succeeded} succeeded, {refused} answered with the service's error",
+        OPERATIONS.len()
+    );
+}
