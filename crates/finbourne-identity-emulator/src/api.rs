@@ -190,6 +190,15 @@ pub(crate) fn handle(
         "ListUsersInRole" => list_users_in_role(&req),
         "AddUserToRole" => add_user_to_role(&req),
         "RemoveUserFromRole" => remove_user_from_role(&req),
+        id if crate::call::serves(id) => Ok(crate::call::answer(
+            id,
+            &crate::call::Call {
+                shared,
+                headers,
+                body,
+                instance,
+            },
+        )),
         _ => Err(not_implemented(op, instance)),
     };
     result.unwrap_or_else(|reply| reply)

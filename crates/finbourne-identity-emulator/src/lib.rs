@@ -70,6 +70,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod api;
+mod call;
+mod cells;
 mod faults;
 mod journal;
 mod oauth;
@@ -84,6 +86,7 @@ mod state;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use cells::{CELL_REGISTRATION_DELAY, CellAttachment, CellStatus, DOMAIN_NAME};
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
 

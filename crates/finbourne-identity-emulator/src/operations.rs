@@ -28,7 +28,7 @@ use percent_encoding::percent_decode_str;
 /// assert!(!is_implemented(operation_by_id("ListApplications").unwrap()));
 /// ```
 pub fn is_implemented(operation: &Operation) -> bool {
-    IMPLEMENTED.contains(&operation.operation_id)
+    IMPLEMENTED.contains(&operation.operation_id) || crate::call::serves(operation.operation_id)
 }
 
 /// The operationIds the emulator implements.

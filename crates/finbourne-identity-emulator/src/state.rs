@@ -164,6 +164,7 @@ pub(crate) struct State {
     pub(crate) current_scim: Option<usize>,
     pub(crate) users: Vec<UserRecord>,
     pub(crate) roles: Vec<RoleRecord>,
+    pub(crate) cell: crate::cells::Cell,
 }
 
 impl State {

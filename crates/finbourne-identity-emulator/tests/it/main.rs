@@ -2,6 +2,7 @@
 //! other address.
 
 mod bearer;
+mod cells;
 mod common;
 mod faults;
 mod journal;
