@@ -194,14 +194,26 @@ pub(crate) fn handle(
             id,
             &crate::call::Call {
                 shared,
+                username: &req.username,
                 headers,
+                query: &req.query,
                 body,
                 instance,
             },
         )),
         _ => Err(not_implemented(op, instance)),
     };
-    result.unwrap_or_else(|reply| reply)
+    let reply = result.unwrap_or_else(|reply| reply);
+    crate::logs::record_api(
+        shared,
+        op,
+        &req.params,
+        &req.username,
+        headers,
+        instance,
+        &reply,
+    );
+    reply
 }
 
 type Answer = Result<Reply, Reply>;

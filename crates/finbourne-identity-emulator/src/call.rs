@@ -1,4 +1,4 @@
-//! One authenticated, routed Identity API call, as the cell-management handlers see it,
+//! One authenticated, routed Identity API call, as the cell-management and log handlers see it,
 //! and the hook through which `api::handle` hands those operations over.
 
 use axum::http::HeaderMap;
@@ -10,13 +10,24 @@ use crate::reply::{Reply, invalid_field};
 /// What a handler in this crate's newer modules gets of a request.
 pub(crate) struct Call<'a> {
     pub(crate) shared: &'a Shared,
+    /// The signed-in user's login.
+    pub(crate) username: &'a str,
     pub(crate) headers: &'a HeaderMap,
+    pub(crate) query: &'a [(String, String)],
     pub(crate) body: &'a [u8],
     /// The request path, for problem details' `instance`.
     pub(crate) instance: &'a str,
 }
 
 impl Call<'_> {
+    /// The first query parameter with this name (ASCII case-insensitive, like the service).
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The bearer token the call was authenticated with.
     pub(crate) fn token(&self) -> &str {
         crate::scim::bearer_token(self.headers).unwrap_or("")
@@ -51,9 +62,15 @@ impl Call<'_> {
 /// Whether one of the newer modules answers this operation.
 pub(crate) fn serves(operation_id: &str) -> bool {
     crate::cells::OPERATIONS.contains(&operation_id)
+        || crate::logs::OPERATIONS.contains(&operation_id)
 }
 
 /// Answers an operation for which [`serves`] is true.
 pub(crate) fn answer(operation_id: &str, call: &Call<'_>) -> Reply {
-    crate::cells::answer(operation_id, call).unwrap_or_else(|reply| reply)
+    let result = if crate::logs::OPERATIONS.contains(&operation_id) {
+        crate::logs::list(operation_id, call)
+    } else {
+        crate::cells::answer(operation_id, call)
+    };
+    result.unwrap_or_else(|reply| reply)
 }

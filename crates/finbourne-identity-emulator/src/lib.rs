@@ -74,6 +74,7 @@ mod call;
 mod cells;
 mod faults;
 mod journal;
+mod logs;
 mod oauth;
 pub mod operations;
 mod reply;
@@ -89,6 +90,7 @@ struct ReadmeDoctests;
 pub use cells::{CELL_REGISTRATION_DELAY, CellAttachment, CellStatus, DOMAIN_NAME};
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
+pub use logs::LOG_CAPACITY;
 
 /// The `http` crate types used in this API (re-exported from axum), such as
 /// [`Method`](http::Method), [`StatusCode`](http::StatusCode) and [`HeaderMap`](http::HeaderMap).
@@ -174,6 +176,7 @@ pub(crate) struct Shared {
     pub(crate) journal: journal::Journal,
     pub(crate) counters: journal::AtomicCounters,
     pub(crate) extra_fields: AtomicBool,
+    pub(crate) logs: logs::LogStore,
 }
 
 /// Configures and starts an [`Emulator`]; made by [`Emulator::builder`].
@@ -398,6 +401,7 @@ impl EmulatorBuilder {
             journal: journal::Journal::default(),
             counters: journal::AtomicCounters::default(),
             extra_fields: AtomicBool::new(extra_fields),
+            logs: logs::LogStore::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown_rx));

@@ -6,6 +6,7 @@ mod cells;
 mod common;
 mod faults;
 mod journal;
+mod logs;
 mod scim;
 mod server;
 mod tokens;
