@@ -79,6 +79,7 @@ mod oauth;
 pub mod operations;
 mod reply;
 mod scim;
+mod seed;
 mod server;
 mod state;
 
@@ -91,6 +92,7 @@ pub use cells::{CELL_REGISTRATION_DELAY, CellAttachment, CellStatus, DOMAIN_NAME
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
 pub use logs::LOG_CAPACITY;
+pub use seed::{SeedApplication, SeedRole, SeedUser};
 
 /// The `http` crate types used in this API (re-exported from axum), such as
 /// [`Method`](http::Method), [`StatusCode`](http::StatusCode) and [`HeaderMap`](http::HeaderMap).
@@ -209,6 +211,7 @@ pub struct EmulatorBuilder {
     personal_access_tokens: Vec<String>,
     port: u16,
     extra_fields: bool,
+    seeds: seed::Seeds,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -231,6 +234,7 @@ impl fmt::Debug for EmulatorBuilder {
             )
             .field("port", &self.port)
             .field("extra_fields", &self.extra_fields)
+            .field("seeds", &self.seeds)
             .finish()
     }
 }
@@ -246,6 +250,7 @@ impl Default for EmulatorBuilder {
             personal_access_tokens: Vec::new(),
             port: 0,
             extra_fields: false,
+            seeds: seed::Seeds::default(),
         }
     }
 }
@@ -325,6 +330,7 @@ impl EmulatorBuilder {
             personal_access_tokens,
             port,
             extra_fields,
+            seeds,
         } = self;
         if client_id.is_empty() {
             return Err(Error::InvalidConfig("the client id is empty".into()));
@@ -353,6 +359,7 @@ impl EmulatorBuilder {
                 "a personal access token is empty".into(),
             ));
         }
+        seeds.validate(&users)?;
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
         }
@@ -386,6 +393,7 @@ impl EmulatorBuilder {
                 },
             );
         }
+        users.extend(seeds.sign_in_users());
         let shared = Arc::new(Shared {
             config: Config {
                 client_id,
@@ -403,6 +411,7 @@ impl EmulatorBuilder {
             extra_fields: AtomicBool::new(extra_fields),
             logs: logs::LogStore::default(),
         });
+        seeds.apply(&shared)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown_rx));
         Ok(Emulator {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use finbourne_identity_emulator::{DEFAULT_SCOPE, Emulator};
+use finbourne_identity_emulator::{DEFAULT_SCOPE, Emulator, SeedUser};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -38,6 +38,15 @@ fn new_user(login: &str) -> Value {
         "login": login,
         "type": "Personal",
     })
+}
+
+fn event_types(page: &Value) -> Vec<String> {
+    page["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -456,4 +465,75 @@ async fn bad_parameters_answer_400_by_field() {
     .await;
     assert_eq!(body["code"], 689);
     assert_eq!(body["name"], "InvalidPaginationToken");
+}
+
+#[tokio::test]
+async fn user_logs_hold_the_callers_own_events() {
+    let emu = Emulator::builder()
+        .seed_user(
+            SeedUser::new("jo.bloggs@example.com")
+                .id("00u-jo")
+                .password("jo-password"),
+        )
+        .seed_access_token("jo-token", "jo.bloggs@example.com")
+        .start()
+        .await
+        .unwrap();
+    let admin = emu.issue_access_token();
+    let client = client();
+    // The admin changes Jo (an event about Jo) and makes a role (not about Jo).
+    let mut change = new_user("jo.bloggs@example.com");
+    change.as_object_mut().unwrap().remove("type");
+    let response = call(
+        &client,
+        &emu,
+        &admin,
+        Method::PUT,
+        "/api/users/00u-jo",
+        Some(change),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    call(
+        &client,
+        &emu,
+        &admin,
+        Method::POST,
+        "/api/roles",
+        Some(json!({"name": "Readers"})),
+    )
+    .await;
+    // Jo signs in (an event by Jo).
+    let response = post_token(
+        &client,
+        &emu,
+        &[
+            ("grant_type", "password"),
+            ("username", "jo.bloggs@example.com"),
+            ("password", "jo-password"),
+            ("client_id", emu.client_id()),
+            ("client_secret", emu.client_secret()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let mine = logs(&client, &emu, "jo-token", "/api/logs/me").await;
+    assert_eq!(
+        event_types(&mine),
+        ["user.account.update_profile", "user.session.start"]
+    );
+    let all = logs(&client, &emu, "jo-token", "/api/logs").await;
+    assert_eq!(all["values"].as_array().unwrap().len(), 3);
+    let theirs = logs(
+        &client,
+        &emu,
+        &admin,
+        "/api/logs/me?oktaSortOrder=DESCENDING",
+    )
+    .await;
+    assert_eq!(
+        event_types(&theirs),
+        ["group.lifecycle.create", "user.account.update_profile"]
+    );
 }

@@ -8,6 +8,7 @@ mod faults;
 mod journal;
 mod logs;
 mod scim;
+mod seed;
 mod server;
 mod tokens;
 mod unimplemented;
