@@ -69,6 +69,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+mod answers;
 mod api;
 mod call;
 mod cells;
@@ -88,6 +89,7 @@ mod state;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use answers::{AnswerBuilder, Answers};
 pub use cells::{CELL_REGISTRATION_DELAY, CellAttachment, CellStatus, DOMAIN_NAME};
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};

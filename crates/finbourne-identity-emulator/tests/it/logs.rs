@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use finbourne_identity_emulator::http::StatusCode as EmuStatus;
 use finbourne_identity_emulator::{DEFAULT_SCOPE, Emulator, SeedUser};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -536,4 +537,25 @@ async fn user_logs_hold_the_callers_own_events() {
         event_types(&theirs),
         ["group.lifecycle.create", "user.account.update_profile"]
     );
+}
+
+#[tokio::test]
+async fn programmed_answers_write_no_event() {
+    let emu = Emulator::start().await.unwrap();
+    let pat = emu.issue_access_token();
+    let client = client();
+    emu.answers()
+        .on("CreateRole")
+        .respond(EmuStatus::CREATED, json!({"id": "fake"}));
+    let response = call(
+        &client,
+        &emu,
+        &pat,
+        Method::POST,
+        "/api/roles",
+        Some(json!({"name": "Readers"})),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(emu.system_log().is_empty());
 }

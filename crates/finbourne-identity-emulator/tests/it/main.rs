@@ -1,6 +1,7 @@
 //! Integration tests: a real emulator on 127.0.0.1, driven with reqwest. No test touches any
 //! other address.
 
+mod answers;
 mod bearer;
 mod cells;
 mod common;
