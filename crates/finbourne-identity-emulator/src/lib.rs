@@ -7,13 +7,16 @@
 //!   `password`, `refresh_token` and `client_credentials` grants;
 //! - the Identity API under [`Emulator::identity_url`] (`.../identity`, paths `/api/...` like the
 //!   real service), guarded by bearer tokens: SCIM tokens (`AddScim`, `RemoveScim`), users, roles,
-//!   role membership and `GetUserInfo` keep in-memory state; every other operation of the API
-//!   answers `501 Not Implemented` with problem details naming the operation (see
-//!   [`operations`]);
+//!   role membership, `GetUserInfo`, cell management (a state machine, see [`CellAttachment`])
+//!   and the system log (`ListLogs`, `ListUserLogs`: an event for every state change and
+//!   sign-in) keep in-memory state; every other operation of the API answers
+//!   `501 Not Implemented` with problem details naming the operation (see [`operations`]);
 //! - a SCIM 2.0 endpoint at [`Emulator::scim_base_url`] whose `ServiceProviderConfig` accepts only
 //!   the SCIM API tokens that are active.
 //!
-//! Tests can program faults per route ([`Emulator::faults`]), add unknown fields to every JSON
+//! Tests can seed state before start ([`EmulatorBuilder::seed_user`] and its siblings), program
+//! one-off answers by operationId ([`Emulator::answers`]) or faults per route
+//! ([`Emulator::faults`]), add unknown fields to every JSON
 //! answer ([`Emulator::set_extra_fields`]), move the emulator's clock
 //! ([`Emulator::advance_clock`]), revoke tokens, and read a journal of the requests received
 //! ([`Emulator::journal`], secrets redacted when printed) and counters ([`Emulator::counters`]).
@@ -41,6 +44,77 @@
 //! assert!(!pat.is_empty());
 //! emu.shutdown().await; // or just drop `emu`
 //! # Ok(()) }
+//! ```
+//!
+//! # A test of your own
+//!
+//! One emulator is the test double for everything: seed the state the test needs on the
+//! builder ([`EmulatorBuilder::seed_user`], [`seed_role`](EmulatorBuilder::seed_role),
+//! [`seed_application`](EmulatorBuilder::seed_application),
+//! [`seed_access_token`](EmulatorBuilder::seed_access_token),
+//! [`seed_operation`](EmulatorBuilder::seed_operation)), program one-off answers by
+//! operationId ([`Emulator::answers`]), then check what arrived ([`Emulator::journal`]) and
+//! what changed: the state through the API, the system log ([`Emulator::system_log`], also
+//! served by `ListLogs`), the cell ([`Emulator::cell_status`]).
+//!
+//! ```
+//! use finbourne_identity_emulator::http::StatusCode;
+//! use finbourne_identity_emulator::{Emulator, SeedRole, SeedUser};
+//!
+//! # /*
+//! #[tokio::test]
+//! # */
+//! async fn my_code_survives_one_failed_get_user() {
+//!     // State the test relies on, seeded before start.
+//!     let emu = Emulator::builder()
+//!         .seed_role(SeedRole::new("Readers"))
+//!         .seed_user(
+//!             SeedUser::new("jo.bloggs@example.com")
+//!                 .id("00u-jo")
+//!                 .role("Readers"),
+//!         )
+//!         .seed_access_token("jo-token", "jo.bloggs@example.com")
+//!         .start()
+//!         .await
+//!         .unwrap();
+//!     // The next GetUser call fails; then the operation answers with state again.
+//!     emu.answers().on("GetUser").respond(
+//!         StatusCode::SERVICE_UNAVAILABLE,
+//!         serde_json::json!({"name": "ServiceUnavailable", "code": -1, "title": "Busy"}),
+//!     );
+//!
+//!     // The calls (plain reqwest, to see both answers: the SDK would retry the 503 itself).
+//!     let client = reqwest::Client::builder().no_proxy().build().unwrap();
+//!     let url = format!("{}/api/users/00u-jo", emu.identity_url());
+//!     let first = client
+//!         .get(&url)
+//!         .bearer_auth("jo-token")
+//!         .send()
+//!         .await
+//!         .unwrap();
+//!     assert_eq!(first.status(), 503);
+//!     let second = client
+//!         .get(&url)
+//!         .bearer_auth("jo-token")
+//!         .send()
+//!         .await
+//!         .unwrap();
+//!     assert_eq!(second.status(), 200);
+//!
+//!     // What the emulator received.
+//!     let journal = emu.journal();
+//!     assert_eq!(journal.len(), 2);
+//!     assert!(
+//!         journal
+//!             .iter()
+//!             .all(|entry| entry.path() == "/identity/api/users/00u-jo")
+//!     );
+//!     assert_eq!(journal[0].header("authorization"), Some("Bearer jo-token"));
+//! }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! #     my_code_survives_one_failed_get_user().await
+//! # }
 //! ```
 //!
 //! # Defaults

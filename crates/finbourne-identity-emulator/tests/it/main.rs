@@ -5,6 +5,7 @@ mod answers;
 mod bearer;
 mod cells;
 mod common;
+mod example;
 mod faults;
 mod journal;
 mod logs;
