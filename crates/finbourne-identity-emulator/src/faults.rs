@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use bytes::Bytes;
 
 use crate::lock;
-use crate::operations::match_template;
+use crate::operations::{Operation, Resolution, match_template, operation_by_id, resolve};
 
 /// A failure the emulator plays instead of (or before) its normal answer.
 ///
@@ -101,6 +101,9 @@ impl Fault {
 struct FaultRule {
     method: Method,
     pattern: String,
+    /// Set for a rule keyed by operationId: it matches the requests that route to this
+    /// operation, whatever `pattern` would match.
+    operation: Option<&'static Operation>,
     /// Calls left; `None` for a rule that never runs out.
     remaining: Option<u32>,
     fault: Fault,
@@ -151,6 +154,41 @@ impl Faults {
             faults: self,
             method,
             pattern: path.to_owned(),
+            operation: None,
+            times: Some(1),
+        }
+    }
+
+    /// Starts a rule for the requests that route to one operation of the Identity API, named by
+    /// its `operationId` (`"GetUser"`), as [`Emulator::answers`](crate::Emulator::answers)
+    /// does. Unlike a path template, such a rule matches only that operation:
+    /// `on_operation("GetUser")` leaves `GET /api/users/schema` (GetUserSchema) alone.
+    ///
+    /// # Panics
+    ///
+    /// When no operation of the API has this operationId (see
+    /// [`operations::operation_by_id`](crate::operations::operation_by_id)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), finbourne_identity_emulator::Error> {
+    /// use finbourne_identity_emulator::Emulator;
+    /// use finbourne_identity_emulator::http::StatusCode;
+    ///
+    /// let emu = Emulator::start().await?;
+    /// emu.faults().on_operation("GetUser").respond_status(StatusCode::BAD_GATEWAY);
+    /// assert_eq!(emu.faults().pending(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_operation(&self, operation_id: &str) -> FaultBuilder<'_> {
+        let Some(op) = operation_by_id(operation_id) else {
+            panic!("no operation of the Identity API has the operationId {operation_id:?}");
+        };
+        FaultBuilder {
+            faults: self,
+            method: Method::from_bytes(op.method.as_bytes()).unwrap_or(Method::GET),
+            pattern: op.path.to_owned(),
+            operation: Some(op),
             times: Some(1),
         }
     }
@@ -184,10 +222,20 @@ impl Faults {
     pub(crate) fn take(&self, method: &Method, path: &str) -> Option<Fault> {
         let mut rules = lock(&self.rules);
         let request_path = strip_identity(path);
+        // The operation a request routes to, worked out once and only if a rule asks.
+        let mut routed: Option<Option<&'static str>> = None;
         let index = rules.iter().position(|r| {
             r.remaining != Some(0)
-                && r.method == *method
-                && match_template(strip_identity(&r.pattern), request_path).is_some()
+                && match r.operation {
+                    Some(op) => {
+                        *routed.get_or_insert_with(|| operation_of(method, path))
+                            == Some(op.operation_id)
+                    }
+                    None => {
+                        r.method == *method
+                            && match_template(strip_identity(&r.pattern), request_path).is_some()
+                    }
+                }
         })?;
         let rule = &mut rules[index];
         let fault = rule.fault.clone();
@@ -198,6 +246,18 @@ impl Faults {
             }
         }
         Some(fault)
+    }
+}
+
+/// The operationId a request path (with its `/identity` prefix) routes to, if any.
+fn operation_of(method: &Method, path: &str) -> Option<&'static str> {
+    let api_path = path.strip_prefix("/identity")?;
+    if !(api_path == "/api" || api_path.starts_with("/api/")) {
+        return None;
+    }
+    match resolve(method, api_path) {
+        Resolution::Found(op, _) => Some(op.operation_id),
+        _ => None,
     }
 }
 
@@ -231,6 +291,7 @@ pub struct FaultBuilder<'a> {
     faults: &'a Faults,
     method: Method,
     pattern: String,
+    operation: Option<&'static Operation>,
     times: Option<u32>,
 }
 
@@ -255,6 +316,7 @@ impl FaultBuilder<'_> {
         self.faults.add(FaultRule {
             method: self.method,
             pattern: self.pattern,
+            operation: self.operation,
             remaining: self.times,
             fault,
         });
@@ -267,6 +329,12 @@ impl FaultBuilder<'_> {
             headers,
             body: body.into(),
         });
+    }
+
+    /// Answers with this status and JSON body (and `Content-Type: application/json`) instead of
+    /// the normal answer; see [`Fault::json`].
+    pub fn respond_json(self, status: StatusCode, body: &serde_json::Value) {
+        self.inject(Fault::json(status, body));
     }
 
     /// Answers with this status and an empty body instead of the normal answer.
@@ -313,6 +381,44 @@ mod tests {
         assert_eq!(faults.take(&Method::PUT, path), Some(Fault::DropConnection));
         assert_eq!(faults.take(&Method::PUT, path), None);
         assert_eq!(faults.pending(), 0);
+    }
+
+    #[test]
+    fn operation_rules_match_only_their_operation() {
+        let faults = Faults::default();
+        faults
+            .on_operation("GetUser")
+            .times(2)
+            .respond_status(StatusCode::IM_A_TEAPOT);
+        // GetUserSchema shares GetUser's template shape; the rule leaves it alone.
+        assert!(
+            faults
+                .take(&Method::GET, "/identity/api/users/schema")
+                .is_none()
+        );
+        assert!(
+            faults
+                .take(&Method::PUT, "/identity/api/users/42")
+                .is_none()
+        );
+        assert!(faults.take(&Method::GET, "/api/users/42").is_none());
+        assert!(
+            faults
+                .take(&Method::GET, "/identity/api/users/42")
+                .is_some()
+        );
+        assert!(
+            faults
+                .take(&Method::GET, "/identity/api/users/u%2043")
+                .is_some()
+        );
+        assert_eq!(faults.pending(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "NoSuchOperation")]
+    fn unknown_operation_ids_panic() {
+        let _ = Faults::default().on_operation("NoSuchOperation");
     }
 
     #[test]

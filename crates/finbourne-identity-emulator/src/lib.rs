@@ -6,15 +6,19 @@
 //! - an OAuth2 token endpoint at [`Emulator::token_url`] (`POST`, form-encoded) with the
 //!   `password`, `refresh_token` and `client_credentials` grants;
 //! - the Identity API under [`Emulator::identity_url`] (`.../identity`, paths `/api/...` like the
-//!   real service), guarded by bearer tokens: the operations keep in-memory state with the
+//!   real service), guarded by bearer tokens: every operation keeps in-memory state with the
 //!   service's meaning (SCIM tokens, users and their lifecycle, roles, personal access tokens,
-//!   applications, policies, support access...; collections the operations table describes are
-//!   served generically); an operation the emulator does not serve answers
-//!   `501 Not Implemented` with problem details naming it (see [`operations`]);
+//!   applications, policies, support access, cell management as a state machine (see
+//!   [`CellAttachment`]), and the system log, an event for every state change and sign-in;
+//!   collections the operations table describes are served generically); an operation a newer
+//!   spec adds that the emulator cannot serve answers `501 Not Implemented` with problem
+//!   details naming it (see [`operations`]);
 //! - a SCIM 2.0 endpoint at [`Emulator::scim_base_url`] whose `ServiceProviderConfig` accepts only
 //!   the SCIM API tokens that are active.
 //!
-//! Tests can program faults per route ([`Emulator::faults`]), add unknown fields to every JSON
+//! Tests can seed state before start ([`EmulatorBuilder::seed_user`] and its siblings), program
+//! one-off answers by operationId ([`Emulator::answers`]) or faults per route
+//! ([`Emulator::faults`]), add unknown fields to every JSON
 //! answer ([`Emulator::set_extra_fields`]), move the emulator's clock
 //! ([`Emulator::advance_clock`]), revoke tokens, and read a journal of the requests received
 //! ([`Emulator::journal`], secrets redacted when printed) and counters ([`Emulator::counters`]).
@@ -44,6 +48,77 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # A test of your own
+//!
+//! One emulator is the test double for everything: seed the state the test needs on the
+//! builder ([`EmulatorBuilder::seed_user`], [`seed_role`](EmulatorBuilder::seed_role),
+//! [`seed_application`](EmulatorBuilder::seed_application),
+//! [`seed_access_token`](EmulatorBuilder::seed_access_token),
+//! [`seed_operation`](EmulatorBuilder::seed_operation)), program one-off answers by
+//! operationId ([`Emulator::answers`]), then check what arrived ([`Emulator::journal`]) and
+//! what changed: the state through the API, the system log ([`Emulator::system_log`], also
+//! served by `ListLogs`), the cell ([`Emulator::cell_status`]).
+//!
+//! ```
+//! use finbourne_identity_emulator::http::StatusCode;
+//! use finbourne_identity_emulator::{Emulator, SeedRole, SeedUser};
+//!
+//! # /*
+//! #[tokio::test]
+//! # */
+//! async fn my_code_survives_one_failed_get_user() {
+//!     // State the test relies on, seeded before start.
+//!     let emu = Emulator::builder()
+//!         .seed_role(SeedRole::new("Readers"))
+//!         .seed_user(
+//!             SeedUser::new("jo.bloggs@example.com")
+//!                 .id("00u-jo")
+//!                 .role("Readers"),
+//!         )
+//!         .seed_access_token("jo-token", "jo.bloggs@example.com")
+//!         .start()
+//!         .await
+//!         .unwrap();
+//!     // The next GetUser call fails; then the operation answers with state again.
+//!     emu.answers().on("GetUser").respond(
+//!         StatusCode::SERVICE_UNAVAILABLE,
+//!         serde_json::json!({"name": "ServiceUnavailable", "code": -1, "title": "Busy"}),
+//!     );
+//!
+//!     // The calls (plain reqwest, to see both answers: the SDK would retry the 503 itself).
+//!     let client = reqwest::Client::builder().no_proxy().build().unwrap();
+//!     let url = format!("{}/api/users/00u-jo", emu.identity_url());
+//!     let first = client
+//!         .get(&url)
+//!         .bearer_auth("jo-token")
+//!         .send()
+//!         .await
+//!         .unwrap();
+//!     assert_eq!(first.status(), 503);
+//!     let second = client
+//!         .get(&url)
+//!         .bearer_auth("jo-token")
+//!         .send()
+//!         .await
+//!         .unwrap();
+//!     assert_eq!(second.status(), 200);
+//!
+//!     // What the emulator received.
+//!     let journal = emu.journal();
+//!     assert_eq!(journal.len(), 2);
+//!     assert!(
+//!         journal
+//!             .iter()
+//!             .all(|entry| entry.path() == "/identity/api/users/00u-jo")
+//!     );
+//!     assert_eq!(journal[0].header("authorization"), Some("Bearer jo-token"));
+//! }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! #     my_code_survives_one_failed_get_user().await
+//! # }
+//! ```
+//!
 //! # Defaults
 //!
 //! [`Emulator::start`] uses [`DEFAULT_CLIENT_ID`], [`DEFAULT_CLIENT_SECRET`], one user
@@ -70,15 +145,20 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+mod answers;
 mod api;
 mod area;
+mod call;
+mod cells;
 mod faults;
 mod journal;
+mod logs;
 mod oauth;
 pub mod operations;
 mod reply;
 mod resources;
 mod scim;
+mod seed;
 mod server;
 mod state;
 
@@ -87,9 +167,13 @@ mod state;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use answers::{AnswerBuilder, Answers};
 pub use area::lifecycle::USER_STATUSES;
+pub use cells::{CELL_REGISTRATION_DELAY, CellAttachment, CellStatus, DOMAIN_NAME};
 pub use faults::{Fault, FaultBuilder, Faults};
 pub use journal::{Counters, JOURNAL_BYTE_BUDGET, JOURNAL_CAPACITY, JournalEntry, REDACTED};
+pub use logs::LOG_CAPACITY;
+pub use seed::{SeedApplication, SeedRole, SeedUser};
 
 /// The `http` crate types used in this API (re-exported from axum), such as
 /// [`Method`](http::Method), [`StatusCode`](http::StatusCode) and [`HeaderMap`](http::HeaderMap).
@@ -175,6 +259,7 @@ pub(crate) struct Shared {
     pub(crate) journal: journal::Journal,
     pub(crate) counters: journal::AtomicCounters,
     pub(crate) extra_fields: AtomicBool,
+    pub(crate) logs: logs::LogStore,
 }
 
 /// Configures and starts an [`Emulator`]; made by [`Emulator::builder`].
@@ -207,6 +292,7 @@ pub struct EmulatorBuilder {
     personal_access_tokens: Vec<String>,
     port: u16,
     extra_fields: bool,
+    seeds: seed::Seeds,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -229,6 +315,7 @@ impl fmt::Debug for EmulatorBuilder {
             )
             .field("port", &self.port)
             .field("extra_fields", &self.extra_fields)
+            .field("seeds", &self.seeds)
             .finish()
     }
 }
@@ -244,6 +331,7 @@ impl Default for EmulatorBuilder {
             personal_access_tokens: Vec::new(),
             port: 0,
             extra_fields: false,
+            seeds: seed::Seeds::default(),
         }
     }
 }
@@ -323,6 +411,7 @@ impl EmulatorBuilder {
             personal_access_tokens,
             port,
             extra_fields,
+            seeds,
         } = self;
         if client_id.is_empty() {
             return Err(Error::InvalidConfig("the client id is empty".into()));
@@ -351,6 +440,7 @@ impl EmulatorBuilder {
                 "a personal access token is empty".into(),
             ));
         }
+        seeds.validate(&users)?;
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
         }
@@ -384,6 +474,7 @@ impl EmulatorBuilder {
                 },
             );
         }
+        users.extend(seeds.sign_in_users());
         let shared = Arc::new(Shared {
             config: Config {
                 client_id,
@@ -399,7 +490,9 @@ impl EmulatorBuilder {
             journal: journal::Journal::default(),
             counters: journal::AtomicCounters::default(),
             extra_fields: AtomicBool::new(extra_fields),
+            logs: logs::LogStore::default(),
         });
+        seeds.apply(&shared)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown_rx));
         Ok(Emulator {

@@ -30,7 +30,9 @@ use percent_encoding::percent_decode_str;
 /// assert!(is_implemented(operation_by_id("UnlockUser").unwrap()));
 /// ```
 pub fn is_implemented(operation: &Operation) -> bool {
-    IMPLEMENTED.contains(&operation.operation_id) || crate::area::serves(operation)
+    IMPLEMENTED.contains(&operation.operation_id)
+        || crate::area::serves(operation)
+        || crate::call::serves(operation.operation_id)
 }
 
 /// The operationIds the emulator implements.

@@ -118,7 +118,15 @@ impl Reply {
 }
 
 /// Fields whose values are free-form maps (not schema objects): no extra field goes in there.
-const MAP_FIELDS: &[&str] = &["errors", "alternativeUserIds", "errorDetails"];
+const MAP_FIELDS: &[&str] = &[
+    "errors",
+    "alternativeUserIds",
+    "errorDetails",
+    // SystemLog's free-form maps.
+    "detailEntry",
+    "debugData",
+    "detail",
+];
 
 /// Adds the extra field to every schema object in `value`, at any depth, leaving free-form maps
 /// (such as `errors` or `alternativeUserIds`) alone.

@@ -247,7 +247,11 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
 
     let query = parts.uri.query().unwrap_or("");
     let reply = match area {
-        Area::Token => crate::oauth::token(&shared, &parts.method, &parts.headers, &body),
+        Area::Token => {
+            let reply = crate::oauth::token(&shared, &parts.method, &parts.headers, &body);
+            crate::logs::record_token(&shared, &body, &parts.headers, &reply);
+            reply
+        }
         Area::Api(api_path) => crate::api::handle(
             &shared,
             &parts.method,

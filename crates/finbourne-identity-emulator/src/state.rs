@@ -174,6 +174,7 @@ pub(crate) struct State {
     pub(crate) support: crate::area::support::Support,
     /// The alternative user id fields of the domain.
     pub(crate) user_schema: crate::area::schema::UserSchema,
+    pub(crate) cell: crate::cells::Cell,
 }
 
 impl State {
