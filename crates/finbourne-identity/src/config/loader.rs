@@ -12,6 +12,7 @@ use url::Url;
 use super::env::{self, Environment};
 use super::file::{self, FileError};
 use super::secrets_file;
+use super::setting::Kind;
 use super::value::{self, Entry, Value};
 use super::{
     Config, ConfigError, ConfigProblem, Credentials, Origin, PasswordCredentials, Proxy, REDACTED,
@@ -465,13 +466,15 @@ impl ConfigLoader {
                 Explicit::Secret(secret) if !value::is_given(secret.expose_secret()) => continue,
                 Explicit::Path(path) if path.as_os_str().is_empty() => continue,
                 Explicit::Text(text) => value::parse_text(setting, text.clone(), &Source::Explicit),
-                // Checked and trimmed as from any other source.
-                Explicit::Secret(secret) if setting == Setting::AccessToken => value::parse_text(
+                Explicit::Secret(secret) if setting.kind() == Kind::Secret => {
+                    Ok(Value::Secret(secret.clone()))
+                }
+                // An access token: checked and trimmed as from any other source.
+                Explicit::Secret(secret) => value::parse_text(
                     setting,
                     secret.expose_secret().to_owned(),
                     &Source::Explicit,
                 ),
-                Explicit::Secret(secret) => Ok(Value::Secret(secret.clone())),
                 Explicit::Path(path) => Ok(Value::Path(path.clone())),
                 Explicit::Duration(duration) => Ok(Value::Duration(*duration)),
                 Explicit::Count(count) => Ok(Value::Count(*count)),

@@ -62,13 +62,28 @@ pub enum Setting {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Text,
+    /// Text sent as an HTTP header value, so it must be one.
+    Header,
     Secret,
+    /// A bearer token: trimmed of whitespace and a pasted `Bearer `, then sendable as a header.
+    AccessToken,
     /// A URL that carries credentials or tokens, so it must be https unless it is loopback.
     SecureUrl,
+    /// A [`SecureUrl`](Kind::SecureUrl) that operation paths are appended to: no query or
+    /// fragment, no trailing slash.
+    BaseUrl,
     ProxyUrl,
     Path,
+    /// Milliseconds, where zero means no limit.
     Millis,
     Count,
+}
+
+impl Kind {
+    /// Whether values of this kind are secrets: never shown, only `****`.
+    pub(crate) fn is_secret(self) -> bool {
+        matches!(self, Kind::Secret | Kind::AccessToken)
+    }
 }
 
 impl Setting {
@@ -156,15 +171,18 @@ impl Setting {
 
     /// Whether the value is a secret: it is then never shown, only `****`.
     pub fn is_secret(self) -> bool {
-        self.kind() == Kind::Secret
+        self.kind().is_secret()
     }
 
     pub(crate) fn kind(self) -> Kind {
         use Setting::*;
         match self {
-            Username | ClientId | ApplicationName | ProxyUsername | CorrelationId => Kind::Text,
-            Password | ClientSecret | AccessToken | ProxyPassword => Kind::Secret,
-            TokenUrl | IdentityUrl => Kind::SecureUrl,
+            Username | ClientId | ProxyUsername => Kind::Text,
+            ApplicationName | CorrelationId => Kind::Header,
+            Password | ClientSecret | ProxyPassword => Kind::Secret,
+            AccessToken => Kind::AccessToken,
+            TokenUrl => Kind::SecureUrl,
+            IdentityUrl => Kind::BaseUrl,
             ProxyAddress => Kind::ProxyUrl,
             ClientCertificate | AccessTokenFile => Kind::Path,
             TotalTimeoutMs | ConnectTimeoutMs | ReadTimeoutMs => Kind::Millis,
