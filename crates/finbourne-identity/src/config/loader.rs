@@ -12,20 +12,21 @@ use url::Url;
 use super::env::{self, Environment};
 use super::file::{self, FileError};
 use super::secrets_file;
-use super::setting::Kind;
+use super::setting::{Kind, Need};
 use super::value::{self, Entry, Value};
 use super::{
     Config, ConfigError, ConfigProblem, Credentials, Origin, PasswordCredentials, Proxy, REDACTED,
     Setting, Source, Timeouts,
 };
 
-const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_millis(1_800_000);
-const DEFAULT_RATE_LIMIT_RETRIES: u32 = 2;
 const DEFAULT_RETRIES: u32 = 3;
 const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Builds a [`Config`] from environment variables, a `secrets.json` file, an access token file
 /// and options set in code.
+///
+/// Each [`Setting`] has a method here that sets it in code, named in the setting's declaration
+/// (`token_url`, `total_timeout`, ...).
 ///
 /// The sources are applied in this order, each overriding the earlier ones value by value:
 ///
@@ -101,7 +102,7 @@ enum SecretsFile {
 
 /// An option set in code, before it is checked like any other source's value.
 #[derive(Clone)]
-enum Explicit {
+pub(super) enum Explicit {
     Text(String),
     Secret(SecretString),
     Path(PathBuf),
@@ -176,58 +177,10 @@ impl ConfigLoader {
         self
     }
 
-    fn set(mut self, setting: Setting, value: Explicit) -> Self {
+    /// Sets `setting` in code; the catalogue's setters (`token_url`, ...) call this.
+    pub(super) fn set(mut self, setting: Setting, value: Explicit) -> Self {
         self.explicit.insert(setting, value);
         self
-    }
-
-    /// Sets the base URL of the Identity API, such as `https://example.lusid.com/identity`.
-    pub fn identity_url(self, url: impl AsRef<str>) -> Self {
-        self.set(
-            Setting::IdentityUrl,
-            Explicit::Text(url.as_ref().to_owned()),
-        )
-    }
-
-    /// Sets the OAuth2 token endpoint for the password grant.
-    pub fn token_url(self, url: impl AsRef<str>) -> Self {
-        self.set(Setting::TokenUrl, Explicit::Text(url.as_ref().to_owned()))
-    }
-
-    /// Sets the user name for the password grant.
-    pub fn username(self, username: impl Into<String>) -> Self {
-        self.set(Setting::Username, Explicit::Text(username.into()))
-    }
-
-    /// Sets the password for the password grant.
-    pub fn password(self, password: impl Into<SecretString>) -> Self {
-        self.set(Setting::Password, Explicit::Secret(password.into()))
-    }
-
-    /// Sets the OAuth2 client id for the password grant.
-    pub fn client_id(self, client_id: impl Into<String>) -> Self {
-        self.set(Setting::ClientId, Explicit::Text(client_id.into()))
-    }
-
-    /// Sets the OAuth2 client secret for the password grant.
-    pub fn client_secret(self, client_secret: impl Into<SecretString>) -> Self {
-        self.set(
-            Setting::ClientSecret,
-            Explicit::Secret(client_secret.into()),
-        )
-    }
-
-    /// Sets a personal access token; it wins over every other source of credentials, including
-    /// an access token file.
-    pub fn access_token(self, token: impl Into<SecretString>) -> Self {
-        self.set(Setting::AccessToken, Explicit::Secret(token.into()))
-    }
-
-    /// Sets the file holding a personal access token, instead of `FBN_ACCESS_TOKEN_FILE`. Its
-    /// token wins over `FBN_ACCESS_TOKEN` and `api.accessToken`, but not over
-    /// [`access_token`](Self::access_token).
-    pub fn access_token_file(self, path: impl Into<PathBuf>) -> Self {
-        self.set(Setting::AccessTokenFile, Explicit::Path(path.into()))
     }
 
     /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, a
@@ -255,63 +208,10 @@ impl ConfigLoader {
         self
     }
 
-    /// Sets the application name sent in the `X-LUSID-Application` header.
-    pub fn application_name(self, name: impl Into<String>) -> Self {
-        self.set(Setting::ApplicationName, Explicit::Text(name.into()))
-    }
-
-    /// Sets the id sent in the `CorrelationId` header.
-    pub fn correlation_id(self, id: impl Into<String>) -> Self {
-        self.set(Setting::CorrelationId, Explicit::Text(id.into()))
-    }
-
-    /// Sets a PEM file of extra CA certificates to trust.
-    pub fn ca_certificate(self, path: impl Into<PathBuf>) -> Self {
-        self.set(Setting::ClientCertificate, Explicit::Path(path.into()))
-    }
-
-    /// Sets the time limit for a whole request; zero means no limit.
-    pub fn total_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::TotalTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets the time limit for connecting; zero means no limit.
-    pub fn connect_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::ConnectTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets the time limit for reading a response; zero means no limit.
-    pub fn read_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::ReadTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets how many times a request answered with 429 is retried.
-    pub fn rate_limit_retries(self, retries: u32) -> Self {
-        self.set(Setting::RateLimitRetries, Explicit::Count(retries))
-    }
-
     /// Sets how many times other retryable failures are retried (default 3).
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = Some(retries);
         self
-    }
-
-    /// Sets the proxy's URL, such as `http://proxy.internal:3128`.
-    pub fn proxy_address(self, url: impl AsRef<str>) -> Self {
-        self.set(
-            Setting::ProxyAddress,
-            Explicit::Text(url.as_ref().to_owned()),
-        )
-    }
-
-    /// Sets the user name for the proxy.
-    pub fn proxy_username(self, username: impl Into<String>) -> Self {
-        self.set(Setting::ProxyUsername, Explicit::Text(username.into()))
-    }
-
-    /// Sets the password for the proxy.
-    pub fn proxy_password(self, password: impl Into<SecretString>) -> Self {
-        self.set(Setting::ProxyPassword, Explicit::Secret(password.into()))
     }
 
     /// Sets the TCP keep-alive interval (default 60 seconds); `None` turns keep-alive off.
@@ -386,9 +286,9 @@ impl ConfigLoader {
                     connect: merged.timeout(Setting::ConnectTimeoutMs),
                     read: merged.timeout(Setting::ReadTimeoutMs),
                 },
-                rate_limit_retries: merged
-                    .count(Setting::RateLimitRetries)
-                    .unwrap_or(DEFAULT_RATE_LIMIT_RETRIES),
+                // Without problems every setting with a default has a value: this fallback is
+                // never taken.
+                rate_limit_retries: merged.count(Setting::RateLimitRetries).unwrap_or_default(),
                 retries: self.retries.unwrap_or(DEFAULT_RETRIES),
                 proxy: merged.url(Setting::ProxyAddress).map(|address| Proxy {
                     address,
@@ -511,27 +411,15 @@ struct Merged {
 
 impl Merged {
     fn with_defaults() -> Self {
-        let defaults = [
-            (
-                Setting::TotalTimeoutMs,
-                Value::Duration(DEFAULT_TOTAL_TIMEOUT),
-            ),
-            (Setting::ConnectTimeoutMs, Value::Duration(Duration::ZERO)),
-            (Setting::ReadTimeoutMs, Value::Duration(Duration::ZERO)),
-            (
-                Setting::RateLimitRetries,
-                Value::Count(DEFAULT_RATE_LIMIT_RETRIES),
-            ),
-        ];
-        let entries = defaults
-            .into_iter()
-            .map(|(setting, value)| {
+        let entries = Setting::all()
+            .iter()
+            .filter_map(|&setting| {
                 let entry = Entry {
                     setting,
                     source: Source::Default,
-                    value: Some(value),
+                    value: Some(setting.spec().default.clone()?),
                 };
-                (setting, entry)
+                Some((setting, entry))
             })
             .collect();
         Merged { entries }
@@ -561,8 +449,11 @@ impl Merged {
         }
         let token_given = credentials_in_code || self.given(Setting::AccessToken).is_some();
         for &setting in Setting::all() {
-            let required =
-                setting == Setting::IdentityUrl || (setting.is_password_grant() && !token_given);
+            let required = match setting.need() {
+                Need::Always => true,
+                Need::PasswordGrant => !token_given,
+                Need::Optional => false,
+            };
             if required && self.given(setting).is_none() {
                 problems.push(ConfigProblem::Missing { setting });
             }
