@@ -19,14 +19,11 @@ use super::{
     Setting, Source, Timeouts,
 };
 
-const DEFAULT_RETRIES: u32 = 3;
-const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-
 /// Builds a [`Config`] from environment variables, a `secrets.json` file, an access token file
 /// and options set in code.
 ///
 /// Each [`Setting`] has a method here that sets it in code, named in the setting's declaration
-/// (`token_url`, `total_timeout`, ...).
+/// (`token_url`, `total_timeout`, `tcp_keepalive`, ...).
 ///
 /// The sources are applied in this order, each overriding the earlier ones value by value:
 ///
@@ -84,9 +81,6 @@ pub struct ConfigLoader {
     secrets_file: SecretsFile,
     working_dir: Option<PathBuf>,
     explicit: BTreeMap<Setting, Explicit>,
-    retries: Option<u32>,
-    /// `None` when not set in code; `Some(None)` when keep-alive is turned off in code.
-    tcp_keepalive: Option<Option<Duration>>,
     /// Credentials set in code as a whole, which make every credential setting unneeded.
     credentials: Option<Credentials>,
 }
@@ -108,6 +102,7 @@ pub(super) enum Explicit {
     Path(PathBuf),
     Duration(Duration),
     Count(u32),
+    Interval(Option<Duration>),
 }
 
 impl Default for ConfigLoader {
@@ -125,8 +120,6 @@ impl fmt::Debug for ConfigLoader {
             .field("secrets_file", &self.secrets_file)
             .field("working_dir", &self.working_dir)
             .field("explicit", &explicit)
-            .field("retries", &self.retries)
-            .field("tcp_keepalive", &self.tcp_keepalive)
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -140,8 +133,6 @@ impl ConfigLoader {
             secrets_file: SecretsFile::Default,
             working_dir: None,
             explicit: BTreeMap::new(),
-            retries: None,
-            tcp_keepalive: None,
             credentials: None,
         }
     }
@@ -205,18 +196,6 @@ impl ConfigLoader {
     /// ```
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
-        self
-    }
-
-    /// Sets how many times other retryable failures are retried (default 3).
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = Some(retries);
-        self
-    }
-
-    /// Sets the TCP keep-alive interval (default 60 seconds); `None` turns keep-alive off.
-    pub fn tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
-        self.tcp_keepalive = Some(interval);
         self
     }
 
@@ -286,16 +265,16 @@ impl ConfigLoader {
                     connect: merged.timeout(Setting::ConnectTimeoutMs),
                     read: merged.timeout(Setting::ReadTimeoutMs),
                 },
-                // Without problems every setting with a default has a value: this fallback is
-                // never taken.
+                // Without problems every setting with a default has a value: the fallbacks
+                // below are never taken.
                 rate_limit_retries: merged.count(Setting::RateLimitRetries).unwrap_or_default(),
-                retries: self.retries.unwrap_or(DEFAULT_RETRIES),
+                retries: merged.count(Setting::Retries).unwrap_or_default(),
                 proxy: merged.url(Setting::ProxyAddress).map(|address| Proxy {
                     address,
                     username: merged.text(Setting::ProxyUsername),
                     password: merged.secret(Setting::ProxyPassword),
                 }),
-                tcp_keepalive: self.tcp_keepalive.unwrap_or(Some(DEFAULT_TCP_KEEPALIVE)),
+                tcp_keepalive: merged.interval(Setting::TcpKeepalive).flatten(),
                 origins,
             }),
             _ => Err(ConfigError::new(problems, origins)),
@@ -378,6 +357,7 @@ impl ConfigLoader {
                 Explicit::Path(path) => Ok(Value::Path(path.clone())),
                 Explicit::Duration(duration) => Ok(Value::Duration(*duration)),
                 Explicit::Count(count) => Ok(Value::Count(*count)),
+                Explicit::Interval(interval) => Ok(Value::Interval(*interval)),
             };
             let entry = Entry::checked(setting, Source::Explicit, checked, problems);
             entries.push(self.resolve(entry));
@@ -533,6 +513,14 @@ impl Merged {
         }
     }
 
+    /// An interval that may be turned off: `Some(None)` when it is.
+    fn interval(&self, setting: Setting) -> Option<Option<Duration>> {
+        match self.value(setting)? {
+            Value::Interval(interval) => Some(*interval),
+            _ => None,
+        }
+    }
+
     /// The access token when one is given; otherwise the password grant.
     fn credentials(&self) -> Option<Credentials> {
         if let Some(entry) = self.given(Setting::AccessToken) {
@@ -588,6 +576,8 @@ fn show(setting: Setting, value: &Value) -> String {
         Value::Path(path) => super::shown_path(path),
         Value::Duration(duration) => duration.as_millis().to_string(),
         Value::Count(count) => count.to_string(),
+        Value::Interval(Some(interval)) => interval.as_millis().to_string(),
+        Value::Interval(None) => "off".to_owned(),
     }
 }
 

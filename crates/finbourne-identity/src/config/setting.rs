@@ -33,6 +33,7 @@ macro_rules! settings {
     (@setter Path $($rest:tt)*) => { settings!(@fn (impl Into<PathBuf>) into Path $($rest)*); };
     (@setter Millis $($rest:tt)*) => { settings!(@fn (Duration) as_is Duration $($rest)*); };
     (@setter Count $($rest:tt)*) => { settings!(@fn (u32) as_is Count $($rest)*); };
+    (@setter Interval $($rest:tt)*) => { settings!(@fn (Option<Duration>) as_is Interval $($rest)*); };
     (@convert into $param:ident) => { $param.into() };
     (@convert url $param:ident) => { $param.as_ref().to_owned() };
     (@convert as_is $param:ident) => { $param };
@@ -229,6 +230,17 @@ settings! {
         /// Sets the time limit for reading a response; zero means no limit.
         setter: read_timeout(timeout),
     }
+    /// The TCP keep-alive interval for connections, in milliseconds, or off; set only in code
+    /// ([`ConfigLoader::tcp_keepalive`]).
+    TcpKeepalive {
+        display: "TCP keep-alive (ms)",
+        env: [],
+        secrets: [],
+        kind: Interval,
+        default: Value::Interval(Some(Duration::from_secs(60))),
+        /// Sets the TCP keep-alive interval (default 60 seconds); `None` turns keep-alive off.
+        setter: tcp_keepalive(interval),
+    }
     /// How many times a request answered with 429 is retried.
     RateLimitRetries {
         display: "rate-limit retries",
@@ -238,6 +250,17 @@ settings! {
         default: Value::Count(2),
         /// Sets how many times a request answered with 429 is retried.
         setter: rate_limit_retries(retries),
+    }
+    /// How many times other retryable failures are retried; set only in code
+    /// ([`ConfigLoader::retries`]): the official SDKs have no environment variable for it.
+    Retries {
+        display: "retries",
+        env: [],
+        secrets: [],
+        kind: Count,
+        default: Value::Count(3),
+        /// Sets how many times other retryable failures are retried (default 3).
+        setter: retries(retries),
     }
     /// The URL of an HTTP(S) proxy, or with the `socks` feature a SOCKS4 or SOCKS5 one.
     ProxyAddress {
@@ -283,7 +306,8 @@ pub(crate) struct Spec {
     pub setting: Setting,
     /// A short human name, such as "token URL".
     pub display: &'static str,
-    /// Environment variables: the current name first, then older ones.
+    /// Environment variables: the current name first, then older ones. None for settings set
+    /// only in code.
     pub env_vars: &'static [&'static str],
     /// `secrets.json` locations as `(section, key)`: the current key first, then older ones.
     pub secrets_keys: &'static [(&'static str, &'static str)],
@@ -315,6 +339,8 @@ pub(crate) enum Kind {
     /// Milliseconds, where zero means no limit.
     Millis,
     Count,
+    /// Milliseconds, or off (`None`, only from code).
+    Interval,
 }
 
 impl Kind {
@@ -347,7 +373,8 @@ impl Setting {
     }
 
     /// The environment variables that supply this setting: the current name first, then older
-    /// names. When several are set, the first one wins.
+    /// names. When several are set, the first one wins. Empty for the settings that are only
+    /// set in code ([`Retries`](Setting::Retries), [`TcpKeepalive`](Setting::TcpKeepalive)).
     pub fn env_vars(self) -> &'static [&'static str] {
         self.spec().env_vars
     }
@@ -513,7 +540,6 @@ mod tests {
     #[test]
     fn variables_are_fbn_and_keys_in_known_sections() {
         for spec in SETTINGS {
-            assert!(!spec.env_vars.is_empty(), "{:?}", spec.setting);
             assert!(spec.env_vars.iter().all(|v| v.starts_with("FBN_")));
             assert!(
                 spec.secrets_keys
@@ -529,6 +555,19 @@ mod tests {
     }
 
     #[test]
+    fn only_retries_and_keepalive_are_set_only_in_code() {
+        let code_only: Vec<_> = Setting::all()
+            .iter()
+            .filter(|s| s.env_vars().is_empty())
+            .collect();
+        assert_eq!(code_only, [&Setting::TcpKeepalive, &Setting::Retries]);
+        assert_eq!(
+            Setting::Retries.where_to_set(),
+            "ConfigLoader::retries in code"
+        );
+    }
+
+    #[test]
     fn defaults_have_the_settings_kind() {
         for spec in SETTINGS {
             let fits = matches!(
@@ -536,6 +575,7 @@ mod tests {
                 (None, _)
                     | (Some(Value::Duration(_)), Kind::Millis)
                     | (Some(Value::Count(_)), Kind::Count)
+                    | (Some(Value::Interval(_)), Kind::Interval)
             );
             assert!(fits, "{:?}", spec.setting);
         }

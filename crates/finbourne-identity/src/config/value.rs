@@ -23,6 +23,8 @@ pub(crate) enum Value {
     Path(PathBuf),
     Duration(Duration),
     Count(u32),
+    /// An interval that can be turned off (`None`).
+    Interval(Option<Duration>),
 }
 
 /// What one source says about one setting. `value` is `None` when the source gave something
@@ -98,6 +100,9 @@ pub(crate) fn parse_text(
         Kind::Millis => parse_whole(text.trim())
             .map(|ms| Value::Duration(Duration::from_millis(ms)))
             .ok_or_else(|| wrong_type(setting, source, MILLIS, quote(&text))),
+        Kind::Interval => parse_whole(text.trim())
+            .map(|ms| Value::Interval(Some(Duration::from_millis(ms))))
+            .ok_or_else(|| wrong_type(setting, source, MILLIS, quote(&text))),
         Kind::Count => parse_whole(text.trim())
             .and_then(|n| u32::try_from(n).ok())
             .map(Value::Count)
@@ -113,7 +118,7 @@ pub(crate) fn parse_json(
     source: &Source,
 ) -> Result<Value, ConfigProblem> {
     let integer = match setting.kind() {
-        Kind::Millis => Some(MILLIS),
+        Kind::Millis | Kind::Interval => Some(MILLIS),
         Kind::Count => Some(COUNT),
         _ => None,
     };
@@ -125,6 +130,7 @@ pub(crate) fn parse_json(
             let whole = number.as_u64();
             let value = match setting.kind() {
                 Kind::Count => whole.and_then(|n| u32::try_from(n).ok()).map(Value::Count),
+                Kind::Interval => whole.map(|ms| Value::Interval(Some(Duration::from_millis(ms)))),
                 _ => whole.map(|ms| Value::Duration(Duration::from_millis(ms))),
             };
             value.ok_or_else(|| wrong_type(setting, source, expected, number.to_string()))
