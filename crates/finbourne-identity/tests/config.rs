@@ -992,6 +992,50 @@ fn defaults() {
 }
 
 #[test]
+fn retries_and_keepalive_are_listed_with_their_source() {
+    let token_only = [("FBN_IDENTITY_URL", IDENTITY), ("FBN_ACCESS_TOKEN", "t")];
+    let defaults = env_only(&token_only).load().unwrap();
+    assert_eq!(
+        origin(&defaults, Setting::Retries).to_string(),
+        "retries = 3 (default)"
+    );
+    assert_eq!(
+        origin(&defaults, Setting::TcpKeepalive).to_string(),
+        "TCP keep-alive (ms) = 60000 (default)"
+    );
+
+    let off = env_only(&token_only)
+        .retries(0)
+        .tcp_keepalive(None)
+        .load()
+        .unwrap();
+    assert_eq!((off.retries, off.tcp_keepalive), (0, None));
+    assert_eq!(
+        origin(&off, Setting::Retries).to_string(),
+        "retries = 0 (set in code)"
+    );
+    assert_eq!(
+        origin(&off, Setting::TcpKeepalive).to_string(),
+        "TCP keep-alive (ms) = off (set in code)"
+    );
+
+    // A zero interval is kept as given, as before: only `None` turns keep-alive off.
+    let zero = env_only(&token_only)
+        .tcp_keepalive(Some(Duration::ZERO))
+        .load()
+        .unwrap();
+    assert_eq!(zero.tcp_keepalive, Some(Duration::ZERO));
+    assert_eq!(
+        origin(&zero, Setting::TcpKeepalive).value.as_deref(),
+        Some("0")
+    );
+
+    // Set only in code: the official SDKs have no variable or secrets.json key for them.
+    assert!(Setting::Retries.env_vars().is_empty());
+    assert_eq!(Setting::TcpKeepalive.secrets_key(), None);
+}
+
+#[test]
 fn zero_timeouts_mean_no_limit() {
     let config = env_only(&[
         ("FBN_IDENTITY_URL", IDENTITY),

@@ -12,19 +12,18 @@ use url::Url;
 use super::env::{self, Environment};
 use super::file::{self, FileError};
 use super::secrets_file;
+use super::setting::{Kind, Need};
 use super::value::{self, Entry, Value};
 use super::{
     Config, ConfigError, ConfigProblem, Credentials, Origin, PasswordCredentials, Proxy, REDACTED,
     Setting, Source, Timeouts,
 };
 
-const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_millis(1_800_000);
-const DEFAULT_RATE_LIMIT_RETRIES: u32 = 2;
-const DEFAULT_RETRIES: u32 = 3;
-const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-
 /// Builds a [`Config`] from environment variables, a `secrets.json` file, an access token file
 /// and options set in code.
+///
+/// Each [`Setting`] has a method here that sets it in code, named in the setting's declaration
+/// (`token_url`, `total_timeout`, `tcp_keepalive`, ...).
 ///
 /// The sources are applied in this order, each overriding the earlier ones value by value:
 ///
@@ -82,9 +81,6 @@ pub struct ConfigLoader {
     secrets_file: SecretsFile,
     working_dir: Option<PathBuf>,
     explicit: BTreeMap<Setting, Explicit>,
-    retries: Option<u32>,
-    /// `None` when not set in code; `Some(None)` when keep-alive is turned off in code.
-    tcp_keepalive: Option<Option<Duration>>,
     /// Credentials set in code as a whole, which make every credential setting unneeded.
     credentials: Option<Credentials>,
 }
@@ -100,12 +96,13 @@ enum SecretsFile {
 
 /// An option set in code, before it is checked like any other source's value.
 #[derive(Clone)]
-enum Explicit {
+pub(super) enum Explicit {
     Text(String),
     Secret(SecretString),
     Path(PathBuf),
     Duration(Duration),
     Count(u32),
+    Interval(Option<Duration>),
 }
 
 impl Default for ConfigLoader {
@@ -123,8 +120,6 @@ impl fmt::Debug for ConfigLoader {
             .field("secrets_file", &self.secrets_file)
             .field("working_dir", &self.working_dir)
             .field("explicit", &explicit)
-            .field("retries", &self.retries)
-            .field("tcp_keepalive", &self.tcp_keepalive)
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -138,8 +133,6 @@ impl ConfigLoader {
             secrets_file: SecretsFile::Default,
             working_dir: None,
             explicit: BTreeMap::new(),
-            retries: None,
-            tcp_keepalive: None,
             credentials: None,
         }
     }
@@ -175,58 +168,10 @@ impl ConfigLoader {
         self
     }
 
-    fn set(mut self, setting: Setting, value: Explicit) -> Self {
+    /// Sets `setting` in code; the catalogue's setters (`token_url`, ...) call this.
+    pub(super) fn set(mut self, setting: Setting, value: Explicit) -> Self {
         self.explicit.insert(setting, value);
         self
-    }
-
-    /// Sets the base URL of the Identity API, such as `https://example.lusid.com/identity`.
-    pub fn identity_url(self, url: impl AsRef<str>) -> Self {
-        self.set(
-            Setting::IdentityUrl,
-            Explicit::Text(url.as_ref().to_owned()),
-        )
-    }
-
-    /// Sets the OAuth2 token endpoint for the password grant.
-    pub fn token_url(self, url: impl AsRef<str>) -> Self {
-        self.set(Setting::TokenUrl, Explicit::Text(url.as_ref().to_owned()))
-    }
-
-    /// Sets the user name for the password grant.
-    pub fn username(self, username: impl Into<String>) -> Self {
-        self.set(Setting::Username, Explicit::Text(username.into()))
-    }
-
-    /// Sets the password for the password grant.
-    pub fn password(self, password: impl Into<SecretString>) -> Self {
-        self.set(Setting::Password, Explicit::Secret(password.into()))
-    }
-
-    /// Sets the OAuth2 client id for the password grant.
-    pub fn client_id(self, client_id: impl Into<String>) -> Self {
-        self.set(Setting::ClientId, Explicit::Text(client_id.into()))
-    }
-
-    /// Sets the OAuth2 client secret for the password grant.
-    pub fn client_secret(self, client_secret: impl Into<SecretString>) -> Self {
-        self.set(
-            Setting::ClientSecret,
-            Explicit::Secret(client_secret.into()),
-        )
-    }
-
-    /// Sets a personal access token; it wins over every other source of credentials, including
-    /// an access token file.
-    pub fn access_token(self, token: impl Into<SecretString>) -> Self {
-        self.set(Setting::AccessToken, Explicit::Secret(token.into()))
-    }
-
-    /// Sets the file holding a personal access token, instead of `FBN_ACCESS_TOKEN_FILE`. Its
-    /// token wins over `FBN_ACCESS_TOKEN` and `api.accessToken`, but not over
-    /// [`access_token`](Self::access_token).
-    pub fn access_token_file(self, path: impl Into<PathBuf>) -> Self {
-        self.set(Setting::AccessTokenFile, Explicit::Path(path.into()))
     }
 
     /// Sets the credentials in code: a [`TokenProvider`](crate::TokenProvider) of your own, a
@@ -251,71 +196,6 @@ impl ConfigLoader {
     /// ```
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
-        self
-    }
-
-    /// Sets the application name sent in the `X-LUSID-Application` header.
-    pub fn application_name(self, name: impl Into<String>) -> Self {
-        self.set(Setting::ApplicationName, Explicit::Text(name.into()))
-    }
-
-    /// Sets the id sent in the `CorrelationId` header.
-    pub fn correlation_id(self, id: impl Into<String>) -> Self {
-        self.set(Setting::CorrelationId, Explicit::Text(id.into()))
-    }
-
-    /// Sets a PEM file of extra CA certificates to trust.
-    pub fn ca_certificate(self, path: impl Into<PathBuf>) -> Self {
-        self.set(Setting::ClientCertificate, Explicit::Path(path.into()))
-    }
-
-    /// Sets the time limit for a whole request; zero means no limit.
-    pub fn total_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::TotalTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets the time limit for connecting; zero means no limit.
-    pub fn connect_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::ConnectTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets the time limit for reading a response; zero means no limit.
-    pub fn read_timeout(self, timeout: Duration) -> Self {
-        self.set(Setting::ReadTimeoutMs, Explicit::Duration(timeout))
-    }
-
-    /// Sets how many times a request answered with 429 is retried.
-    pub fn rate_limit_retries(self, retries: u32) -> Self {
-        self.set(Setting::RateLimitRetries, Explicit::Count(retries))
-    }
-
-    /// Sets how many times other retryable failures are retried (default 3).
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = Some(retries);
-        self
-    }
-
-    /// Sets the proxy's URL, such as `http://proxy.internal:3128`.
-    pub fn proxy_address(self, url: impl AsRef<str>) -> Self {
-        self.set(
-            Setting::ProxyAddress,
-            Explicit::Text(url.as_ref().to_owned()),
-        )
-    }
-
-    /// Sets the user name for the proxy.
-    pub fn proxy_username(self, username: impl Into<String>) -> Self {
-        self.set(Setting::ProxyUsername, Explicit::Text(username.into()))
-    }
-
-    /// Sets the password for the proxy.
-    pub fn proxy_password(self, password: impl Into<SecretString>) -> Self {
-        self.set(Setting::ProxyPassword, Explicit::Secret(password.into()))
-    }
-
-    /// Sets the TCP keep-alive interval (default 60 seconds); `None` turns keep-alive off.
-    pub fn tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
-        self.tcp_keepalive = Some(interval);
         self
     }
 
@@ -385,16 +265,16 @@ impl ConfigLoader {
                     connect: merged.timeout(Setting::ConnectTimeoutMs),
                     read: merged.timeout(Setting::ReadTimeoutMs),
                 },
-                rate_limit_retries: merged
-                    .count(Setting::RateLimitRetries)
-                    .unwrap_or(DEFAULT_RATE_LIMIT_RETRIES),
-                retries: self.retries.unwrap_or(DEFAULT_RETRIES),
+                // Without problems every setting with a default has a value: the fallbacks
+                // below are never taken.
+                rate_limit_retries: merged.count(Setting::RateLimitRetries).unwrap_or_default(),
+                retries: merged.count(Setting::Retries).unwrap_or_default(),
                 proxy: merged.url(Setting::ProxyAddress).map(|address| Proxy {
                     address,
                     username: merged.text(Setting::ProxyUsername),
                     password: merged.secret(Setting::ProxyPassword),
                 }),
-                tcp_keepalive: self.tcp_keepalive.unwrap_or(Some(DEFAULT_TCP_KEEPALIVE)),
+                tcp_keepalive: merged.interval(Setting::TcpKeepalive).flatten(),
                 origins,
             }),
             _ => Err(ConfigError::new(problems, origins)),
@@ -465,16 +345,19 @@ impl ConfigLoader {
                 Explicit::Secret(secret) if !value::is_given(secret.expose_secret()) => continue,
                 Explicit::Path(path) if path.as_os_str().is_empty() => continue,
                 Explicit::Text(text) => value::parse_text(setting, text.clone(), &Source::Explicit),
-                // Checked and trimmed as from any other source.
-                Explicit::Secret(secret) if setting == Setting::AccessToken => value::parse_text(
+                Explicit::Secret(secret) if setting.kind() == Kind::Secret => {
+                    Ok(Value::Secret(secret.clone()))
+                }
+                // An access token: checked and trimmed as from any other source.
+                Explicit::Secret(secret) => value::parse_text(
                     setting,
                     secret.expose_secret().to_owned(),
                     &Source::Explicit,
                 ),
-                Explicit::Secret(secret) => Ok(Value::Secret(secret.clone())),
                 Explicit::Path(path) => Ok(Value::Path(path.clone())),
                 Explicit::Duration(duration) => Ok(Value::Duration(*duration)),
                 Explicit::Count(count) => Ok(Value::Count(*count)),
+                Explicit::Interval(interval) => Ok(Value::Interval(*interval)),
             };
             let entry = Entry::checked(setting, Source::Explicit, checked, problems);
             entries.push(self.resolve(entry));
@@ -508,27 +391,15 @@ struct Merged {
 
 impl Merged {
     fn with_defaults() -> Self {
-        let defaults = [
-            (
-                Setting::TotalTimeoutMs,
-                Value::Duration(DEFAULT_TOTAL_TIMEOUT),
-            ),
-            (Setting::ConnectTimeoutMs, Value::Duration(Duration::ZERO)),
-            (Setting::ReadTimeoutMs, Value::Duration(Duration::ZERO)),
-            (
-                Setting::RateLimitRetries,
-                Value::Count(DEFAULT_RATE_LIMIT_RETRIES),
-            ),
-        ];
-        let entries = defaults
-            .into_iter()
-            .map(|(setting, value)| {
+        let entries = Setting::all()
+            .iter()
+            .filter_map(|&setting| {
                 let entry = Entry {
                     setting,
                     source: Source::Default,
-                    value: Some(value),
+                    value: Some(setting.spec().default.clone()?),
                 };
-                (setting, entry)
+                Some((setting, entry))
             })
             .collect();
         Merged { entries }
@@ -558,8 +429,11 @@ impl Merged {
         }
         let token_given = credentials_in_code || self.given(Setting::AccessToken).is_some();
         for &setting in Setting::all() {
-            let required =
-                setting == Setting::IdentityUrl || (setting.is_password_grant() && !token_given);
+            let required = match setting.need() {
+                Need::Always => true,
+                Need::PasswordGrant => !token_given,
+                Need::Optional => false,
+            };
             if required && self.given(setting).is_none() {
                 problems.push(ConfigProblem::Missing { setting });
             }
@@ -639,6 +513,14 @@ impl Merged {
         }
     }
 
+    /// An interval that may be turned off: `Some(None)` when it is.
+    fn interval(&self, setting: Setting) -> Option<Option<Duration>> {
+        match self.value(setting)? {
+            Value::Interval(interval) => Some(*interval),
+            _ => None,
+        }
+    }
+
     /// The access token when one is given; otherwise the password grant.
     fn credentials(&self) -> Option<Credentials> {
         if let Some(entry) = self.given(Setting::AccessToken) {
@@ -694,6 +576,8 @@ fn show(setting: Setting, value: &Value) -> String {
         Value::Path(path) => super::shown_path(path),
         Value::Duration(duration) => duration.as_millis().to_string(),
         Value::Count(count) => count.to_string(),
+        Value::Interval(Some(interval)) => interval.as_millis().to_string(),
+        Value::Interval(None) => "off".to_owned(),
     }
 }
 

@@ -8,7 +8,8 @@
 //! 3. the file named by `FBN_ACCESS_TOKEN_FILE`, which supplies the access token;
 //! 4. options set in code on [`ConfigLoader`], which win over everything.
 //!
-//! [`Setting`] lists every setting with its environment variables and `secrets.json` keys.
+//! [`Setting`] lists every setting with its environment variables, `secrets.json` keys and
+//! [`ConfigLoader`] method; each is declared once, in `setting.rs`.
 //! [`ConfigLoader::load`] checks everything and returns either a [`Config`] or one
 //! [`ConfigError`] listing every problem found. Secrets are held as [`SecretString`] and never
 //! appear in `Debug`, `Display` or error messages.
@@ -65,11 +66,13 @@ pub struct Config {
     pub rate_limit_retries: u32,
     /// How many times other retryable failures are retried; default 3. Set only in code
     /// ([`ConfigLoader::retries`]): the official SDKs have no environment variable for it.
+    /// Listed in [`origins`](Self::origins) as [`Setting::Retries`].
     pub retries: u32,
     /// The proxy to send requests through, if any.
     pub proxy: Option<Proxy>,
     /// The TCP keep-alive interval for connections; default 60 seconds, `None` turns it off.
-    /// Set only in code ([`ConfigLoader::tcp_keepalive`]).
+    /// Set only in code ([`ConfigLoader::tcp_keepalive`]); listed in
+    /// [`origins`](Self::origins) as [`Setting::TcpKeepalive`], in milliseconds or `off`.
     pub tcp_keepalive: Option<Duration>,
     origins: Vec<Origin>,
 }

@@ -23,6 +23,8 @@ pub(crate) enum Value {
     Path(PathBuf),
     Duration(Duration),
     Count(u32),
+    /// An interval that can be turned off (`None`).
+    Interval(Option<Duration>),
 }
 
 /// What one source says about one setting. `value` is `None` when the source gave something
@@ -82,19 +84,24 @@ pub(crate) fn parse_text(
         reason,
     };
     match setting.kind() {
-        _ if setting == Setting::AccessToken => access_token(&text)
+        Kind::AccessToken => access_token(&text)
             .map(|token| Value::Secret(SecretString::from(token.to_owned())))
             .map_err(unsendable),
-        Kind::Text if matches!(setting, Setting::ApplicationName | Setting::CorrelationId) => {
+        Kind::Header => {
             header_safe(&text).map_err(unsendable)?;
             Ok(Value::Text(text))
         }
         Kind::Text => Ok(Value::Text(text)),
         Kind::Secret => Ok(Value::Secret(SecretString::from(text))),
         Kind::Path => Ok(Value::Path(PathBuf::from(text))),
-        Kind::SecureUrl | Kind::ProxyUrl => parse_url(setting, text.trim(), source).map(Value::Url),
+        Kind::SecureUrl | Kind::BaseUrl | Kind::ProxyUrl => {
+            parse_url(setting, text.trim(), source).map(Value::Url)
+        }
         Kind::Millis => parse_whole(text.trim())
             .map(|ms| Value::Duration(Duration::from_millis(ms)))
+            .ok_or_else(|| wrong_type(setting, source, MILLIS, quote(&text))),
+        Kind::Interval => parse_whole(text.trim())
+            .map(|ms| Value::Interval(Some(Duration::from_millis(ms))))
             .ok_or_else(|| wrong_type(setting, source, MILLIS, quote(&text))),
         Kind::Count => parse_whole(text.trim())
             .and_then(|n| u32::try_from(n).ok())
@@ -111,7 +118,7 @@ pub(crate) fn parse_json(
     source: &Source,
 ) -> Result<Value, ConfigProblem> {
     let integer = match setting.kind() {
-        Kind::Millis => Some(MILLIS),
+        Kind::Millis | Kind::Interval => Some(MILLIS),
         Kind::Count => Some(COUNT),
         _ => None,
     };
@@ -123,6 +130,7 @@ pub(crate) fn parse_json(
             let whole = number.as_u64();
             let value = match setting.kind() {
                 Kind::Count => whole.and_then(|n| u32::try_from(n).ok()).map(Value::Count),
+                Kind::Interval => whole.map(|ms| Value::Interval(Some(Duration::from_millis(ms)))),
                 _ => whole.map(|ms| Value::Duration(Duration::from_millis(ms))),
             };
             value.ok_or_else(|| wrong_type(setting, source, expected, number.to_string()))
@@ -261,7 +269,7 @@ fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, Confi
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(if setting == Setting::ProxyAddress {
+        return Err(invalid(if setting.kind() == Kind::ProxyUrl {
             "it must not contain a user name or password; use the proxy username and password settings"
         } else {
             "it must not contain a user name or password"
@@ -293,7 +301,7 @@ fn parse_url(setting: Setting, text: &str, source: &Source) -> Result<Url, Confi
         }
         _ => return Err(invalid("the scheme must be https")),
     }
-    if setting == Setting::IdentityUrl {
+    if setting.kind() == Kind::BaseUrl {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(invalid("a base URL cannot have a query or fragment"));
         }
