@@ -60,15 +60,3 @@ async fn users_and_roles_round_trip() {
         other => panic!("expected 404, got {other:?}"),
     }
 }
-
-#[tokio::test]
-async fn an_operation_the_emulator_does_not_implement_names_itself() {
-    let w = world(Emulator::builder()).await;
-    match w.identity.list_network_zones().send().await {
-        Err(Error::Api(e)) => {
-            assert_eq!(e.status(), 501);
-            assert!(e.to_string().contains("ListNetworkZones"), "{e}");
-        }
-        other => panic!("expected 501, got {other:?}"),
-    }
-}
