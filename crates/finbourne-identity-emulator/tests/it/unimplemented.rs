@@ -1,8 +1,7 @@
 //! Unknown routes answer 404 or 405 with problem details.
 
 use finbourne_identity_emulator::Emulator;
-use finbourne_identity_emulator::operations::{is_implemented, operations};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::common::{api, client, problem};
 
