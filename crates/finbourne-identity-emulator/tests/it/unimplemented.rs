@@ -32,8 +32,8 @@ async fn every_unimplemented_operation_answers_501_naming_it() {
         checked += 1;
     }
     let implemented = operations().iter().filter(|op| is_implemented(op)).count();
+    // None once every operation of the table is served (coverage.rs names the ones left).
     assert_eq!(checked, operations().len() - implemented);
-    assert!(checked > 0);
 }
 
 #[tokio::test]
