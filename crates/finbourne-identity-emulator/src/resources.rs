@@ -32,9 +32,6 @@
 //!
 //! Hand code adds meaning per family through [`Meaning`] (see `crate::area`).
 
-// Handlers return early with a ready answer, as in `api`.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::MutexGuard;
 

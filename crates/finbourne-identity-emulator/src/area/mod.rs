@@ -2,9 +2,6 @@
 //! area of the API. Families of resources go through the generic engine
 //! ([`crate::resources`]), with the meaning given here; the other operations are served by hand.
 
-// Handlers return early with a ready answer, as in `api`.
-#![allow(clippy::result_large_err)]
-
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
