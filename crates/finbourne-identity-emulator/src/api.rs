@@ -57,27 +57,7 @@ impl ApiRequest<'_> {
 
     /// The JSON body as `T`; `Err` is a 400 answer naming the field at fault where possible.
     fn json_body<T: DeserializeOwned>(&self) -> Result<T, Reply> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(invalid_field(
-                "body",
-                "A non-empty JSON request body is required.",
-                self.instance,
-            ));
-        }
-        serde_json::from_slice(self.body).map_err(|e| {
-            let message = e.to_string();
-            let field = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or("body")
-                .to_owned();
-            let text = if field == "body" {
-                format!("The request body is not valid: {message}")
-            } else {
-                format!("The {field} field is required.")
-            };
-            invalid_field(&field, text, self.instance)
-        })
+        crate::reply::json_body(self.body, self.instance)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::Shared;
-use crate::reply::{Reply, invalid_field};
+use crate::reply::Reply;
 
 /// What a handler in this crate's newer modules gets of a request.
 pub(crate) struct Call<'a> {
@@ -35,27 +35,7 @@ impl Call<'_> {
 
     /// The JSON body as `T`; `Err` is a 400 answer naming the field at fault where possible.
     pub(crate) fn json_body<T: DeserializeOwned>(&self) -> Result<T, Reply> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(invalid_field(
-                "body",
-                "A non-empty JSON request body is required.",
-                self.instance,
-            ));
-        }
-        serde_json::from_slice(self.body).map_err(|e| {
-            let message = e.to_string();
-            let field = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or("body")
-                .to_owned();
-            let text = if field == "body" {
-                format!("The request body is not valid: {message}")
-            } else {
-                format!("The {field} field is required.")
-            };
-            invalid_field(&field, text, self.instance)
-        })
+        crate::reply::json_body(self.body, self.instance)
     }
 }
 

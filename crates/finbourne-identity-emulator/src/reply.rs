@@ -222,3 +222,32 @@ pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) ->
         json!({ "error": error, "error_description": description }),
     )
 }
+
+/// A JSON request body as `T`; `Err` is the 400 answer, naming the field at fault where serde
+/// says which.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    instance: &str,
+) -> Result<T, Reply> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(invalid_field(
+            "body",
+            "A non-empty JSON request body is required.",
+            instance,
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let message = e.to_string();
+        let field = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body")
+            .to_owned();
+        let text = if field == "body" {
+            format!("The request body is not valid: {message}")
+        } else {
+            format!("The {field} field is required.")
+        };
+        invalid_field(&field, text, instance)
+    })
+}
