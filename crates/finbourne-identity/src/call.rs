@@ -469,15 +469,14 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     // such answers, and so does this one.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::IncompleteAnswer {
-            operation: operation.id,
-            missing: "body",
-        });
+        return Err(Error::incomplete_answer(operation.id, "body"));
     }
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        operation: operation.id,
-        message: without_quoted(&e.to_string()),
-        excerpt: excerpt(body, 200, operation.credential_fields),
+    serde_json::from_slice(body).map_err(|e| {
+        Error::decode(
+            operation.id,
+            without_quoted(&e.to_string()),
+            excerpt(body, 200, operation.credential_fields),
+        )
     })
 }
 
@@ -490,10 +489,7 @@ pub(crate) fn invalid_request(
         finbourne_identity_client::Error::InvalidRequest(message) => message,
         other => other.to_string(),
     };
-    Error::InvalidRequest {
-        operation: operation.id,
-        message,
-    }
+    Error::invalid_request(operation.id, message)
 }
 
 impl<'a, R> IntoFuture for Call<'a, R>
@@ -542,7 +538,7 @@ mod tests {
         assert_eq!(value["id"], "00u1");
         assert!(matches!(
             json::<serde_json::Value>(get_user_info, b"\xEF\xBB\xBF"),
-            Err(Error::IncompleteAnswer { .. })
+            Err(Error::IncompleteAnswer(_))
         ));
     }
 }

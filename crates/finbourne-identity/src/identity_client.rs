@@ -248,7 +248,7 @@ impl IdentityClientBuilder {
             config.application_name.as_deref(),
             config.correlation_id.as_deref(),
         )
-        .map_err(|message| Error::HttpClient { message })?;
+        .map_err(Error::http_client)?;
         // Connect and read timeouts stay unset: the default HTTP client already has the
         // configured ones, and only a call that overrides them needs another.
         let defaults = CallOptions {

@@ -126,7 +126,7 @@ compile_error!(
 mod auth;
 mod call;
 pub mod config;
-mod error;
+pub mod error;
 mod http;
 mod identity_client;
 #[rustfmt::skip]

@@ -147,15 +147,12 @@ impl Pipeline {
                     });
                 }
                 Ended::Answered(status, headers, _) if status.is_redirection() => {
-                    return Err(Error::Redirect {
-                        operation: operation.id,
-                        status,
-                        location: headers
-                            .get(reqwest::header::LOCATION)
-                            .and_then(|l| l.to_str().ok())
-                            .and_then(|l| request.url().join(l).ok())
-                            .map(|u| u.origin().ascii_serialization()),
-                    });
+                    let location = headers
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .and_then(|l| request.url().join(l).ok())
+                        .map(|u| u.origin().ascii_serialization());
+                    return Err(Error::redirect(operation.id, status, location));
                 }
                 Ended::Answered(StatusCode::UNAUTHORIZED, headers, body) if !renewed => {
                     renewed = true;
@@ -226,10 +223,7 @@ impl Pipeline {
         let below = path.strip_prefix(&*self.base_path).unwrap_or(path);
         operation
             .check_path(below)
-            .map_err(|message| Error::InvalidRequest {
-                operation: operation.id,
-                message,
-            })
+            .map_err(|message| Error::invalid_request(operation.id, message))
     }
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
@@ -263,20 +257,12 @@ impl Pipeline {
         match within(end, exchange).await {
             Some(Ok((status, headers, body))) => Ended::Answered(status, headers, body),
             Some(Err(ReadError::TooLarge)) => Ended::Failed(
-                Error::AnswerTooLarge {
-                    operation: operation.id,
-                    limit: self.limits.answer,
-                },
+                Error::answer_too_large(operation.id, self.limits.answer),
                 None,
             ),
             Some(Err(ReadError::Http(error))) => transport(operation, error),
             None => Ended::Failed(
-                Error::Timeout {
-                    operation: operation.id,
-                    limit,
-                    retryable: false,
-                    source: None,
-                },
+                Error::timeout(operation.id, limit, None),
                 (limit == TimeoutLimit::Attempt).then_some(Outcome::MaybeProcessed),
             ),
         }
@@ -396,12 +382,7 @@ fn within<F: Future>(
 }
 
 fn total_timeout(operation: &'static Operation) -> Error {
-    Error::Timeout {
-        operation: operation.id,
-        limit: TimeoutLimit::Total,
-        retryable: false,
-        source: None,
-    }
+    Error::timeout(operation.id, TimeoutLimit::Total, None)
 }
 
 /// A transport error, and whether the request may have reached the service.
@@ -419,20 +400,10 @@ fn transport(operation: &'static Operation, error: reqwest::Error) -> Ended {
         } else {
             TimeoutLimit::Read
         };
-        let error = Error::Timeout {
-            operation: operation.id,
-            limit,
-            retryable: false,
-            source: Some(error),
-        };
+        let error = Error::timeout(operation.id, limit, Some(error));
         return Ended::Failed(error, Some(outcome));
     }
-    let error = Error::Transport {
-        operation: operation.id,
-        delivery,
-        retryable: false,
-        source: error,
-    };
+    let error = Error::transport(operation.id, delivery, error);
     Ended::Failed(error, Some(outcome))
 }
 
@@ -458,14 +429,13 @@ fn api_error(
     let text = problem
         .is_none()
         .then(|| excerpt(&body.body, 2000, operation.credential_fields));
-    Error::from(ApiError {
-        operation: operation.id,
-        status: body.status,
-        headers: body.headers,
+    Error::from(ApiError::new(
+        operation.id,
+        body.status,
+        body.headers,
         problem,
-        body: text,
-        retryable: false,
-    })
+        text,
+    ))
 }
 
 /// Date-time query values as the official SDKs send them: UTC with six fraction digits

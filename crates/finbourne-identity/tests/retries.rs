@@ -185,7 +185,7 @@ async fn dropped_connections_past_the_budget_are_a_transport_error() {
         .load()
         .unwrap();
     let result = client_for(config).remove_scim().await;
-    assert!(matches!(result, Err(Error::Transport { .. })), "{result:?}");
+    assert!(matches!(result, Err(Error::Transport(_))), "{result:?}");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
@@ -204,10 +204,7 @@ async fn a_server_slower_than_the_timeout_is_a_timeout_error_not_retried() {
     assert!(
         matches!(
             result,
-            Err(Error::Timeout {
-                limit: TimeoutLimit::Total,
-                ..
-            })
+            Err(Error::Timeout(ref t)) if t.limit() == TimeoutLimit::Total
         ),
         "{result:?}"
     );
@@ -232,10 +229,7 @@ async fn a_read_timeout_can_be_set_for_one_call() {
     assert!(
         matches!(
             result,
-            Err(Error::Timeout {
-                limit: TimeoutLimit::Read,
-                ..
-            })
+            Err(Error::Timeout(ref t)) if t.limit() == TimeoutLimit::Read
         ),
         "{result:?}"
     );
