@@ -24,6 +24,7 @@ use reqwest::header::HeaderMap;
 pub use crate::auth::AuthError;
 pub use crate::config::ConfigError;
 use crate::printable::printable;
+use crate::retry::{Failure, Outcome};
 
 /// Everything that can go wrong, as variants a caller can match on. Never holds a secret.
 ///
@@ -245,6 +246,25 @@ impl Error {
         }
     }
 
+    /// The error's kind for traces, as OpenTelemetry's `error.type`: the status code of an
+    /// error answer (`"503"`), otherwise the variant (`"timeout"`). Low in cardinality, and
+    /// never anything the server or the caller wrote.
+    pub(crate) fn kind(&self) -> &str {
+        match self {
+            Self::Api(e) => e.status.as_str(),
+            Self::Config(_) => "config",
+            Self::Authentication(_) => "authentication",
+            Self::Transport(_) => "transport",
+            Self::Timeout(_) => "timeout",
+            Self::Decode(_) => "decode",
+            Self::AnswerTooLarge(_) => "answer_too_large",
+            Self::Redirect(_) => "redirect",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::HttpClient(_) => "http_client",
+            Self::IncompleteAnswer(_) => "incomplete_answer",
+        }
+    }
+
     pub(crate) fn transport(
         operation: &'static str,
         delivery: Delivery,
@@ -305,6 +325,36 @@ impl Error {
 
     pub(crate) fn incomplete_answer(operation: &'static str, missing: &'static str) -> Self {
         Self::IncompleteAnswer(IncompleteAnswerError { operation, missing })
+    }
+}
+
+impl Failure for Error {
+    fn outcome(&self) -> Option<Outcome<'_>> {
+        match self {
+            Self::Api(e) => Some(Outcome::Answered(e.status, &e.headers)),
+            Self::Transport(e) => Some(match e.delivery {
+                Delivery::NotSent => Outcome::NotSent,
+                Delivery::MaybeProcessed => Outcome::MaybeProcessed,
+            }),
+            Self::Timeout(e) => match e.limit {
+                // Past the deadline, nothing can be tried again.
+                TimeoutLimit::Total => None,
+                // Only a connection that was never made proves that nothing was sent.
+                TimeoutLimit::Connect => Some(Outcome::NotSent),
+                TimeoutLimit::Attempt | TimeoutLimit::Read => Some(Outcome::MaybeProcessed),
+            },
+            // An answer too large would be as large again; a redirect, a missing token or an
+            // invalid request would fail the same way.
+            _ => None,
+        }
+    }
+
+    fn set_retryable(&mut self, retryable: bool) {
+        Error::set_retryable(self, retryable);
+    }
+
+    fn kind(&self) -> &str {
+        Error::kind(self)
     }
 }
 
