@@ -518,7 +518,10 @@ mod tests {
             .total_timeout(Duration::ZERO)
             .idempotent(true)
             .over(&defaults);
-        assert!(Arc::ptr_eq(merged.retry_policy.as_ref().unwrap(), &standard));
+        assert!(Arc::ptr_eq(
+            merged.retry_policy.as_ref().unwrap(),
+            &standard
+        ));
         let merged = CallOptions::new()
             .retry_policy(Arc::clone(&never))
             .over(&merged);

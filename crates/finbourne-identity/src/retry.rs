@@ -638,7 +638,10 @@ mod tests {
             } else {
                 decision == RetryResult::Permanent
             };
-            assert!(expected, "{outcome:?}, idempotent {idempotent}: {decision:?}");
+            assert!(
+                expected,
+                "{outcome:?}, idempotent {idempotent}: {decision:?}"
+            );
         }
     }
 
@@ -794,7 +797,10 @@ mod tests {
         let error = attempts(permanent, &policy, None).await.unwrap_err();
         assert!(!error.2, "permanent: not retryable");
 
-        let hopeless = Script(vec![Tried::Failed(Failed(None, HeaderMap::new(), false))], 0);
+        let hopeless = Script(
+            vec![Tried::Failed(Failed(None, HeaderMap::new(), false))],
+            0,
+        );
         assert!(attempts(hopeless, &policy, None).await.is_err());
     }
 

@@ -74,12 +74,20 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
         let mut fields = Fields::new();
         event.record(&mut Visitor(&mut fields));
         let span = context.event_span(event).map(|span| span.name());
-        self.0.lock().unwrap().events.push(Happened { span, fields });
+        self.0
+            .lock()
+            .unwrap()
+            .events
+            .push(Happened { span, fields });
     }
 
     fn on_close(&self, id: Id, context: Context<'_, S>) {
         if let Some(span) = context.span(&id) {
-            let fields = span.extensions().get::<Fields>().cloned().unwrap_or_default();
+            let fields = span
+                .extensions()
+                .get::<Fields>()
+                .cloned()
+                .unwrap_or_default();
             let name = span.name();
             self.0.lock().unwrap().spans.push(Span { name, fields });
         }
@@ -118,9 +126,8 @@ impl Capture {
 /// layer capturing what it traces, installed for this thread.
 fn traced(emulator: &Emulator) -> (IdentityClient, Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
-    let guard = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(capture.clone()),
-    );
+    let guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
     let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
     let config = ConfigLoader::new()
         .environment(move |name| settings.get(name).cloned())
@@ -128,7 +135,9 @@ fn traced(emulator: &Emulator) -> (IdentityClient, Capture, tracing::subscriber:
         .load()
         .unwrap();
     let identity = IdentityClient::builder(config)
-        .retry_policy(Arc::new(StandardRetry::new(2, 3).with_jitter(Duration::ZERO)))
+        .retry_policy(Arc::new(
+            StandardRetry::new(2, 3).with_jitter(Duration::ZERO),
+        ))
         .build()
         .unwrap();
     (identity, capture, guard)
@@ -163,10 +172,7 @@ async fn a_call_runs_in_one_span_with_the_http_client_fields_and_an_event_per_re
     let emulator = Emulator::start().await.unwrap();
     let (identity, capture, _guard) = traced(&emulator);
     let mut wait_a_second = HeaderMap::new();
-    wait_a_second.insert(
-        reqwest::header::RETRY_AFTER,
-        HeaderValue::from_static("1"),
-    );
+    wait_a_second.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("1"));
     let faults = emulator.faults();
     faults
         .on(Method::GET, "/api/logs")
@@ -266,7 +272,12 @@ async fn a_failed_call_says_its_error_type_and_a_refused_token_request_its_statu
         .faults()
         .on(Method::GET, "/api/users/{id}")
         .respond_status(StatusCode::NOT_FOUND);
-    let error = identity.get_user().id("00u-nobody").send().await.unwrap_err();
+    let error = identity
+        .get_user()
+        .id("00u-nobody")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(reqwest::StatusCode::NOT_FOUND));
     let calls = capture.spans("invoke");
     assert_eq!(calls.len(), 1);

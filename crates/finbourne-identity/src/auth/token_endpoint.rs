@@ -784,8 +784,11 @@ mod tests {
             if let Some(scope) = scope {
                 credentials = credentials.scope(scope);
             }
-            let endpoint =
-                TokenEndpoint::client_credentials(http(), credentials, TokenEndpoint::retry_policy());
+            let endpoint = TokenEndpoint::client_credentials(
+                http(),
+                credentials,
+                TokenEndpoint::retry_policy(),
+            );
             // The emulator never issued this refresh token; only the request matters here.
             let _ = endpoint.refresh_grant(&"a-refresh-token".into()).await;
             let request = emulator.journal().pop().unwrap();
