@@ -72,8 +72,9 @@ use tokio::time::Instant;
 pub trait RetryPolicy: Send + Sync + fmt::Debug {
     /// What to do after an attempt failed with `outcome`, `state` being the call's: wait and
     /// send again ([`RetryResult::Continue`]), or stop, saying whether the failure was one this
-    /// policy retries ([`RetryResult::Exhausted`]: [`Error::is_retryable`](crate::Error::is_retryable)
-    /// is then true) or not ([`RetryResult::Permanent`]).
+    /// policy retries ([`RetryResult::Exhausted`], after which
+    /// [`Error::is_retryable`](crate::Error::is_retryable) is true) or not
+    /// ([`RetryResult::Permanent`]).
     ///
     /// Not asked after a success, after a failure no retry can help (the total timeout
     /// expired, an answer too large, a redirect, no token to be had), nor for the one
@@ -224,8 +225,8 @@ impl RetryState {
     }
 }
 
-/// The built-in [`RetryPolicy`]: the table of the [module](self) with two budgets, as in the
-/// official SDKs.
+/// The built-in [`RetryPolicy`]: the table of the [crate docs](crate#retries), with two
+/// budgets as in the official SDKs.
 ///
 /// A client's default is `StandardRetry::new(config.rate_limit_retries, config.retries)` (2
 /// and 3 unless configured); token requests have their own: 4 rate-limit retries, nothing
