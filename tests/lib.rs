@@ -2,9 +2,10 @@
 //! The tests are in `tests/`; this library holds what they share.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use finbourne_identity::{ConfigLoader, IdentityClient, RetryPolicy};
+use finbourne_identity::{ConfigLoader, IdentityClient, StandardRetry};
 use finbourne_identity_emulator::{Emulator, EmulatorBuilder};
 
 /// A started emulator and an SDK client signed in to it with the password grant.
@@ -30,11 +31,11 @@ pub async fn world_with(
         .environment(move |name| settings.get(name).cloned())
         .no_secrets_file();
     let config = configure(loader).load().expect("configuration is valid");
-    let policy = RetryPolicy::new(config.rate_limit_retries, config.retries)
+    let policy = StandardRetry::new(config.rate_limit_retries, config.retries)
         .with_jitter(Duration::ZERO)
         .with_first_backoff(Duration::from_millis(50));
     let identity = IdentityClient::builder(config)
-        .retry_policy(policy)
+        .retry_policy(Arc::new(policy))
         .build()
         .expect("client builds");
     World { emulator, identity }

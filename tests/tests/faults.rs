@@ -219,8 +219,8 @@ async fn the_retry_table_counts_the_requests_that_reached_the_service() {
         if expected == 1 {
             let error = result.expect_err(row);
             assert!(!error.is_retryable(), "{row}: {error:?}");
-            if let Error::Transport { delivery, .. } = &error {
-                assert_eq!(*delivery, Delivery::MaybeProcessed, "{row}");
+            if let Error::Transport(e) = &error {
+                assert_eq!(e.delivery(), Delivery::MaybeProcessed, "{row}");
                 assert!(
                     error.to_string().contains("may have processed it"),
                     "{error}"
@@ -263,10 +263,7 @@ async fn a_server_slower_than_the_read_timeout_is_a_read_timeout() {
     assert!(
         matches!(
             result,
-            Err(Error::Timeout {
-                limit: TimeoutLimit::Read,
-                ..
-            })
+            Err(Error::Timeout(ref t)) if t.limit() == TimeoutLimit::Read
         ),
         "{result:?}"
     );
@@ -294,7 +291,7 @@ async fn malformed_json_is_a_decode_error() {
         });
     let result = ensure(&w).await;
     assert!(
-        matches!(&result, Err(Error::Decode { excerpt, .. }) if excerpt.contains("baseUrl")),
+        matches!(&result, Err(Error::Decode(e)) if e.excerpt().contains("baseUrl")),
         "{result:?}"
     );
 }

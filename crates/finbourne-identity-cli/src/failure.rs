@@ -69,10 +69,10 @@ impl From<Error> for Failure {
         let message = with_causes(&error);
         match &error {
             Error::Api(_)
-            | Error::Redirect { .. }
-            | Error::AnswerTooLarge { .. }
-            | Error::Decode { .. }
-            | Error::IncompleteAnswer { .. } => Failure::Api(message),
+            | Error::Redirect(_)
+            | Error::AnswerTooLarge(_)
+            | Error::Decode(_)
+            | Error::IncompleteAnswer(_) => Failure::Api(message),
             Error::Authentication(auth) => match auth.status() {
                 Some(status) if status.is_client_error() => Failure::Usage(format!(
                     "{message}\ncheck the credentials (fbn-identity config show lists where each came from)"
@@ -80,7 +80,7 @@ impl From<Error> for Failure {
                 Some(_) => Failure::Api(message),
                 None => Failure::Network(message),
             },
-            Error::Transport { .. } | Error::Timeout { .. } => Failure::Network(message),
+            Error::Transport(_) | Error::Timeout(_) => Failure::Network(message),
             Error::Config(config) => of_config(config),
             _ => Failure::Usage(message),
         }

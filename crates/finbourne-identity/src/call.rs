@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use finbourne_identity_client::ResponseValue;
@@ -10,39 +11,46 @@ use finbourne_identity_client::operations::Operation;
 
 use crate::error::{Error, excerpt, without_quoted};
 use crate::identity_client::IdentityClient;
+use crate::retry::RetryPolicy;
 
-/// Settings of one call; what is not set comes from the client's configuration.
+/// Settings of calls, in layers: the configuration's, then the client's
+/// ([`IdentityClientBuilder::call_options`](crate::IdentityClientBuilder::call_options)), then
+/// the call's ([`Call::options`] and the setters of [`Call`]); each layer's settings win over
+/// the ones below, and what it leaves unset comes from them.
 ///
-/// A zero timeout means no limit, as in the configuration. The same settings exist on every
-/// [`Call`]; a `CallOptions` is for applying one set to many calls.
+/// The configuration gives the total timeout and the retry policy
+/// (`StandardRetry::new(config.rate_limit_retries, config.retries)`); its connect and read
+/// timeouts are those of the client's HTTP client. A zero timeout means no limit, as in the
+/// configuration.
 ///
 /// ```
+/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use finbourne_identity::CallOptions;
+/// use finbourne_identity::{CallOptions, StandardRetry};
 ///
 /// let patient = CallOptions::new()
 ///     .total_timeout(Duration::from_secs(300))
-///     .rate_limit_retries(10);
-/// let once = CallOptions::new().retries(0).rate_limit_retries(0);
+///     .retry_policy(Arc::new(StandardRetry::new(10, 3)));
+/// let once = CallOptions::new().retry_policy(Arc::new(StandardRetry::new(0, 0)));
 /// # let _ = (patient, once);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     // Outer `None`: not set. Inner `None`: no limit.
     pub(crate) total_timeout: Option<Option<Duration>>,
     pub(crate) attempt_timeout: Option<Option<Duration>>,
     pub(crate) connect_timeout: Option<Option<Duration>>,
     pub(crate) read_timeout: Option<Option<Duration>>,
-    pub(crate) rate_limit_retries: Option<u32>,
-    pub(crate) retries: Option<u32>,
+    pub(crate) retry_policy: Option<Arc<dyn RetryPolicy>>,
     pub(crate) idempotent: Option<bool>,
 }
 
 impl CallOptions {
-    /// Sets nothing.
+    /// Sets nothing: every setting comes from the layer below.
     ///
     /// ```
-    /// assert_eq!(finbourne_identity::CallOptions::new(), Default::default());
+    /// let nothing = finbourne_identity::CallOptions::new();
+    /// # let _ = nothing;
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -106,26 +114,19 @@ impl CallOptions {
         self
     }
 
-    /// How often a 429 answer is retried.
+    /// Which failures are retried, how often and after what wait: see [`RetryPolicy`], and
+    /// [`StandardRetry`](crate::StandardRetry) for the built-in policy.
     ///
     /// ```
-    /// let never = finbourne_identity::CallOptions::new().rate_limit_retries(0);
-    /// # let _ = never;
-    /// ```
-    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
-        self.rate_limit_retries = Some(retries);
-        self
-    }
-
-    /// How often other retryable failures are retried (see [`RetryPolicy`](crate::RetryPolicy)
-    /// for which are).
+    /// use std::sync::Arc;
+    /// use finbourne_identity::{CallOptions, StandardRetry};
     ///
+    /// // Rate limits waited out ten times, nothing else retried.
+    /// let patient = CallOptions::new().retry_policy(Arc::new(StandardRetry::new(10, 0)));
+    /// # let _ = patient;
     /// ```
-    /// let once = finbourne_identity::CallOptions::new().retries(0);
-    /// # let _ = once;
-    /// ```
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = Some(retries);
+    pub fn retry_policy(mut self, policy: Arc<dyn RetryPolicy>) -> Self {
+        self.retry_policy = Some(policy);
         self
     }
 
@@ -150,8 +151,11 @@ impl CallOptions {
             attempt_timeout: self.attempt_timeout.or(defaults.attempt_timeout),
             connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
             read_timeout: self.read_timeout.or(defaults.read_timeout),
-            rate_limit_retries: self.rate_limit_retries.or(defaults.rate_limit_retries),
-            retries: self.retries.or(defaults.retries),
+            retry_policy: self
+                .retry_policy
+                .as_ref()
+                .or(defaults.retry_policy.as_ref())
+                .cloned(),
             idempotent: self.idempotent.or(defaults.idempotent),
         }
     }
@@ -251,11 +255,15 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     ///
     /// ```no_run
     /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use finbourne_identity::CallOptions;
+    /// use finbourne_identity::{CallOptions, StandardRetry};
     ///
-    /// let quick = CallOptions::new().total_timeout(Duration::from_secs(2)).retries(0);
-    /// identity.get_user_info().options(quick).send().await?;
+    /// let quick = CallOptions::new()
+    ///     .total_timeout(Duration::from_secs(2))
+    ///     .retry_policy(Arc::new(StandardRetry::new(0, 0)));
+    /// identity.get_user_info().options(quick.clone()).send().await?;
+    /// identity.list_roles().options(quick).send().await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -316,29 +324,19 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         self
     }
 
-    /// See [`CallOptions::rate_limit_retries`].
+    /// See [`CallOptions::retry_policy`].
     ///
     /// ```no_run
     /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// identity.list_roles().rate_limit_retries(10).send().await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
-        self.options = self.options.rate_limit_retries(retries);
-        self
-    }
-
-    /// See [`CallOptions::retries`].
+    /// use std::sync::Arc;
+    /// use finbourne_identity::StandardRetry;
     ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// identity.list_roles().retries(0).send().await?;
+    /// identity.list_roles().retry_policy(Arc::new(StandardRetry::new(10, 0))).send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.options = self.options.retries(retries);
+    pub fn retry_policy(mut self, policy: Arc<dyn RetryPolicy>) -> Self {
+        self.options = self.options.retry_policy(policy);
         self
     }
 
@@ -435,19 +433,17 @@ where
     }
 }
 
-async fn run<T>(
+async fn run<T: Send>(
     identity: &IdentityClient,
     operation: &'static Operation,
     request: Result<reqwest::Request, Error>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
 ) -> Result<ResponseValue<T>, Error> {
-    let answer = identity
+    identity
         .pipeline()
-        .execute(operation, request?, &options)
-        .await?;
-    let value = decode(&answer.body)?;
-    Ok(ResponseValue::new(value, answer.status, answer.headers))
+        .call(operation, request, options, decode)
+        .await
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot
@@ -469,15 +465,14 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
     // such answers, and so does this one.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::IncompleteAnswer {
-            operation: operation.id,
-            missing: "body",
-        });
+        return Err(Error::incomplete_answer(operation.id, "body"));
     }
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        operation: operation.id,
-        message: without_quoted(&e.to_string()),
-        excerpt: excerpt(body, 200, operation.credential_fields),
+    serde_json::from_slice(body).map_err(|e| {
+        Error::decode(
+            operation.id,
+            without_quoted(&e.to_string()),
+            excerpt(body, 200, operation.credential_fields),
+        )
     })
 }
 
@@ -490,10 +485,7 @@ pub(crate) fn invalid_request(
         finbourne_identity_client::Error::InvalidRequest(message) => message,
         other => other.to_string(),
     };
-    Error::InvalidRequest {
-        operation: operation.id,
-        message,
-    }
+    Error::invalid_request(operation.id, message)
 }
 
 impl<'a, R> IntoFuture for Call<'a, R>
@@ -516,18 +508,24 @@ mod tests {
 
     #[test]
     fn set_options_win_and_unset_ones_fall_back() {
+        let standard: Arc<dyn RetryPolicy> = Arc::new(crate::StandardRetry::new(2, 3));
+        let never: Arc<dyn RetryPolicy> = Arc::new(crate::StandardRetry::new(0, 0));
         let defaults = CallOptions::new()
             .total_timeout(Duration::from_secs(1800))
             .connect_timeout(Duration::ZERO)
-            .retries(3)
-            .rate_limit_retries(2);
+            .retry_policy(Arc::clone(&standard));
         let merged = CallOptions::new()
-            .retries(0)
             .total_timeout(Duration::ZERO)
             .idempotent(true)
             .over(&defaults);
-        assert_eq!(merged.retries, Some(0));
-        assert_eq!(merged.rate_limit_retries, Some(2));
+        assert!(Arc::ptr_eq(
+            merged.retry_policy.as_ref().unwrap(),
+            &standard
+        ));
+        let merged = CallOptions::new()
+            .retry_policy(Arc::clone(&never))
+            .over(&merged);
+        assert!(Arc::ptr_eq(merged.retry_policy.as_ref().unwrap(), &never));
         assert_eq!(merged.total_timeout, Some(None), "zero means no limit");
         assert_eq!(merged.connect_timeout, Some(None));
         assert_eq!(merged.idempotent, Some(true));
@@ -542,7 +540,7 @@ mod tests {
         assert_eq!(value["id"], "00u1");
         assert!(matches!(
             json::<serde_json::Value>(get_user_info, b"\xEF\xBB\xBF"),
-            Err(Error::IncompleteAnswer { .. })
+            Err(Error::IncompleteAnswer(_))
         ));
     }
 }

@@ -91,12 +91,12 @@ impl HttpClients {
         read: Option<Duration>,
     ) -> Result<reqwest::Client, Error> {
         if let Base::Ready(_) = self.base {
-            return Err(Error::HttpClient {
-                message: "a call's connect or read timeout cannot be applied to the \
+            return Err(Error::http_client(
+                "a call's connect or read timeout cannot be applied to the \
                           reqwest::Client given to IdentityClientBuilder::http_client: set it on \
                           that client, or use IdentityClientBuilder::http_client_builder"
                     .to_owned(),
-            });
+            ));
         }
         let key = (connect, read);
         if key == self.default_key {
@@ -166,7 +166,7 @@ fn representable(timeout: &Duration) -> bool {
 /// A client with the configuration's settings, on top of the caller's builder if there is one.
 fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::Client, Error> {
     install_crypto_provider();
-    let failed = |message: String| Error::HttpClient { message };
+    let failed = Error::http_client;
     let token_url = match &config.credentials {
         Credentials::Password(p) => Some(p.token_url.clone()),
         Credentials::ClientCredentials(c) => Some(c.token_url.clone()),

@@ -13,7 +13,7 @@ use crate::http::{Base, HttpClients};
 use crate::pipeline::{
     DEFAULT_ANSWER_LIMIT, DEFAULT_ERROR_BODY_LIMIT, Limits, Pipeline, sdk_headers,
 };
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, StandardRetry};
 
 /// A client for the FINBOURNE Identity API: a method per operation of the API, each call
 /// carrying a bearer token, the SDK's headers, one deadline and retries that never repeat a
@@ -59,11 +59,12 @@ impl std::fmt::Debug for IdentityClient {
 ///
 /// ```
 /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use finbourne_identity::{IdentityClient, RetryPolicy};
+/// use finbourne_identity::{IdentityClient, StandardRetry};
 ///
 /// let identity = IdentityClient::builder(config)
-///     .retry_policy(RetryPolicy::new(5, 3).with_max_backoff(Duration::from_secs(10)))
+///     .retry_policy(Arc::new(StandardRetry::new(5, 3).with_max_backoff(Duration::from_secs(10))))
 ///     .build()?;
 /// # Ok(())
 /// # }
@@ -71,15 +72,54 @@ impl std::fmt::Debug for IdentityClient {
 #[derive(Debug)]
 pub struct IdentityClientBuilder {
     config: Config,
-    policy: RetryPolicy,
+    /// The client's layer of call settings, over the configuration's.
+    options: CallOptions,
     limits: Limits,
     http: Base,
 }
 
 impl IdentityClientBuilder {
-    /// Replaces the retry policy (its budgets default to the configuration's).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
+    /// The retry policy of every call that sets none (see [`RetryPolicy`]). Without it, the
+    /// configuration's budgets make one: `StandardRetry::new(config.rate_limit_retries,
+    /// config.retries)`.
+    ///
+    /// Token requests of the password and client credentials grants keep a policy of their
+    /// own: a 429 is waited out four times, nothing else is retried.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// use std::sync::Arc;
+    /// use finbourne_identity::{IdentityClient, StandardRetry};
+    ///
+    /// let budgets = StandardRetry::new(config.rate_limit_retries, config.retries);
+    /// let identity = IdentityClient::builder(config)
+    ///     .retry_policy(Arc::new(budgets.with_jitter(std::time::Duration::ZERO)))
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn retry_policy(mut self, policy: Arc<dyn RetryPolicy>) -> Self {
+        self.options = self.options.retry_policy(policy);
+        self
+    }
+
+    /// Settings for every call of the client, over the configuration's; a call's own settings
+    /// win over these (see [`CallOptions`]). Given twice, the second's settings win and the
+    /// first's others stay.
+    ///
+    /// ```
+    /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
+    /// use std::time::Duration;
+    /// use finbourne_identity::{CallOptions, IdentityClient};
+    ///
+    /// let identity = IdentityClient::builder(config)
+    ///     .call_options(CallOptions::new().attempt_timeout(Duration::from_secs(20)))
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn call_options(mut self, options: CallOptions) -> Self {
+        self.options = options.over(&self.options);
         self
     }
 
@@ -233,13 +273,13 @@ impl IdentityClientBuilder {
             Credentials::Password(password) => Credential::oauth(TokenEndpoint::new(
                 http.token_client()?,
                 password.clone(),
-                self.policy,
+                TokenEndpoint::retry_policy(),
             )),
             Credentials::ClientCredentials(client) => {
                 Credential::oauth(TokenEndpoint::client_credentials(
                     http.token_client()?,
                     client.clone(),
-                    self.policy,
+                    TokenEndpoint::retry_policy(),
                 ))
             }
             Credentials::Provider(provider) => Credential::provider(Arc::clone(provider)),
@@ -248,13 +288,16 @@ impl IdentityClientBuilder {
             config.application_name.as_deref(),
             config.correlation_id.as_deref(),
         )
-        .map_err(|message| Error::HttpClient { message })?;
-        // Connect and read timeouts stay unset: the default HTTP client already has the
-        // configured ones, and only a call that overrides them needs another.
-        let defaults = CallOptions {
+        .map_err(Error::http_client)?;
+        // The configuration's layer. Connect and read timeouts stay unset: the default HTTP
+        // client already has the configured ones, and only a call that overrides them needs
+        // another.
+        let configured = CallOptions {
             total_timeout: Some(config.timeouts.total),
-            rate_limit_retries: Some(self.policy.rate_limit_retries()),
-            retries: Some(self.policy.retries()),
+            retry_policy: Some(Arc::new(StandardRetry::new(
+                config.rate_limit_retries,
+                config.retries,
+            ))),
             ..CallOptions::default()
         };
         let default_http = http.default_client().clone();
@@ -262,8 +305,7 @@ impl IdentityClientBuilder {
             config.identity_url.path(),
             credential,
             headers,
-            defaults,
-            self.policy,
+            self.options.over(&configured),
             http,
             self.limits,
         ));
@@ -316,10 +358,9 @@ impl IdentityClient {
     /// # }
     /// ```
     pub fn builder(config: Config) -> IdentityClientBuilder {
-        let policy = RetryPolicy::new(config.rate_limit_retries, config.retries);
         IdentityClientBuilder {
             config,
-            policy,
+            options: CallOptions::default(),
             limits: Limits {
                 answer: DEFAULT_ANSWER_LIMIT,
                 error_body: DEFAULT_ERROR_BODY_LIMIT,

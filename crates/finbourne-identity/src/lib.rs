@@ -26,6 +26,21 @@
 //! `regenerate`, which mints a token on every call. [`Call::idempotent`] overrides it for one
 //! call.
 //!
+//! The table is [`StandardRetry`], the built-in [`RetryPolicy`], with the configuration's
+//! budgets. Another policy can be given to the client
+//! ([`IdentityClientBuilder::retry_policy`]) or to one call ([`Call::retry_policy`]): the
+//! settings of a call are [`CallOptions`], in layers (the configuration's, the client's, the
+//! call's). Token requests have a policy of their own: a 429 is waited out four times.
+//!
+//! # Traces
+//!
+//! Each call runs in one `tracing` span, `invoke`, named after the operation for
+//! OpenTelemetry (`otel.name`, as `get_user`), with OpenTelemetry's HTTP client fields
+//! (`http.request.method`, `server.address`, `server.port`, `url.template`,
+//! `http.response.status_code`, `error.type`), `attempts` and `retried`; each retry is an event
+//! in it (`reason`, `wait_ms`). A token request runs in a `token_request` span of its own.
+//! No token, query value or body ever appears in either.
+//!
 //! # Deadlines
 //!
 //! The total timeout (`FBN_TOTAL_TIMEOUT_MS`, `totalTimeoutMs`, default 30 minutes, or
@@ -126,7 +141,7 @@ compile_error!(
 mod auth;
 mod call;
 pub mod config;
-mod error;
+pub mod error;
 mod http;
 mod identity_client;
 #[rustfmt::skip]
@@ -146,7 +161,7 @@ pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};
 pub use finbourne_identity_client::ResponseValue;
 pub use identity_client::{IdentityClient, IdentityClientBuilder};
-pub use retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
+pub use retry::{Outcome, RetryPolicy, RetryResult, RetryState, StandardRetry};
 pub use scim::{ScimCall, ScimCredentials, ScimTokenAction};
 
 /// The generated client and its types, for operations and data beyond the SCIM helpers.

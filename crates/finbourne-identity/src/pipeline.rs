@@ -5,16 +5,18 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use finbourne_identity_client::ResponseValue;
 use finbourne_identity_client::operations::Operation;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::auth::Credential;
 use crate::call::CallOptions;
 use crate::error::{ApiError, Delivery, Error, TimeoutLimit, excerpt};
 use crate::http::HttpClients;
-use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy};
+use crate::retry::{self, Attempt, StandardRetry, Tried};
 
 /// The largest answer kept by default: far above any the API sends, far below what would
 /// exhaust a process.
@@ -45,17 +47,19 @@ pub(crate) struct Pipeline {
     base_path: Box<str>,
     pub(crate) credential: Credential,
     headers: HeaderMap,
+    /// The client's settings over the configuration's: what a call leaves unset.
     defaults: CallOptions,
-    policy: RetryPolicy,
     http: HttpClients,
     limits: Limits,
 }
 
-/// How one attempt ended. A failure comes with what happened for the retry policy, or `None`
-/// when retrying cannot help (the deadline passed, the answer is too large).
+/// The policy of a call whose settings name none, which the client's always do.
+static STANDARD: StandardRetry = StandardRetry::new(2, 3);
+
+/// How one attempt's exchange ended.
 enum Ended {
     Answered(StatusCode, HeaderMap, Bytes),
-    Failed(Error, Option<Outcome<'static>>),
+    Failed(Error),
 }
 
 impl Pipeline {
@@ -64,7 +68,6 @@ impl Pipeline {
         credential: Credential,
         headers: HeaderMap,
         defaults: CallOptions,
-        policy: RetryPolicy,
         http: HttpClients,
         limits: Limits,
     ) -> Self {
@@ -73,15 +76,41 @@ impl Pipeline {
             credential,
             headers,
             defaults,
-            policy,
             http,
             limits,
         }
     }
 
+    /// One call of `operation`, start to end, in its span: `request` (or the error that stops
+    /// it before anything is sent) with `options` over the client's, then its answer decoded.
+    pub(crate) fn call<'a, T: Send + 'a>(
+        &'a self,
+        operation: &'static Operation,
+        request: Result<reqwest::Request, Error>,
+        options: CallOptions,
+        decode: fn(&[u8]) -> Result<T, Error>,
+    ) -> impl Future<Output = Result<ResponseValue<T>, Error>> + Send + 'a {
+        let span = call_span(operation, request.as_ref().ok().map(reqwest::Request::url));
+        async move {
+            let answer = match request {
+                Ok(request) => self.execute(operation, request, &options).await,
+                Err(error) => Err(error),
+            };
+            let result = answer.and_then(|answer| {
+                let value = decode(&answer.body)?;
+                Ok(ResponseValue::new(value, answer.status, answer.headers))
+            });
+            if let Err(error) = &result {
+                tracing::Span::current().record("error.type", error.kind());
+            }
+            result
+        }
+        .instrument(span)
+    }
+
     /// Sends `request` for `operation` with `options` over the client's defaults, and returns
     /// the successful answer or the error the call ends with.
-    pub(crate) async fn execute(
+    async fn execute(
         &self,
         operation: &'static Operation,
         request: reqwest::Request,
@@ -94,12 +123,6 @@ impl Pipeline {
             .total_timeout
             .flatten()
             .and_then(|t| Instant::now().checked_add(t));
-        // Asked only when an attempt failed: a successful call never needs it.
-        let idempotent = |request: &reqwest::Request| {
-            options
-                .idempotent
-                .unwrap_or_else(|| operation.is_idempotent(request.url()))
-        };
         let bearer = within(deadline, self.credential.bearer())
             .await
             .ok_or_else(|| total_timeout(operation))??;
@@ -109,98 +132,18 @@ impl Pipeline {
             (None, None) => self.http.default_client().clone(),
             (connect, read) => self.http.with_timeouts(connect.flatten(), read.flatten())?,
         };
-        let policy = self.policy.with_budgets(
-            options
-                .rate_limit_retries
-                .unwrap_or(self.policy.rate_limit_retries()),
-            options.retries.unwrap_or(self.policy.retries()),
-        );
-        let attempt_timeout = options.attempt_timeout.flatten();
-        let mut spent = Attempts::default();
-        let mut renewed = false;
-        loop {
-            // Bodies are buffered bytes, so a request can always be cloned.
-            let attempt = request
-                .try_clone()
-                .expect("request bodies are buffered, never streams");
-            let sent = std::time::Instant::now();
-            let ended = self
-                .attempt(&http, operation, attempt, deadline, attempt_timeout)
-                .await;
-            if let Ended::Answered(status, ..) = &ended {
-                // Method, URL and status only: headers would carry the token.
-                tracing::debug!(
-                    operation = operation.id,
-                    method = %request.method(),
-                    url = %request.url(),
-                    %status,
-                    elapsed = ?sent.elapsed(),
-                    "answer"
-                );
-            }
-            let (mut error, decision) = match ended {
-                Ended::Answered(status, headers, body) if status.is_success() => {
-                    return Ok(Answer {
-                        status,
-                        headers,
-                        body,
-                    });
-                }
-                Ended::Answered(status, headers, _) if status.is_redirection() => {
-                    return Err(Error::Redirect {
-                        operation: operation.id,
-                        status,
-                        location: headers
-                            .get(reqwest::header::LOCATION)
-                            .and_then(|l| l.to_str().ok())
-                            .and_then(|l| request.url().join(l).ok())
-                            .map(|u| u.origin().ascii_serialization()),
-                    });
-                }
-                Ended::Answered(StatusCode::UNAUTHORIZED, headers, body) if !renewed => {
-                    renewed = true;
-                    if self.renew(operation, &mut request, deadline).await? {
-                        tracing::debug!(
-                            operation = operation.id,
-                            "401: repeating the call with a renewed token"
-                        );
-                        continue;
-                    }
-                    let error = api_error(operation, StatusCode::UNAUTHORIZED, headers, body);
-                    (error, None)
-                }
-                Ended::Answered(status, headers, body) => {
-                    let decision = policy.decide(
-                        Outcome::Answered(status, &headers),
-                        idempotent(&request),
-                        &mut spent,
-                    );
-                    (api_error(operation, status, headers, body), Some(decision))
-                }
-                Ended::Failed(error, outcome) => {
-                    let decision =
-                        outcome.map(|o| policy.decide(o, idempotent(&request), &mut spent));
-                    (error, decision)
-                }
-            };
-            let wait = match decision {
-                Some(RetryDecision::Retry(wait)) => wait,
-                Some(RetryDecision::Final { retryable }) => {
-                    error.set_retryable(retryable);
-                    return Err(error);
-                }
-                None => return Err(error),
-            };
-            error.set_retryable(true);
-            // A wait that would end after the deadline does not start: the call ends now,
-            // with what went wrong last.
-            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|end| end > d))
-            {
-                return Err(error);
-            }
-            tracing::debug!(operation = operation.id, error = %error, ?wait, "retrying");
-            tokio::time::sleep(wait).await;
-        }
+        let policy = options.retry_policy.as_deref().unwrap_or(&STANDARD);
+        let call = ApiCall {
+            pipeline: self,
+            operation,
+            request,
+            http,
+            deadline,
+            attempt_timeout: options.attempt_timeout.flatten(),
+            idempotent: options.idempotent,
+            renewed: false,
+        };
+        retry::attempts(call, policy, deadline).await
     }
 
     /// `request` as it leaves, before the token: refused if its path would reach another
@@ -226,10 +169,7 @@ impl Pipeline {
         let below = path.strip_prefix(&*self.base_path).unwrap_or(path);
         operation
             .check_path(below)
-            .map_err(|message| Error::InvalidRequest {
-                operation: operation.id,
-                message,
-            })
+            .map_err(|message| Error::invalid_request(operation.id, message))
     }
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
@@ -262,23 +202,11 @@ impl Pipeline {
         };
         match within(end, exchange).await {
             Some(Ok((status, headers, body))) => Ended::Answered(status, headers, body),
-            Some(Err(ReadError::TooLarge)) => Ended::Failed(
-                Error::AnswerTooLarge {
-                    operation: operation.id,
-                    limit: self.limits.answer,
-                },
-                None,
-            ),
-            Some(Err(ReadError::Http(error))) => transport(operation, error),
-            None => Ended::Failed(
-                Error::Timeout {
-                    operation: operation.id,
-                    limit,
-                    retryable: false,
-                    source: None,
-                },
-                (limit == TimeoutLimit::Attempt).then_some(Outcome::MaybeProcessed),
-            ),
+            Some(Err(ReadError::TooLarge)) => {
+                Ended::Failed(Error::answer_too_large(operation.id, self.limits.answer))
+            }
+            Some(Err(ReadError::Http(error))) => Ended::Failed(transport(operation, error)),
+            None => Ended::Failed(Error::timeout(operation.id, limit, None)),
         }
     }
 
@@ -326,6 +254,111 @@ impl Pipeline {
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
     }
+}
+
+/// One call's request, attempted by [`retry::attempts`].
+struct ApiCall<'p> {
+    pipeline: &'p Pipeline,
+    operation: &'static Operation,
+    /// With the bearer token: the renewed one after a 401.
+    request: reqwest::Request,
+    http: reqwest::Client,
+    deadline: Option<Instant>,
+    attempt_timeout: Option<Duration>,
+    /// As the call set it; otherwise the operation says.
+    idempotent: Option<bool>,
+    /// Whether the token was renewed after a 401: once per call.
+    renewed: bool,
+}
+
+impl Attempt for ApiCall<'_> {
+    type Output = Answer;
+    type Error = Error;
+
+    async fn attempt(&mut self) -> Tried<Answer, Error> {
+        let operation = self.operation;
+        // Bodies are buffered bytes, so a request can always be cloned.
+        let attempt = self
+            .request
+            .try_clone()
+            .expect("request bodies are buffered, never streams");
+        let sent = Instant::now();
+        let ended = self
+            .pipeline
+            .attempt(
+                &self.http,
+                operation,
+                attempt,
+                self.deadline,
+                self.attempt_timeout,
+            )
+            .await;
+        let (status, headers, body) = match ended {
+            Ended::Answered(status, headers, body) => (status, headers, body),
+            Ended::Failed(error) => return Tried::Failed(error),
+        };
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
+        // The status only: headers would carry the token, the URL values that may be secret.
+        tracing::debug!(
+            status = status.as_u16(),
+            elapsed_ms = retry::millis(sent.elapsed()),
+            "answer"
+        );
+        if status.is_success() {
+            return Tried::Done(Answer {
+                status,
+                headers,
+                body,
+            });
+        }
+        if status.is_redirection() {
+            let location = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| self.request.url().join(l).ok())
+                .map(|u| u.origin().ascii_serialization());
+            return Tried::Failed(Error::redirect(operation.id, status, location));
+        }
+        if status == StatusCode::UNAUTHORIZED && !self.renewed {
+            self.renewed = true;
+            match self
+                .pipeline
+                .renew(operation, &mut self.request, self.deadline)
+                .await
+            {
+                Ok(true) => {
+                    tracing::debug!("401: repeating the call with a renewed token");
+                    return Tried::Again;
+                }
+                Ok(false) => {}
+                Err(error) => return Tried::Failed(error),
+            }
+        }
+        Tried::Failed(api_error(operation, status, headers, body))
+    }
+
+    fn idempotent(&self) -> bool {
+        self.idempotent
+            .unwrap_or_else(|| self.operation.is_idempotent(self.request.url()))
+    }
+}
+
+/// The span a call runs in: OpenTelemetry's HTTP client span, named after the operation, with
+/// nothing a request may carry that could be secret (no token, no query, no body).
+fn call_span(operation: &'static Operation, url: Option<&reqwest::Url>) -> tracing::Span {
+    tracing::info_span!(
+        "invoke",
+        otel.name = operation.id,
+        otel.kind = "client",
+        http.request.method = operation.method,
+        server.address = url.and_then(reqwest::Url::host_str),
+        server.port = url.and_then(reqwest::Url::port_or_known_default),
+        url.template = operation.path,
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        retried = false,
+    )
 }
 
 enum ReadError {
@@ -396,44 +429,27 @@ fn within<F: Future>(
 }
 
 fn total_timeout(operation: &'static Operation) -> Error {
-    Error::Timeout {
-        operation: operation.id,
-        limit: TimeoutLimit::Total,
-        retryable: false,
-        source: None,
-    }
+    Error::timeout(operation.id, TimeoutLimit::Total, None)
 }
 
-/// A transport error, and whether the request may have reached the service.
-fn transport(operation: &'static Operation, error: reqwest::Error) -> Ended {
+/// A transport error, saying whether the request may have reached the service.
+fn transport(operation: &'static Operation, error: reqwest::Error) -> Error {
     // Only a failure to connect (refused, reset, DNS, TLS handshake, connect timeout) proves
     // that nothing was sent.
-    let (delivery, outcome) = if error.is_connect() {
-        (Delivery::NotSent, Outcome::NotSent)
-    } else {
-        (Delivery::MaybeProcessed, Outcome::MaybeProcessed)
-    };
     if error.is_timeout() {
         let limit = if error.is_connect() {
             TimeoutLimit::Connect
         } else {
             TimeoutLimit::Read
         };
-        let error = Error::Timeout {
-            operation: operation.id,
-            limit,
-            retryable: false,
-            source: Some(error),
-        };
-        return Ended::Failed(error, Some(outcome));
+        return Error::timeout(operation.id, limit, Some(error));
     }
-    let error = Error::Transport {
-        operation: operation.id,
-        delivery,
-        retryable: false,
-        source: error,
+    let delivery = if error.is_connect() {
+        Delivery::NotSent
+    } else {
+        Delivery::MaybeProcessed
     };
-    Ended::Failed(error, Some(outcome))
+    Error::transport(operation.id, delivery, error)
 }
 
 /// Problem details when the body holds them, the raw text otherwise.
@@ -458,14 +474,13 @@ fn api_error(
     let text = problem
         .is_none()
         .then(|| excerpt(&body.body, 2000, operation.credential_fields));
-    Error::from(ApiError {
-        operation: operation.id,
-        status: body.status,
-        headers: body.headers,
+    Error::from(ApiError::new(
+        operation.id,
+        body.status,
+        body.headers,
         problem,
-        body: text,
-        retryable: false,
-    })
+        text,
+    ))
 }
 
 /// Date-time query values as the official SDKs send them: UTC with six fraction digits

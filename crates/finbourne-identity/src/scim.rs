@@ -96,10 +96,7 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
 
     fn decode(body: &[u8]) -> Result<ScimCredentials, Error> {
         let answer: AddScimResponse = json(Self::operation(), body)?;
-        let missing = |what| Error::IncompleteAnswer {
-            operation: Self::operation().id,
-            missing: what,
-        };
+        let missing = |what| Error::incomplete_answer(Self::operation().id, what);
         let base_url = answer
             .base_url
             .filter(|u| !u.is_empty())
@@ -209,7 +206,7 @@ mod decode_tests {
             ),
         ] {
             match ScimAdd::decode(body.as_bytes()) {
-                Err(Error::IncompleteAnswer { missing: m, .. }) => assert_eq!(m, missing),
+                Err(Error::IncompleteAnswer(e)) => assert_eq!(e.missing(), missing),
                 other => panic!("{body}: {other:?}"),
             }
         }

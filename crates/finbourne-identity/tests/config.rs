@@ -854,7 +854,7 @@ fn a_ca_file_swapped_after_load_is_refused_when_the_client_is_built() {
         let error = promptly(move || finbourne_identity::IdentityClient::new(config).unwrap_err());
         let text = error.to_string();
         assert!(
-            matches!(error, finbourne_identity::Error::HttpClient { .. }),
+            matches!(error, finbourne_identity::Error::HttpClient(_)),
             "{error:?}"
         );
         assert!(text.contains(why), "{text}");

@@ -120,8 +120,8 @@ async fn a_ready_made_client_refuses_a_calls_connect_or_read_timeout_before_send
     ];
     for outcome in outcomes {
         match outcome {
-            Err(Error::HttpClient { message }) => {
-                assert!(message.contains("http_client_builder"), "{message}")
+            Err(Error::HttpClient(e)) => {
+                assert!(e.message().contains("http_client_builder"), "{e}")
             }
             other => panic!("{other:?}"),
         }

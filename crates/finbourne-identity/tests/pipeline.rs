@@ -148,7 +148,7 @@ async fn a_200_without_token_or_base_url_is_a_clear_error() {
         let ok = ResponseTemplate::new(200).set_body_json(body);
         answer(&service.server, "PUT", "/api/identityprovider/scim", ok).await;
         match service.client().add_scim(ScimTokenAction::Ensure).await {
-            Err(Error::IncompleteAnswer { missing: m, .. }) => assert_eq!(m, missing),
+            Err(Error::IncompleteAnswer(e)) => assert_eq!(e.missing(), missing),
             other => panic!("expected IncompleteAnswer({missing}), got {other:?}"),
         }
     }
@@ -359,7 +359,7 @@ async fn a_redirect_to_another_origin_is_an_error_naming_it_and_not_followed() {
     );
     answer(&service.server, "GET", "/api/roles", moved).await;
     match service.client().list_roles().send().await {
-        Err(e @ Error::Redirect { .. }) => {
+        Err(e @ Error::Redirect(_)) => {
             assert_eq!(e.status(), Some(reqwest::StatusCode::TEMPORARY_REDIRECT));
             let shown = e.to_string();
             assert!(shown.ends_with(&elsewhere.uri()), "{shown}");
@@ -425,7 +425,7 @@ async fn malformed_json_is_a_decode_error_with_an_excerpt_that_hides_the_token()
     );
     answer(&service.server, "PUT", "/api/identityprovider/scim", broken).await;
     match service.client().add_scim(ScimTokenAction::Ensure).await {
-        Err(e @ Error::Decode { .. }) => {
+        Err(e @ Error::Decode(_)) => {
             let shown = format!("{e} {e:?}");
             assert!(shown.contains("https://x/scim/v2"), "{shown}");
             assert!(!shown.contains("scim-token-PLANTED"), "{shown}");

@@ -177,8 +177,9 @@ fn judge(
     let case = format!("{} {}={:?}", op.operation_id, param.name, value);
     let sent = match outcome {
         Ok(sent) => sent,
-        Err(Error::InvalidRequest { operation, message }) => {
-            assert_eq!(operation, op.id, "{case}");
+        Err(Error::InvalidRequest(refused)) => {
+            let message = refused.message();
+            assert_eq!(refused.operation(), op.id, "{case}");
             let justified = param.location == ParamLocation::Path
                 && (["", ".", ".."].contains(&value)
                     || literal_rivals(op, param).contains(&value.to_ascii_lowercase()));
@@ -263,7 +264,7 @@ async fn delivered(
         .filter(|e| e.path().starts_with("/identity/api/"))
         .collect();
     let case = format!("{} {}={:?}", op.operation_id, param.name, value);
-    if let Err(error @ Error::InvalidRequest { .. }) = result {
+    if let Err(error @ Error::InvalidRequest(_)) = result {
         assert!(journal.is_empty(), "{case}: refused, yet sent");
         return Err(error);
     }
@@ -427,7 +428,7 @@ async fn dot_segments_and_backslashes_reach_no_other_operation() {
     for (result, (operation, says)) in refused.into_iter().zip(expected) {
         let error = result.unwrap_err();
         assert!(
-            matches!(error, Error::InvalidRequest { operation: o, .. } if o == operation),
+            matches!(&error, Error::InvalidRequest(e) if e.operation() == operation),
             "{error:?}"
         );
         let shown = error.to_string();

@@ -112,7 +112,7 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(decode, Error::Decode { .. }), "{decode:?}");
+    assert!(matches!(decode, Error::Decode(_)), "{decode:?}");
     shown.push(format!("{decode} {decode:?}"));
     let forbidden = identity.remove_scim().await.unwrap_err();
     shown.push(format!("{forbidden} {forbidden:?}"));

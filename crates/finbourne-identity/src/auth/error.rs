@@ -16,6 +16,7 @@ use crate::printable::printable;
 /// part of the message, so a report that prints the chain shows each cause once. Cloning is
 /// cheap: one failed token request is handed to every call that waited for it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthError {
     pub(crate) status: Option<StatusCode>,
     pub(crate) oauth_error: Option<String>,

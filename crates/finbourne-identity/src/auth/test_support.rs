@@ -1,12 +1,13 @@
 //! What the tests of the auth modules share: a token endpoint pointed at a local server.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use finbourne_identity_emulator::Emulator;
 
 use super::TokenEndpoint;
 use crate::config::PasswordCredentials;
-use crate::retry::RetryPolicy;
+use crate::retry::StandardRetry;
 
 /// An HTTP client that follows no redirect, as the pipeline builds the token endpoint's.
 pub(super) fn http() -> reqwest::Client {
@@ -27,7 +28,8 @@ pub(super) fn credentials(emulator: &Emulator, token_url: &str) -> PasswordCrede
     }
 }
 
-/// The emulator's credentials sent to `token_url` with `http`, with exact (jitter-free) backoff.
+/// The emulator's credentials sent to `token_url` with `http`, with the token requests' budgets
+/// and exact (jitter-free) backoff.
 pub(super) fn endpoint_at(
     emulator: &Emulator,
     token_url: &str,
@@ -36,7 +38,7 @@ pub(super) fn endpoint_at(
     TokenEndpoint::new(
         http,
         credentials(emulator, token_url),
-        RetryPolicy::default().with_jitter(Duration::ZERO),
+        Arc::new(StandardRetry::new(4, 0).with_jitter(Duration::ZERO)),
     )
 }
 

@@ -1,5 +1,6 @@
 //! The OAuth2 token endpoint: password, client-credentials and refresh-token grants.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -8,11 +9,14 @@ use reqwest::header::{ACCEPT, HeaderMap, LOCATION};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
+use tracing::Instrument;
 use url::Url;
 
 use super::AuthError;
 use crate::config::{ClientCredentials, PasswordCredentials, shown_url};
-use crate::retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
+use crate::retry::{
+    self, Attempt, Failure, Outcome, RetryPolicy, StandardRetry, Tried, retry_after,
+};
 
 /// The scope the official SDKs ask for; `offline_access` is what yields a refresh token.
 const SCOPE: &str = "openid client groups offline_access";
@@ -41,7 +45,7 @@ pub(crate) struct TokenEndpoint {
     client_id: String,
     client_secret: SecretString,
     grant: Grant,
-    backoff: RetryPolicy,
+    policy: Arc<dyn RetryPolicy>,
     /// The token URL as messages show it.
     shown_url: String,
     /// HTTP requests sent, retries included.
@@ -65,11 +69,17 @@ struct Refused {
 }
 
 impl TokenEndpoint {
+    /// The retry policy of token requests: a 429 is retried [`TRIES`]` - 1` times, honouring
+    /// `Retry-After`; nothing else is.
+    pub(crate) fn retry_policy() -> Arc<dyn RetryPolicy> {
+        Arc::new(StandardRetry::new(TRIES - 1, 0))
+    }
+
     /// The password grant's endpoint.
     pub(crate) fn new(
         http: reqwest::Client,
         credentials: PasswordCredentials,
-        backoff: RetryPolicy,
+        policy: Arc<dyn RetryPolicy>,
     ) -> Self {
         let PasswordCredentials {
             token_url,
@@ -79,14 +89,14 @@ impl TokenEndpoint {
             client_secret,
         } = credentials;
         let grant = Grant::Password { username, password };
-        Self::with_grant(http, token_url, client_id, client_secret, grant, backoff)
+        Self::with_grant(http, token_url, client_id, client_secret, grant, policy)
     }
 
     /// The client credentials grant's endpoint.
     pub(crate) fn client_credentials(
         http: reqwest::Client,
         credentials: ClientCredentials,
-        backoff: RetryPolicy,
+        policy: Arc<dyn RetryPolicy>,
     ) -> Self {
         let ClientCredentials {
             token_url,
@@ -95,7 +105,7 @@ impl TokenEndpoint {
             scope,
         } = credentials;
         let grant = Grant::ClientCredentials { scope };
-        Self::with_grant(http, token_url, client_id, client_secret, grant, backoff)
+        Self::with_grant(http, token_url, client_id, client_secret, grant, policy)
     }
 
     fn with_grant(
@@ -104,7 +114,7 @@ impl TokenEndpoint {
         client_id: String,
         client_secret: SecretString,
         grant: Grant,
-        backoff: RetryPolicy,
+        policy: Arc<dyn RetryPolicy>,
     ) -> Self {
         Self {
             http,
@@ -113,7 +123,7 @@ impl TokenEndpoint {
             client_id,
             client_secret,
             grant,
-            backoff: backoff.with_budgets(TRIES - 1, 0),
+            policy,
             requests: AtomicU64::new(0),
         }
     }
@@ -139,13 +149,13 @@ impl TokenEndpoint {
                     client[0],
                     client[1],
                 ];
-                self.request(&form, false).await
+                self.request("password", &form, false).await
             }
             Grant::ClientCredentials { scope } => {
                 let mut form = vec![("grant_type", "client_credentials")];
                 form.extend(scope.as_deref().map(|scope| ("scope", scope)));
                 form.extend(client);
-                self.request(&form, false).await
+                self.request("client_credentials", &form, false).await
             }
         }
     }
@@ -160,48 +170,97 @@ impl TokenEndpoint {
         let mut form = vec![("grant_type", "refresh_token")];
         form.extend(scope.map(|scope| ("scope", scope)));
         form.push(("refresh_token", refresh.expose_secret()));
-        self.request(&form, true).await
+        self.request("refresh_token", &form, true).await
     }
 
-    async fn request(&self, form: &[(&str, &str)], basic: bool) -> Result<Tokens, AuthError> {
-        let mut attempts = Attempts::default();
-        loop {
-            let mut request = self
-                .http
-                .post(self.token_url.clone())
-                .header(ACCEPT, "application/json")
-                .form(form);
-            if basic {
-                request =
-                    request.basic_auth(&self.client_id, Some(self.client_secret.expose_secret()));
-            }
-            let sent = Instant::now();
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let mut answer = request
-                .send()
+    /// One token request, with the grant's `form`, attempted as the policy says, in a span
+    /// of its own: whichever call's task drives it, it serves every call waiting for a token.
+    /// The span names the grant, never a value of the form.
+    async fn request(
+        &self,
+        grant: &'static str,
+        form: &[(&str, &str)],
+        basic: bool,
+    ) -> Result<Tokens, AuthError> {
+        let span = tracing::info_span!(
+            "token_request",
+            otel.name = "token_request",
+            otel.kind = "client",
+            grant,
+            http.request.method = "POST",
+            server.address = self.token_url.host_str(),
+            server.port = self.token_url.port_or_known_default(),
+            url.template = self.token_url.path(),
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            retried = false,
+        );
+        let request = TokenRequest {
+            endpoint: self,
+            form,
+            basic,
+        };
+        async {
+            retry::attempts(request, &*self.policy, None)
                 .await
-                .map_err(|e| self.failed("cannot reach the token endpoint", e))?;
-            let status = answer.status();
-            if status.is_redirection() {
-                return Err(self.redirected(status, answer.headers()));
+                .map_err(|failure| {
+                    tracing::Span::current().record("error.type", failure.kind());
+                    failure.error
+                })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// One attempt of a token request.
+    async fn attempt(&self, form: &[(&str, &str)], basic: bool) -> Tried<Tokens, TokenFailure> {
+        let mut request = self
+            .http
+            .post(self.token_url.clone())
+            .header(ACCEPT, "application/json")
+            .form(form);
+        if basic {
+            request = request.basic_auth(&self.client_id, Some(self.client_secret.expose_secret()));
+        }
+        let sent = Instant::now();
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut answer = match request.send().await {
+            Ok(answer) => answer,
+            Err(error) => {
+                // Only a failure to connect proves that nothing was sent.
+                let what = if error.is_connect() {
+                    What::NotSent
+                } else {
+                    What::MaybeProcessed
+                };
+                let error = self.failed("cannot reach the token endpoint", error);
+                return Tried::Failed(TokenFailure { error, what });
             }
-            if status == StatusCode::TOO_MANY_REQUESTS
-                && let RetryDecision::Retry(wait) = self.backoff.decide(
-                    Outcome::Answered(status, answer.headers()),
-                    true,
-                    &mut attempts,
-                )
-            {
-                tracing::debug!(?wait, "token endpoint rate-limited; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            // A rate limit that outlasted the tries: the failure then stands until it ends.
-            let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
-                .then(|| retry_after(answer.headers(), SystemTime::now()))
-                .flatten();
-            let body = self.read(status, &mut answer).await?;
-            return decode(status, &body, &self.shown_url, retry_after, sent);
+        };
+        let status = answer.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
+        if status.is_redirection() {
+            let error = self.redirected(status, answer.headers());
+            return Tried::Failed(TokenFailure::last(error));
+        }
+        // Taken, not cloned: reading the body needs none of them.
+        let headers = std::mem::take(answer.headers_mut());
+        let body = match self.read(status, &mut answer).await {
+            Ok(body) => body,
+            Err(error) => return Tried::Failed(TokenFailure::last(error)),
+        };
+        // A rate limit that outlasts the tries: the failure then stands until it ends.
+        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| retry_after(&headers, SystemTime::now()))
+            .flatten();
+        match decode(status, &body, &self.shown_url, retry_after, sent) {
+            Ok(tokens) => Tried::Done(tokens),
+            Err(error) if !status.is_success() => Tried::Failed(TokenFailure {
+                error,
+                what: What::Answered(status, headers),
+            }),
+            Err(error) => Tried::Failed(TokenFailure::last(error)),
         }
     }
 
@@ -267,6 +326,76 @@ impl TokenEndpoint {
     fn failed(&self, what: &str, error: reqwest::Error) -> AuthError {
         // reqwest's message carries the full URL, query and user-info included.
         AuthError::caused_by(format!("{what} {}", self.shown_url), error.without_url())
+    }
+}
+
+/// A token request, for the attempt loop.
+struct TokenRequest<'e> {
+    endpoint: &'e TokenEndpoint,
+    form: &'e [(&'e str, &'e str)],
+    basic: bool,
+}
+
+impl Attempt for TokenRequest<'_> {
+    type Output = Tokens;
+    type Error = TokenFailure;
+
+    async fn attempt(&mut self) -> Tried<Tokens, TokenFailure> {
+        self.endpoint.attempt(self.form, self.basic).await
+    }
+
+    /// A token request is a POST; whether the endpoint took it is unknown once it left.
+    fn idempotent(&self) -> bool {
+        false
+    }
+}
+
+/// A failed token request: the error for the callers, and what happened for the policy.
+struct TokenFailure {
+    error: AuthError,
+    what: What,
+}
+
+enum What {
+    /// No retry can help: a redirect, an answer too large or not a token response.
+    Last,
+    NotSent,
+    MaybeProcessed,
+    Answered(StatusCode, HeaderMap),
+}
+
+impl TokenFailure {
+    fn last(error: AuthError) -> Self {
+        Self {
+            error,
+            what: What::Last,
+        }
+    }
+}
+
+impl Failure for TokenFailure {
+    fn outcome(&self) -> Option<Outcome<'_>> {
+        match &self.what {
+            What::Last => None,
+            What::NotSent => Some(Outcome::NotSent),
+            What::MaybeProcessed => Some(Outcome::MaybeProcessed),
+            What::Answered(status, headers) => Some(Outcome::Answered(*status, headers)),
+        }
+    }
+
+    /// [`AuthError`] does not say: a token failure is held for every caller a while, then
+    /// asked again.
+    fn set_retryable(&mut self, _: bool) {}
+
+    fn kind(&self) -> &str {
+        match (&self.what, &self.error.status) {
+            (What::Answered(status, _), _) => status.as_str(),
+            (_, _) if self.error.is_timeout() => "timeout",
+            (What::NotSent | What::MaybeProcessed, _) => "transport",
+            (What::Last, Some(status)) if !status.is_success() => status.as_str(),
+            (What::Last, Some(_)) => "invalid_answer",
+            (What::Last, None) => "transport",
+        }
     }
 }
 
@@ -655,8 +784,11 @@ mod tests {
             if let Some(scope) = scope {
                 credentials = credentials.scope(scope);
             }
-            let endpoint =
-                TokenEndpoint::client_credentials(http(), credentials, RetryPolicy::default());
+            let endpoint = TokenEndpoint::client_credentials(
+                http(),
+                credentials,
+                TokenEndpoint::retry_policy(),
+            );
             // The emulator never issued this refresh token; only the request matters here.
             let _ = endpoint.refresh_grant(&"a-refresh-token".into()).await;
             let request = emulator.journal().pop().unwrap();

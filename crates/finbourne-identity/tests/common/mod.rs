@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use finbourne_identity::{Config, ConfigLoader, IdentityClient, RetryPolicy};
+use finbourne_identity::{Config, ConfigLoader, IdentityClient, StandardRetry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
@@ -124,11 +124,11 @@ impl Service {
 }
 
 pub fn client_for(config: Config) -> IdentityClient {
-    let policy = RetryPolicy::new(config.rate_limit_retries, config.retries)
+    let policy = StandardRetry::new(config.rate_limit_retries, config.retries)
         .with_jitter(Duration::ZERO)
         .with_first_backoff(Duration::from_millis(10));
     IdentityClient::builder(config)
-        .retry_policy(policy)
+        .retry_policy(Arc::new(policy))
         .build()
         .expect("client builds")
 }
