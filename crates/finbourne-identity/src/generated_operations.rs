@@ -96,12 +96,20 @@ impl<'a> GetApplication<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
     ///Sets `include_secret`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
     pub fn include_secret<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<bool>,
     {
         self.map(|raw| raw.include_secret(value))
+    }
+    ///Sets `set_include_secret`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
+    pub fn set_include_secret(self, value: ::std::option::Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_secret(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::DeleteApplication<'a> {
@@ -131,6 +139,10 @@ impl<'a> DeleteApplication<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::delete_application`](crate::IdentityClient::delete_application).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::RotateApplicationSecrets<'a> {
     type Output = types::OAuthApplication;
@@ -158,6 +170,10 @@ impl<'a> RotateApplicationSecrets<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::rotate_application_secrets`](crate::IdentityClient::rotate_application_secrets).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetAuthenticationInformation<'a> {
@@ -210,6 +226,13 @@ impl<'a> GetPasswordPolicy<'a> {
     {
         self.map(|raw| raw.user_type(value))
     }
+    ///Sets `set_user_type`; see [`IdentityClient::get_password_policy`](crate::IdentityClient::get_password_policy).
+    pub fn set_user_type(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_user_type(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::UpdatePasswordPolicy<'a> {
     type Output = types::PasswordPolicyResponse;
@@ -237,6 +260,13 @@ impl<'a> UpdatePasswordPolicy<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_type(value))
+    }
+    ///Sets `set_user_type`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
+    pub fn set_user_type(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_user_type(value))
     }
     ///Sets `body`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
     pub fn body<V>(self, value: V) -> Self
@@ -345,12 +375,26 @@ impl<'a> GetSupportAccessHistory<'a> {
     {
         self.map(|raw| raw.end(value))
     }
+    ///Sets `set_end`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history).
+    pub fn set_end(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_end(value))
+    }
     ///Sets `start`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history).
     pub fn start<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
     {
         self.map(|raw| raw.start(value))
+    }
+    ///Sets `set_start`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history).
+    pub fn set_start(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_start(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GrantSupportAccess<'a> {
@@ -740,6 +784,13 @@ impl<'a> FindUsersById<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::find_users_by_id`](crate::IdentityClient::find_users_by_id).
+    pub fn set_id(
+        self,
+        value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::ListExternalTokenIssuers<'a> {
     type Output = ::std::vec::Vec<types::ExternalTokenIssuerResponse>;
@@ -828,6 +879,10 @@ impl<'a> GetExternalTokenIssuer<'a> {
     {
         self.map(|raw| raw.code(value))
     }
+    ///Sets `set_code`; see [`IdentityClient::get_external_token_issuer`](crate::IdentityClient::get_external_token_issuer).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::UpdateExternalTokenIssuer<'a> {
     type Output = types::ExternalTokenIssuerResponse;
@@ -855,6 +910,10 @@ impl<'a> UpdateExternalTokenIssuer<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
     ///Sets `body`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
     pub fn body<V>(self, value: V) -> Self
@@ -903,6 +962,10 @@ impl<'a> DeleteExternalTokenIssuer<'a> {
     {
         self.map(|raw| raw.code(value))
     }
+    ///Sets `set_code`; see [`IdentityClient::delete_external_token_issuer`](crate::IdentityClient::delete_external_token_issuer).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::AddScim<'a> {
     type Output = types::AddScimResponse;
@@ -931,12 +994,26 @@ impl<'a> AddScim<'a> {
     {
         self.map(|raw| raw.api_token_action(value))
     }
+    ///Sets `set_api_token_action`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim).
+    pub fn set_api_token_action(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_api_token_action(value))
+    }
     ///Sets `old_api_token_deactivation`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim).
     pub fn old_api_token_deactivation<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
     {
         self.map(|raw| raw.old_api_token_deactivation(value))
+    }
+    ///Sets `set_old_api_token_deactivation`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim).
+    pub fn set_old_api_token_deactivation(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_old_api_token_deactivation(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::RemoveScim<'a> {
@@ -1044,6 +1121,10 @@ impl<'a> DeleteApiKey<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::delete_api_key`](crate::IdentityClient::delete_api_key).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
     type Output = types::ResourceListOfSystemLog;
@@ -1072,12 +1153,26 @@ impl<'a> ListLogs<'a> {
     {
         self.map(|raw| raw.okta_after(value))
     }
+    ///Sets `set_okta_after`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_after(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_after(value))
+    }
     ///Sets `okta_filter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_filter<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_filter(value))
+    }
+    ///Sets `set_okta_filter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_filter(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_filter(value))
     }
     ///Sets `okta_limit`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_limit<V>(self, value: V) -> Self
@@ -1086,12 +1181,23 @@ impl<'a> ListLogs<'a> {
     {
         self.map(|raw| raw.okta_limit(value))
     }
+    ///Sets `set_okta_limit`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_limit(self, value: ::std::option::Option<i32>) -> Self {
+        self.map(|raw| raw.set_okta_limit(value))
+    }
     ///Sets `okta_query`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_query<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.okta_query(value))
+    }
+    ///Sets `set_okta_query`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_query(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_query(value))
     }
     ///Sets `okta_since`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_since<V>(self, value: V) -> Self
@@ -1100,6 +1206,13 @@ impl<'a> ListLogs<'a> {
     {
         self.map(|raw| raw.okta_since(value))
     }
+    ///Sets `set_okta_since`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_since(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_since(value))
+    }
     ///Sets `okta_sort_order`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_sort_order<V>(self, value: V) -> Self
     where
@@ -1107,12 +1220,26 @@ impl<'a> ListLogs<'a> {
     {
         self.map(|raw| raw.okta_sort_order(value))
     }
+    ///Sets `set_okta_sort_order`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_sort_order(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_sort_order(value))
+    }
     ///Sets `okta_until`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
     pub fn okta_until<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
     {
         self.map(|raw| raw.okta_until(value))
+    }
+    ///Sets `set_okta_until`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
+    pub fn set_okta_until(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_until(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
@@ -1142,12 +1269,23 @@ impl<'a> ListUserLogs<'a> {
     {
         self.map(|raw| raw.okta_after(value))
     }
+    ///Sets `set_okta_after`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
+    pub fn set_okta_after(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_after(value))
+    }
     ///Sets `okta_limit`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
     pub fn okta_limit<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<i32>,
     {
         self.map(|raw| raw.okta_limit(value))
+    }
+    ///Sets `set_okta_limit`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
+    pub fn set_okta_limit(self, value: ::std::option::Option<i32>) -> Self {
+        self.map(|raw| raw.set_okta_limit(value))
     }
     ///Sets `okta_since`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
     pub fn okta_since<V>(self, value: V) -> Self
@@ -1156,6 +1294,13 @@ impl<'a> ListUserLogs<'a> {
     {
         self.map(|raw| raw.okta_since(value))
     }
+    ///Sets `set_okta_since`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
+    pub fn set_okta_since(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_since(value))
+    }
     ///Sets `okta_sort_order`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
     pub fn okta_sort_order<V>(self, value: V) -> Self
     where
@@ -1163,12 +1308,26 @@ impl<'a> ListUserLogs<'a> {
     {
         self.map(|raw| raw.okta_sort_order(value))
     }
+    ///Sets `set_okta_sort_order`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
+    pub fn set_okta_sort_order(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_sort_order(value))
+    }
     ///Sets `okta_until`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
     pub fn okta_until<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
     {
         self.map(|raw| raw.okta_until(value))
+    }
+    ///Sets `set_okta_until`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
+    pub fn set_okta_until(
+        self,
+        value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_until(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListMcpTools<'a> {
@@ -1218,6 +1377,10 @@ impl<'a> GetMcpTool<'a> {
     {
         self.map(|raw| raw.scope(value))
     }
+    ///Sets `set_scope`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
+    pub fn set_scope(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
     ///Sets `code`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
@@ -1225,12 +1388,20 @@ impl<'a> GetMcpTool<'a> {
     {
         self.map(|raw| raw.code(value))
     }
+    ///Sets `set_code`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
     ///Sets `version`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
     pub fn version<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<i32>,
     {
         self.map(|raw| raw.version(value))
+    }
+    ///Sets `set_version`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
+    pub fn set_version(self, value: ::std::option::Option<i32>) -> Self {
+        self.map(|raw| raw.set_version(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateMcpTool<'a> {
@@ -1260,12 +1431,20 @@ impl<'a> UpdateMcpTool<'a> {
     {
         self.map(|raw| raw.scope(value))
     }
+    ///Sets `set_scope`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
+    pub fn set_scope(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
     ///Sets `code`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
     ///Sets `body`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
     pub fn body<V>(self, value: V) -> Self
@@ -1314,12 +1493,20 @@ impl<'a> CreateMcpTool<'a> {
     {
         self.map(|raw| raw.scope(value))
     }
+    ///Sets `set_scope`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
+    pub fn set_scope(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
     ///Sets `code`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
     ///Sets `body`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
     pub fn body<V>(self, value: V) -> Self
@@ -1368,12 +1555,20 @@ impl<'a> DeleteMcpTool<'a> {
     {
         self.map(|raw| raw.scope(value))
     }
+    ///Sets `set_scope`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
+    pub fn set_scope(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
     ///Sets `code`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
     pub fn code<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetUserInfo<'a> {
@@ -1542,6 +1737,10 @@ impl<'a> GetNetworkZone<'a> {
     {
         self.map(|raw| raw.code(value))
     }
+    ///Sets `set_code`; see [`IdentityClient::get_network_zone`](crate::IdentityClient::get_network_zone).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::UpdateNetworkZone<'a> {
     type Output = types::NetworkZoneDefinitionResponse;
@@ -1569,6 +1768,10 @@ impl<'a> UpdateNetworkZone<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
     ///Sets `body`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
     pub fn body<V>(self, value: V) -> Self
@@ -1616,6 +1819,10 @@ impl<'a> DeleteNetworkZone<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.code(value))
+    }
+    ///Sets `set_code`; see [`IdentityClient::delete_network_zone`](crate::IdentityClient::delete_network_zone).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListRoles<'a> {
@@ -1703,12 +1910,20 @@ impl<'a> GetRoleByCode<'a> {
     {
         self.map(|raw| raw.code(value))
     }
+    ///Sets `set_code`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
+    pub fn set_code(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
     ///Sets `scope`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
     pub fn scope<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.scope(value))
+    }
+    ///Sets `set_scope`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
+    pub fn set_scope(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetRole<'a> {
@@ -1738,6 +1953,10 @@ impl<'a> GetRole<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::get_role`](crate::IdentityClient::get_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::UpdateRole<'a> {
     type Output = types::RoleResponse;
@@ -1765,6 +1984,10 @@ impl<'a> UpdateRole<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
     ///Sets `body`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
     pub fn body<V>(self, value: V) -> Self
@@ -1811,6 +2034,10 @@ impl<'a> DeleteRole<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::delete_role`](crate::IdentityClient::delete_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
     type Output = ::std::vec::Vec<types::UserResponse>;
@@ -1838,6 +2065,10 @@ impl<'a> ListUsersInRole<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::list_users_in_role`](crate::IdentityClient::list_users_in_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::AddUserToRole<'a> {
@@ -1867,12 +2098,23 @@ impl<'a> AddUserToRole<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
     ///Sets `user_id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
     pub fn user_id<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_id(value))
+    }
+    ///Sets `set_user_id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
+    pub fn set_user_id(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_user_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::RemoveUserFromRole<'a> {
@@ -1902,12 +2144,23 @@ impl<'a> RemoveUserFromRole<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
     ///Sets `user_id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
     pub fn user_id<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.user_id(value))
+    }
+    ///Sets `set_user_id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
+    pub fn set_user_id(
+        self,
+        value: ::std::option::Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| raw.set_user_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::InvalidateToken<'a> {
@@ -1957,6 +2210,10 @@ impl<'a> ListUsers<'a> {
     {
         self.map(|raw| raw.include_deactivated(value))
     }
+    ///Sets `set_include_deactivated`; see [`IdentityClient::list_users`](crate::IdentityClient::list_users).
+    pub fn set_include_deactivated(self, value: ::std::option::Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_deactivated(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::CreateUser<'a> {
     type Output = types::UserResponse;
@@ -1984,6 +2241,10 @@ impl<'a> CreateUser<'a> {
         V: std::convert::TryInto<bool>,
     {
         self.map(|raw| raw.wait_for_reindex(value))
+    }
+    ///Sets `set_wait_for_reindex`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user).
+    pub fn set_wait_for_reindex(self, value: ::std::option::Option<bool>) -> Self {
+        self.map(|raw| raw.set_wait_for_reindex(value))
     }
     ///Sets `body`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user).
     pub fn body<V>(self, value: V) -> Self
@@ -2049,6 +2310,10 @@ impl<'a> GetUserFromLogin<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.login(value))
+    }
+    ///Sets `set_login`; see [`IdentityClient::get_user_from_login`](crate::IdentityClient::get_user_from_login).
+    pub fn set_login(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_login(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetUserSchema<'a> {
@@ -2138,12 +2403,20 @@ impl<'a> GetUser<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
     ///Sets `include_roles`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
     pub fn include_roles<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<bool>,
     {
         self.map(|raw| raw.include_roles(value))
+    }
+    ///Sets `set_include_roles`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
+    pub fn set_include_roles(self, value: ::std::option::Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_roles(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateUser<'a> {
@@ -2172,6 +2445,10 @@ impl<'a> UpdateUser<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
     ///Sets `body`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
     pub fn body<V>(self, value: V) -> Self
@@ -2218,12 +2495,20 @@ impl<'a> DeleteUser<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
     ///Sets `purge`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
     pub fn purge<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<bool>,
     {
         self.map(|raw| raw.purge(value))
+    }
+    ///Sets `set_purge`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
+    pub fn set_purge(self, value: ::std::option::Option<bool>) -> Self {
+        self.map(|raw| raw.set_purge(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::SendActivationEmail<'a> {
@@ -2253,6 +2538,10 @@ impl<'a> SendActivationEmail<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::send_activation_email`](crate::IdentityClient::send_activation_email).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::ExpirePassword<'a> {
     type Output = types::TemporaryPassword;
@@ -2280,6 +2569,10 @@ impl<'a> ExpirePassword<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::expire_password`](crate::IdentityClient::expire_password).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ResetFactors<'a> {
@@ -2309,6 +2602,10 @@ impl<'a> ResetFactors<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::reset_factors`](crate::IdentityClient::reset_factors).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::ResetPassword<'a> {
     type Output = ();
@@ -2336,6 +2633,10 @@ impl<'a> ResetPassword<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::reset_password`](crate::IdentityClient::reset_password).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UnlockUser<'a> {
@@ -2365,6 +2666,10 @@ impl<'a> UnlockUser<'a> {
     {
         self.map(|raw| raw.id(value))
     }
+    ///Sets `set_id`; see [`IdentityClient::unlock_user`](crate::IdentityClient::unlock_user).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
 }
 impl<'a> RawOperation<'a> for raw::UnsuspendUser<'a> {
     type Output = ();
@@ -2392,6 +2697,10 @@ impl<'a> UnsuspendUser<'a> {
         V: std::convert::TryInto<::std::string::String>,
     {
         self.map(|raw| raw.id(value))
+    }
+    ///Sets `set_id`; see [`IdentityClient::unsuspend_user`](crate::IdentityClient::unsuspend_user).
+    pub fn set_id(self, value: ::std::option::Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl IdentityClient {
