@@ -420,6 +420,7 @@ mod tests {
             date_time_query: vec![],
             params: vec![],
             minimal_body: None,
+            paging: None,
         }
     }
 

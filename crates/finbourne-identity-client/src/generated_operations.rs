@@ -2,7 +2,7 @@
 // (SHA-256 016b5fcce89477b6e7cc443d66503c0daf9a60acac30cf59843f016b2822993c) with progenitor 0.15.1.
 // Do not edit: change the spec or the xtask, then run `cargo xtask generate`.
 
-use super::{Idempotency, Operation, Param, ParamKind, ParamLocation};
+use super::{Idempotency, Operation, Paging, Param, ParamKind, ParamLocation};
 /// Every operation of the API, in the spec's order.
 pub static OPERATIONS: &[Operation] = &[
     Operation {
@@ -16,6 +16,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_application",
@@ -28,6 +29,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"clientId\":\"x\",\"displayName\":\"x\",\"type\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "get_application",
@@ -53,6 +55,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "delete_application",
@@ -72,6 +75,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "rotate_application_secrets",
@@ -91,6 +95,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_authentication_information",
@@ -103,6 +108,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_password_policy",
@@ -122,6 +128,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_password_policy",
@@ -143,6 +150,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"conditions\":{\"age\":{\"historyCount\":0,\"maxAgeDays\":0},\"complexity\":{\"excludeFirstName\":false,\"excludeLastName\":false,\"minLength\":0},\"lockout\":{\"maxAttempts\":0}}}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_session_policy",
@@ -155,6 +163,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_session_policy",
@@ -167,6 +176,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"maxSessionIdleMinutes\":0}"),
+        paging: None,
     },
     Operation {
         id: "get_support_access_history",
@@ -192,6 +202,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "grant_support_access",
@@ -204,6 +215,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"duration\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "invalidate_support_access",
@@ -216,6 +228,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_support_roles",
@@ -228,6 +241,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "accept_cell_attachment",
@@ -240,6 +254,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_attaching_key",
@@ -252,6 +267,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"parentDomainName\":\"x\",\"pat\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "rotate_attaching_key",
@@ -264,6 +280,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"pat\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "detach_parent_cell",
@@ -276,6 +293,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "get_cell_parent_status",
@@ -288,6 +306,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_parent_cell",
@@ -300,6 +319,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"adminDomainName\":\"x\",\"confirm\":false}"),
+        paging: None,
     },
     Operation {
         id: "set_primary_domain",
@@ -312,6 +332,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_primary_domain",
@@ -324,6 +345,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "refuse_cell_attachment",
@@ -336,6 +358,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "rotate_domain_keys",
@@ -348,6 +371,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "find_users_by_id",
@@ -367,6 +391,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_external_token_issuers",
@@ -379,6 +404,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_external_token_issuer",
@@ -393,6 +419,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"audience\":\"x\",\"code\":\"x\",\"issuer\":\"x\",\"logoutUrl\":\"https://example.com/\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_external_token_issuer",
@@ -412,6 +439,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_external_token_issuer",
@@ -431,6 +459,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "delete_external_token_issuer",
@@ -450,6 +479,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "add_scim",
@@ -478,6 +508,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_scim",
@@ -490,6 +521,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_own_api_keys",
@@ -502,6 +534,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_api_key",
@@ -514,6 +547,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"displayName\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "delete_api_key",
@@ -533,6 +567,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_logs",
@@ -588,6 +623,11 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: Some(Paging {
+            token_param: "oktaAfter",
+            next_field: "nextPage",
+            items_field: "values",
+        }),
     },
     Operation {
         id: "list_user_logs",
@@ -631,6 +671,11 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: Some(Paging {
+            token_param: "oktaAfter",
+            next_field: "nextPage",
+            items_field: "values",
+        }),
     },
     Operation {
         id: "list_mcp_tools",
@@ -643,6 +688,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_mcp_tool",
@@ -674,6 +720,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_mcp_tool",
@@ -699,6 +746,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "create_mcp_tool",
@@ -724,6 +772,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{\"description\":\"x\",\"name\":\"x\",\"title\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "delete_mcp_tool",
@@ -749,6 +798,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_info",
@@ -761,6 +811,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_password",
@@ -773,6 +824,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"value\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "list_access_controlled_resources",
@@ -785,6 +837,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_network_zones",
@@ -797,6 +850,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_network_zone",
@@ -811,6 +865,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"code\":\"x\",\"networkZoneIPs\":[]}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_network_zone",
@@ -830,6 +885,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_network_zone",
@@ -851,6 +907,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"hierarchy\":0,\"networkZoneIPs\":[]}",
         ),
+        paging: None,
     },
     Operation {
         id: "delete_network_zone",
@@ -870,6 +927,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_roles",
@@ -882,6 +940,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_role",
@@ -894,6 +953,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"name\":\"x\"}"),
+        paging: None,
     },
     Operation {
         id: "get_role_by_code",
@@ -919,6 +979,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_role",
@@ -938,6 +999,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_role",
@@ -957,6 +1019,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "delete_role",
@@ -976,6 +1039,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_users_in_role",
@@ -995,6 +1059,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "add_user_to_role",
@@ -1020,6 +1085,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_user_from_role",
@@ -1045,6 +1111,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "invalidate_token",
@@ -1057,6 +1124,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_users",
@@ -1076,6 +1144,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_user",
@@ -1097,6 +1166,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\",\"type\":\"x\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "list_runnable_users",
@@ -1109,6 +1179,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_from_login",
@@ -1128,6 +1199,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_schema",
@@ -1140,6 +1212,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_user_schema",
@@ -1152,6 +1225,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"alternativeUserIds\":[]}"),
+        paging: None,
     },
     Operation {
         id: "get_user",
@@ -1177,6 +1251,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_user",
@@ -1198,6 +1273,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"emailAddress\":\"x\",\"firstName\":\"x\",\"lastName\":\"x\",\"login\":\"x\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "delete_user",
@@ -1223,6 +1299,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "send_activation_email",
@@ -1242,6 +1319,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "expire_password",
@@ -1261,6 +1339,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "reset_factors",
@@ -1280,6 +1359,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "reset_password",
@@ -1299,6 +1379,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "unlock_user",
@@ -1318,6 +1399,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "unsuspend_user",
@@ -1337,6 +1419,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
 ];
 /// The spec's tags and their descriptions, in the spec's order.
