@@ -5,11 +5,11 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
-use finbourne_identity_client::ResponseValue;
 use finbourne_identity_client::operations::Operation;
 
 use crate::error::{Error, excerpt, without_quoted};
 use crate::identity_client::IdentityClient;
+use crate::response::Response;
 
 /// Settings of one call; what is not set comes from the client's configuration.
 ///
@@ -375,7 +375,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         async move { Ok(answer.await?.into_inner()) }
     }
 
-    /// [`send`](Self::send), keeping the answer's status and headers.
+    /// [`send`](Self::send), keeping the answer's status and headers in a [`Response`].
     ///
     /// ```no_run
     /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
@@ -388,7 +388,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     /// ```
     pub fn send_response(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<R::Output>, Error>> + Send + 'a
+    ) -> impl Future<Output = Result<Response<R::Output>, Error>> + Send + 'a
     where
         R: 'a,
         R::Output: Send,
@@ -441,13 +441,13 @@ async fn run<T>(
     request: Result<reqwest::Request, Error>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
-) -> Result<ResponseValue<T>, Error> {
+) -> Result<Response<T>, Error> {
     let answer = identity
         .pipeline()
         .execute(operation, request?, &options)
         .await?;
     let value = decode(&answer.body)?;
-    Ok(ResponseValue::new(value, answer.status, answer.headers))
+    Ok(Response::new(answer.status, answer.headers, value))
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot

@@ -135,6 +135,7 @@ pub mod operations;
 mod pipeline;
 mod printable;
 mod redact;
+mod response;
 mod retry;
 mod scim;
 
@@ -144,8 +145,8 @@ pub use call::DynCall;
 pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};
-pub use finbourne_identity_client::ResponseValue;
 pub use identity_client::{IdentityClient, IdentityClientBuilder};
+pub use response::Response;
 pub use retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
 pub use scim::{ScimCall, ScimCredentials, ScimTokenAction};
 
