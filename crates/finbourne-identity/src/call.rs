@@ -187,6 +187,11 @@ pub(crate) use sealed::RawOperation;
 /// One call of an operation, as [`IdentityClient`]'s methods return it: set the operation's
 /// parameters and any call settings, then [`send`](Self::send) it (or `.await` it).
 ///
+/// Each parameter, and each property of a JSON object body, has a setter taking what the
+/// caller has (`impl Into<T>`; a list as any iterator; a record as the record or its builder)
+/// and a `set_x(Option<T>)` that sets or clears it. A required value left out fails the call
+/// before anything is sent, naming it.
+///
 /// The call's settings travel with it: nothing is stored in the client or the task.
 ///
 /// ```no_run
