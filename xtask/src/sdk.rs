@@ -15,7 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 
-use crate::operations::OperationFacts;
+use crate::operations::{OperationFacts, PagingFacts};
 
 /// Where the layer goes, relative to the workspace root.
 pub const SDK_FILE: &str = "crates/finbourne-identity/src/generated_operations.rs";
@@ -24,7 +24,7 @@ pub const SDK_FILE: &str = "crates/finbourne-identity/src/generated_operations.r
 /// builder is still generated, and reachable as `operations::<Name>::new(&identity)`.
 const TYPED: &[&str] = &["add_scim"];
 
-/// Methods every `Call` has (`crate::call`), and the generated
+/// Methods every `Call` has (`crate::call`, `crate::paging`, `crate::logs`), and the generated
 /// builder's whole-body setters: a body property of the same name is set with `body_<name>`.
 const CALL_METHODS: &[&str] = &[
     "new",
@@ -40,6 +40,9 @@ const CALL_METHODS: &[&str] = &[
     "send",
     "send_response",
     "into_future",
+    "pages",
+    "items",
+    "follow",
     "body",
     "body_map",
 ];
@@ -250,6 +253,10 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
             "The call of [`{}`](crate::IdentityClient::{}): set its parameters and call settings, then [`send`](crate::Call::send) it.",
             op.operation_id, op.id
         );
+        let paged = match &op.paging {
+            Some(paging) => paged(client, op, paging, &name, &generated)?,
+            None => quote!(),
+        };
         items.push(quote! {
             impl<'a> RawOperation<'a> for raw::#name<'a> {
                 type Output = #answer;
@@ -269,6 +276,8 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
                 }
             }
 
+            #paged
+
             #[doc = #about]
             pub type #name<'a> = Call<'a, raw::#name<'a>>;
 
@@ -283,7 +292,12 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
             (#id, |body| <raw::#name<'static> as RawOperation<'static>>::decode(body).map(drop))
         });
         if !TYPED.contains(&op.id.as_str()) {
-            let docs = format!("{}{}", generated.docs, example(client, op, &generated)?);
+            let docs = format!(
+                "{}{}{}",
+                generated.docs,
+                paging_note(op),
+                example(client, op, &generated)?
+            );
             methods.push(quote! {
                 #[doc = #docs]
                 pub fn #method(&self) -> #name<'_> {
@@ -337,6 +351,79 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
         #[cfg(test)]
         pub(crate) static DECODERS: &[(&str, Decoder)] = &[#(#decoders),*];
     })
+}
+
+/// The paging of `op`: how a page's token is sent and read, and its items.
+fn paged(
+    client: &syn::File,
+    op: &OperationFacts,
+    paging: &PagingFacts,
+    name: &syn::Ident,
+    generated: &Generated,
+) -> Result<TokenStream, String> {
+    let operation_id = &op.operation_id;
+    let token = generated
+        .params
+        .iter()
+        .find(|v| v.api_name == paging.token_param)
+        .ok_or_else(|| {
+            format!(
+                "{operation_id}: pages with `{}`, which has no setter",
+                paging.token_param
+            )
+        })?;
+    let token_setter = &token.raw;
+    let record = last_segment(&generated.answer)
+        .map(|s| s.ident.clone())
+        .ok_or_else(|| format!("{operation_id}: a paged answer must be a record"))?;
+    let fields = record_fields(client, &record)
+        .ok_or_else(|| format!("{operation_id}: no record `{record}` for its pages"))?;
+    let field = |api: &str| {
+        fields
+            .iter()
+            .find(|f| f.api_name == api)
+            .ok_or_else(|| format!("{operation_id}: `{record}` has no `{api}`"))
+    };
+    let next = field(&paging.next_field)?;
+    let next_ident = &next.ident;
+    let next_token = if next.optional {
+        quote!(page.#next_ident.as_deref())
+    } else {
+        quote!(Some(page.#next_ident.as_str()))
+    };
+    let items = field(&paging.items_field)?;
+    let items_ident = &items.ident;
+    let item = vec_item(&items.ty).ok_or_else(|| {
+        format!(
+            "{operation_id}: `{record}.{}` is not a list",
+            paging.items_field
+        )
+    })?;
+    Ok(quote! {
+        impl<'a> crate::paging::PagedOperation<'a> for raw::#name<'a> {
+            type Item = #item;
+            fn with_token(self, token: ::std::string::String) -> Self {
+                self.#token_setter(token)
+            }
+            fn next_token(page: &Self::Output) -> Option<&str> {
+                #next_token
+            }
+            fn into_items(page: Self::Output) -> ::std::vec::Vec<Self::Item> {
+                page.#items_ident
+            }
+        }
+    })
+}
+
+/// What an operation's docs say of its paging.
+fn paging_note(op: &OperationFacts) -> String {
+    match &op.paging {
+        Some(paging) => format!(
+            "\n\nThe answer is one page. [`items`](crate::Call::items) streams the items of every page and [`pages`](crate::Call::pages) the pages, asking for each next page with `{}`; each page is one call with this call's settings.",
+            paging.token_param
+        ),
+        None => String::new(),
+    }
 }
 
 /// The arm of `call_by_name` for `op`: each parameter through its typed setter.
@@ -607,10 +694,17 @@ fn example(
         lines.push(format!("    .{setter}({text})"));
     }
     let chain: String = lines.iter().map(|line| format!("\n{line}")).collect();
-    let call = format!(
-        "let answer = identity.{}(){chain}\n    .send()\n    .await?;\n# let _ = answer;",
-        op.id
-    );
+    let call = if op.paging.is_some() {
+        format!(
+            "let mut items = identity.{}(){chain}\n    .items();\nwhile let Some(item) = items.try_next().await? {{\n    println!(\"{{item:?}}\");\n}}",
+            op.id
+        )
+    } else {
+        format!(
+            "let answer = identity.{}(){chain}\n    .send()\n    .await?;\n# let _ = answer;",
+            op.id
+        )
+    };
     let uses_types = call.contains("types::");
     let mut text = String::from("\n\n```");
     match run {
@@ -837,6 +931,8 @@ struct Field {
     ident: syn::Ident,
     /// As the SDK layer spells it; `T` of an `Option<T>` field.
     ty: syn::Type,
+    /// Whether the record's field is an `Option`.
+    optional: bool,
     required: bool,
     api_name: String,
     doc: String,
@@ -884,6 +980,7 @@ fn record_fields(client: &syn::File, record: &syn::Ident) -> Option<Vec<Field>> 
         let mut ty = set_type(&set.sig)?;
         InTypes(types).visit_type_mut(&mut ty);
         fields.push(Field {
+            optional: option_inner(&field.ty).is_some(),
             required: default.contains(&format!("{ident}:Err(")),
             api_name: serde_name(&field.attrs).unwrap_or_else(|| ident.to_string()),
             doc: doc_text(&field.attrs).trim().to_owned(),
@@ -1220,6 +1317,29 @@ mod tests {
         );
         assert!(
             text.contains("```no_run\nuse finbourne_identity::client::types;"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn paging_operations_say_how_a_token_goes_and_comes_back() {
+        let mut paged = facts("get_thing");
+        paged.paging = Some(PagingFacts {
+            token_param: "after".into(),
+            next_field: "nextPage".into(),
+            items_field: "values".into(),
+        });
+        let text = layer_text(&[paged]);
+        assert!(
+            text.contains("impl<'a> crate::paging::PagedOperation<'a> for raw::GetThing<'a>"),
+            "{text}"
+        );
+        assert!(text.contains("type Item = types::Thing;"), "{text}");
+        assert!(text.contains("self.after(token)"), "{text}");
+        assert!(text.contains("page.next_page.as_deref()"), "{text}");
+        assert!(text.contains("page.values"), "{text}");
+        assert!(
+            text.contains(".items();\nwhile let Some(item) = items.try_next().await? {"),
             "{text}"
         );
     }

@@ -252,6 +252,12 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         self
     }
 
+    /// The client, the generated builder and the settings: for calls sent more than once
+    /// (pages).
+    pub(crate) fn into_parts(self) -> (&'a IdentityClient, R, CallOptions) {
+        (self.identity, self.raw, self.options)
+    }
+
     /// Applies every setting `options` sets.
     ///
     /// ```no_run
@@ -440,7 +446,8 @@ where
     }
 }
 
-async fn run<T>(
+/// One call: the request through the call path, the answer decoded.
+pub(crate) async fn run<T>(
     identity: &IdentityClient,
     operation: &'static Operation,
     request: Result<reqwest::Request, Error>,

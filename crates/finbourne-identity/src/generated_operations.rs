@@ -1532,6 +1532,18 @@ impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
         crate::call::json(Self::operation(), body)
     }
 }
+impl<'a> crate::paging::PagedOperation<'a> for raw::ListLogs<'a> {
+    type Item = types::SystemLog;
+    fn with_token(self, token: ::std::string::String) -> Self {
+        self.okta_after(token)
+    }
+    fn next_token(page: &Self::Output) -> Option<&str> {
+        page.next_page.as_deref()
+    }
+    fn into_items(page: Self::Output) -> ::std::vec::Vec<Self::Item> {
+        page.values
+    }
+}
 ///The call of [`ListLogs`](crate::IdentityClient::list_logs): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ListLogs<'a> = Call<'a, raw::ListLogs<'a>>;
 impl<'a> ListLogs<'a> {
@@ -1640,6 +1652,18 @@ impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
         let _ = body;
         crate::call::json(Self::operation(), body)
+    }
+}
+impl<'a> crate::paging::PagedOperation<'a> for raw::ListUserLogs<'a> {
+    type Item = types::SystemLog;
+    fn with_token(self, token: ::std::string::String) -> Self {
+        self.okta_after(token)
+    }
+    fn next_token(page: &Self::Output) -> Option<&str> {
+        page.next_page.as_deref()
+    }
+    fn into_items(page: Self::Output) -> ::std::vec::Vec<Self::Item> {
+        page.values
     }
 }
 ///The call of [`ListUserLogs`](crate::IdentityClient::list_user_logs): set its parameters and call settings, then [`send`](crate::Call::send) it.
@@ -4592,12 +4616,15 @@ Arguments:
 - `okta_sort_order`: Sort by publication time: `ASCENDING` or `DESCENDING`.
 - `okta_until`: Latest publication time of the events to return.
 
+The answer is one page. [`items`](crate::Call::items) streams the items of every page and [`pages`](crate::Call::pages) the pages, asking for each next page with `oktaAfter`; each page is one call with this call's settings.
+
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-let answer = identity.list_logs()
-    .send()
-    .await?;
-# let _ = answer;
+let mut items = identity.list_logs()
+    .items();
+while let Some(item) = items.try_next().await? {
+    println!("{item:?}");
+}
 # Ok(())
 # }
 ```
@@ -4618,12 +4645,15 @@ Arguments:
 - `okta_sort_order`: Sort by publication time: `ASCENDING` or `DESCENDING`.
 - `okta_until`: Latest publication time of the events to return.
 
+The answer is one page. [`items`](crate::Call::items) streams the items of every page and [`pages`](crate::Call::pages) the pages, asking for each next page with `oktaAfter`; each page is one call with this call's settings.
+
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-let answer = identity.list_user_logs()
-    .send()
-    .await?;
-# let _ = answer;
+let mut items = identity.list_user_logs()
+    .items();
+while let Some(item) = items.try_next().await? {
+    println!("{item:?}");
+}
 # Ok(())
 # }
 ```

@@ -129,9 +129,11 @@ pub mod config;
 mod error;
 mod http;
 mod identity_client;
+mod logs;
 #[rustfmt::skip]
 #[path = "generated_operations.rs"]
 pub mod operations;
+mod paging;
 mod pipeline;
 mod printable;
 mod redact;
@@ -146,6 +148,8 @@ pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};
 pub use identity_client::{IdentityClient, IdentityClientBuilder};
+pub use logs::{DEFAULT_POLL_INTERVAL, Follow, MAX_POLL_INTERVAL, MIN_POLL_INTERVAL};
+pub use paging::{Items, Pages};
 pub use response::Response;
 pub use retry::{Attempts, Outcome, RetryDecision, RetryPolicy, retry_after};
 pub use scim::{ScimCall, ScimCredentials, ScimTokenAction};
