@@ -949,9 +949,7 @@ fn record_fields(client: &syn::File, record: &syn::Ident) -> Option<Vec<Field>> 
     })?;
     let builders = module(types, "builder")?;
     let setters = builders.iter().find_map(|i| match i {
-        syn::Item::Impl(block)
-            if block.trait_.is_none() && *record == compact(&block.self_ty) =>
-        {
+        syn::Item::Impl(block) if block.trait_.is_none() && *record == compact(&block.self_ty) => {
             Some(block)
         }
         _ => None,

@@ -139,10 +139,7 @@ fn segments(path: &str) -> Vec<String> {
 
 /// The template's parameters taken from `got`, and a specificity key (`true` per literal
 /// segment) so that `/api/users/schema` beats `/api/users/{id}`.
-fn match_template(
-    path: &'static str,
-    got: &[String],
-) -> Option<(Values, Vec<bool>)> {
+fn match_template(path: &'static str, got: &[String]) -> Option<(Values, Vec<bool>)> {
     if template(path).count() != got.len() {
         return None;
     }
