@@ -25,7 +25,7 @@ async fn users_and_roles_round_trip() {
 
     let role = types::CreateRoleRequest::builder()
         .name("payroll-admins")
-        .description(Some("People who run payroll".to_owned()));
+        .description("People who run payroll");
     let role = identity.create_role().body(role).send().await.unwrap();
     let role_id = role.id.to_string();
     identity

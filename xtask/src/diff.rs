@@ -55,7 +55,7 @@
 //! | property removed | breaking | its field and setter disappear |
 //! | type, format or `$ref` target changed, another Rust type | breaking | the field's or setter's type changes |
 //! | type or format changed, same Rust type | wire-only | e.g. `string` with format `email` or none: both `String` |
-//! | required-ness or nullability of a property, flipping its field between `T` and `Option<T>` | breaking | the field's and setter's types change |
+//! | required-ness or nullability of a property, flipping its field between `T` and `Option<T>` | breaking | the field's type changes (the builder's setter takes `T` either way) |
 //! | nullable property optional → required, on a record requests use | breaking | its builder fails without it |
 //! | other required-ness and nullability changes of a property | wire-only | the field stays `Option<T>` |
 //! | nullability of a parameter | wire-only | its setter takes the value's type either way |

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::generatable::{self, Unsupported};
 use crate::passes::{self, PassReport};
 use crate::spec::{self, SpecError};
-use crate::{operations, rewrite, sdk};
+use crate::{operations, rewrite, sdk, setters};
 
 /// Our spec, relative to the workspace root.
 pub const SPEC: &str = "spec/identity.json";
@@ -207,6 +207,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
     rewrite::add_into_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
     rewrite::non_exhaustive_types(&mut file);
+    setters::builder_setters(&mut file)?;
     Ok(file)
 }
 

@@ -8,5 +8,6 @@ pub mod operations;
 pub mod passes;
 pub mod rewrite;
 pub mod sdk;
+pub mod setters;
 pub mod spec;
 pub mod sync;

@@ -54,7 +54,28 @@ pub struct OperationFacts {
     /// The smallest JSON request body the schema accepts (required properties only), when the
     /// operation takes a body.
     pub minimal_body: Option<String>,
+    /// How the operation pages, when it does.
+    pub paging: Option<PagingFacts>,
 }
+
+/// How an operation's answer is paged: it is a `ResourceListOf*` record with a `nextPage`
+/// token, and a query parameter takes that token back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagingFacts {
+    /// The query parameter taking the token, as the spec names it: `oktaAfter`, `page`.
+    pub token_param: String,
+    /// The answer's property holding the next page's token: `nextPage`.
+    pub next_field: String,
+    /// The answer's property holding the page's items: `values`.
+    pub items_field: String,
+}
+
+/// Names of the query parameters that take a page token: `page` (LUSID's paging) and `after`
+/// (Okta's cursor), alone or as the end of a camel-case name (`oktaAfter`).
+const TOKEN_PARAMS: &[&str] = &["page", "after"];
+
+/// The property of a `ResourceListOf*` answer that holds the next page's token.
+const NEXT_PAGE: &str = "nextPage";
 
 /// A path or query parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +132,7 @@ pub fn facts(tree: &Value) -> Vec<OperationFacts> {
                     .and_then(|media| media.values().next())
                     .and_then(|media| media.get("schema"))
                     .map(|schema| minimal(tree, schema, &mut BTreeSet::new()).to_string()),
+                paging: paging(tree, item, op),
             });
         }
     }
@@ -228,6 +250,72 @@ fn date_time_query(tree: &Value, item: &Value, op: &Value) -> Vec<String> {
             (is_query && is_date_time).then(|| p.get("name")?.as_str().map(str::to_owned))?
         })
         .collect()
+}
+
+/// How `op` pages: its successful JSON answer is a `ResourceListOf*` record with a `nextPage`
+/// string and one required array (the items), and one of its query parameters takes the token
+/// (named as [`TOKEN_PARAMS`] says). A list with a token but no such parameter
+/// (`ListAccessControlledResources`) does not page: nothing could ask for its next page.
+fn paging(tree: &Value, item: &Value, op: &Value) -> Option<PagingFacts> {
+    let answer = op
+        .get("responses")?
+        .as_object()?
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .find_map(|(_, response)| response.pointer("/content/application~1json/schema"))?;
+    let reference = answer.get("$ref")?.as_str()?;
+    if !reference
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with("ResourceListOf"))
+    {
+        return None;
+    }
+    let schema = resolve(tree, answer, &mut BTreeSet::new())?;
+    let properties = schema.get("properties")?.as_object()?;
+    let next = resolve(tree, properties.get(NEXT_PAGE)?, &mut BTreeSet::new())?;
+    if next.get("type").and_then(Value::as_str) != Some("string") {
+        return None;
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut arrays = properties.iter().filter(|(name, property)| {
+        required.contains(&name.as_str())
+            && resolve(tree, property, &mut BTreeSet::new())
+                .and_then(|p| p.get("type"))
+                .and_then(Value::as_str)
+                == Some("array")
+    });
+    let (items_field, _) = arrays.next()?;
+    if arrays.next().is_some() {
+        return None;
+    }
+    let token_param = params(tree, item, op).into_iter().find(|p| {
+        p.location == "query"
+            && p.kind == "string"
+            && TOKEN_PARAMS.iter().any(|t| is_token_name(&p.name, t))
+    })?;
+    Some(PagingFacts {
+        token_param: token_param.name,
+        next_field: NEXT_PAGE.to_owned(),
+        items_field: items_field.clone(),
+    })
+}
+
+/// `name` is `token`, or ends with it capitalised after a lower-case start (`oktaAfter`).
+fn is_token_name(name: &str, token: &str) -> bool {
+    if name == token {
+        return true;
+    }
+    let mut capitalised = token[..1].to_ascii_uppercase();
+    capitalised.push_str(&token[1..]);
+    name.strip_suffix(&capitalised)
+        .is_some_and(|start| start.starts_with(|c: char| c.is_ascii_lowercase()))
 }
 
 /// The path and query parameters, the path item's first, in the spec's order.
@@ -467,6 +555,18 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
             Some(body) => quote!(Some(#body)),
             None => quote!(None),
         };
+        let paging = match &f.paging {
+            Some(PagingFacts {
+                token_param,
+                next_field,
+                items_field,
+            }) => quote!(Some(Paging {
+                token_param: #token_param,
+                next_field: #next_field,
+                items_field: #items_field,
+            })),
+            None => quote!(None),
+        };
         quote! {
             Operation {
                 id: #id,
@@ -479,6 +579,7 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
                 date_time_query: &[#(#date_times),*],
                 params: &[#(#params),*],
                 minimal_body: #minimal_body,
+                paging: #paging,
             }
         }
     });
@@ -489,7 +590,7 @@ pub fn table_tokens(tree: &Value, facts: &[OperationFacts]) -> TokenStream {
         facts.iter().flat_map(|f| &f.credential_fields).collect();
     let all_credentials = all_credentials.into_iter();
     quote! {
-        use super::{Idempotency, Operation, Param, ParamKind, ParamLocation};
+        use super::{Idempotency, Operation, Paging, Param, ParamKind, ParamLocation};
 
         /// Every operation of the API, in the spec's order.
         pub static OPERATIONS: &[Operation] = &[#(#rows),*];
@@ -637,6 +738,52 @@ mod tests {
                 .minimal_body,
             None
         );
+    }
+
+    #[test]
+    fn paging_is_a_resource_list_with_a_next_page_and_a_parameter_taking_the_token() {
+        let mut tree = spec();
+        let list = |name: &str| json!({"200": {"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}}});
+        let token = |name: &str| json!({"name": name, "in": "query", "schema": {"type": "string"}});
+        tree["paths"]["/logs"] = json!({
+            "get": {"operationId": "ListLogs", "parameters": [token("oktaLimit"), token("oktaAfter")], "responses": list("ResourceListOfLog")},
+            "put": {"operationId": "ListPaged", "parameters": [token("page")], "responses": list("ResourceListOfLog")},
+            "post": {"operationId": "ListNoToken", "parameters": [token("limit")], "responses": list("ResourceListOfLog")},
+            "patch": {"operationId": "ListOther", "parameters": [token("page")], "responses": list("Outer")},
+            "delete": {"operationId": "ListCafe", "parameters": [token("cafe")], "responses": list("ResourceListOfLog")}
+        });
+        tree["components"]["schemas"]["ResourceListOfLog"] = json!({"type": "object", "required": ["values"], "properties": {
+            "values": {"type": "array", "items": {"$ref": "#/components/schemas/Inner"}},
+            "links": {"type": "array", "nullable": true, "items": {"type": "string"}},
+            "nextPage": {"type": "string", "nullable": true}}});
+        let facts = facts(&tree);
+        let paging = |id: &str| {
+            facts
+                .iter()
+                .find(|f| f.operation_id == id)
+                .unwrap()
+                .paging
+                .clone()
+        };
+        let expected = |token: &str| {
+            Some(PagingFacts {
+                token_param: token.into(),
+                next_field: "nextPage".into(),
+                items_field: "values".into(),
+            })
+        };
+        assert_eq!(paging("ListLogs"), expected("oktaAfter"));
+        assert_eq!(paging("ListPaged"), expected("page"));
+        assert_eq!(paging("ListNoToken"), None, "nothing takes the token back");
+        assert_eq!(paging("ListOther"), None, "not a resource list");
+        assert_eq!(
+            paging("ListCafe"),
+            None,
+            "`cafe` ends in `afe`, not `After`"
+        );
+        assert!(is_token_name("oktaAfter", "after"));
+        assert!(!is_token_name("After", "after"));
+        assert!(!is_token_name("thereafter", "after"));
     }
 
     #[test]

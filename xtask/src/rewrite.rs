@@ -419,6 +419,9 @@ pub struct CliRewrites {
     pub builders: usize,
     /// `request.send()`, made `send_response()`.
     pub sends: usize,
+    /// `ResponseValue<T>` in the output hooks, made the SDK's `Response<T>`, which
+    /// `send_response()` returns.
+    pub response_types: usize,
 }
 
 /// The help of `--json-body` once [`cli`] has run.
@@ -439,7 +442,7 @@ pub const JSON_BODY_HELP: &str =
 /// - commands run on the bare generated client: they run on the SDK's `IdentityClient`
 ///   instead, through the same builders every SDK user gets (`operations::<Op>::new`, which
 ///   also covers operations whose client method is typed), and print what
-///   `send_response()` returns.
+///   `send_response()` returns (the SDK's `Response`, where progenitor has `ResponseValue`).
 pub fn cli(file: &mut syn::File) -> Result<CliRewrites, String> {
     let mut visitor = CliFixes::default();
     visitor.visit_file_mut(file);
@@ -466,6 +469,7 @@ pub fn cli(file: &mut syn::File) -> Result<CliRewrites, String> {
         ("client types", counts.client_types),
         ("client builders", counts.builders),
         ("sends", counts.sends),
+        ("response types", counts.response_types),
     ]
     .into_iter()
     .filter(|(_, n)| *n == 0)
@@ -492,6 +496,15 @@ impl VisitMut for CliFixes {
         if compact(ty) == "Client" {
             *ty = syn::parse_quote!(finbourne_identity::IdentityClient);
             self.0.client_types += 1;
+        }
+        if let syn::Type::Path(path) = ty
+            && path.qself.is_none()
+            && path.path.segments.len() == 1
+            && path.path.segments[0].ident == "ResponseValue"
+        {
+            let arguments = path.path.segments[0].arguments.clone();
+            *ty = syn::parse_quote!(finbourne_identity::Response #arguments);
+            self.0.response_types += 1;
         }
         visit_mut::visit_type_mut(self, ty);
     }
@@ -614,7 +627,7 @@ mod cli_tests {
         let mut file: syn::File = syn::parse_str(
             r#"
             trait CliConfig {
-                fn success_item<T>(&self, value: &T) where T: schemars::JsonSchema + serde::Serialize;
+                fn success_item<T>(&self, value: &ResponseValue<T>) where T: schemars::JsonSchema + serde::Serialize;
             }
             fn cli_x() -> ::clap::Command {
                 ::clap::Command::new("")
@@ -651,6 +664,7 @@ mod cli_tests {
                 client_types: 1,
                 builders: 1,
                 sends: 1,
+                response_types: 1,
             }
         );
         let text = prettyplease::unparse(&file);
@@ -677,6 +691,10 @@ mod cli_tests {
             "{text}"
         );
         assert!(text.contains("request.send_response().await"), "{text}");
+        assert!(
+            text.contains("value: &finbourne_identity::Response<T>"),
+            "{text}"
+        );
         assert!(
             text.starts_with("use finbourne_identity::operations as builder;"),
             "{text}"

@@ -73,7 +73,7 @@ pub async fn consume(client: &Client) -> Option<usize> {
     let status: Option<&String> = user.status.as_ref();
     let body = types::NewUser::builder()
         .name("Grace")
-        .email(Some("grace@example.com".to_owned()));
+        .email("grace@example.com");
     let created = client.create_user().body(body).send().await.ok()?;
     let listed = client.list_users().limit(10).send().await.ok()?;
     Some(id.len() + name.map_or(0, String::len) + status.map_or(0, String::len) + created.id.len() + listed.len())

@@ -3647,10 +3647,10 @@ impl<T: CliConfig> Cli<T> {
     }
 }
 pub trait CliConfig {
-    fn success_item<T>(&self, value: &ResponseValue<T>)
+    fn success_item<T>(&self, value: &finbourne_identity::Response<T>)
     where
         T: serde::Serialize + std::fmt::Debug;
-    fn success_no_item(&self, value: &ResponseValue<()>);
+    fn success_no_item(&self, value: &finbourne_identity::Response<()>);
     fn error<T>(&self, value: &Error<T>)
     where
         T: serde::Serialize + std::fmt::Debug;

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::rc::Rc;
 
+use finbourne_identity::Response;
+use finbourne_identity_client::Error;
 use finbourne_identity_client::operations::{self, Idempotency};
-use finbourne_identity_client::{Error, ResponseValue};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -136,14 +137,14 @@ fn lost_credentials(value: &Value, fields: &[&str]) -> Option<String> {
 }
 
 impl CliConfig for Printer {
-    fn success_item<T>(&self, value: &ResponseValue<T>)
+    fn success_item<T>(&self, value: &Response<T>)
     where
         T: serde::Serialize + std::fmt::Debug,
     {
-        self.print(&serde_json::to_value(value.as_ref()).unwrap_or(Value::Null));
+        self.print(&serde_json::to_value(value.inner()).unwrap_or(Value::Null));
     }
 
-    fn success_no_item(&self, _: &ResponseValue<()>) {}
+    fn success_no_item(&self, _: &Response<()>) {}
 
     // Error answers come back as errors, explained by `failure`; these hooks only exist for
     // typed error bodies, which this client does not have.

@@ -2410,14 +2410,17 @@ pub mod types {
         impl ::std::default::Default for AccessControlledAction {
             fn default() -> Self {
                 Self {
-                    action: Err("no value supplied for action".to_string()),
-                    description: Err("no value supplied for description".to_string()),
+                    action: Err("the required field `action` was not set".to_string()),
+                    description: Err(
+                        "the required field `description` was not set".to_string(),
+                    ),
                     limited_set: Ok(Default::default()),
                     links: Ok(Default::default()),
                 }
             }
         }
         impl AccessControlledAction {
+            ///Sets `action`; see also [`set_action`](Self::set_action).
             pub fn action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ActionId>,
@@ -2430,6 +2433,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `action` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_action(
+                mut self,
+                value: ::std::option::Option<super::ActionId>,
+            ) -> Self {
+                self.action = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().action,
+                };
+                self
+            }
+            ///Sets `description`; see also [`set_description`](Self::set_description).
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2442,32 +2457,67 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `description` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().description,
+                };
+                self
+            }
+            ///Sets `limited_set`; [`set_limited_set`](Self::set_limited_set) clears it.
             pub fn limited_set<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::IdSelectorDefinition>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::IdSelectorDefinition>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limited_set = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for limited_set: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(limited_set)
+                        )
                     });
                 self
             }
+            ///Sets `limited_set` (`Some`) or clears it (`None`).
+            pub fn set_limited_set(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::IdSelectorDefinition>,
+                >,
+            ) -> Self {
+                self.limited_set = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
+                self
+            }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
                 self
             }
         }
@@ -2526,9 +2576,11 @@ pub mod types {
         impl ::std::default::Default for AccessControlledResource {
             fn default() -> Self {
                 Self {
-                    actions: Err("no value supplied for actions".to_string()),
+                    actions: Err("the required field `actions` was not set".to_string()),
                     application: Ok(Default::default()),
-                    description: Err("no value supplied for description".to_string()),
+                    description: Err(
+                        "the required field `description` was not set".to_string(),
+                    ),
                     identifier_parts: Ok(Default::default()),
                     links: Ok(Default::default()),
                     name: Ok(Default::default()),
@@ -2536,6 +2588,7 @@ pub mod types {
             }
         }
         impl AccessControlledResource {
+            ///Sets `actions`; see also [`set_actions`](Self::set_actions).
             pub fn actions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2550,18 +2603,45 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `actions` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_actions(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::AccessControlledAction>,
+                >,
+            ) -> Self {
+                self.actions = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().actions,
+                };
+                self
+            }
+            ///Sets `application`; [`set_application`](Self::set_application) clears it.
             pub fn application<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for application: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(application)
+                        )
                     });
                 self
             }
+            ///Sets `application` (`Some`) or clears it (`None`).
+            pub fn set_application(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.application = Ok(value);
+                self
+            }
+            ///Sets `description`; see also [`set_description`](Self::set_description).
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2574,46 +2654,92 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `description` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().description,
+                };
+                self
+            }
+            ///Sets `identifier_parts`; [`set_identifier_parts`](Self::set_identifier_parts) clears it.
             pub fn identifier_parts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::IdentifierPartSchema>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::IdentifierPartSchema>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identifier_parts = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for identifier_parts: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(identifier_parts)
                         )
                     });
                 self
             }
+            ///Sets `identifier_parts` (`Some`) or clears it (`None`).
+            pub fn set_identifier_parts(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::IdentifierPartSchema>,
+                >,
+            ) -> Self {
+                self.identifier_parts = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `name`; [`set_name`](Self::set_name) clears it.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(name)
+                        )
                     });
+                self
+            }
+            ///Sets `name` (`Some`) or clears it (`None`).
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = Ok(value);
                 self
             }
         }
@@ -2658,13 +2784,16 @@ pub mod types {
         impl ::std::default::Default for ActionId {
             fn default() -> Self {
                 Self {
-                    activity: Err("no value supplied for activity".to_string()),
-                    entity: Err("no value supplied for entity".to_string()),
-                    scope: Err("no value supplied for scope".to_string()),
+                    activity: Err(
+                        "the required field `activity` was not set".to_string(),
+                    ),
+                    entity: Err("the required field `entity` was not set".to_string()),
+                    scope: Err("the required field `scope` was not set".to_string()),
                 }
             }
         }
         impl ActionId {
+            ///Sets `activity`; see also [`set_activity`](Self::set_activity).
             pub fn activity<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2677,6 +2806,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `activity` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_activity(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.activity = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().activity,
+                };
+                self
+            }
+            ///Sets `entity`; see also [`set_entity`](Self::set_entity).
             pub fn entity<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2689,6 +2830,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `entity` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_entity(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.entity = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().entity,
+                };
+                self
+            }
+            ///Sets `scope`; see also [`set_scope`](Self::set_scope).
             pub fn scope<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2699,6 +2852,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for scope: {e}")
                     });
+                self
+            }
+            ///Sets `scope` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_scope(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.scope = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().scope,
+                };
                 self
             }
         }
@@ -2743,28 +2907,54 @@ pub mod types {
             }
         }
         impl AddScimResponse {
+            ///Sets `api_token`; [`set_api_token`](Self::set_api_token) clears it.
             pub fn api_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_token = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for api_token: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(api_token)
+                        )
                     });
                 self
             }
+            ///Sets `api_token` (`Some`) or clears it (`None`).
+            pub fn set_api_token(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.api_token = Ok(value);
+                self
+            }
+            ///Sets `base_url`; [`set_base_url`](Self::set_base_url) clears it.
             pub fn base_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.base_url = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for base_url: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(base_url)
+                        )
                     });
+                self
+            }
+            ///Sets `base_url` (`Some`) or clears it (`None`).
+            pub fn set_base_url(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.base_url = Ok(value);
                 self
             }
         }
@@ -2806,14 +2996,19 @@ pub mod types {
         impl ::std::default::Default for ApiKey {
             fn default() -> Self {
                 Self {
-                    created_date: Err("no value supplied for created_date".to_string()),
+                    created_date: Err(
+                        "the required field `created_date` was not set".to_string(),
+                    ),
                     deactivation_date: Ok(Default::default()),
-                    display_name: Err("no value supplied for display_name".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
+                    id: Err("the required field `id` was not set".to_string()),
                 }
             }
         }
         impl ApiKey {
+            ///Sets `created_date`; see also [`set_created_date`](Self::set_created_date).
             pub fn created_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -2826,22 +3021,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `created_date` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_created_date(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created_date = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().created_date,
+                };
+                self
+            }
+            ///Sets `deactivation_date`; [`set_deactivation_date`](Self::set_deactivation_date) clears it.
             pub fn deactivation_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deactivation_date = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for deactivation_date: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(deactivation_date)
                         )
                     });
                 self
             }
+            ///Sets `deactivation_date` (`Some`) or clears it (`None`).
+            pub fn set_deactivation_date(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.deactivation_date = Ok(value);
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2854,6 +3070,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2862,6 +3090,17 @@ pub mod types {
                 self.id = value
                     .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
                 self
             }
         }
@@ -2925,7 +3164,9 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     fallback_issuer_urls: Ok(Default::default()),
-                    issuer_url: Err("no value supplied for issuer_url".to_string()),
+                    issuer_url: Err(
+                        "the required field `issuer_url` was not set".to_string(),
+                    ),
                     links: Ok(Default::default()),
                     saml_identity_provider_id: Ok(Default::default()),
                     status: Ok(Default::default()),
@@ -2935,22 +3176,32 @@ pub mod types {
             }
         }
         impl AuthenticationInformation {
+            ///Sets `fallback_issuer_urls`; [`set_fallback_issuer_urls`](Self::set_fallback_issuer_urls) clears it.
             pub fn fallback_issuer_urls<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fallback_issuer_urls = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for fallback_issuer_urls: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(fallback_issuer_urls)
                         )
                     });
                 self
             }
+            ///Sets `fallback_issuer_urls` (`Some`) or clears it (`None`).
+            pub fn set_fallback_issuer_urls(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.fallback_issuer_urls = Ok(value);
+                self
+            }
+            ///Sets `issuer_url`; see also [`set_issuer_url`](Self::set_issuer_url).
             pub fn issuer_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2963,76 +3214,141 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `issuer_url` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_issuer_url(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.issuer_url = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().issuer_url,
+                };
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
-                    });
-                self
-            }
-            pub fn saml_identity_provider_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.saml_identity_provider_id = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for saml_identity_provider_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
                         )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `saml_identity_provider_id`; [`set_saml_identity_provider_id`](Self::set_saml_identity_provider_id) clears it.
+            pub fn saml_identity_provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.saml_identity_provider_id = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(saml_identity_provider_id)
+                        )
+                    });
+                self
+            }
+            ///Sets `saml_identity_provider_id` (`Some`) or clears it (`None`).
+            pub fn set_saml_identity_provider_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.saml_identity_provider_id = Ok(value);
+                self
+            }
+            ///Sets `status`; [`set_status`](Self::set_status) clears it.
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(status)
+                        )
                     });
                 self
             }
+            ///Sets `status` (`Some`) or clears it (`None`).
+            pub fn set_status(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.status = Ok(value);
+                self
+            }
+            ///Sets `support`; [`set_support`](Self::set_support) clears it.
             pub fn support<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SupportAccessExpiry>,
-                >,
+                T: ::std::convert::TryInto<super::SupportAccessExpiry>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for support: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(support)
+                        )
                     });
                 self
             }
+            ///Sets `support` (`Some`) or clears it (`None`).
+            pub fn set_support(
+                mut self,
+                value: ::std::option::Option<super::SupportAccessExpiry>,
+            ) -> Self {
+                self.support = Ok(value);
+                self
+            }
+            ///Sets `support_access_expiry_with_role`; [`set_support_access_expiry_with_role`](Self::set_support_access_expiry_with_role) clears it.
             pub fn support_access_expiry_with_role<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<super::SupportAccessExpiryWithRole>,
-                    >,
+                    ::std::vec::Vec<super::SupportAccessExpiryWithRole>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_access_expiry_with_role = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for support_access_expiry_with_role: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(support_access_expiry_with_role)
                         )
                     });
+                self
+            }
+            ///Sets `support_access_expiry_with_role` (`Some`) or clears it (`None`).
+            pub fn set_support_access_expiry_with_role(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::SupportAccessExpiryWithRole>,
+                >,
+            ) -> Self {
+                self.support_access_expiry_with_role = Ok(value);
                 self
             }
         }
@@ -3105,72 +3421,129 @@ pub mod types {
             }
         }
         impl CellParentStatusResponse {
+            ///Sets `admin_domain_name`; [`set_admin_domain_name`](Self::set_admin_domain_name) clears it.
             pub fn admin_domain_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.admin_domain_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for admin_domain_name: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(admin_domain_name)
                         )
                     });
                 self
             }
+            ///Sets `admin_domain_name` (`Some`) or clears it (`None`).
+            pub fn set_admin_domain_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.admin_domain_name = Ok(value);
+                self
+            }
+            ///Sets `primary_domain_name`; [`set_primary_domain_name`](Self::set_primary_domain_name) clears it.
             pub fn primary_domain_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.primary_domain_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for primary_domain_name: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(primary_domain_name)
                         )
                     });
                 self
             }
+            ///Sets `primary_domain_name` (`Some`) or clears it (`None`).
+            pub fn set_primary_domain_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.primary_domain_name = Ok(value);
+                self
+            }
+            ///Sets `registration_error`; [`set_registration_error`](Self::set_registration_error) clears it.
             pub fn registration_error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.registration_error = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for registration_error: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(registration_error)
                         )
                     });
                 self
             }
+            ///Sets `registration_error` (`Some`) or clears it (`None`).
+            pub fn set_registration_error(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.registration_error = Ok(value);
+                self
+            }
+            ///Sets `registration_step`; [`set_registration_step`](Self::set_registration_step) clears it.
             pub fn registration_step<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.registration_step = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for registration_step: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(registration_step)
                         )
                     });
                 self
             }
+            ///Sets `registration_step` (`Some`) or clears it (`None`).
+            pub fn set_registration_step(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.registration_step = Ok(value);
+                self
+            }
+            ///Sets `status`; [`set_status`](Self::set_status) clears it.
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(status)
+                        )
                     });
+                self
+            }
+            ///Sets `status` (`Some`) or clears it (`None`).
+            pub fn set_status(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.status = Ok(value);
                 self
             }
         }
@@ -3226,17 +3599,24 @@ pub mod types {
         impl ::std::default::Default for ClaimMappings {
             fn default() -> Self {
                 Self {
-                    email: Err("no value supplied for email".to_string()),
-                    first_name: Err("no value supplied for first_name".to_string()),
+                    email: Err("the required field `email` was not set".to_string()),
+                    first_name: Err(
+                        "the required field `first_name` was not set".to_string(),
+                    ),
                     groups: Ok(Default::default()),
-                    last_name: Err("no value supplied for last_name".to_string()),
-                    login: Err("no value supplied for login".to_string()),
-                    user_id: Err("no value supplied for user_id".to_string()),
-                    user_type: Err("no value supplied for user_type".to_string()),
+                    last_name: Err(
+                        "the required field `last_name` was not set".to_string(),
+                    ),
+                    login: Err("the required field `login` was not set".to_string()),
+                    user_id: Err("the required field `user_id` was not set".to_string()),
+                    user_type: Err(
+                        "the required field `user_type` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl ClaimMappings {
+            ///Sets `email`; see also [`set_email`](Self::set_email).
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3249,6 +3629,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `email` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_email(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().email,
+                };
+                self
+            }
+            ///Sets `first_name`; see also [`set_first_name`](Self::set_first_name).
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3261,18 +3653,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_first_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().first_name,
+                };
+                self
+            }
+            ///Sets `groups`; [`set_groups`](Self::set_groups) clears it.
             pub fn groups<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.groups = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for groups: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(groups)
+                        )
                     });
                 self
             }
+            ///Sets `groups` (`Some`) or clears it (`None`).
+            pub fn set_groups(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.groups = Ok(value);
+                self
+            }
+            ///Sets `last_name`; see also [`set_last_name`](Self::set_last_name).
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3285,6 +3702,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_last_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().last_name,
+                };
+                self
+            }
+            ///Sets `login`; see also [`set_login`](Self::set_login).
             pub fn login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3297,6 +3726,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `login` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_login(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.login = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().login,
+                };
+                self
+            }
+            ///Sets `user_id`; see also [`set_user_id`](Self::set_user_id).
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3309,6 +3750,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `user_id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_user_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.user_id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().user_id,
+                };
+                self
+            }
+            ///Sets `user_type`; see also [`set_user_type`](Self::set_user_type).
             pub fn user_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3319,6 +3772,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for user_type: {e}")
                     });
+                self
+            }
+            ///Sets `user_type` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_user_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.user_type = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().user_type,
+                };
                 self
             }
         }
@@ -3366,27 +3830,39 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     deactivation_date: Ok(Default::default()),
-                    display_name: Err("no value supplied for display_name".to_string()),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl CreateApiKey {
+            ///Sets `deactivation_date`; [`set_deactivation_date`](Self::set_deactivation_date) clears it.
             pub fn deactivation_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deactivation_date = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for deactivation_date: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(deactivation_date)
                         )
                     });
                 self
             }
+            ///Sets `deactivation_date` (`Some`) or clears it (`None`).
+            pub fn set_deactivation_date(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.deactivation_date = Ok(value);
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3397,6 +3873,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for display_name: {e}")
                     });
+                self
+            }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
                 self
             }
         }
@@ -3442,15 +3929,20 @@ pub mod types {
         impl ::std::default::Default for CreateApplicationRequest {
             fn default() -> Self {
                 Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    display_name: Err("no value supplied for display_name".to_string()),
+                    client_id: Err(
+                        "the required field `client_id` was not set".to_string(),
+                    ),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
                     post_logout_redirect_uris: Ok(Default::default()),
                     redirect_uris: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                 }
             }
         }
         impl CreateApplicationRequest {
+            ///Sets `client_id`; see also [`set_client_id`](Self::set_client_id).
             pub fn client_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3463,6 +3955,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `client_id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_client_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.client_id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().client_id,
+                };
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3475,36 +3979,68 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
+                self
+            }
+            ///Sets `post_logout_redirect_uris`; [`set_post_logout_redirect_uris`](Self::set_post_logout_redirect_uris) clears it.
             pub fn post_logout_redirect_uris<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.post_logout_redirect_uris = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for post_logout_redirect_uris: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(post_logout_redirect_uris)
                         )
                     });
                 self
             }
+            ///Sets `post_logout_redirect_uris` (`Some`) or clears it (`None`).
+            pub fn set_post_logout_redirect_uris(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.post_logout_redirect_uris = Ok(value);
+                self
+            }
+            ///Sets `redirect_uris`; [`set_redirect_uris`](Self::set_redirect_uris) clears it.
             pub fn redirect_uris<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.redirect_uris = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for redirect_uris: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(redirect_uris)
+                        )
                     });
                 self
             }
+            ///Sets `redirect_uris` (`Some`) or clears it (`None`).
+            pub fn set_redirect_uris(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.redirect_uris = Ok(value);
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3515,6 +4051,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
                 self
             }
         }
@@ -3569,16 +4116,21 @@ pub mod types {
         impl ::std::default::Default for CreateExternalTokenIssuerRequest {
             fn default() -> Self {
                 Self {
-                    audience: Err("no value supplied for audience".to_string()),
+                    audience: Err(
+                        "the required field `audience` was not set".to_string(),
+                    ),
                     claim_mappings: Ok(Default::default()),
-                    code: Err("no value supplied for code".to_string()),
+                    code: Err("the required field `code` was not set".to_string()),
                     description: Ok(Default::default()),
-                    issuer: Err("no value supplied for issuer".to_string()),
-                    logout_url: Err("no value supplied for logout_url".to_string()),
+                    issuer: Err("the required field `issuer` was not set".to_string()),
+                    logout_url: Err(
+                        "the required field `logout_url` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl CreateExternalTokenIssuerRequest {
+            ///Sets `audience`; see also [`set_audience`](Self::set_audience).
             pub fn audience<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3591,20 +4143,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `audience` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_audience(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.audience = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().audience,
+                };
+                self
+            }
+            ///Sets `claim_mappings`; [`set_claim_mappings`](Self::set_claim_mappings) clears it.
             pub fn claim_mappings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ClaimMappings>>,
+                T: ::std::convert::TryInto<super::ClaimMappings>,
                 T::Error: ::std::fmt::Display,
             {
                 self.claim_mappings = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for claim_mappings: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(claim_mappings)
                         )
                     });
                 self
             }
+            ///Sets `claim_mappings` (`Some`) or clears it (`None`).
+            pub fn set_claim_mappings(
+                mut self,
+                value: ::std::option::Option<super::ClaimMappings>,
+            ) -> Self {
+                self.claim_mappings = Ok(value);
+                self
+            }
+            ///Sets `code`; see also [`set_code`](Self::set_code).
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3617,18 +4192,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `code` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().code,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `issuer`; see also [`set_issuer`](Self::set_issuer).
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3641,6 +4241,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `issuer` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_issuer(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.issuer = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().issuer,
+                };
+                self
+            }
+            ///Sets `logout_url`; see also [`set_logout_url`](Self::set_logout_url).
             pub fn logout_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3651,6 +4263,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for logout_url: {e}")
                     });
+                self
+            }
+            ///Sets `logout_url` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_logout_url(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.logout_url = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().logout_url,
+                };
                 self
             }
         }
@@ -3707,28 +4330,44 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
-                    apply_rules: Err("no value supplied for apply_rules".to_string()),
-                    code: Err("no value supplied for code".to_string()),
+                    apply_rules: Err(
+                        "the required field `apply_rules` was not set".to_string(),
+                    ),
+                    code: Err("the required field `code` was not set".to_string()),
                     description: Ok(Default::default()),
                     network_zone_i_ps: Err(
-                        "no value supplied for network_zone_i_ps".to_string(),
+                        "the required field `network_zone_i_ps` was not set".to_string(),
                     ),
                 }
             }
         }
         impl CreateNetworkZoneRequest {
+            ///Sets `action`; [`set_action`](Self::set_action) clears it.
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(action)
+                        )
                     });
                 self
             }
+            ///Sets `action` (`Some`) or clears it (`None`).
+            pub fn set_action(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.action = Ok(value);
+                self
+            }
+            ///Sets `apply_rules`; see also [`set_apply_rules`](Self::set_apply_rules).
             pub fn apply_rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NetworkZonesApplyRules>,
@@ -3741,6 +4380,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `apply_rules` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_apply_rules(
+                mut self,
+                value: ::std::option::Option<super::NetworkZonesApplyRules>,
+            ) -> Self {
+                self.apply_rules = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().apply_rules,
+                };
+                self
+            }
+            ///Sets `code`; see also [`set_code`](Self::set_code).
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3753,18 +4404,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `code` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().code,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `network_zone_i_ps`; see also [`set_network_zone_i_ps`](Self::set_network_zone_i_ps).
             pub fn network_zone_i_ps<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::IpAddressDefinition>>,
@@ -3777,6 +4453,17 @@ pub mod types {
                             "error converting supplied value for network_zone_i_ps: {e}"
                         )
                     });
+                self
+            }
+            ///Sets `network_zone_i_ps` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_network_zone_i_ps(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::IpAddressDefinition>>,
+            ) -> Self {
+                self.network_zone_i_ps = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().network_zone_i_ps,
+                };
                 self
             }
         }
@@ -3819,23 +4506,37 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("the required field `name` was not set".to_string()),
                 }
             }
         }
         impl CreateRoleRequest {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3846,6 +4547,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
+                self
+            }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
                 self
             }
         }
@@ -3911,40 +4623,59 @@ pub mod types {
                 Self {
                     alternative_user_ids: Ok(Default::default()),
                     email_address: Err(
-                        "no value supplied for email_address".to_string(),
+                        "the required field `email_address` was not set".to_string(),
                     ),
-                    first_name: Err("no value supplied for first_name".to_string()),
-                    last_name: Err("no value supplied for last_name".to_string()),
-                    login: Err("no value supplied for login".to_string()),
+                    first_name: Err(
+                        "the required field `first_name` was not set".to_string(),
+                    ),
+                    last_name: Err(
+                        "the required field `last_name` was not set".to_string(),
+                    ),
+                    login: Err("the required field `login` was not set".to_string()),
                     roles: Ok(Default::default()),
                     second_email_address: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                     user_expiry: Ok(Default::default()),
                 }
             }
         }
         impl CreateUserRequest {
+            ///Sets `alternative_user_ids`; [`set_alternative_user_ids`](Self::set_alternative_user_ids) clears it.
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::option::Option<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternative_user_ids = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for alternative_user_ids: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternative_user_ids)
                         )
                     });
                 self
             }
+            ///Sets `alternative_user_ids` (`Some`) or clears it (`None`).
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.alternative_user_ids = Ok(value);
+                self
+            }
+            ///Sets `email_address`; see also [`set_email_address`](Self::set_email_address).
             pub fn email_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3957,6 +4688,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `email_address` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email_address = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().email_address,
+                };
+                self
+            }
+            ///Sets `first_name`; see also [`set_first_name`](Self::set_first_name).
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3969,6 +4712,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_first_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().first_name,
+                };
+                self
+            }
+            ///Sets `last_name`; see also [`set_last_name`](Self::set_last_name).
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3981,6 +4736,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_last_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().last_name,
+                };
+                self
+            }
+            ///Sets `login`; see also [`set_login`](Self::set_login).
             pub fn login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3993,34 +4760,68 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `login` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_login(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.login = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().login,
+                };
+                self
+            }
+            ///Sets `roles`; [`set_roles`](Self::set_roles) clears it.
             pub fn roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::RoleId>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleId>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.roles = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for roles: {e}")
-                    });
-                self
-            }
-            pub fn second_email_address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.second_email_address = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for second_email_address: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(roles)
                         )
                     });
                 self
             }
+            ///Sets `roles` (`Some`) or clears it (`None`).
+            pub fn set_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+            ) -> Self {
+                self.roles = Ok(value);
+                self
+            }
+            ///Sets `second_email_address`; [`set_second_email_address`](Self::set_second_email_address) clears it.
+            pub fn second_email_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.second_email_address = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(second_email_address)
+                        )
+                    });
+                self
+            }
+            ///Sets `second_email_address` (`Some`) or clears it (`None`).
+            pub fn set_second_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.second_email_address = Ok(value);
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4033,18 +4834,40 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
+                self
+            }
+            ///Sets `user_expiry`; [`set_user_expiry`](Self::set_user_expiry) clears it.
             pub fn user_expiry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_expiry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_expiry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(user_expiry)
+                        )
                     });
+                self
+            }
+            ///Sets `user_expiry` (`Some`) or clears it (`None`).
+            pub fn set_user_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.user_expiry = Ok(value);
                 self
             }
         }
@@ -4101,15 +4924,20 @@ pub mod types {
         impl ::std::default::Default for CreatedApiKey {
             fn default() -> Self {
                 Self {
-                    created_date: Err("no value supplied for created_date".to_string()),
+                    created_date: Err(
+                        "the required field `created_date` was not set".to_string(),
+                    ),
                     deactivation_date: Ok(Default::default()),
-                    display_name: Err("no value supplied for display_name".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    key: Err("no value supplied for key".to_string()),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
+                    id: Err("the required field `id` was not set".to_string()),
+                    key: Err("the required field `key` was not set".to_string()),
                 }
             }
         }
         impl CreatedApiKey {
+            ///Sets `created_date`; see also [`set_created_date`](Self::set_created_date).
             pub fn created_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4122,22 +4950,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `created_date` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_created_date(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created_date = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().created_date,
+                };
+                self
+            }
+            ///Sets `deactivation_date`; [`set_deactivation_date`](Self::set_deactivation_date) clears it.
             pub fn deactivation_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deactivation_date = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for deactivation_date: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(deactivation_date)
                         )
                     });
                 self
             }
+            ///Sets `deactivation_date` (`Some`) or clears it (`None`).
+            pub fn set_deactivation_date(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.deactivation_date = Ok(value);
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4150,6 +4999,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4160,6 +5021,18 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `key`; see also [`set_key`](Self::set_key).
             pub fn key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4170,6 +5043,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for key: {e}")
                     });
+                self
+            }
+            ///Sets `key` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_key(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.key = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().key,
+                };
                 self
             }
         }
@@ -4228,29 +5112,43 @@ pub mod types {
                 Self {
                     domain_type: Ok(Default::default()),
                     email_address: Err(
-                        "no value supplied for email_address".to_string(),
+                        "the required field `email_address` was not set".to_string(),
                     ),
                     groups: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err("the required field `id` was not set".to_string()),
                     links: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                     user_expiry: Ok(Default::default()),
                 }
             }
         }
         impl CurrentUserResponse {
+            ///Sets `domain_type`; [`set_domain_type`](Self::set_domain_type) clears it.
             pub fn domain_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.domain_type = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for domain_type: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(domain_type)
+                        )
                     });
                 self
             }
+            ///Sets `domain_type` (`Some`) or clears it (`None`).
+            pub fn set_domain_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.domain_type = Ok(value);
+                self
+            }
+            ///Sets `email_address`; see also [`set_email_address`](Self::set_email_address).
             pub fn email_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4263,20 +5161,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `email_address` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email_address = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().email_address,
+                };
+                self
+            }
+            ///Sets `groups`; [`set_groups`](Self::set_groups) clears it.
             pub fn groups<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.groups = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for groups: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(groups)
+                        )
                     });
                 self
             }
+            ///Sets `groups` (`Some`) or clears it (`None`).
+            pub fn set_groups(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.groups = Ok(value);
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4287,20 +5208,43 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4313,18 +5257,40 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
+                self
+            }
+            ///Sets `user_expiry`; [`set_user_expiry`](Self::set_user_expiry) clears it.
             pub fn user_expiry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_expiry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_expiry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(user_expiry)
+                        )
                     });
+                self
+            }
+            ///Sets `user_expiry` (`Some`) or clears it (`None`).
+            pub fn set_user_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.user_expiry = Ok(value);
                 self
             }
         }
@@ -4373,16 +5339,26 @@ pub mod types {
             }
         }
         impl DetachParentCellRequest {
+            ///Sets `confirm`; [`set_confirm`](Self::set_confirm) clears it.
             pub fn confirm<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.confirm = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for confirm: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(confirm)
+                        )
                     });
+                self
+            }
+            ///Sets `confirm` (`Some`) or clears it (`None`).
+            pub fn set_confirm(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.confirm = Ok(value);
                 self
             }
         }
@@ -4426,38 +5402,78 @@ pub mod types {
             }
         }
         impl ErrorDetail {
+            ///Sets `detail`; [`set_detail`](Self::set_detail) clears it.
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail)
+                        )
                     });
                 self
             }
+            ///Sets `detail` (`Some`) or clears it (`None`).
+            pub fn set_detail(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.detail = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -4522,78 +5538,154 @@ pub mod types {
             }
         }
         impl ExternalTokenIssuerResponse {
+            ///Sets `audience`; [`set_audience`](Self::set_audience) clears it.
             pub fn audience<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.audience = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for audience: {e}")
-                    });
-                self
-            }
-            pub fn claim_mappings<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::ClaimMappings>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.claim_mappings = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for claim_mappings: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(audience)
                         )
                     });
                 self
             }
+            ///Sets `audience` (`Some`) or clears it (`None`).
+            pub fn set_audience(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.audience = Ok(value);
+                self
+            }
+            ///Sets `claim_mappings`; [`set_claim_mappings`](Self::set_claim_mappings) clears it.
+            pub fn claim_mappings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClaimMappings>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.claim_mappings = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(claim_mappings)
+                        )
+                    });
+                self
+            }
+            ///Sets `claim_mappings` (`Some`) or clears it (`None`).
+            pub fn set_claim_mappings(
+                mut self,
+                value: ::std::option::Option<super::ClaimMappings>,
+            ) -> Self {
+                self.claim_mappings = Ok(value);
+                self
+            }
+            ///Sets `code`; [`set_code`](Self::set_code) clears it.
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(code)
+                        )
                     });
                 self
             }
+            ///Sets `code` (`Some`) or clears it (`None`).
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = Ok(value);
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `issuer`; [`set_issuer`](Self::set_issuer) clears it.
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for issuer: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(issuer)
+                        )
                     });
                 self
             }
+            ///Sets `issuer` (`Some`) or clears it (`None`).
+            pub fn set_issuer(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.issuer = Ok(value);
+                self
+            }
+            ///Sets `logout_url`; [`set_logout_url`](Self::set_logout_url) clears it.
             pub fn logout_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logout_url = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for logout_url: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(logout_url)
+                        )
                     });
+                self
+            }
+            ///Sets `logout_url` (`Some`) or clears it (`None`).
+            pub fn set_logout_url(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.logout_url = Ok(value);
                 self
             }
         }
@@ -4651,14 +5743,17 @@ pub mod types {
         impl ::std::default::Default for IdSelectorDefinition {
             fn default() -> Self {
                 Self {
-                    actions: Err("no value supplied for actions".to_string()),
+                    actions: Err("the required field `actions` was not set".to_string()),
                     description: Ok(Default::default()),
-                    identifier: Err("no value supplied for identifier".to_string()),
+                    identifier: Err(
+                        "the required field `identifier` was not set".to_string(),
+                    ),
                     name: Ok(Default::default()),
                 }
             }
         }
         impl IdSelectorDefinition {
+            ///Sets `actions`; see also [`set_actions`](Self::set_actions).
             pub fn actions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ActionId>>,
@@ -4671,18 +5766,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `actions` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_actions(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::ActionId>>,
+            ) -> Self {
+                self.actions = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().actions,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `identifier`; see also [`set_identifier`](Self::set_identifier).
             pub fn identifier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4700,16 +5820,45 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `identifier` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_identifier(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.identifier = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().identifier,
+                };
+                self
+            }
+            ///Sets `name`; [`set_name`](Self::set_name) clears it.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(name)
+                        )
                     });
+                self
+            }
+            ///Sets `name` (`Some`) or clears it (`None`).
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = Ok(value);
                 self
             }
         }
@@ -4758,16 +5907,23 @@ pub mod types {
         impl ::std::default::Default for IdentifierPartSchema {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
-                    display_name: Err("no value supplied for display_name".to_string()),
-                    index: Err("no value supplied for index".to_string()),
+                    description: Err(
+                        "the required field `description` was not set".to_string(),
+                    ),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
+                    index: Err("the required field `index` was not set".to_string()),
                     links: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
-                    required: Err("no value supplied for required".to_string()),
+                    name: Err("the required field `name` was not set".to_string()),
+                    required: Err(
+                        "the required field `required` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl IdentifierPartSchema {
+            ///Sets `description`; see also [`set_description`](Self::set_description).
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4780,6 +5936,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `description` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().description,
+                };
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4792,6 +5960,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
+                self
+            }
+            ///Sets `index`; see also [`set_index`](Self::set_index).
             pub fn index<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -4804,20 +5984,40 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `index` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_index(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.index = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().index,
+                };
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4830,6 +6030,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
+                self
+            }
+            ///Sets `required`; see also [`set_required`](Self::set_required).
             pub fn required<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -4840,6 +6052,14 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for required: {e}")
                     });
+                self
+            }
+            ///Sets `required` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_required(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.required = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().required,
+                };
                 self
             }
         }
@@ -4888,35 +6108,62 @@ pub mod types {
                 Self {
                     description: Ok(Default::default()),
                     type_: Ok(Default::default()),
-                    value: Err("no value supplied for value".to_string()),
+                    value: Err("the required field `value` was not set".to_string()),
                 }
             }
         }
         impl IpAddressDefinition {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
                 self
             }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
+                self
+            }
+            ///Sets `value`; see also [`set_value`](Self::set_value).
             pub fn value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4927,6 +6174,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
+                self
+            }
+            ///Sets `value` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_value(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.value = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().value,
+                };
                 self
             }
         }
@@ -4969,25 +6227,41 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
-                    href: Err("no value supplied for href".to_string()),
-                    method: Err("no value supplied for method".to_string()),
-                    relation: Err("no value supplied for relation".to_string()),
+                    href: Err("the required field `href` was not set".to_string()),
+                    method: Err("the required field `method` was not set".to_string()),
+                    relation: Err(
+                        "the required field `relation` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl Link {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `href`; see also [`set_href`](Self::set_href).
             pub fn href<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5000,6 +6274,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `href` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_href(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.href = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().href,
+                };
+                self
+            }
+            ///Sets `method`; see also [`set_method`](Self::set_method).
             pub fn method<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5012,6 +6298,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `method` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_method(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.method = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().method,
+                };
+                self
+            }
+            ///Sets `relation`; see also [`set_relation`](Self::set_relation).
             pub fn relation<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5022,6 +6320,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for relation: {e}")
                     });
+                self
+            }
+            ///Sets `relation` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_relation(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.relation = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().relation,
+                };
                 self
             }
         }
@@ -5088,68 +6397,124 @@ pub mod types {
             }
         }
         impl ListUsersResponse {
+            ///Sets `failed`; [`set_failed`](Self::set_failed) clears it.
             pub fn failed<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            super::ErrorDetail,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::ErrorDetail,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.failed = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for failed: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(failed)
+                        )
                     });
                 self
             }
+            ///Sets `failed` (`Some`) or clears it (`None`).
+            pub fn set_failed(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::ErrorDetail,
+                    >,
+                >,
+            ) -> Self {
+                self.failed = Ok(value);
+                self
+            }
+            ///Sets `href`; [`set_href`](Self::set_href) clears it.
             pub fn href<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.href = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for href: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(href)
+                        )
                     });
                 self
             }
+            ///Sets `href` (`Some`) or clears it (`None`).
+            pub fn set_href(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.href = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `values`; [`set_values`](Self::set_values) clears it.
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            super::UserSummary,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::UserSummary,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.values = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for values: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(values)
+                        )
                     });
+                self
+            }
+            ///Sets `values` (`Some`) or clears it (`None`).
+            pub fn set_values(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::UserSummary,
+                    >,
+                >,
+            ) -> Self {
+                self.values = Ok(value);
                 self
             }
         }
@@ -5213,66 +6578,132 @@ pub mod types {
             }
         }
         impl LogActor {
+            ///Sets `alternate_id`; [`set_alternate_id`](Self::set_alternate_id) clears it.
             pub fn alternate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternate_id = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for alternate_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternate_id)
+                        )
                     });
                 self
             }
+            ///Sets `alternate_id` (`Some`) or clears it (`None`).
+            pub fn set_alternate_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.alternate_id = Ok(value);
+                self
+            }
+            ///Sets `detail_entry`; [`set_detail_entry`](Self::set_detail_entry) clears it.
             pub fn detail_entry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail_entry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail_entry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail_entry)
+                        )
                     });
                 self
             }
+            ///Sets `detail_entry` (`Some`) or clears it (`None`).
+            pub fn set_detail_entry(
+                mut self,
+                value: ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            ) -> Self {
+                self.detail_entry = Ok(value);
+                self
+            }
+            ///Sets `display_name`; [`set_display_name`](Self::set_display_name) clears it.
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for display_name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(display_name)
+                        )
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or clears it (`None`).
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -5346,102 +6777,179 @@ pub mod types {
             }
         }
         impl LogAuthenticationContext {
+            ///Sets `authentication_provider`; [`set_authentication_provider`](Self::set_authentication_provider) clears it.
             pub fn authentication_provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authentication_provider = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for authentication_provider: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(authentication_provider)
                         )
                     });
                 self
             }
+            ///Sets `authentication_provider` (`Some`) or clears it (`None`).
+            pub fn set_authentication_provider(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.authentication_provider = Ok(value);
+                self
+            }
+            ///Sets `authentication_step`; [`set_authentication_step`](Self::set_authentication_step) clears it.
             pub fn authentication_step<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authentication_step = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for authentication_step: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(authentication_step)
                         )
                     });
                 self
             }
+            ///Sets `authentication_step` (`Some`) or clears it (`None`).
+            pub fn set_authentication_step(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.authentication_step = Ok(value);
+                self
+            }
+            ///Sets `credential_provider`; [`set_credential_provider`](Self::set_credential_provider) clears it.
             pub fn credential_provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_provider = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for credential_provider: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(credential_provider)
                         )
                     });
                 self
             }
+            ///Sets `credential_provider` (`Some`) or clears it (`None`).
+            pub fn set_credential_provider(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.credential_provider = Ok(value);
+                self
+            }
+            ///Sets `credential_type`; [`set_credential_type`](Self::set_credential_type) clears it.
             pub fn credential_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_type = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for credential_type: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(credential_type)
                         )
                     });
                 self
             }
+            ///Sets `credential_type` (`Some`) or clears it (`None`).
+            pub fn set_credential_type(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.credential_type = Ok(value);
+                self
+            }
+            ///Sets `external_session_id`; [`set_external_session_id`](Self::set_external_session_id) clears it.
             pub fn external_session_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_session_id = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for external_session_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(external_session_id)
                         )
                     });
                 self
             }
+            ///Sets `external_session_id` (`Some`) or clears it (`None`).
+            pub fn set_external_session_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.external_session_id = Ok(value);
+                self
+            }
+            ///Sets `interface`; [`set_interface`](Self::set_interface) clears it.
             pub fn interface<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.interface = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for interface: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(interface)
+                        )
                     });
                 self
             }
+            ///Sets `interface` (`Some`) or clears it (`None`).
+            pub fn set_interface(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.interface = Ok(value);
+                self
+            }
+            ///Sets `issuer`; [`set_issuer`](Self::set_issuer) clears it.
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogIssuer>>,
+                T: ::std::convert::TryInto<super::LogIssuer>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for issuer: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(issuer)
+                        )
                     });
+                self
+            }
+            ///Sets `issuer` (`Some`) or clears it (`None`).
+            pub fn set_issuer(
+                mut self,
+                value: ::std::option::Option<super::LogIssuer>,
+            ) -> Self {
+                self.issuer = Ok(value);
                 self
             }
         }
@@ -5516,78 +7024,153 @@ pub mod types {
             }
         }
         impl LogClientInfo {
+            ///Sets `device`; [`set_device`](Self::set_device) clears it.
             pub fn device<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.device = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for device: {e}")
-                    });
-                self
-            }
-            pub fn geographical_context<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LogGeographicalContext>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.geographical_context = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for geographical_context: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(device)
                         )
                     });
                 self
             }
+            ///Sets `device` (`Some`) or clears it (`None`).
+            pub fn set_device(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.device = Ok(value);
+                self
+            }
+            ///Sets `geographical_context`; [`set_geographical_context`](Self::set_geographical_context) clears it.
+            pub fn geographical_context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LogGeographicalContext>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.geographical_context = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(geographical_context)
+                        )
+                    });
+                self
+            }
+            ///Sets `geographical_context` (`Some`) or clears it (`None`).
+            pub fn set_geographical_context(
+                mut self,
+                value: ::std::option::Option<super::LogGeographicalContext>,
+            ) -> Self {
+                self.geographical_context = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `ip_address`; [`set_ip_address`](Self::set_ip_address) clears it.
             pub fn ip_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ip_address = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ip_address: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(ip_address)
+                        )
                     });
                 self
             }
+            ///Sets `ip_address` (`Some`) or clears it (`None`).
+            pub fn set_ip_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.ip_address = Ok(value);
+                self
+            }
+            ///Sets `user_agent`; [`set_user_agent`](Self::set_user_agent) clears it.
             pub fn user_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogUserAgent>>,
+                T: ::std::convert::TryInto<super::LogUserAgent>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_agent = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_agent: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(user_agent)
+                        )
                     });
                 self
             }
+            ///Sets `user_agent` (`Some`) or clears it (`None`).
+            pub fn set_user_agent(
+                mut self,
+                value: ::std::option::Option<super::LogUserAgent>,
+            ) -> Self {
+                self.user_agent = Ok(value);
+                self
+            }
+            ///Sets `zone`; [`set_zone`](Self::set_zone) clears it.
             pub fn zone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.zone = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for zone: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(zone)
+                        )
                     });
+                self
+            }
+            ///Sets `zone` (`Some`) or clears it (`None`).
+            pub fn set_zone(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.zone = Ok(value);
                 self
             }
         }
@@ -5635,20 +7218,33 @@ pub mod types {
             }
         }
         impl LogDebugContext {
+            ///Sets `debug_data`; [`set_debug_data`](Self::set_debug_data) clears it.
             pub fn debug_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.debug_data = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for debug_data: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(debug_data)
+                        )
                     });
+                self
+            }
+            ///Sets `debug_data` (`Some`) or clears it (`None`).
+            pub fn set_debug_data(
+                mut self,
+                value: ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            ) -> Self {
+                self.debug_data = Ok(value);
                 self
             }
         }
@@ -5704,64 +7300,129 @@ pub mod types {
             }
         }
         impl LogGeographicalContext {
+            ///Sets `city`; [`set_city`](Self::set_city) clears it.
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(city)
+                        )
                     });
                 self
             }
+            ///Sets `city` (`Some`) or clears it (`None`).
+            pub fn set_city(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.city = Ok(value);
+                self
+            }
+            ///Sets `country`; [`set_country`](Self::set_country) clears it.
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(country)
+                        )
                     });
                 self
             }
+            ///Sets `country` (`Some`) or clears it (`None`).
+            pub fn set_country(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.country = Ok(value);
+                self
+            }
+            ///Sets `geolocation`; [`set_geolocation`](Self::set_geolocation) clears it.
             pub fn geolocation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogGeolocation>>,
+                T: ::std::convert::TryInto<super::LogGeolocation>,
                 T::Error: ::std::fmt::Display,
             {
                 self.geolocation = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for geolocation: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(geolocation)
+                        )
                     });
                 self
             }
+            ///Sets `geolocation` (`Some`) or clears it (`None`).
+            pub fn set_geolocation(
+                mut self,
+                value: ::std::option::Option<super::LogGeolocation>,
+            ) -> Self {
+                self.geolocation = Ok(value);
+                self
+            }
+            ///Sets `postal_code`; [`set_postal_code`](Self::set_postal_code) clears it.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postal_code = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(postal_code)
+                        )
                     });
                 self
             }
+            ///Sets `postal_code` (`Some`) or clears it (`None`).
+            pub fn set_postal_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.postal_code = Ok(value);
+                self
+            }
+            ///Sets `state`; [`set_state`](Self::set_state) clears it.
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.state = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(state)
+                        )
                     });
+                self
+            }
+            ///Sets `state` (`Some`) or clears it (`None`).
+            pub fn set_state(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.state = Ok(value);
                 self
             }
         }
@@ -5812,28 +7473,48 @@ pub mod types {
             }
         }
         impl LogGeolocation {
+            ///Sets `latitude`; [`set_latitude`](Self::set_latitude) clears it.
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(latitude)
+                        )
                     });
                 self
             }
+            ///Sets `latitude` (`Some`) or clears it (`None`).
+            pub fn set_latitude(mut self, value: ::std::option::Option<f64>) -> Self {
+                self.latitude = Ok(value);
+                self
+            }
+            ///Sets `longitude`; [`set_longitude`](Self::set_longitude) clears it.
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(longitude)
+                        )
                     });
+                self
+            }
+            ///Sets `longitude` (`Some`) or clears it (`None`).
+            pub fn set_longitude(mut self, value: ::std::option::Option<f64>) -> Self {
+                self.longitude = Ok(value);
                 self
             }
         }
@@ -5886,54 +7567,103 @@ pub mod types {
             }
         }
         impl LogIpChainEntry {
+            ///Sets `geographical_context`; [`set_geographical_context`](Self::set_geographical_context) clears it.
             pub fn geographical_context<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LogGeographicalContext>,
-                >,
+                T: ::std::convert::TryInto<super::LogGeographicalContext>,
                 T::Error: ::std::fmt::Display,
             {
                 self.geographical_context = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for geographical_context: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(geographical_context)
                         )
                     });
                 self
             }
+            ///Sets `geographical_context` (`Some`) or clears it (`None`).
+            pub fn set_geographical_context(
+                mut self,
+                value: ::std::option::Option<super::LogGeographicalContext>,
+            ) -> Self {
+                self.geographical_context = Ok(value);
+                self
+            }
+            ///Sets `ip`; [`set_ip`](Self::set_ip) clears it.
             pub fn ip<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ip = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for ip: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(ip)
+                        )
+                    });
                 self
             }
+            ///Sets `ip` (`Some`) or clears it (`None`).
+            pub fn set_ip(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.ip = Ok(value);
+                self
+            }
+            ///Sets `source`; [`set_source`](Self::set_source) clears it.
             pub fn source<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.source = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for source: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(source)
+                        )
                     });
                 self
             }
+            ///Sets `source` (`Some`) or clears it (`None`).
+            pub fn set_source(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.source = Ok(value);
+                self
+            }
+            ///Sets `version`; [`set_version`](Self::set_version) clears it.
             pub fn version<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.version = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(version)
+                        )
                     });
+                self
+            }
+            ///Sets `version` (`Some`) or clears it (`None`).
+            pub fn set_version(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.version = Ok(value);
                 self
             }
         }
@@ -5980,26 +7710,53 @@ pub mod types {
             }
         }
         impl LogIssuer {
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -6042,28 +7799,54 @@ pub mod types {
             }
         }
         impl LogOutcome {
+            ///Sets `reason`; [`set_reason`](Self::set_reason) clears it.
             pub fn reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reason = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(reason)
+                        )
                     });
                 self
             }
+            ///Sets `reason` (`Some`) or clears it (`None`).
+            pub fn set_reason(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.reason = Ok(value);
+                self
+            }
+            ///Sets `result`; [`set_result`](Self::set_result) clears it.
             pub fn result<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.result = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for result: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(result)
+                        )
                     });
+                self
+            }
+            ///Sets `result` (`Some`) or clears it (`None`).
+            pub fn set_result(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.result = Ok(value);
                 self
             }
         }
@@ -6101,18 +7884,29 @@ pub mod types {
             }
         }
         impl LogRequest {
+            ///Sets `ip_chain`; [`set_ip_chain`](Self::set_ip_chain) clears it.
             pub fn ip_chain<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::LogIpChainEntry>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LogIpChainEntry>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ip_chain = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ip_chain: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(ip_chain)
+                        )
                     });
+                self
+            }
+            ///Sets `ip_chain` (`Some`) or clears it (`None`).
+            pub fn set_ip_chain(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::LogIpChainEntry>>,
+            ) -> Self {
+                self.ip_chain = Ok(value);
                 self
             }
         }
@@ -6166,64 +7960,123 @@ pub mod types {
             }
         }
         impl LogSecurityContext {
+            ///Sets `as_number`; [`set_as_number`](Self::set_as_number) clears it.
             pub fn as_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.as_number = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for as_number: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(as_number)
+                        )
                     });
                 self
             }
+            ///Sets `as_number` (`Some`) or clears it (`None`).
+            pub fn set_as_number(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.as_number = Ok(value);
+                self
+            }
+            ///Sets `as_org`; [`set_as_org`](Self::set_as_org) clears it.
             pub fn as_org<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.as_org = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for as_org: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(as_org)
+                        )
                     });
                 self
             }
+            ///Sets `as_org` (`Some`) or clears it (`None`).
+            pub fn set_as_org(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.as_org = Ok(value);
+                self
+            }
+            ///Sets `domain`; [`set_domain`](Self::set_domain) clears it.
             pub fn domain<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.domain = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for domain: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(domain)
+                        )
                     });
                 self
             }
+            ///Sets `domain` (`Some`) or clears it (`None`).
+            pub fn set_domain(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.domain = Ok(value);
+                self
+            }
+            ///Sets `is_proxy`; [`set_is_proxy`](Self::set_is_proxy) clears it.
             pub fn is_proxy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.is_proxy = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for is_proxy: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(is_proxy)
+                        )
                     });
                 self
             }
+            ///Sets `is_proxy` (`Some`) or clears it (`None`).
+            pub fn set_is_proxy(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.is_proxy = Ok(value);
+                self
+            }
+            ///Sets `isp`; [`set_isp`](Self::set_isp) clears it.
             pub fn isp<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.isp = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for isp: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(isp)
+                        )
                     });
+                self
+            }
+            ///Sets `isp` (`Some`) or clears it (`None`).
+            pub fn set_isp(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.isp = Ok(value);
                 self
             }
         }
@@ -6267,16 +8120,29 @@ pub mod types {
             }
         }
         impl LogSeverity {
+            ///Sets `value`; [`set_value`](Self::set_value) clears it.
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(value)
+                        )
                     });
+                self
+            }
+            ///Sets `value` (`Some`) or clears it (`None`).
+            pub fn set_value(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.value = Ok(value);
                 self
             }
         }
@@ -6330,66 +8196,132 @@ pub mod types {
             }
         }
         impl LogTarget {
+            ///Sets `alternate_id`; [`set_alternate_id`](Self::set_alternate_id) clears it.
             pub fn alternate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternate_id = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for alternate_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternate_id)
+                        )
                     });
                 self
             }
+            ///Sets `alternate_id` (`Some`) or clears it (`None`).
+            pub fn set_alternate_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.alternate_id = Ok(value);
+                self
+            }
+            ///Sets `detail_entry`; [`set_detail_entry`](Self::set_detail_entry) clears it.
             pub fn detail_entry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail_entry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail_entry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail_entry)
+                        )
                     });
                 self
             }
+            ///Sets `detail_entry` (`Some`) or clears it (`None`).
+            pub fn set_detail_entry(
+                mut self,
+                value: ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            ) -> Self {
+                self.detail_entry = Ok(value);
+                self
+            }
+            ///Sets `display_name`; [`set_display_name`](Self::set_display_name) clears it.
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for display_name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(display_name)
+                        )
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or clears it (`None`).
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -6445,42 +8377,82 @@ pub mod types {
             }
         }
         impl LogTransaction {
+            ///Sets `detail`; [`set_detail`](Self::set_detail) clears it.
             pub fn detail<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail)
+                        )
                     });
                 self
             }
+            ///Sets `detail` (`Some`) or clears it (`None`).
+            pub fn set_detail(
+                mut self,
+                value: ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            ) -> Self {
+                self.detail = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -6530,44 +8502,79 @@ pub mod types {
             }
         }
         impl LogUserAgent {
+            ///Sets `browser`; [`set_browser`](Self::set_browser) clears it.
             pub fn browser<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.browser = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for browser: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(browser)
+                        )
                     });
                 self
             }
+            ///Sets `browser` (`Some`) or clears it (`None`).
+            pub fn set_browser(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.browser = Ok(value);
+                self
+            }
+            ///Sets `operating_system`; [`set_operating_system`](Self::set_operating_system) clears it.
             pub fn operating_system<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.operating_system = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for operating_system: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(operating_system)
                         )
                     });
                 self
             }
+            ///Sets `operating_system` (`Some`) or clears it (`None`).
+            pub fn set_operating_system(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.operating_system = Ok(value);
+                self
+            }
+            ///Sets `raw_user_agent`; [`set_raw_user_agent`](Self::set_raw_user_agent) clears it.
             pub fn raw_user_agent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.raw_user_agent = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for raw_user_agent: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(raw_user_agent)
                         )
                     });
+                self
+            }
+            ///Sets `raw_user_agent` (`Some`) or clears it (`None`).
+            pub fn set_raw_user_agent(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.raw_user_agent = Ok(value);
                 self
             }
         }
@@ -6649,39 +8656,61 @@ pub mod types {
             }
         }
         impl LusidProblemDetails {
+            ///Sets `code`; [`set_code`](Self::set_code) clears it.
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(code)
+                        )
                     });
                 self
             }
+            ///Sets `code` (`Some`) or clears it (`None`).
+            pub fn set_code(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.code = Ok(value);
+                self
+            }
+            ///Sets `detail`; [`set_detail`](Self::set_detail) clears it.
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail)
+                        )
                     });
                 self
             }
+            ///Sets `detail` (`Some`) or clears it (`None`).
+            pub fn set_detail(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.detail = Ok(value);
+                self
+            }
+            ///Sets `error_details`; [`set_error_details`](Self::set_error_details) clears it.
             pub fn error_details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<
-                            ::std::collections::HashMap<
-                                ::std::string::String,
-                                ::std::string::String,
-                            >,
+                    ::std::vec::Vec<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::string::String,
                         >,
                     >,
                 >,
@@ -6689,69 +8718,150 @@ pub mod types {
             {
                 self.error_details = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for error_details: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(error_details)
+                        )
                     });
                 self
             }
+            ///Sets `error_details` (`Some`) or clears it (`None`).
+            pub fn set_error_details(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::string::String,
+                        >,
+                    >,
+                >,
+            ) -> Self {
+                self.error_details = Ok(value);
+                self
+            }
+            ///Sets `instance`; [`set_instance`](Self::set_instance) clears it.
             pub fn instance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.instance = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(instance)
+                        )
                     });
                 self
             }
+            ///Sets `instance` (`Some`) or clears it (`None`).
+            pub fn set_instance(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.instance = Ok(value);
+                self
+            }
+            ///Sets `name`; [`set_name`](Self::set_name) clears it.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(name)
+                        )
                     });
                 self
             }
+            ///Sets `name` (`Some`) or clears it (`None`).
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = Ok(value);
+                self
+            }
+            ///Sets `status`; [`set_status`](Self::set_status) clears it.
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(status)
+                        )
                     });
                 self
             }
+            ///Sets `status` (`Some`) or clears it (`None`).
+            pub fn set_status(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.status = Ok(value);
+                self
+            }
+            ///Sets `title`; [`set_title`](Self::set_title) clears it.
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(title)
+                        )
                     });
                 self
             }
+            ///Sets `title` (`Some`) or clears it (`None`).
+            pub fn set_title(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.title = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -6854,39 +8964,61 @@ pub mod types {
             }
         }
         impl LusidValidationProblemDetails {
+            ///Sets `code`; [`set_code`](Self::set_code) clears it.
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(code)
+                        )
                     });
                 self
             }
+            ///Sets `code` (`Some`) or clears it (`None`).
+            pub fn set_code(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.code = Ok(value);
+                self
+            }
+            ///Sets `detail`; [`set_detail`](Self::set_detail) clears it.
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(detail)
+                        )
                     });
                 self
             }
+            ///Sets `detail` (`Some`) or clears it (`None`).
+            pub fn set_detail(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.detail = Ok(value);
+                self
+            }
+            ///Sets `error_details`; [`set_error_details`](Self::set_error_details) clears it.
             pub fn error_details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<
-                            ::std::collections::HashMap<
-                                ::std::string::String,
-                                ::std::string::String,
-                            >,
+                    ::std::vec::Vec<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::string::String,
                         >,
                     >,
                 >,
@@ -6894,88 +9026,185 @@ pub mod types {
             {
                 self.error_details = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for error_details: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(error_details)
+                        )
                     });
                 self
             }
+            ///Sets `error_details` (`Some`) or clears it (`None`).
+            pub fn set_error_details(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            ::std::string::String,
+                        >,
+                    >,
+                >,
+            ) -> Self {
+                self.error_details = Ok(value);
+                self
+            }
+            ///Sets `errors`; [`set_errors`](Self::set_errors) clears it.
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.errors = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for errors: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(errors)
+                        )
                     });
                 self
             }
+            ///Sets `errors` (`Some`) or clears it (`None`).
+            pub fn set_errors(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.errors = Ok(value);
+                self
+            }
+            ///Sets `instance`; [`set_instance`](Self::set_instance) clears it.
             pub fn instance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.instance = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(instance)
+                        )
                     });
                 self
             }
+            ///Sets `instance` (`Some`) or clears it (`None`).
+            pub fn set_instance(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.instance = Ok(value);
+                self
+            }
+            ///Sets `name`; [`set_name`](Self::set_name) clears it.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(name)
+                        )
                     });
                 self
             }
+            ///Sets `name` (`Some`) or clears it (`None`).
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = Ok(value);
+                self
+            }
+            ///Sets `status`; [`set_status`](Self::set_status) clears it.
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(status)
+                        )
                     });
                 self
             }
+            ///Sets `status` (`Some`) or clears it (`None`).
+            pub fn set_status(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.status = Ok(value);
+                self
+            }
+            ///Sets `title`; [`set_title`](Self::set_title) clears it.
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(title)
+                        )
                     });
                 self
             }
+            ///Sets `title` (`Some`) or clears it (`None`).
+            pub fn set_title(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.title = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -7021,11 +9250,12 @@ pub mod types {
         impl ::std::default::Default for McpToolLuminescePayload {
             fn default() -> Self {
                 Self {
-                    query: Err("no value supplied for query".to_string()),
+                    query: Err("the required field `query` was not set".to_string()),
                 }
             }
         }
         impl McpToolLuminescePayload {
+            ///Sets `query`; see also [`set_query`](Self::set_query).
             pub fn query<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7036,6 +9266,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for query: {e}")
                     });
+                self
+            }
+            ///Sets `query` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_query(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.query = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().query,
+                };
                 self
             }
         }
@@ -7069,13 +9310,16 @@ pub mod types {
         impl ::std::default::Default for McpToolParameter {
             fn default() -> Self {
                 Self {
-                    data_type: Err("no value supplied for data_type".to_string()),
+                    data_type: Err(
+                        "the required field `data_type` was not set".to_string(),
+                    ),
                     description: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("the required field `name` was not set".to_string()),
                 }
             }
         }
         impl McpToolParameter {
+            ///Sets `data_type`; see also [`set_data_type`](Self::set_data_type).
             pub fn data_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7088,18 +9332,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `data_type` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_data_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.data_type = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().data_type,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7110,6 +9379,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
+                self
+            }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
                 self
             }
         }
@@ -7239,248 +9519,467 @@ pub mod types {
             }
         }
         impl McpToolResponse {
+            ///Sets `code`; [`set_code`](Self::set_code) clears it.
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(code)
+                        )
                     });
                 self
             }
+            ///Sets `code` (`Some`) or clears it (`None`).
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = Ok(value);
+                self
+            }
+            ///Sets `created_at`; [`set_created_at`](Self::set_created_at) clears it.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(created_at)
+                        )
                     });
                 self
             }
+            ///Sets `created_at` (`Some`) or clears it (`None`).
+            pub fn set_created_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created_at = Ok(value);
+                self
+            }
+            ///Sets `created_by`; [`set_created_by`](Self::set_created_by) clears it.
             pub fn created_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_by = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for created_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(created_by)
+                        )
                     });
                 self
             }
+            ///Sets `created_by` (`Some`) or clears it (`None`).
+            pub fn set_created_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.created_by = Ok(value);
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `destructive`; [`set_destructive`](Self::set_destructive) clears it.
             pub fn destructive<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destructive = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for destructive: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(destructive)
+                        )
                     });
                 self
             }
+            ///Sets `destructive` (`Some`) or clears it (`None`).
+            pub fn set_destructive(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.destructive = Ok(value);
+                self
+            }
+            ///Sets `destructive_action_summary_template`; [`set_destructive_action_summary_template`](Self::set_destructive_action_summary_template) clears it.
             pub fn destructive_action_summary_template<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destructive_action_summary_template = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for destructive_action_summary_template: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(destructive_action_summary_template)
                         )
                     });
                 self
             }
+            ///Sets `destructive_action_summary_template` (`Some`) or clears it (`None`).
+            pub fn set_destructive_action_summary_template(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.destructive_action_summary_template = Ok(value);
+                self
+            }
+            ///Sets `idempotent`; [`set_idempotent`](Self::set_idempotent) clears it.
             pub fn idempotent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.idempotent = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for idempotent: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(idempotent)
+                        )
                     });
                 self
             }
+            ///Sets `idempotent` (`Some`) or clears it (`None`).
+            pub fn set_idempotent(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.idempotent = Ok(value);
+                self
+            }
+            ///Sets `luminesce_payload`; [`set_luminesce_payload`](Self::set_luminesce_payload) clears it.
             pub fn luminesce_payload<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolLuminescePayload>,
-                >,
+                T: ::std::convert::TryInto<super::McpToolLuminescePayload>,
                 T::Error: ::std::fmt::Display,
             {
                 self.luminesce_payload = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for luminesce_payload: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(luminesce_payload)
                         )
                     });
                 self
             }
+            ///Sets `luminesce_payload` (`Some`) or clears it (`None`).
+            pub fn set_luminesce_payload(
+                mut self,
+                value: ::std::option::Option<super::McpToolLuminescePayload>,
+            ) -> Self {
+                self.luminesce_payload = Ok(value);
+                self
+            }
+            ///Sets `name`; [`set_name`](Self::set_name) clears it.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-            pub fn open_world<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.open_world = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for open_world: {e}")
-                    });
-                self
-            }
-            pub fn parameters<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::McpToolParameter>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.parameters = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parameters: {e}")
-                    });
-                self
-            }
-            pub fn payload_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.payload_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload_type: {e}")
-                    });
-                self
-            }
-            pub fn read_only<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.read_only = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for read_only: {e}")
-                    });
-                self
-            }
-            pub fn scheduler_payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolSchedulerPayload>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.scheduler_payload = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for scheduler_payload: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(name)
                         )
                     });
                 self
             }
+            ///Sets `name` (`Some`) or clears it (`None`).
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = Ok(value);
+                self
+            }
+            ///Sets `open_world`; [`set_open_world`](Self::set_open_world) clears it.
+            pub fn open_world<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.open_world = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(open_world)
+                        )
+                    });
+                self
+            }
+            ///Sets `open_world` (`Some`) or clears it (`None`).
+            pub fn set_open_world(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.open_world = Ok(value);
+                self
+            }
+            ///Sets `parameters`; [`set_parameters`](Self::set_parameters) clears it.
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::McpToolParameter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(parameters)
+                        )
+                    });
+                self
+            }
+            ///Sets `parameters` (`Some`) or clears it (`None`).
+            pub fn set_parameters(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::McpToolParameter>>,
+            ) -> Self {
+                self.parameters = Ok(value);
+                self
+            }
+            ///Sets `payload_type`; [`set_payload_type`](Self::set_payload_type) clears it.
+            pub fn payload_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload_type = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(payload_type)
+                        )
+                    });
+                self
+            }
+            ///Sets `payload_type` (`Some`) or clears it (`None`).
+            pub fn set_payload_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.payload_type = Ok(value);
+                self
+            }
+            ///Sets `read_only`; [`set_read_only`](Self::set_read_only) clears it.
+            pub fn read_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.read_only = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(read_only)
+                        )
+                    });
+                self
+            }
+            ///Sets `read_only` (`Some`) or clears it (`None`).
+            pub fn set_read_only(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.read_only = Ok(value);
+                self
+            }
+            ///Sets `scheduler_payload`; [`set_scheduler_payload`](Self::set_scheduler_payload) clears it.
+            pub fn scheduler_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::McpToolSchedulerPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scheduler_payload = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(scheduler_payload)
+                        )
+                    });
+                self
+            }
+            ///Sets `scheduler_payload` (`Some`) or clears it (`None`).
+            pub fn set_scheduler_payload(
+                mut self,
+                value: ::std::option::Option<super::McpToolSchedulerPayload>,
+            ) -> Self {
+                self.scheduler_payload = Ok(value);
+                self
+            }
+            ///Sets `scope`; [`set_scope`](Self::set_scope) clears it.
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(scope)
+                        )
                     });
                 self
             }
+            ///Sets `scope` (`Some`) or clears it (`None`).
+            pub fn set_scope(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.scope = Ok(value);
+                self
+            }
+            ///Sets `title`; [`set_title`](Self::set_title) clears it.
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(title)
+                        )
                     });
                 self
             }
+            ///Sets `title` (`Some`) or clears it (`None`).
+            pub fn set_title(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.title = Ok(value);
+                self
+            }
+            ///Sets `updated_at`; [`set_updated_at`](Self::set_updated_at) clears it.
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(updated_at)
+                        )
                     });
                 self
             }
+            ///Sets `updated_at` (`Some`) or clears it (`None`).
+            pub fn set_updated_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.updated_at = Ok(value);
+                self
+            }
+            ///Sets `updated_by`; [`set_updated_by`](Self::set_updated_by) clears it.
             pub fn updated_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_by = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(updated_by)
+                        )
                     });
                 self
             }
+            ///Sets `updated_by` (`Some`) or clears it (`None`).
+            pub fn set_updated_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.updated_by = Ok(value);
+                self
+            }
+            ///Sets `version`; [`set_version`](Self::set_version) clears it.
             pub fn version<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T: ::std::convert::TryInto<i32>,
                 T::Error: ::std::fmt::Display,
             {
                 self.version = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(version)
+                        )
                     });
+                self
+            }
+            ///Sets `version` (`Some`) or clears it (`None`).
+            pub fn set_version(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.version = Ok(value);
                 self
             }
         }
@@ -7549,13 +10048,14 @@ pub mod types {
         impl ::std::default::Default for McpToolSchedulerNotification {
             fn default() -> Self {
                 Self {
-                    target: Err("no value supplied for target".to_string()),
-                    trigger: Err("no value supplied for trigger".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    target: Err("the required field `target` was not set".to_string()),
+                    trigger: Err("the required field `trigger` was not set".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                 }
             }
         }
         impl McpToolSchedulerNotification {
+            ///Sets `target`; see also [`set_target`](Self::set_target).
             pub fn target<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7568,6 +10068,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `target` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_target(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.target = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().target,
+                };
+                self
+            }
+            ///Sets `trigger`; see also [`set_trigger`](Self::set_trigger).
             pub fn trigger<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7580,6 +10092,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `trigger` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_trigger(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.trigger = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().trigger,
+                };
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7590,6 +10114,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
                 self
             }
         }
@@ -7650,33 +10185,54 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     arguments: Ok(Default::default()),
-                    job_code: Err("no value supplied for job_code".to_string()),
-                    job_scope: Err("no value supplied for job_scope".to_string()),
+                    job_code: Err(
+                        "the required field `job_code` was not set".to_string(),
+                    ),
+                    job_scope: Err(
+                        "the required field `job_scope` was not set".to_string(),
+                    ),
                     notifications: Ok(Default::default()),
                     run_as: Ok(Default::default()),
                 }
             }
         }
         impl McpToolSchedulerPayload {
+            ///Sets `arguments`; [`set_arguments`](Self::set_arguments) clears it.
             pub fn arguments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::option::Option<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.arguments = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for arguments: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(arguments)
+                        )
                     });
                 self
             }
+            ///Sets `arguments` (`Some`) or clears it (`None`).
+            pub fn set_arguments(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.arguments = Ok(value);
+                self
+            }
+            ///Sets `job_code`; see also [`set_job_code`](Self::set_job_code).
             pub fn job_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7689,6 +10245,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `job_code` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_job_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.job_code = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().job_code,
+                };
+                self
+            }
+            ///Sets `job_scope`; see also [`set_job_scope`](Self::set_job_scope).
             pub fn job_scope<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -7701,32 +10269,69 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `job_scope` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_job_scope(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.job_scope = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().job_scope,
+                };
+                self
+            }
+            ///Sets `notifications`; [`set_notifications`](Self::set_notifications) clears it.
             pub fn notifications<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<super::McpToolSchedulerNotification>,
-                    >,
+                    ::std::vec::Vec<super::McpToolSchedulerNotification>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.notifications = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for notifications: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(notifications)
+                        )
                     });
                 self
             }
+            ///Sets `notifications` (`Some`) or clears it (`None`).
+            pub fn set_notifications(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::McpToolSchedulerNotification>,
+                >,
+            ) -> Self {
+                self.notifications = Ok(value);
+                self
+            }
+            ///Sets `run_as`; [`set_run_as`](Self::set_run_as) clears it.
             pub fn run_as<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.run_as = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for run_as: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(run_as)
+                        )
                     });
+                self
+            }
+            ///Sets `run_as` (`Some`) or clears it (`None`).
+            pub fn set_run_as(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.run_as = Ok(value);
                 self
             }
         }
@@ -7817,134 +10422,251 @@ pub mod types {
             }
         }
         impl NetworkZoneDefinitionResponse {
+            ///Sets `action`; [`set_action`](Self::set_action) clears it.
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
-                    });
-                self
-            }
-            pub fn apply_rules<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NetworkZonesApplyRules>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.apply_rules = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for apply_rules: {e}")
-                    });
-                self
-            }
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn created_at<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
-                self
-            }
-            pub fn created_by<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.created_by = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by: {e}")
-                    });
-                self
-            }
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
-                self
-            }
-            pub fn hierarchy<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i32>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.hierarchy = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for hierarchy: {e}")
-                    });
-                self
-            }
-            pub fn network_zone_i_ps<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::IpAddressDefinition>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.network_zone_i_ps = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for network_zone_i_ps: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(action)
                         )
                     });
                 self
             }
+            ///Sets `action` (`Some`) or clears it (`None`).
+            pub fn set_action(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.action = Ok(value);
+                self
+            }
+            ///Sets `apply_rules`; [`set_apply_rules`](Self::set_apply_rules) clears it.
+            pub fn apply_rules<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NetworkZonesApplyRules>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.apply_rules = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(apply_rules)
+                        )
+                    });
+                self
+            }
+            ///Sets `apply_rules` (`Some`) or clears it (`None`).
+            pub fn set_apply_rules(
+                mut self,
+                value: ::std::option::Option<super::NetworkZonesApplyRules>,
+            ) -> Self {
+                self.apply_rules = Ok(value);
+                self
+            }
+            ///Sets `code`; [`set_code`](Self::set_code) clears it.
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(code)
+                        )
+                    });
+                self
+            }
+            ///Sets `code` (`Some`) or clears it (`None`).
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = Ok(value);
+                self
+            }
+            ///Sets `created_at`; [`set_created_at`](Self::set_created_at) clears it.
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(created_at)
+                        )
+                    });
+                self
+            }
+            ///Sets `created_at` (`Some`) or clears it (`None`).
+            pub fn set_created_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created_at = Ok(value);
+                self
+            }
+            ///Sets `created_by`; [`set_created_by`](Self::set_created_by) clears it.
+            pub fn created_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_by = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(created_by)
+                        )
+                    });
+                self
+            }
+            ///Sets `created_by` (`Some`) or clears it (`None`).
+            pub fn set_created_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.created_by = Ok(value);
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
+                    });
+                self
+            }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `hierarchy`; [`set_hierarchy`](Self::set_hierarchy) clears it.
+            pub fn hierarchy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hierarchy = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(hierarchy)
+                        )
+                    });
+                self
+            }
+            ///Sets `hierarchy` (`Some`) or clears it (`None`).
+            pub fn set_hierarchy(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.hierarchy = Ok(value);
+                self
+            }
+            ///Sets `network_zone_i_ps`; [`set_network_zone_i_ps`](Self::set_network_zone_i_ps) clears it.
+            pub fn network_zone_i_ps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::IpAddressDefinition>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_zone_i_ps = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(network_zone_i_ps)
+                        )
+                    });
+                self
+            }
+            ///Sets `network_zone_i_ps` (`Some`) or clears it (`None`).
+            pub fn set_network_zone_i_ps(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::IpAddressDefinition>>,
+            ) -> Self {
+                self.network_zone_i_ps = Ok(value);
+                self
+            }
+            ///Sets `updated_at`; [`set_updated_at`](Self::set_updated_at) clears it.
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(updated_at)
+                        )
                     });
                 self
             }
+            ///Sets `updated_at` (`Some`) or clears it (`None`).
+            pub fn set_updated_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.updated_at = Ok(value);
+                self
+            }
+            ///Sets `updated_by`; [`set_updated_by`](Self::set_updated_by) clears it.
             pub fn updated_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_by = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(updated_by)
+                        )
                     });
+                self
+            }
+            ///Sets `updated_by` (`Some`) or clears it (`None`).
+            pub fn set_updated_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.updated_by = Ok(value);
                 self
             }
         }
@@ -7999,12 +10721,17 @@ pub mod types {
         impl ::std::default::Default for NetworkZonesApplyRules {
             fn default() -> Self {
                 Self {
-                    session_type: Err("no value supplied for session_type".to_string()),
-                    user_roles: Err("no value supplied for user_roles".to_string()),
+                    session_type: Err(
+                        "the required field `session_type` was not set".to_string(),
+                    ),
+                    user_roles: Err(
+                        "the required field `user_roles` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl NetworkZonesApplyRules {
+            ///Sets `session_type`; see also [`set_session_type`](Self::set_session_type).
             pub fn session_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -8017,6 +10744,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `session_type` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_session_type(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.session_type = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().session_type,
+                };
+                self
+            }
+            ///Sets `user_roles`; see also [`set_user_roles`](Self::set_user_roles).
             pub fn user_roles<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -8027,6 +10766,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for user_roles: {e}")
                     });
+                self
+            }
+            ///Sets `user_roles` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_user_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.user_roles = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().user_roles,
+                };
                 self
             }
         }
@@ -8072,16 +10822,21 @@ pub mod types {
         impl ::std::default::Default for OAuthApplication {
             fn default() -> Self {
                 Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    display_name: Err("no value supplied for display_name".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    issuer: Err("no value supplied for issuer".to_string()),
+                    client_id: Err(
+                        "the required field `client_id` was not set".to_string(),
+                    ),
+                    display_name: Err(
+                        "the required field `display_name` was not set".to_string(),
+                    ),
+                    id: Err("the required field `id` was not set".to_string()),
+                    issuer: Err("the required field `issuer` was not set".to_string()),
                     secret: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                 }
             }
         }
         impl OAuthApplication {
+            ///Sets `client_id`; see also [`set_client_id`](Self::set_client_id).
             pub fn client_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8094,6 +10849,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `client_id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_client_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.client_id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().client_id,
+                };
+                self
+            }
+            ///Sets `display_name`; see also [`set_display_name`](Self::set_display_name).
             pub fn display_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8106,6 +10873,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `display_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_display_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().display_name,
+                };
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8116,6 +10895,18 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `issuer`; see also [`set_issuer`](Self::set_issuer).
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8128,18 +10919,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `issuer` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_issuer(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.issuer = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().issuer,
+                };
+                self
+            }
+            ///Sets `secret`; [`set_secret`](Self::set_secret) clears it.
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.secret = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for secret: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(secret)
+                        )
                     });
                 self
             }
+            ///Sets `secret` (`Some`) or clears it (`None`).
+            pub fn set_secret(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.secret = Ok(value);
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8150,6 +10966,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
                 self
             }
         }
@@ -8190,11 +11017,14 @@ pub mod types {
         impl ::std::default::Default for PasswordPolicyResponse {
             fn default() -> Self {
                 Self {
-                    conditions: Err("no value supplied for conditions".to_string()),
+                    conditions: Err(
+                        "the required field `conditions` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl PasswordPolicyResponse {
+            ///Sets `conditions`; see also [`set_conditions`](Self::set_conditions).
             pub fn conditions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PasswordPolicyResponseConditions>,
@@ -8205,6 +11035,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for conditions: {e}")
                     });
+                self
+            }
+            ///Sets `conditions` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_conditions(
+                mut self,
+                value: ::std::option::Option<super::PasswordPolicyResponseConditions>,
+            ) -> Self {
+                self.conditions = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().conditions,
+                };
                 self
             }
         }
@@ -8236,13 +11077,16 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     history_count: Err(
-                        "no value supplied for history_count".to_string(),
+                        "the required field `history_count` was not set".to_string(),
                     ),
-                    max_age_days: Err("no value supplied for max_age_days".to_string()),
+                    max_age_days: Err(
+                        "the required field `max_age_days` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl PasswordPolicyResponseAge {
+            ///Sets `history_count`; see also [`set_history_count`](Self::set_history_count).
             pub fn history_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -8255,6 +11099,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `history_count` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_history_count(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.history_count = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().history_count,
+                };
+                self
+            }
+            ///Sets `max_age_days`; see also [`set_max_age_days`](Self::set_max_age_days).
             pub fn max_age_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -8265,6 +11121,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for max_age_days: {e}")
                     });
+                self
+            }
+            ///Sets `max_age_days` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_max_age_days(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.max_age_days = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().max_age_days,
+                };
                 self
             }
         }
@@ -8299,16 +11166,19 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     exclude_first_name: Err(
-                        "no value supplied for exclude_first_name".to_string(),
+                        "the required field `exclude_first_name` was not set".to_string(),
                     ),
                     exclude_last_name: Err(
-                        "no value supplied for exclude_last_name".to_string(),
+                        "the required field `exclude_last_name` was not set".to_string(),
                     ),
-                    min_length: Err("no value supplied for min_length".to_string()),
+                    min_length: Err(
+                        "the required field `min_length` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl PasswordPolicyResponseComplexity {
+            ///Sets `exclude_first_name`; see also [`set_exclude_first_name`](Self::set_exclude_first_name).
             pub fn exclude_first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -8323,6 +11193,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `exclude_first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_exclude_first_name(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.exclude_first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().exclude_first_name,
+                };
+                self
+            }
+            ///Sets `exclude_last_name`; see also [`set_exclude_last_name`](Self::set_exclude_last_name).
             pub fn exclude_last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -8337,6 +11219,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `exclude_last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_exclude_last_name(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.exclude_last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().exclude_last_name,
+                };
+                self
+            }
+            ///Sets `min_length`; see also [`set_min_length`](Self::set_min_length).
             pub fn min_length<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -8347,6 +11241,14 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for min_length: {e}")
                     });
+                self
+            }
+            ///Sets `min_length` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_min_length(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.min_length = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().min_length,
+                };
                 self
             }
         }
@@ -8391,13 +11293,16 @@ pub mod types {
         impl ::std::default::Default for PasswordPolicyResponseConditions {
             fn default() -> Self {
                 Self {
-                    age: Err("no value supplied for age".to_string()),
-                    complexity: Err("no value supplied for complexity".to_string()),
-                    lockout: Err("no value supplied for lockout".to_string()),
+                    age: Err("the required field `age` was not set".to_string()),
+                    complexity: Err(
+                        "the required field `complexity` was not set".to_string(),
+                    ),
+                    lockout: Err("the required field `lockout` was not set".to_string()),
                 }
             }
         }
         impl PasswordPolicyResponseConditions {
+            ///Sets `age`; see also [`set_age`](Self::set_age).
             pub fn age<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PasswordPolicyResponseAge>,
@@ -8410,6 +11315,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `age` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_age(
+                mut self,
+                value: ::std::option::Option<super::PasswordPolicyResponseAge>,
+            ) -> Self {
+                self.age = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().age,
+                };
+                self
+            }
+            ///Sets `complexity`; see also [`set_complexity`](Self::set_complexity).
             pub fn complexity<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PasswordPolicyResponseComplexity>,
@@ -8422,6 +11339,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `complexity` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_complexity(
+                mut self,
+                value: ::std::option::Option<super::PasswordPolicyResponseComplexity>,
+            ) -> Self {
+                self.complexity = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().complexity,
+                };
+                self
+            }
+            ///Sets `lockout`; see also [`set_lockout`](Self::set_lockout).
             pub fn lockout<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PasswordPolicyResponseLockout>,
@@ -8432,6 +11361,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for lockout: {e}")
                     });
+                self
+            }
+            ///Sets `lockout` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_lockout(
+                mut self,
+                value: ::std::option::Option<super::PasswordPolicyResponseLockout>,
+            ) -> Self {
+                self.lockout = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().lockout,
+                };
                 self
             }
         }
@@ -8465,11 +11405,14 @@ pub mod types {
         impl ::std::default::Default for PasswordPolicyResponseLockout {
             fn default() -> Self {
                 Self {
-                    max_attempts: Err("no value supplied for max_attempts".to_string()),
+                    max_attempts: Err(
+                        "the required field `max_attempts` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl PasswordPolicyResponseLockout {
+            ///Sets `max_attempts`; see also [`set_max_attempts`](Self::set_max_attempts).
             pub fn max_attempts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -8480,6 +11423,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for max_attempts: {e}")
                     });
+                self
+            }
+            ///Sets `max_attempts` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_max_attempts(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.max_attempts = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().max_attempts,
+                };
                 self
             }
         }
@@ -8532,61 +11486,112 @@ pub mod types {
                     links: Ok(Default::default()),
                     next_page: Ok(Default::default()),
                     previous_page: Ok(Default::default()),
-                    values: Err("no value supplied for values".to_string()),
+                    values: Err("the required field `values` was not set".to_string()),
                 }
             }
         }
         impl ResourceListOfAccessControlledResource {
+            ///Sets `href`; [`set_href`](Self::set_href) clears it.
             pub fn href<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.href = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for href: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(href)
+                        )
                     });
                 self
             }
+            ///Sets `href` (`Some`) or clears it (`None`).
+            pub fn set_href(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.href = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `next_page`; [`set_next_page`](Self::set_next_page) clears it.
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for next_page: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(next_page)
+                        )
                     });
                 self
             }
+            ///Sets `next_page` (`Some`) or clears it (`None`).
+            pub fn set_next_page(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.next_page = Ok(value);
+                self
+            }
+            ///Sets `previous_page`; [`set_previous_page`](Self::set_previous_page) clears it.
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for previous_page: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(previous_page)
+                        )
                     });
                 self
             }
+            ///Sets `previous_page` (`Some`) or clears it (`None`).
+            pub fn set_previous_page(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.previous_page = Ok(value);
+                self
+            }
+            ///Sets `values`; see also [`set_values`](Self::set_values).
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8599,6 +11604,19 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for values: {e}")
                     });
+                self
+            }
+            ///Sets `values` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_values(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::vec::Vec<super::AccessControlledResource>,
+                >,
+            ) -> Self {
+                self.values = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().values,
+                };
                 self
             }
         }
@@ -8659,61 +11677,112 @@ pub mod types {
                     links: Ok(Default::default()),
                     next_page: Ok(Default::default()),
                     previous_page: Ok(Default::default()),
-                    values: Err("no value supplied for values".to_string()),
+                    values: Err("the required field `values` was not set".to_string()),
                 }
             }
         }
         impl ResourceListOfSystemLog {
+            ///Sets `href`; [`set_href`](Self::set_href) clears it.
             pub fn href<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.href = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for href: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(href)
+                        )
                     });
                 self
             }
+            ///Sets `href` (`Some`) or clears it (`None`).
+            pub fn set_href(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.href = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `next_page`; [`set_next_page`](Self::set_next_page) clears it.
             pub fn next_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for next_page: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(next_page)
+                        )
                     });
                 self
             }
+            ///Sets `next_page` (`Some`) or clears it (`None`).
+            pub fn set_next_page(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.next_page = Ok(value);
+                self
+            }
+            ///Sets `previous_page`; [`set_previous_page`](Self::set_previous_page) clears it.
             pub fn previous_page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_page = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for previous_page: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(previous_page)
+                        )
                     });
                 self
             }
+            ///Sets `previous_page` (`Some`) or clears it (`None`).
+            pub fn set_previous_page(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.previous_page = Ok(value);
+                self
+            }
+            ///Sets `values`; see also [`set_values`](Self::set_values).
             pub fn values<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::SystemLog>>,
@@ -8724,6 +11793,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for values: {e}")
                     });
+                self
+            }
+            ///Sets `values` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_values(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::SystemLog>>,
+            ) -> Self {
+                self.values = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().values,
+                };
                 self
             }
         }
@@ -8762,12 +11842,13 @@ pub mod types {
         impl ::std::default::Default for RoleId {
             fn default() -> Self {
                 Self {
-                    code: Err("no value supplied for code".to_string()),
-                    scope: Err("no value supplied for scope".to_string()),
+                    code: Err("the required field `code` was not set".to_string()),
+                    scope: Err("the required field `scope` was not set".to_string()),
                 }
             }
         }
         impl RoleId {
+            ///Sets `code`; see also [`set_code`](Self::set_code).
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8780,6 +11861,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `code` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_code(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.code = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().code,
+                };
+                self
+            }
+            ///Sets `scope`; see also [`set_scope`](Self::set_scope).
             pub fn scope<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8790,6 +11883,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for scope: {e}")
                     });
+                self
+            }
+            ///Sets `scope` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_scope(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.scope = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().scope,
+                };
                 self
             }
         }
@@ -8831,27 +11935,41 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    role_id: Err("no value supplied for role_id".to_string()),
+                    id: Err("the required field `id` was not set".to_string()),
+                    name: Err("the required field `name` was not set".to_string()),
+                    role_id: Err("the required field `role_id` was not set".to_string()),
                     saml_name: Ok(Default::default()),
-                    source: Err("no value supplied for source".to_string()),
+                    source: Err("the required field `source` was not set".to_string()),
                 }
             }
         }
         impl RoleResponse {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8862,6 +11980,18 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8874,6 +12004,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
+                self
+            }
+            ///Sets `role_id`; see also [`set_role_id`](Self::set_role_id).
             pub fn role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::RoleId>,
@@ -8886,18 +12028,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `role_id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_role_id(
+                mut self,
+                value: ::std::option::Option<super::RoleId>,
+            ) -> Self {
+                self.role_id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().role_id,
+                };
+                self
+            }
+            ///Sets `saml_name`; [`set_saml_name`](Self::set_saml_name) clears it.
             pub fn saml_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.saml_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for saml_name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(saml_name)
+                        )
                     });
                 self
             }
+            ///Sets `saml_name` (`Some`) or clears it (`None`).
+            pub fn set_saml_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.saml_name = Ok(value);
+                self
+            }
+            ///Sets `source`; see also [`set_source`](Self::set_source).
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8908,6 +12075,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for source: {e}")
                     });
+                self
+            }
+            ///Sets `source` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_source(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.source = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().source,
+                };
                 self
             }
         }
@@ -8945,11 +12123,12 @@ pub mod types {
         impl ::std::default::Default for RotateAttachingKeyRequest {
             fn default() -> Self {
                 Self {
-                    pat: Err("no value supplied for pat".to_string()),
+                    pat: Err("the required field `pat` was not set".to_string()),
                 }
             }
         }
         impl RotateAttachingKeyRequest {
+            ///Sets `pat`; see also [`set_pat`](Self::set_pat).
             pub fn pat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8960,6 +12139,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for pat: {e}")
                     });
+                self
+            }
+            ///Sets `pat` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_pat(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.pat = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().pat,
+                };
                 self
             }
         }
@@ -8998,32 +12188,54 @@ pub mod types {
             }
         }
         impl SessionPolicyResponse {
+            ///Sets `max_session_idle_minutes`; [`set_max_session_idle_minutes`](Self::set_max_session_idle_minutes) clears it.
             pub fn max_session_idle_minutes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_session_idle_minutes = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for max_session_idle_minutes: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(max_session_idle_minutes)
                         )
                     });
                 self
             }
+            ///Sets `max_session_idle_minutes` (`Some`) or clears it (`None`).
+            pub fn set_max_session_idle_minutes(
+                mut self,
+                value: ::std::option::Option<i64>,
+            ) -> Self {
+                self.max_session_idle_minutes = Ok(value);
+                self
+            }
+            ///Sets `max_session_lifetime_minutes`; [`set_max_session_lifetime_minutes`](Self::set_max_session_lifetime_minutes) clears it.
             pub fn max_session_lifetime_minutes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_session_lifetime_minutes = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for max_session_lifetime_minutes: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(max_session_lifetime_minutes)
                         )
                     });
+                self
+            }
+            ///Sets `max_session_lifetime_minutes` (`Some`) or clears it (`None`).
+            pub fn set_max_session_lifetime_minutes(
+                mut self,
+                value: ::std::option::Option<i64>,
+            ) -> Self {
+                self.max_session_lifetime_minutes = Ok(value);
                 self
             }
         }
@@ -9065,29 +12277,39 @@ pub mod types {
                 Self {
                     parent_assigned_cell_id: Ok(Default::default()),
                     parent_domain_name: Err(
-                        "no value supplied for parent_domain_name".to_string(),
+                        "the required field `parent_domain_name` was not set".to_string(),
                     ),
-                    pat: Err("no value supplied for pat".to_string()),
+                    pat: Err("the required field `pat` was not set".to_string()),
                 }
             }
         }
         impl SetAttachingKeyRequest {
+            ///Sets `parent_assigned_cell_id`; [`set_parent_assigned_cell_id`](Self::set_parent_assigned_cell_id) clears it.
             pub fn parent_assigned_cell_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::num::NonZeroU64>,
-                >,
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.parent_assigned_cell_id = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for parent_assigned_cell_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(parent_assigned_cell_id)
                         )
                     });
                 self
             }
+            ///Sets `parent_assigned_cell_id` (`Some`) or clears it (`None`).
+            pub fn set_parent_assigned_cell_id(
+                mut self,
+                value: ::std::option::Option<::std::num::NonZeroU64>,
+            ) -> Self {
+                self.parent_assigned_cell_id = Ok(value);
+                self
+            }
+            ///Sets `parent_domain_name`; see also [`set_parent_domain_name`](Self::set_parent_domain_name).
             pub fn parent_domain_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9102,6 +12324,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `parent_domain_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_parent_domain_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.parent_domain_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().parent_domain_name,
+                };
+                self
+            }
+            ///Sets `pat`; see also [`set_pat`](Self::set_pat).
             pub fn pat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9112,6 +12346,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for pat: {e}")
                     });
+                self
+            }
+            ///Sets `pat` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_pat(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.pat = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().pat,
+                };
                 self
             }
         }
@@ -9150,13 +12395,14 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     admin_domain_name: Err(
-                        "no value supplied for admin_domain_name".to_string(),
+                        "the required field `admin_domain_name` was not set".to_string(),
                     ),
-                    confirm: Err("no value supplied for confirm".to_string()),
+                    confirm: Err("the required field `confirm` was not set".to_string()),
                 }
             }
         }
         impl SetParentCellRequest {
+            ///Sets `admin_domain_name`; see also [`set_admin_domain_name`](Self::set_admin_domain_name).
             pub fn admin_domain_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9171,6 +12417,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `admin_domain_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_admin_domain_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.admin_domain_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().admin_domain_name,
+                };
+                self
+            }
+            ///Sets `confirm`; see also [`set_confirm`](Self::set_confirm).
             pub fn confirm<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -9181,6 +12439,14 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for confirm: {e}")
                     });
+                self
+            }
+            ///Sets `confirm` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_confirm(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.confirm = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().confirm,
+                };
                 self
             }
         }
@@ -9211,11 +12477,12 @@ pub mod types {
         impl ::std::default::Default for SetPassword {
             fn default() -> Self {
                 Self {
-                    value: Err("no value supplied for value".to_string()),
+                    value: Err("the required field `value` was not set".to_string()),
                 }
             }
         }
         impl SetPassword {
+            ///Sets `value`; see also [`set_value`](Self::set_value).
             pub fn value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9226,6 +12493,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
+                self
+            }
+            ///Sets `value` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_value(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.value = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().value,
+                };
                 self
             }
         }
@@ -9257,25 +12535,39 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     links: Ok(Default::default()),
-                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    updated_at: Err(
+                        "the required field `updated_at` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl SetPasswordResponse {
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `updated_at`; see also [`set_updated_at`](Self::set_updated_at).
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9286,6 +12578,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for updated_at: {e}")
                     });
+                self
+            }
+            ///Sets `updated_at` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_updated_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.updated_at = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().updated_at,
+                };
                 self
             }
         }
@@ -9319,11 +12622,12 @@ pub mod types {
         impl ::std::default::Default for SupportAccessExpiry {
             fn default() -> Self {
                 Self {
-                    expiry: Err("no value supplied for expiry".to_string()),
+                    expiry: Err("the required field `expiry` was not set".to_string()),
                 }
             }
         }
         impl SupportAccessExpiry {
+            ///Sets `expiry`; see also [`set_expiry`](Self::set_expiry).
             pub fn expiry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9334,6 +12638,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for expiry: {e}")
                     });
+                self
+            }
+            ///Sets `expiry` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.expiry = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().expiry,
+                };
                 self
             }
         }
@@ -9365,14 +12680,15 @@ pub mod types {
         impl ::std::default::Default for SupportAccessExpiryWithRole {
             fn default() -> Self {
                 Self {
-                    expiry: Err("no value supplied for expiry".to_string()),
+                    expiry: Err("the required field `expiry` was not set".to_string()),
                     permitted_role: Err(
-                        "no value supplied for permitted_role".to_string(),
+                        "the required field `permitted_role` was not set".to_string(),
                     ),
                 }
             }
         }
         impl SupportAccessExpiryWithRole {
+            ///Sets `expiry`; see also [`set_expiry`](Self::set_expiry).
             pub fn expiry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9385,6 +12701,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `expiry` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.expiry = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().expiry,
+                };
+                self
+            }
+            ///Sets `permitted_role`; see also [`set_permitted_role`](Self::set_permitted_role).
             pub fn permitted_role<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9397,6 +12725,17 @@ pub mod types {
                             "error converting supplied value for permitted_role: {e}"
                         )
                     });
+                self
+            }
+            ///Sets `permitted_role` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_permitted_role(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.permitted_role = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().permitted_role,
+                };
                 self
             }
         }
@@ -9440,24 +12779,40 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
-                    duration: Err("no value supplied for duration".to_string()),
+                    duration: Err(
+                        "the required field `duration` was not set".to_string(),
+                    ),
                     permitted_roles: Ok(Default::default()),
                 }
             }
         }
         impl SupportAccessRequest {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `duration`; see also [`set_duration`](Self::set_duration).
             pub fn duration<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9470,20 +12825,40 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `duration` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_duration(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.duration = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().duration,
+                };
+                self
+            }
+            ///Sets `permitted_roles`; [`set_permitted_roles`](Self::set_permitted_roles) clears it.
             pub fn permitted_roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.permitted_roles = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for permitted_roles: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(permitted_roles)
                         )
                     });
+                self
+            }
+            ///Sets `permitted_roles` (`Some`) or clears it (`None`).
+            pub fn set_permitted_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.permitted_roles = Ok(value);
                 self
             }
         }
@@ -9552,12 +12927,18 @@ pub mod types {
         impl ::std::default::Default for SupportAccessResponse {
             fn default() -> Self {
                 Self {
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    created_by: Err("no value supplied for created_by".to_string()),
+                    created_at: Err(
+                        "the required field `created_at` was not set".to_string(),
+                    ),
+                    created_by: Err(
+                        "the required field `created_by` was not set".to_string(),
+                    ),
                     description: Ok(Default::default()),
-                    duration: Err("no value supplied for duration".to_string()),
-                    expiry: Err("no value supplied for expiry".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    duration: Err(
+                        "the required field `duration` was not set".to_string(),
+                    ),
+                    expiry: Err("the required field `expiry` was not set".to_string()),
+                    id: Err("the required field `id` was not set".to_string()),
                     permitted_roles: Ok(Default::default()),
                     terminated: Ok(Default::default()),
                     terminated_at: Ok(Default::default()),
@@ -9566,6 +12947,7 @@ pub mod types {
             }
         }
         impl SupportAccessResponse {
+            ///Sets `created_at`; see also [`set_created_at`](Self::set_created_at).
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9578,6 +12960,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `created_at` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_created_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created_at = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().created_at,
+                };
+                self
+            }
+            ///Sets `created_by`; see also [`set_created_by`](Self::set_created_by).
             pub fn created_by<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9590,18 +12984,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `created_by` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_created_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.created_by = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().created_by,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `duration`; see also [`set_duration`](Self::set_duration).
             pub fn duration<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9614,6 +13033,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `duration` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_duration(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.duration = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().duration,
+                };
+                self
+            }
+            ///Sets `expiry`; see also [`set_expiry`](Self::set_expiry).
             pub fn expiry<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9626,6 +13057,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `expiry` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.expiry = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().expiry,
+                };
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9636,58 +13079,112 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `permitted_roles`; [`set_permitted_roles`](Self::set_permitted_roles) clears it.
             pub fn permitted_roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.permitted_roles = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for permitted_roles: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(permitted_roles)
                         )
                     });
                 self
             }
+            ///Sets `permitted_roles` (`Some`) or clears it (`None`).
+            pub fn set_permitted_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ) -> Self {
+                self.permitted_roles = Ok(value);
+                self
+            }
+            ///Sets `terminated`; [`set_terminated`](Self::set_terminated) clears it.
             pub fn terminated<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.terminated = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for terminated: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(terminated)
+                        )
                     });
                 self
             }
+            ///Sets `terminated` (`Some`) or clears it (`None`).
+            pub fn set_terminated(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.terminated = Ok(value);
+                self
+            }
+            ///Sets `terminated_at`; [`set_terminated_at`](Self::set_terminated_at) clears it.
             pub fn terminated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.terminated_at = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for terminated_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(terminated_at)
+                        )
                     });
                 self
             }
+            ///Sets `terminated_at` (`Some`) or clears it (`None`).
+            pub fn set_terminated_at(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.terminated_at = Ok(value);
+                self
+            }
+            ///Sets `terminated_by`; [`set_terminated_by`](Self::set_terminated_by) clears it.
             pub fn terminated_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.terminated_by = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for terminated_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(terminated_by)
+                        )
                     });
+                self
+            }
+            ///Sets `terminated_by` (`Some`) or clears it (`None`).
+            pub fn set_terminated_by(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.terminated_by = Ok(value);
                 self
             }
         }
@@ -9763,63 +13260,114 @@ pub mod types {
             }
         }
         impl SupportRole {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
-                self
-            }
-            pub fn internal_identifier<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.internal_identifier = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for internal_identifier: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
                         )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `internal_identifier`; [`set_internal_identifier`](Self::set_internal_identifier) clears it.
+            pub fn internal_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.internal_identifier = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(internal_identifier)
+                        )
+                    });
+                self
+            }
+            ///Sets `internal_identifier` (`Some`) or clears it (`None`).
+            pub fn set_internal_identifier(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.internal_identifier = Ok(value);
+                self
+            }
+            ///Sets `label`; [`set_label`](Self::set_label) clears it.
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(label)
+                        )
                     });
                 self
             }
+            ///Sets `label` (`Some`) or clears it (`None`).
+            pub fn set_label(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.label = Ok(value);
+                self
+            }
+            ///Sets `role_identifier`; [`set_role_identifier`](Self::set_role_identifier) clears it.
             pub fn role_identifier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::string::String,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.role_identifier = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for role_identifier: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(role_identifier)
                         )
                     });
+                self
+            }
+            ///Sets `role_identifier` (`Some`) or clears it (`None`).
+            pub fn set_role_identifier(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            ) -> Self {
+                self.role_identifier = Ok(value);
                 self
             }
         }
@@ -9861,18 +13409,29 @@ pub mod types {
             }
         }
         impl SupportRolesResponse {
+            ///Sets `support_roles`; [`set_support_roles`](Self::set_support_roles) clears it.
             pub fn support_roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::SupportRole>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SupportRole>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_roles = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for support_roles: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(support_roles)
+                        )
                     });
+                self
+            }
+            ///Sets `support_roles` (`Some`) or clears it (`None`).
+            pub fn set_support_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::SupportRole>>,
+            ) -> Self {
+                self.support_roles = Ok(value);
                 self
             }
         }
@@ -9984,214 +13543,404 @@ pub mod types {
             }
         }
         impl SystemLog {
+            ///Sets `actor`; [`set_actor`](Self::set_actor) clears it.
             pub fn actor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogActor>>,
+                T: ::std::convert::TryInto<super::LogActor>,
                 T::Error: ::std::fmt::Display,
             {
                 self.actor = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for actor: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(actor)
+                        )
                     });
                 self
             }
+            ///Sets `actor` (`Some`) or clears it (`None`).
+            pub fn set_actor(
+                mut self,
+                value: ::std::option::Option<super::LogActor>,
+            ) -> Self {
+                self.actor = Ok(value);
+                self
+            }
+            ///Sets `authentication_context`; [`set_authentication_context`](Self::set_authentication_context) clears it.
             pub fn authentication_context<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LogAuthenticationContext>,
-                >,
+                T: ::std::convert::TryInto<super::LogAuthenticationContext>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authentication_context = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for authentication_context: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(authentication_context)
                         )
                     });
                 self
             }
+            ///Sets `authentication_context` (`Some`) or clears it (`None`).
+            pub fn set_authentication_context(
+                mut self,
+                value: ::std::option::Option<super::LogAuthenticationContext>,
+            ) -> Self {
+                self.authentication_context = Ok(value);
+                self
+            }
+            ///Sets `client_info`; [`set_client_info`](Self::set_client_info) clears it.
             pub fn client_info<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogClientInfo>>,
+                T: ::std::convert::TryInto<super::LogClientInfo>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_info = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for client_info: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(client_info)
+                        )
                     });
                 self
             }
+            ///Sets `client_info` (`Some`) or clears it (`None`).
+            pub fn set_client_info(
+                mut self,
+                value: ::std::option::Option<super::LogClientInfo>,
+            ) -> Self {
+                self.client_info = Ok(value);
+                self
+            }
+            ///Sets `debug_context`; [`set_debug_context`](Self::set_debug_context) clears it.
             pub fn debug_context<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LogDebugContext>,
-                >,
+                T: ::std::convert::TryInto<super::LogDebugContext>,
                 T::Error: ::std::fmt::Display,
             {
                 self.debug_context = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for debug_context: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(debug_context)
+                        )
                     });
                 self
             }
+            ///Sets `debug_context` (`Some`) or clears it (`None`).
+            pub fn set_debug_context(
+                mut self,
+                value: ::std::option::Option<super::LogDebugContext>,
+            ) -> Self {
+                self.debug_context = Ok(value);
+                self
+            }
+            ///Sets `display_message`; [`set_display_message`](Self::set_display_message) clears it.
             pub fn display_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_message = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for display_message: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(display_message)
                         )
                     });
                 self
             }
+            ///Sets `display_message` (`Some`) or clears it (`None`).
+            pub fn set_display_message(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.display_message = Ok(value);
+                self
+            }
+            ///Sets `event_type`; [`set_event_type`](Self::set_event_type) clears it.
             pub fn event_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.event_type = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for event_type: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(event_type)
+                        )
                     });
                 self
             }
+            ///Sets `event_type` (`Some`) or clears it (`None`).
+            pub fn set_event_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.event_type = Ok(value);
+                self
+            }
+            ///Sets `legacy_event_type`; [`set_legacy_event_type`](Self::set_legacy_event_type) clears it.
             pub fn legacy_event_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legacy_event_type = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for legacy_event_type: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(legacy_event_type)
                         )
                     });
                 self
             }
+            ///Sets `legacy_event_type` (`Some`) or clears it (`None`).
+            pub fn set_legacy_event_type(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.legacy_event_type = Ok(value);
+                self
+            }
+            ///Sets `outcome`; [`set_outcome`](Self::set_outcome) clears it.
             pub fn outcome<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogOutcome>>,
+                T: ::std::convert::TryInto<super::LogOutcome>,
                 T::Error: ::std::fmt::Display,
             {
                 self.outcome = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for outcome: {e}")
-                    });
-                self
-            }
-            pub fn published<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.published = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for published: {e}")
-                    });
-                self
-            }
-            pub fn request<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogRequest>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.request = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for request: {e}")
-                    });
-                self
-            }
-            pub fn security_context<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LogSecurityContext>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.security_context = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for security_context: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(outcome)
                         )
                     });
                 self
             }
+            ///Sets `outcome` (`Some`) or clears it (`None`).
+            pub fn set_outcome(
+                mut self,
+                value: ::std::option::Option<super::LogOutcome>,
+            ) -> Self {
+                self.outcome = Ok(value);
+                self
+            }
+            ///Sets `published`; [`set_published`](Self::set_published) clears it.
+            pub fn published<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.published = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(published)
+                        )
+                    });
+                self
+            }
+            ///Sets `published` (`Some`) or clears it (`None`).
+            pub fn set_published(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.published = Ok(value);
+                self
+            }
+            ///Sets `request`; [`set_request`](Self::set_request) clears it.
+            pub fn request<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LogRequest>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(request)
+                        )
+                    });
+                self
+            }
+            ///Sets `request` (`Some`) or clears it (`None`).
+            pub fn set_request(
+                mut self,
+                value: ::std::option::Option<super::LogRequest>,
+            ) -> Self {
+                self.request = Ok(value);
+                self
+            }
+            ///Sets `security_context`; [`set_security_context`](Self::set_security_context) clears it.
+            pub fn security_context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LogSecurityContext>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.security_context = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(security_context)
+                        )
+                    });
+                self
+            }
+            ///Sets `security_context` (`Some`) or clears it (`None`).
+            pub fn set_security_context(
+                mut self,
+                value: ::std::option::Option<super::LogSecurityContext>,
+            ) -> Self {
+                self.security_context = Ok(value);
+                self
+            }
+            ///Sets `severity`; [`set_severity`](Self::set_severity) clears it.
             pub fn severity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogSeverity>>,
+                T: ::std::convert::TryInto<super::LogSeverity>,
                 T::Error: ::std::fmt::Display,
             {
                 self.severity = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for severity: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(severity)
+                        )
                     });
                 self
             }
+            ///Sets `severity` (`Some`) or clears it (`None`).
+            pub fn set_severity(
+                mut self,
+                value: ::std::option::Option<super::LogSeverity>,
+            ) -> Self {
+                self.severity = Ok(value);
+                self
+            }
+            ///Sets `target`; [`set_target`](Self::set_target) clears it.
             pub fn target<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::LogTarget>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LogTarget>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.target = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for target: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(target)
+                        )
                     });
                 self
             }
+            ///Sets `target` (`Some`) or clears it (`None`).
+            pub fn set_target(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::LogTarget>>,
+            ) -> Self {
+                self.target = Ok(value);
+                self
+            }
+            ///Sets `transaction`; [`set_transaction`](Self::set_transaction) clears it.
             pub fn transaction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LogTransaction>>,
+                T: ::std::convert::TryInto<super::LogTransaction>,
                 T::Error: ::std::fmt::Display,
             {
                 self.transaction = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for transaction: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(transaction)
+                        )
                     });
                 self
             }
+            ///Sets `transaction` (`Some`) or clears it (`None`).
+            pub fn set_transaction(
+                mut self,
+                value: ::std::option::Option<super::LogTransaction>,
+            ) -> Self {
+                self.transaction = Ok(value);
+                self
+            }
+            ///Sets `uuid`; [`set_uuid`](Self::set_uuid) clears it.
             pub fn uuid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.uuid = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(uuid)
+                        )
                     });
                 self
             }
+            ///Sets `uuid` (`Some`) or clears it (`None`).
+            pub fn set_uuid(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.uuid = Ok(value);
+                self
+            }
+            ///Sets `version`; [`set_version`](Self::set_version) clears it.
             pub fn version<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.version = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(version)
+                        )
                     });
+                self
+            }
+            ///Sets `version` (`Some`) or clears it (`None`).
+            pub fn set_version(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.version = Ok(value);
                 self
             }
         }
@@ -10252,11 +14001,14 @@ pub mod types {
         impl ::std::default::Default for TemporaryPassword {
             fn default() -> Self {
                 Self {
-                    password: Err("no value supplied for password".to_string()),
+                    password: Err(
+                        "the required field `password` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl TemporaryPassword {
+            ///Sets `password`; see also [`set_password`](Self::set_password).
             pub fn password<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -10267,6 +14019,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for password: {e}")
                     });
+                self
+            }
+            ///Sets `password` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_password(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.password = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().password,
+                };
                 self
             }
         }
@@ -10320,66 +14083,129 @@ pub mod types {
             }
         }
         impl UpdateExternalTokenIssuerRequest {
+            ///Sets `audience`; [`set_audience`](Self::set_audience) clears it.
             pub fn audience<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.audience = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for audience: {e}")
-                    });
-                self
-            }
-            pub fn claim_mappings<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::ClaimMappings>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.claim_mappings = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for claim_mappings: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(audience)
                         )
                     });
                 self
             }
+            ///Sets `audience` (`Some`) or clears it (`None`).
+            pub fn set_audience(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.audience = Ok(value);
+                self
+            }
+            ///Sets `claim_mappings`; [`set_claim_mappings`](Self::set_claim_mappings) clears it.
+            pub fn claim_mappings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClaimMappings>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.claim_mappings = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(claim_mappings)
+                        )
+                    });
+                self
+            }
+            ///Sets `claim_mappings` (`Some`) or clears it (`None`).
+            pub fn set_claim_mappings(
+                mut self,
+                value: ::std::option::Option<super::ClaimMappings>,
+            ) -> Self {
+                self.claim_mappings = Ok(value);
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `issuer`; [`set_issuer`](Self::set_issuer) clears it.
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for issuer: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(issuer)
+                        )
                     });
                 self
             }
+            ///Sets `issuer` (`Some`) or clears it (`None`).
+            pub fn set_issuer(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.issuer = Ok(value);
+                self
+            }
+            ///Sets `logout_url`; [`set_logout_url`](Self::set_logout_url) clears it.
             pub fn logout_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logout_url = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for logout_url: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(logout_url)
+                        )
                     });
+                self
+            }
+            ///Sets `logout_url` (`Some`) or clears it (`None`).
+            pub fn set_logout_url(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.logout_url = Ok(value);
                 self
             }
         }
@@ -10434,28 +14260,46 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
-                    apply_rules: Err("no value supplied for apply_rules".to_string()),
+                    apply_rules: Err(
+                        "the required field `apply_rules` was not set".to_string(),
+                    ),
                     description: Ok(Default::default()),
-                    hierarchy: Err("no value supplied for hierarchy".to_string()),
+                    hierarchy: Err(
+                        "the required field `hierarchy` was not set".to_string(),
+                    ),
                     network_zone_i_ps: Err(
-                        "no value supplied for network_zone_i_ps".to_string(),
+                        "the required field `network_zone_i_ps` was not set".to_string(),
                     ),
                 }
             }
         }
         impl UpdateNetworkZoneRequest {
+            ///Sets `action`; [`set_action`](Self::set_action) clears it.
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(action)
+                        )
                     });
                 self
             }
+            ///Sets `action` (`Some`) or clears it (`None`).
+            pub fn set_action(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.action = Ok(value);
+                self
+            }
+            ///Sets `apply_rules`; see also [`set_apply_rules`](Self::set_apply_rules).
             pub fn apply_rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::NetworkZonesApplyRules>,
@@ -10468,18 +14312,43 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `apply_rules` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_apply_rules(
+                mut self,
+                value: ::std::option::Option<super::NetworkZonesApplyRules>,
+            ) -> Self {
+                self.apply_rules = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().apply_rules,
+                };
+                self
+            }
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
                 self
             }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
+                self
+            }
+            ///Sets `hierarchy`; see also [`set_hierarchy`](Self::set_hierarchy).
             pub fn hierarchy<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -10492,6 +14361,15 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `hierarchy` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_hierarchy(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.hierarchy = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().hierarchy,
+                };
+                self
+            }
+            ///Sets `network_zone_i_ps`; see also [`set_network_zone_i_ps`](Self::set_network_zone_i_ps).
             pub fn network_zone_i_ps<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::IpAddressDefinition>>,
@@ -10504,6 +14382,17 @@ pub mod types {
                             "error converting supplied value for network_zone_i_ps: {e}"
                         )
                     });
+                self
+            }
+            ///Sets `network_zone_i_ps` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_network_zone_i_ps(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::IpAddressDefinition>>,
+            ) -> Self {
+                self.network_zone_i_ps = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().network_zone_i_ps,
+                };
                 self
             }
         }
@@ -10544,11 +14433,14 @@ pub mod types {
         impl ::std::default::Default for UpdatePasswordPolicyRequest {
             fn default() -> Self {
                 Self {
-                    conditions: Err("no value supplied for conditions".to_string()),
+                    conditions: Err(
+                        "the required field `conditions` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl UpdatePasswordPolicyRequest {
+            ///Sets `conditions`; see also [`set_conditions`](Self::set_conditions).
             pub fn conditions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::UpdatePasswordPolicyRequestConditions>,
@@ -10559,6 +14451,19 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for conditions: {e}")
                     });
+                self
+            }
+            ///Sets `conditions` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_conditions(
+                mut self,
+                value: ::std::option::Option<
+                    super::UpdatePasswordPolicyRequestConditions,
+                >,
+            ) -> Self {
+                self.conditions = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().conditions,
+                };
                 self
             }
         }
@@ -10590,13 +14495,16 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     history_count: Err(
-                        "no value supplied for history_count".to_string(),
+                        "the required field `history_count` was not set".to_string(),
                     ),
-                    max_age_days: Err("no value supplied for max_age_days".to_string()),
+                    max_age_days: Err(
+                        "the required field `max_age_days` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl UpdatePasswordPolicyRequestAge {
+            ///Sets `history_count`; see also [`set_history_count`](Self::set_history_count).
             pub fn history_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -10609,6 +14517,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `history_count` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_history_count(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.history_count = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().history_count,
+                };
+                self
+            }
+            ///Sets `max_age_days`; see also [`set_max_age_days`](Self::set_max_age_days).
             pub fn max_age_days<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -10619,6 +14539,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for max_age_days: {e}")
                     });
+                self
+            }
+            ///Sets `max_age_days` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_max_age_days(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.max_age_days = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().max_age_days,
+                };
                 self
             }
         }
@@ -10653,16 +14584,19 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     exclude_first_name: Err(
-                        "no value supplied for exclude_first_name".to_string(),
+                        "the required field `exclude_first_name` was not set".to_string(),
                     ),
                     exclude_last_name: Err(
-                        "no value supplied for exclude_last_name".to_string(),
+                        "the required field `exclude_last_name` was not set".to_string(),
                     ),
-                    min_length: Err("no value supplied for min_length".to_string()),
+                    min_length: Err(
+                        "the required field `min_length` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl UpdatePasswordPolicyRequestComplexity {
+            ///Sets `exclude_first_name`; see also [`set_exclude_first_name`](Self::set_exclude_first_name).
             pub fn exclude_first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -10677,6 +14611,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `exclude_first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_exclude_first_name(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.exclude_first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().exclude_first_name,
+                };
+                self
+            }
+            ///Sets `exclude_last_name`; see also [`set_exclude_last_name`](Self::set_exclude_last_name).
             pub fn exclude_last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -10691,6 +14637,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `exclude_last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_exclude_last_name(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.exclude_last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().exclude_last_name,
+                };
+                self
+            }
+            ///Sets `min_length`; see also [`set_min_length`](Self::set_min_length).
             pub fn min_length<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -10701,6 +14659,14 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for min_length: {e}")
                     });
+                self
+            }
+            ///Sets `min_length` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_min_length(mut self, value: ::std::option::Option<i32>) -> Self {
+                self.min_length = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().min_length,
+                };
                 self
             }
         }
@@ -10745,13 +14711,16 @@ pub mod types {
         impl ::std::default::Default for UpdatePasswordPolicyRequestConditions {
             fn default() -> Self {
                 Self {
-                    age: Err("no value supplied for age".to_string()),
-                    complexity: Err("no value supplied for complexity".to_string()),
-                    lockout: Err("no value supplied for lockout".to_string()),
+                    age: Err("the required field `age` was not set".to_string()),
+                    complexity: Err(
+                        "the required field `complexity` was not set".to_string(),
+                    ),
+                    lockout: Err("the required field `lockout` was not set".to_string()),
                 }
             }
         }
         impl UpdatePasswordPolicyRequestConditions {
+            ///Sets `age`; see also [`set_age`](Self::set_age).
             pub fn age<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::UpdatePasswordPolicyRequestAge>,
@@ -10764,6 +14733,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `age` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_age(
+                mut self,
+                value: ::std::option::Option<super::UpdatePasswordPolicyRequestAge>,
+            ) -> Self {
+                self.age = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().age,
+                };
+                self
+            }
+            ///Sets `complexity`; see also [`set_complexity`](Self::set_complexity).
             pub fn complexity<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::UpdatePasswordPolicyRequestComplexity>,
@@ -10776,6 +14757,20 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `complexity` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_complexity(
+                mut self,
+                value: ::std::option::Option<
+                    super::UpdatePasswordPolicyRequestComplexity,
+                >,
+            ) -> Self {
+                self.complexity = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().complexity,
+                };
+                self
+            }
+            ///Sets `lockout`; see also [`set_lockout`](Self::set_lockout).
             pub fn lockout<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::UpdatePasswordPolicyRequestLockout>,
@@ -10786,6 +14781,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for lockout: {e}")
                     });
+                self
+            }
+            ///Sets `lockout` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_lockout(
+                mut self,
+                value: ::std::option::Option<super::UpdatePasswordPolicyRequestLockout>,
+            ) -> Self {
+                self.lockout = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().lockout,
+                };
                 self
             }
         }
@@ -10819,11 +14825,14 @@ pub mod types {
         impl ::std::default::Default for UpdatePasswordPolicyRequestLockout {
             fn default() -> Self {
                 Self {
-                    max_attempts: Err("no value supplied for max_attempts".to_string()),
+                    max_attempts: Err(
+                        "the required field `max_attempts` was not set".to_string(),
+                    ),
                 }
             }
         }
         impl UpdatePasswordPolicyRequestLockout {
+            ///Sets `max_attempts`; see also [`set_max_attempts`](Self::set_max_attempts).
             pub fn max_attempts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i32>,
@@ -10834,6 +14843,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for max_attempts: {e}")
                     });
+                self
+            }
+            ///Sets `max_attempts` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_max_attempts(
+                mut self,
+                value: ::std::option::Option<i32>,
+            ) -> Self {
+                self.max_attempts = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().max_attempts,
+                };
                 self
             }
         }
@@ -10871,16 +14891,29 @@ pub mod types {
             }
         }
         impl UpdateRoleRequest {
+            ///Sets `description`; [`set_description`](Self::set_description) clears it.
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(description)
+                        )
                     });
+                self
+            }
+            ///Sets `description` (`Some`) or clears it (`None`).
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = Ok(value);
                 self
             }
         }
@@ -10913,13 +14946,15 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     max_session_idle_minutes: Err(
-                        "no value supplied for max_session_idle_minutes".to_string(),
+                        "the required field `max_session_idle_minutes` was not set"
+                            .to_string(),
                     ),
                     max_session_lifetime_minutes: Ok(Default::default()),
                 }
             }
         }
         impl UpdateSessionPolicyRequest {
+            ///Sets `max_session_idle_minutes`; see also [`set_max_session_idle_minutes`](Self::set_max_session_idle_minutes).
             pub fn max_session_idle_minutes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -10934,18 +14969,42 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `max_session_idle_minutes` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_max_session_idle_minutes(
+                mut self,
+                value: ::std::option::Option<i64>,
+            ) -> Self {
+                self.max_session_idle_minutes = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => {
+                        Self::default().max_session_idle_minutes
+                    }
+                };
+                self
+            }
+            ///Sets `max_session_lifetime_minutes`; [`set_max_session_lifetime_minutes`](Self::set_max_session_lifetime_minutes) clears it.
             pub fn max_session_lifetime_minutes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_session_lifetime_minutes = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for max_session_lifetime_minutes: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(max_session_lifetime_minutes)
                         )
                     });
+                self
+            }
+            ///Sets `max_session_lifetime_minutes` (`Some`) or clears it (`None`).
+            pub fn set_max_session_lifetime_minutes(
+                mut self,
+                value: ::std::option::Option<i64>,
+            ) -> Self {
+                self.max_session_lifetime_minutes = Ok(value);
                 self
             }
         }
@@ -11012,11 +15071,15 @@ pub mod types {
                 Self {
                     alternative_user_ids: Ok(Default::default()),
                     email_address: Err(
-                        "no value supplied for email_address".to_string(),
+                        "the required field `email_address` was not set".to_string(),
                     ),
-                    first_name: Err("no value supplied for first_name".to_string()),
-                    last_name: Err("no value supplied for last_name".to_string()),
-                    login: Err("no value supplied for login".to_string()),
+                    first_name: Err(
+                        "the required field `first_name` was not set".to_string(),
+                    ),
+                    last_name: Err(
+                        "the required field `last_name` was not set".to_string(),
+                    ),
+                    login: Err("the required field `login` was not set".to_string()),
                     roles: Ok(Default::default()),
                     second_email_address: Ok(Default::default()),
                     user_expiry: Ok(Default::default()),
@@ -11024,27 +15087,42 @@ pub mod types {
             }
         }
         impl UpdateUserRequest {
+            ///Sets `alternative_user_ids`; [`set_alternative_user_ids`](Self::set_alternative_user_ids) clears it.
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::option::Option<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternative_user_ids = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for alternative_user_ids: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternative_user_ids)
                         )
                     });
                 self
             }
+            ///Sets `alternative_user_ids` (`Some`) or clears it (`None`).
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.alternative_user_ids = Ok(value);
+                self
+            }
+            ///Sets `email_address`; see also [`set_email_address`](Self::set_email_address).
             pub fn email_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11057,6 +15135,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `email_address` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email_address = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().email_address,
+                };
+                self
+            }
+            ///Sets `first_name`; see also [`set_first_name`](Self::set_first_name).
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11069,6 +15159,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_first_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().first_name,
+                };
+                self
+            }
+            ///Sets `last_name`; see also [`set_last_name`](Self::set_last_name).
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11081,6 +15183,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_last_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().last_name,
+                };
+                self
+            }
+            ///Sets `login`; see also [`set_login`](Self::set_login).
             pub fn login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11093,46 +15207,90 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `login` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_login(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.login = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().login,
+                };
+                self
+            }
+            ///Sets `roles`; [`set_roles`](Self::set_roles) clears it.
             pub fn roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::RoleId>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleId>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.roles = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for roles: {e}")
-                    });
-                self
-            }
-            pub fn second_email_address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.second_email_address = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for second_email_address: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(roles)
                         )
                     });
                 self
             }
+            ///Sets `roles` (`Some`) or clears it (`None`).
+            pub fn set_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::RoleId>>,
+            ) -> Self {
+                self.roles = Ok(value);
+                self
+            }
+            ///Sets `second_email_address`; [`set_second_email_address`](Self::set_second_email_address) clears it.
+            pub fn second_email_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.second_email_address = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(second_email_address)
+                        )
+                    });
+                self
+            }
+            ///Sets `second_email_address` (`Some`) or clears it (`None`).
+            pub fn set_second_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.second_email_address = Ok(value);
+                self
+            }
+            ///Sets `user_expiry`; [`set_user_expiry`](Self::set_user_expiry) clears it.
             pub fn user_expiry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_expiry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_expiry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(user_expiry)
+                        )
                     });
+                self
+            }
+            ///Sets `user_expiry` (`Some`) or clears it (`None`).
+            pub fn set_user_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.user_expiry = Ok(value);
                 self
             }
         }
@@ -11178,12 +15336,14 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     alternative_user_ids: Err(
-                        "no value supplied for alternative_user_ids".to_string(),
+                        "the required field `alternative_user_ids` was not set"
+                            .to_string(),
                     ),
                 }
             }
         }
         impl UpdateUserSchemaRequest {
+            ///Sets `alternative_user_ids`; see also [`set_alternative_user_ids`](Self::set_alternative_user_ids).
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::UserSchemaProperty>>,
@@ -11196,6 +15356,17 @@ pub mod types {
                             "error converting supplied value for alternative_user_ids: {e}"
                         )
                     });
+                self
+            }
+            ///Sets `alternative_user_ids` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::UserSchemaProperty>>,
+            ) -> Self {
+                self.alternative_user_ids = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().alternative_user_ids,
+                };
                 self
             }
         }
@@ -11262,21 +15433,24 @@ pub mod types {
         impl ::std::default::Default for UpsertMcpToolRequest {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
+                    description: Err(
+                        "the required field `description` was not set".to_string(),
+                    ),
                     destructive: Ok(Default::default()),
                     destructive_action_summary_template: Ok(Default::default()),
                     idempotent: Ok(Default::default()),
                     luminesce_payload: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err("the required field `name` was not set".to_string()),
                     open_world: Ok(Default::default()),
                     parameters: Ok(Default::default()),
                     read_only: Ok(Default::default()),
                     scheduler_payload: Ok(Default::default()),
-                    title: Err("no value supplied for title".to_string()),
+                    title: Err("the required field `title` was not set".to_string()),
                 }
             }
         }
         impl UpsertMcpToolRequest {
+            ///Sets `description`; see also [`set_description`](Self::set_description).
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11289,60 +15463,115 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `description` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().description,
+                };
+                self
+            }
+            ///Sets `destructive`; [`set_destructive`](Self::set_destructive) clears it.
             pub fn destructive<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destructive = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for destructive: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(destructive)
+                        )
                     });
                 self
             }
+            ///Sets `destructive` (`Some`) or clears it (`None`).
+            pub fn set_destructive(
+                mut self,
+                value: ::std::option::Option<bool>,
+            ) -> Self {
+                self.destructive = Ok(value);
+                self
+            }
+            ///Sets `destructive_action_summary_template`; [`set_destructive_action_summary_template`](Self::set_destructive_action_summary_template) clears it.
             pub fn destructive_action_summary_template<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destructive_action_summary_template = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for destructive_action_summary_template: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(destructive_action_summary_template)
                         )
                     });
                 self
             }
+            ///Sets `destructive_action_summary_template` (`Some`) or clears it (`None`).
+            pub fn set_destructive_action_summary_template(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.destructive_action_summary_template = Ok(value);
+                self
+            }
+            ///Sets `idempotent`; [`set_idempotent`](Self::set_idempotent) clears it.
             pub fn idempotent<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.idempotent = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for idempotent: {e}")
-                    });
-                self
-            }
-            pub fn luminesce_payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolLuminescePayload>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.luminesce_payload = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for luminesce_payload: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(idempotent)
                         )
                     });
                 self
             }
+            ///Sets `idempotent` (`Some`) or clears it (`None`).
+            pub fn set_idempotent(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.idempotent = Ok(value);
+                self
+            }
+            ///Sets `luminesce_payload`; [`set_luminesce_payload`](Self::set_luminesce_payload) clears it.
+            pub fn luminesce_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::McpToolLuminescePayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.luminesce_payload = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(luminesce_payload)
+                        )
+                    });
+                self
+            }
+            ///Sets `luminesce_payload` (`Some`) or clears it (`None`).
+            pub fn set_luminesce_payload(
+                mut self,
+                value: ::std::option::Option<super::McpToolLuminescePayload>,
+            ) -> Self {
+                self.luminesce_payload = Ok(value);
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11355,60 +15584,112 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
+                self
+            }
+            ///Sets `open_world`; [`set_open_world`](Self::set_open_world) clears it.
             pub fn open_world<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.open_world = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for open_world: {e}")
-                    });
-                self
-            }
-            pub fn parameters<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::McpToolParameter>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.parameters = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parameters: {e}")
-                    });
-                self
-            }
-            pub fn read_only<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.read_only = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for read_only: {e}")
-                    });
-                self
-            }
-            pub fn scheduler_payload<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::McpToolSchedulerPayload>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.scheduler_payload = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for scheduler_payload: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(open_world)
                         )
                     });
                 self
             }
+            ///Sets `open_world` (`Some`) or clears it (`None`).
+            pub fn set_open_world(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.open_world = Ok(value);
+                self
+            }
+            ///Sets `parameters`; [`set_parameters`](Self::set_parameters) clears it.
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::McpToolParameter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(parameters)
+                        )
+                    });
+                self
+            }
+            ///Sets `parameters` (`Some`) or clears it (`None`).
+            pub fn set_parameters(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::McpToolParameter>>,
+            ) -> Self {
+                self.parameters = Ok(value);
+                self
+            }
+            ///Sets `read_only`; [`set_read_only`](Self::set_read_only) clears it.
+            pub fn read_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.read_only = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(read_only)
+                        )
+                    });
+                self
+            }
+            ///Sets `read_only` (`Some`) or clears it (`None`).
+            pub fn set_read_only(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.read_only = Ok(value);
+                self
+            }
+            ///Sets `scheduler_payload`; [`set_scheduler_payload`](Self::set_scheduler_payload) clears it.
+            pub fn scheduler_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::McpToolSchedulerPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scheduler_payload = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(scheduler_payload)
+                        )
+                    });
+                self
+            }
+            ///Sets `scheduler_payload` (`Some`) or clears it (`None`).
+            pub fn set_scheduler_payload(
+                mut self,
+                value: ::std::option::Option<super::McpToolSchedulerPayload>,
+            ) -> Self {
+                self.scheduler_payload = Ok(value);
+                self
+            }
+            ///Sets `title`; see also [`set_title`](Self::set_title).
             pub fn title<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11419,6 +15700,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for title: {e}")
                     });
+                self
+            }
+            ///Sets `title` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_title(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.title = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().title,
+                };
                 self
             }
         }
@@ -11530,61 +15822,93 @@ pub mod types {
                     alternative_user_ids: Ok(Default::default()),
                     created: Ok(Default::default()),
                     email_address: Err(
-                        "no value supplied for email_address".to_string(),
+                        "the required field `email_address` was not set".to_string(),
                     ),
-                    external: Err("no value supplied for external".to_string()),
-                    first_name: Err("no value supplied for first_name".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    external: Err(
+                        "the required field `external` was not set".to_string(),
+                    ),
+                    first_name: Err(
+                        "the required field `first_name` was not set".to_string(),
+                    ),
+                    id: Err("the required field `id` was not set".to_string()),
                     last_login: Ok(Default::default()),
-                    last_name: Err("no value supplied for last_name".to_string()),
+                    last_name: Err(
+                        "the required field `last_name` was not set".to_string(),
+                    ),
                     last_updated: Ok(Default::default()),
                     links: Ok(Default::default()),
-                    login: Err("no value supplied for login".to_string()),
+                    login: Err("the required field `login` was not set".to_string()),
                     password_changed: Ok(Default::default()),
                     roles: Ok(Default::default()),
                     second_email_address: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    status: Err("the required field `status` was not set".to_string()),
+                    type_: Err("the required field `type_` was not set".to_string()),
                     user_expiry: Ok(Default::default()),
                 }
             }
         }
         impl UserResponse {
+            ///Sets `alternative_user_ids`; [`set_alternative_user_ids`](Self::set_alternative_user_ids) clears it.
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::option::Option<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternative_user_ids = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for alternative_user_ids: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternative_user_ids)
                         )
                     });
                 self
             }
+            ///Sets `alternative_user_ids` (`Some`) or clears it (`None`).
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.alternative_user_ids = Ok(value);
+                self
+            }
+            ///Sets `created`; [`set_created`](Self::set_created) clears it.
             pub fn created<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for created: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(created)
+                        )
                     });
                 self
             }
+            ///Sets `created` (`Some`) or clears it (`None`).
+            pub fn set_created(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.created = Ok(value);
+                self
+            }
+            ///Sets `email_address`; see also [`set_email_address`](Self::set_email_address).
             pub fn email_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11597,6 +15921,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `email_address` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email_address = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().email_address,
+                };
+                self
+            }
+            ///Sets `external`; see also [`set_external`](Self::set_external).
             pub fn external<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -11609,6 +15945,15 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `external` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_external(mut self, value: ::std::option::Option<bool>) -> Self {
+                self.external = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().external,
+                };
+                self
+            }
+            ///Sets `first_name`; see also [`set_first_name`](Self::set_first_name).
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11621,6 +15966,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `first_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_first_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.first_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().first_name,
+                };
+                self
+            }
+            ///Sets `id`; see also [`set_id`](Self::set_id).
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11631,20 +15988,43 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            ///Sets `id` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().id,
+                };
+                self
+            }
+            ///Sets `last_login`; [`set_last_login`](Self::set_last_login) clears it.
             pub fn last_login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_login = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for last_login: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(last_login)
+                        )
                     });
                 self
             }
+            ///Sets `last_login` (`Some`) or clears it (`None`).
+            pub fn set_last_login(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.last_login = Ok(value);
+                self
+            }
+            ///Sets `last_name`; see also [`set_last_name`](Self::set_last_name).
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11657,34 +16037,68 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `last_name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_last_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.last_name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().last_name,
+                };
+                self
+            }
+            ///Sets `last_updated`; [`set_last_updated`](Self::set_last_updated) clears it.
             pub fn last_updated<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_updated = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for last_updated: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(last_updated)
+                        )
                     });
                 self
             }
+            ///Sets `last_updated` (`Some`) or clears it (`None`).
+            pub fn set_last_updated(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.last_updated = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `login`; see also [`set_login`](Self::set_login).
             pub fn login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11697,50 +16111,93 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `login` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_login(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.login = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().login,
+                };
+                self
+            }
+            ///Sets `password_changed`; [`set_password_changed`](Self::set_password_changed) clears it.
             pub fn password_changed<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password_changed = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for password_changed: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(password_changed)
                         )
                     });
                 self
             }
+            ///Sets `password_changed` (`Some`) or clears it (`None`).
+            pub fn set_password_changed(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.password_changed = Ok(value);
+                self
+            }
+            ///Sets `roles`; [`set_roles`](Self::set_roles) clears it.
             pub fn roles<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::RoleResponse>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleResponse>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.roles = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for roles: {e}")
-                    });
-                self
-            }
-            pub fn second_email_address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.second_email_address = value
-                    .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for second_email_address: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(roles)
                         )
                     });
                 self
             }
+            ///Sets `roles` (`Some`) or clears it (`None`).
+            pub fn set_roles(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::RoleResponse>>,
+            ) -> Self {
+                self.roles = Ok(value);
+                self
+            }
+            ///Sets `second_email_address`; [`set_second_email_address`](Self::set_second_email_address) clears it.
+            pub fn second_email_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.second_email_address = value
+                    .try_into()
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(second_email_address)
+                        )
+                    });
+                self
+            }
+            ///Sets `second_email_address` (`Some`) or clears it (`None`).
+            pub fn set_second_email_address(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.second_email_address = Ok(value);
+                self
+            }
+            ///Sets `status`; see also [`set_status`](Self::set_status).
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11753,6 +16210,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `status` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_status(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.status = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().status,
+                };
+                self
+            }
+            ///Sets `type_`; see also [`set_type_`](Self::set_type_).
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11765,18 +16234,40 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `type_` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().type_,
+                };
+                self
+            }
+            ///Sets `user_expiry`; [`set_user_expiry`](Self::set_user_expiry) clears it.
             pub fn user_expiry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_expiry = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_expiry: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(user_expiry)
+                        )
                     });
+                self
+            }
+            ///Sets `user_expiry` (`Some`) or clears it (`None`).
+            pub fn set_user_expiry(
+                mut self,
+                value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ) -> Self {
+                self.user_expiry = Ok(value);
                 self
             }
         }
@@ -11840,12 +16331,15 @@ pub mod types {
         impl ::std::default::Default for UserSchemaProperty {
             fn default() -> Self {
                 Self {
-                    description: Err("no value supplied for description".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    description: Err(
+                        "the required field `description` was not set".to_string(),
+                    ),
+                    name: Err("the required field `name` was not set".to_string()),
                 }
             }
         }
         impl UserSchemaProperty {
+            ///Sets `description`; see also [`set_description`](Self::set_description).
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11858,6 +16352,18 @@ pub mod types {
                     });
                 self
             }
+            ///Sets `description` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_description(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.description = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().description,
+                };
+                self
+            }
+            ///Sets `name`; see also [`set_name`](Self::set_name).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11868,6 +16374,17 @@ pub mod types {
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
+                self
+            }
+            ///Sets `name` (`Some`) or returns it to its default (`None`): unset, when the property is required.
+            pub fn set_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.name = match value {
+                    ::std::option::Option::Some(value) => Ok(value),
+                    ::std::option::Option::None => Self::default().name,
+                };
                 self
             }
         }
@@ -11905,20 +16422,29 @@ pub mod types {
             }
         }
         impl UserSchemaResponse {
+            ///Sets `alternative_user_ids`; [`set_alternative_user_ids`](Self::set_alternative_user_ids) clears it.
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::UserSchemaProperty>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UserSchemaProperty>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternative_user_ids = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for alternative_user_ids: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternative_user_ids)
                         )
                     });
+                self
+            }
+            ///Sets `alternative_user_ids` (`Some`) or clears it (`None`).
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::UserSchemaProperty>>,
+            ) -> Self {
+                self.alternative_user_ids = Ok(value);
                 self
             }
         }
@@ -11999,121 +16525,238 @@ pub mod types {
             }
         }
         impl UserSummary {
+            ///Sets `alternative_user_ids`; [`set_alternative_user_ids`](Self::set_alternative_user_ids) clears it.
             pub fn alternative_user_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::collections::HashMap<
-                            ::std::string::String,
-                            ::std::option::Option<::std::string::String>,
-                        >,
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alternative_user_ids = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for alternative_user_ids: {e}"
+                            "error converting supplied value for {}: {e}",
+                            stringify!(alternative_user_ids)
                         )
                     });
                 self
             }
+            ///Sets `alternative_user_ids` (`Some`) or clears it (`None`).
+            pub fn set_alternative_user_ids(
+                mut self,
+                value: ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::option::Option<::std::string::String>,
+                    >,
+                >,
+            ) -> Self {
+                self.alternative_user_ids = Ok(value);
+                self
+            }
+            ///Sets `email`; [`set_email`](Self::set_email) clears it.
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(email)
+                        )
                     });
                 self
             }
+            ///Sets `email` (`Some`) or clears it (`None`).
+            pub fn set_email(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.email = Ok(value);
+                self
+            }
+            ///Sets `first_name`; [`set_first_name`](Self::set_first_name) clears it.
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(first_name)
+                        )
                     });
                 self
             }
+            ///Sets `first_name` (`Some`) or clears it (`None`).
+            pub fn set_first_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.first_name = Ok(value);
+                self
+            }
+            ///Sets `id`; [`set_id`](Self::set_id) clears it.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map(::std::option::Option::Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", stringify!(id)
+                        )
+                    });
                 self
             }
+            ///Sets `id` (`Some`) or clears it (`None`).
+            pub fn set_id(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.id = Ok(value);
+                self
+            }
+            ///Sets `last_name`; [`set_last_name`](Self::set_last_name) clears it.
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(last_name)
+                        )
                     });
                 self
             }
+            ///Sets `last_name` (`Some`) or clears it (`None`).
+            pub fn set_last_name(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.last_name = Ok(value);
+                self
+            }
+            ///Sets `links`; [`set_links`](Self::set_links) clears it.
             pub fn links<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Link>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Link>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.links = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(links)
+                        )
                     });
                 self
             }
+            ///Sets `links` (`Some`) or clears it (`None`).
+            pub fn set_links(
+                mut self,
+                value: ::std::option::Option<::std::vec::Vec<super::Link>>,
+            ) -> Self {
+                self.links = Ok(value);
+                self
+            }
+            ///Sets `login`; [`set_login`](Self::set_login) clears it.
             pub fn login<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.login = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for login: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(login)
+                        )
                     });
                 self
             }
+            ///Sets `login` (`Some`) or clears it (`None`).
+            pub fn set_login(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.login = Ok(value);
+                self
+            }
+            ///Sets `second_email`; [`set_second_email`](Self::set_second_email) clears it.
             pub fn second_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.second_email = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for second_email: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(second_email)
+                        )
                     });
                 self
             }
+            ///Sets `second_email` (`Some`) or clears it (`None`).
+            pub fn set_second_email(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.second_email = Ok(value);
+                self
+            }
+            ///Sets `type_`; [`set_type_`](Self::set_type_) clears it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            stringify!(type_)
+                        )
                     });
+                self
+            }
+            ///Sets `type_` (`Some`) or clears it (`None`).
+            pub fn set_type_(
+                mut self,
+                value: ::std::option::Option<::std::string::String>,
+            ) -> Self {
+                self.type_ = Ok(value);
                 self
             }
         }
@@ -13774,7 +18417,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
                 include_secret: Ok(None),
             }
         }
@@ -13790,6 +18433,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
+            self
+        }
         pub fn include_secret<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
@@ -13800,6 +18454,11 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `bool` for include_secret failed".to_string()
                 });
+            self
+        }
+        ///Sets `include_secret` (`Some`) or clears it (`None`).
+        pub fn set_include_secret(mut self, value: ::std::option::Option<bool>) -> Self {
+            self.include_secret = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/applications/{id}`
@@ -13883,7 +18542,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13896,6 +18555,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/applications/{id}`
@@ -13953,7 +18623,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13966,6 +18636,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/applications/{id}/lifecycle/$newsecret`
@@ -14105,7 +18786,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_type: Err("user_type was not initialized".to_string()),
+                user_type: Err(
+                    "the required parameter `user_type` was not set".to_string(),
+                ),
             }
         }
         pub fn user_type<V>(mut self, value: V) -> Self
@@ -14118,6 +18801,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for user_type failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `user_type` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_user_type(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.user_type = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).user_type,
+            };
             self
         }
         ///Sends a `GET` request to `/api/authentication/password-policy/{userType}`
@@ -14194,7 +18888,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_type: Err("user_type was not initialized".to_string()),
+                user_type: Err(
+                    "the required parameter `user_type` was not set".to_string(),
+                ),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -14208,6 +18904,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for user_type failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `user_type` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_user_type(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.user_type = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).user_type,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14515,6 +19222,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `end` (`Some`) or clears it (`None`).
+        pub fn set_end(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.end = Ok(value);
+            self
+        }
         pub fn start<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -14526,6 +19241,14 @@ pub mod builder {
                     "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for start failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `start` (`Some`) or clears it (`None`).
+        pub fn set_start(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.start = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/authentication/support`
@@ -15658,7 +20381,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -15671,6 +20394,17 @@ pub mod builder {
                     "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `GET` request to `/api/directory`
@@ -15921,7 +20655,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
             }
         }
         pub fn code<V>(mut self, value: V) -> Self
@@ -15934,6 +20668,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         ///Sends a `GET` request to `/api/externaltokenissuers/{code}`
@@ -16013,7 +20758,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16027,6 +20772,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -16146,7 +20902,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
             }
         }
         pub fn code<V>(mut self, value: V) -> Self
@@ -16159,6 +20915,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/externaltokenissuers/{code}`
@@ -16237,6 +21004,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `api_token_action` (`Some`) or clears it (`None`).
+        pub fn set_api_token_action(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.api_token_action = Ok(value);
+            self
+        }
         pub fn old_api_token_deactivation<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -16248,6 +21023,14 @@ pub mod builder {
                     "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for old_api_token_deactivation failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `old_api_token_deactivation` (`Some`) or clears it (`None`).
+        pub fn set_old_api_token_deactivation(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.old_api_token_deactivation = Ok(value);
             self
         }
         ///Sends a `PUT` request to `/api/identityprovider/scim`
@@ -16557,7 +21340,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -16570,6 +21353,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/keys/{id}`
@@ -16673,6 +21467,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_after` (`Some`) or clears it (`None`).
+        pub fn set_okta_after(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_after = Ok(value);
+            self
+        }
         pub fn okta_filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -16686,6 +21488,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_filter` (`Some`) or clears it (`None`).
+        pub fn set_okta_filter(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_filter = Ok(value);
+            self
+        }
         pub fn okta_limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i32>,
@@ -16694,6 +21504,11 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| "conversion to `i32` for okta_limit failed".to_string());
+            self
+        }
+        ///Sets `okta_limit` (`Some`) or clears it (`None`).
+        pub fn set_okta_limit(mut self, value: ::std::option::Option<i32>) -> Self {
+            self.okta_limit = Ok(value);
             self
         }
         pub fn okta_query<V>(mut self, value: V) -> Self
@@ -16709,6 +21524,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_query` (`Some`) or clears it (`None`).
+        pub fn set_okta_query(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_query = Ok(value);
+            self
+        }
         pub fn okta_since<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -16720,6 +21543,14 @@ pub mod builder {
                     "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for okta_since failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `okta_since` (`Some`) or clears it (`None`).
+        pub fn set_okta_since(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.okta_since = Ok(value);
             self
         }
         pub fn okta_sort_order<V>(mut self, value: V) -> Self
@@ -16735,6 +21566,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_sort_order` (`Some`) or clears it (`None`).
+        pub fn set_okta_sort_order(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_sort_order = Ok(value);
+            self
+        }
         pub fn okta_until<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -16746,6 +21585,14 @@ pub mod builder {
                     "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for okta_until failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `okta_until` (`Some`) or clears it (`None`).
+        pub fn set_okta_until(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.okta_until = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/logs`
@@ -16893,6 +21740,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_after` (`Some`) or clears it (`None`).
+        pub fn set_okta_after(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_after = Ok(value);
+            self
+        }
         pub fn okta_limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i32>,
@@ -16901,6 +21756,11 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| "conversion to `i32` for okta_limit failed".to_string());
+            self
+        }
+        ///Sets `okta_limit` (`Some`) or clears it (`None`).
+        pub fn set_okta_limit(mut self, value: ::std::option::Option<i32>) -> Self {
+            self.okta_limit = Ok(value);
             self
         }
         pub fn okta_since<V>(mut self, value: V) -> Self
@@ -16916,6 +21776,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_since` (`Some`) or clears it (`None`).
+        pub fn set_okta_since(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.okta_since = Ok(value);
+            self
+        }
         pub fn okta_sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -16929,6 +21797,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `okta_sort_order` (`Some`) or clears it (`None`).
+        pub fn set_okta_sort_order(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.okta_sort_order = Ok(value);
+            self
+        }
         pub fn okta_until<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -16940,6 +21816,14 @@ pub mod builder {
                     "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for okta_until failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `okta_until` (`Some`) or clears it (`None`).
+        pub fn set_okta_until(
+            mut self,
+            value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Self {
+            self.okta_until = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/logs/me`
@@ -17120,8 +22004,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                scope: Err("scope was not initialized".to_string()),
-                code: Err("code was not initialized".to_string()),
+                scope: Err("the required parameter `scope` was not set".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 version: Ok(None),
             }
         }
@@ -17137,6 +22021,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_scope(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.scope = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).scope,
+            };
+            self
+        }
         pub fn code<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -17149,6 +22044,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
+            self
+        }
         pub fn version<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i32>,
@@ -17157,6 +22063,11 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| "conversion to `i32` for version failed".to_string());
+            self
+        }
+        ///Sets `version` (`Some`) or clears it (`None`).
+        pub fn set_version(mut self, value: ::std::option::Option<i32>) -> Self {
+            self.version = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/mcptools/{scope}/{code}`
@@ -17242,8 +22153,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                scope: Err("scope was not initialized".to_string()),
-                code: Err("code was not initialized".to_string()),
+                scope: Err("the required parameter `scope` was not set".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -17259,6 +22170,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_scope(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.scope = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).scope,
+            };
+            self
+        }
         pub fn code<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -17269,6 +22191,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17388,8 +22321,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                scope: Err("scope was not initialized".to_string()),
-                code: Err("code was not initialized".to_string()),
+                scope: Err("the required parameter `scope` was not set".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -17405,6 +22338,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_scope(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.scope = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).scope,
+            };
+            self
+        }
         pub fn code<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -17415,6 +22359,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17533,8 +22488,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                scope: Err("scope was not initialized".to_string()),
-                code: Err("code was not initialized".to_string()),
+                scope: Err("the required parameter `scope` was not set".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
             }
         }
         pub fn scope<V>(mut self, value: V) -> Self
@@ -17549,6 +22504,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_scope(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.scope = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).scope,
+            };
+            self
+        }
         pub fn code<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -17559,6 +22525,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/mcptools/{scope}/{code}`
@@ -18027,7 +23004,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
             }
         }
         pub fn code<V>(mut self, value: V) -> Self
@@ -18040,6 +23017,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         ///Sends a `GET` request to `/api/networkzones/{code}`
@@ -18119,7 +23107,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -18133,6 +23121,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -18251,7 +23250,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
             }
         }
         pub fn code<V>(mut self, value: V) -> Self
@@ -18264,6 +23263,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/networkzones/{code}`
@@ -18493,7 +23503,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                code: Err("code was not initialized".to_string()),
+                code: Err("the required parameter `code` was not set".to_string()),
                 scope: Ok(None),
             }
         }
@@ -18509,6 +23519,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_code(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.code = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).code,
+            };
+            self
+        }
         pub fn scope<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -18520,6 +23541,14 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for scope failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `scope` (`Some`) or clears it (`None`).
+        pub fn set_scope(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.scope = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/roles/byCode/{code}`
@@ -18599,7 +23628,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -18612,6 +23641,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `GET` request to `/api/roles/{id}`
@@ -18688,7 +23728,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -18702,6 +23742,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -18813,7 +23864,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -18826,6 +23877,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/roles/{id}`
@@ -18883,7 +23945,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -18896,6 +23958,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `GET` request to `/api/roles/{id}/users`
@@ -18975,8 +24048,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
-                user_id: Err("user_id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
+                user_id: Err("the required parameter `user_id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -18991,6 +24064,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
+            self
+        }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -19001,6 +24085,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for user_id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `user_id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_user_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.user_id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).user_id,
+            };
             self
         }
         ///Sends a `PUT` request to `/api/roles/{id}/users/{userId}`
@@ -19063,8 +24158,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
-                user_id: Err("user_id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
+                user_id: Err("the required parameter `user_id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -19079,6 +24174,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
+            self
+        }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -19089,6 +24195,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for user_id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `user_id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_user_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.user_id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).user_id,
+            };
             self
         }
         ///Sends a `DELETE` request to `/api/roles/{id}/users/{userId}`
@@ -19211,6 +24328,14 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `include_deactivated` (`Some`) or clears it (`None`).
+        pub fn set_include_deactivated(
+            mut self,
+            value: ::std::option::Option<bool>,
+        ) -> Self {
+            self.include_deactivated = Ok(value);
+            self
+        }
         ///Sends a `GET` request to `/api/users`
         pub async fn send(
             self,
@@ -19310,6 +24435,14 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `bool` for wait_for_reindex failed".to_string()
                 });
+            self
+        }
+        ///Sets `wait_for_reindex` (`Some`) or clears it (`None`).
+        pub fn set_wait_for_reindex(
+            mut self,
+            value: ::std::option::Option<bool>,
+        ) -> Self {
+            self.wait_for_reindex = Ok(value);
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -19494,7 +24627,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                login: Err("login was not initialized".to_string()),
+                login: Err("the required parameter `login` was not set".to_string()),
             }
         }
         pub fn login<V>(mut self, value: V) -> Self
@@ -19507,6 +24640,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for login failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `login` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_login(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.login = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).login,
+            };
             self
         }
         ///Sends a `GET` request to `/api/users/fromlogin/{login}`
@@ -19755,7 +24899,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
                 include_roles: Ok(None),
             }
         }
@@ -19771,6 +24915,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
+            self
+        }
         pub fn include_roles<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
@@ -19781,6 +24936,11 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `bool` for include_roles failed".to_string()
                 });
+            self
+        }
+        ///Sets `include_roles` (`Some`) or clears it (`None`).
+        pub fn set_include_roles(mut self, value: ::std::option::Option<bool>) -> Self {
+            self.include_roles = Ok(value);
             self
         }
         ///Sends a `GET` request to `/api/users/{id}`
@@ -19865,7 +25025,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -19879,6 +25039,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -19991,7 +25162,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
                 purge: Ok(None),
             }
         }
@@ -20007,6 +25178,17 @@ pub mod builder {
                 });
             self
         }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
+            self
+        }
         pub fn purge<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
@@ -20015,6 +25197,11 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| "conversion to `bool` for purge failed".to_string());
+            self
+        }
+        ///Sets `purge` (`Some`) or clears it (`None`).
+        pub fn set_purge(mut self, value: ::std::option::Option<bool>) -> Self {
+            self.purge = Ok(value);
             self
         }
         ///Sends a `DELETE` request to `/api/users/{id}`
@@ -20084,7 +25271,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20097,6 +25284,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$activate`
@@ -20154,7 +25352,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20167,6 +25365,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$expirepassword`
@@ -20242,7 +25451,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20255,6 +25464,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$resetfactors`
@@ -20312,7 +25532,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20325,6 +25545,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$resetpassword`
@@ -20382,7 +25613,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20395,6 +25626,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$unlock`
@@ -20452,7 +25694,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err("the required parameter `id` was not set".to_string()),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -20465,6 +25707,17 @@ pub mod builder {
                     "conversion to `:: std :: string :: String` for id failed"
                         .to_string()
                 });
+            self
+        }
+        ///Sets `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+        pub fn set_id(
+            mut self,
+            value: ::std::option::Option<::std::string::String>,
+        ) -> Self {
+            self.id = match value {
+                ::std::option::Option::Some(value) => Ok(value),
+                ::std::option::Option::None => Self::new(self.client).id,
+            };
             self
         }
         ///Sends a `POST` request to `/api/users/{id}/lifecycle/$unsuspend`

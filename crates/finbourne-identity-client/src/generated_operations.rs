@@ -2,7 +2,7 @@
 // (SHA-256 016b5fcce89477b6e7cc443d66503c0daf9a60acac30cf59843f016b2822993c) with progenitor 0.15.1.
 // Do not edit: change the spec or the xtask, then run `cargo xtask generate`.
 
-use super::{Idempotency, Operation, Param, ParamKind, ParamLocation};
+use super::{Idempotency, Operation, Paging, Param, ParamKind, ParamLocation};
 /// Every operation of the API, in the spec's order.
 pub static OPERATIONS: &[Operation] = &[
     Operation {
@@ -16,6 +16,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_application",
@@ -30,6 +31,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"clientId\":\"Xxxxxxxx\",\"displayName\":\"Xxxxxxxx\",\"type\":\"Xxxxxxxx\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_application",
@@ -55,6 +57,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "delete_application",
@@ -74,6 +77,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "rotate_application_secrets",
@@ -93,6 +97,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_authentication_information",
@@ -105,6 +110,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_password_policy",
@@ -124,6 +130,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_password_policy",
@@ -145,6 +152,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"conditions\":{\"age\":{\"historyCount\":0,\"maxAgeDays\":0},\"complexity\":{\"excludeFirstName\":false,\"excludeLastName\":false,\"minLength\":12},\"lockout\":{\"maxAttempts\":0}}}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_session_policy",
@@ -157,6 +165,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_session_policy",
@@ -169,6 +178,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"maxSessionIdleMinutes\":5}"),
+        paging: None,
     },
     Operation {
         id: "get_support_access_history",
@@ -194,6 +204,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "grant_support_access",
@@ -206,6 +217,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"duration\":\"PT1H\"}"),
+        paging: None,
     },
     Operation {
         id: "invalidate_support_access",
@@ -218,6 +230,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_support_roles",
@@ -230,6 +243,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "accept_cell_attachment",
@@ -242,6 +256,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_attaching_key",
@@ -254,6 +269,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"parentDomainName\":\"Xxxxxxxx\",\"pat\":\"Xxxxxxxx\"}"),
+        paging: None,
     },
     Operation {
         id: "rotate_attaching_key",
@@ -266,6 +282,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"pat\":\"Xxxxxxxx\"}"),
+        paging: None,
     },
     Operation {
         id: "detach_parent_cell",
@@ -278,6 +295,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "get_cell_parent_status",
@@ -290,6 +308,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_parent_cell",
@@ -302,6 +321,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"adminDomainName\":\"Xxxxxxxx\",\"confirm\":false}"),
+        paging: None,
     },
     Operation {
         id: "set_primary_domain",
@@ -314,6 +334,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_primary_domain",
@@ -326,6 +347,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "refuse_cell_attachment",
@@ -338,6 +360,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "rotate_domain_keys",
@@ -350,6 +373,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "find_users_by_id",
@@ -369,6 +393,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_external_token_issuers",
@@ -381,6 +406,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_external_token_issuer",
@@ -395,6 +421,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"audience\":\"Xxxxxxxx\",\"code\":\"Xxxxxxxx\",\"issuer\":\"Xxxxxxxx\",\"logoutUrl\":\"https://example.com/\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_external_token_issuer",
@@ -414,6 +441,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_external_token_issuer",
@@ -433,6 +461,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "delete_external_token_issuer",
@@ -452,6 +481,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "add_scim",
@@ -480,6 +510,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_scim",
@@ -492,6 +523,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_own_api_keys",
@@ -504,6 +536,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_api_key",
@@ -516,6 +549,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"displayName\":\"Xxxxxxxx\"}"),
+        paging: None,
     },
     Operation {
         id: "delete_api_key",
@@ -535,6 +569,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_logs",
@@ -590,6 +625,11 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: Some(Paging {
+            token_param: "oktaAfter",
+            next_field: "nextPage",
+            items_field: "values",
+        }),
     },
     Operation {
         id: "list_user_logs",
@@ -633,6 +673,11 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: Some(Paging {
+            token_param: "oktaAfter",
+            next_field: "nextPage",
+            items_field: "values",
+        }),
     },
     Operation {
         id: "list_mcp_tools",
@@ -645,6 +690,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_mcp_tool",
@@ -676,6 +722,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_mcp_tool",
@@ -703,6 +750,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"description\":\"Xxxxxxxx\",\"name\":\"Xxxxxxxx\",\"title\":\"Xxxxxxxx\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "create_mcp_tool",
@@ -730,6 +778,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"description\":\"Xxxxxxxx\",\"name\":\"Xxxxxxxx\",\"title\":\"Xxxxxxxx\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "delete_mcp_tool",
@@ -755,6 +804,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_info",
@@ -767,6 +817,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "set_password",
@@ -779,6 +830,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"value\":\"Xxxxxxxxxxxx\"}"),
+        paging: None,
     },
     Operation {
         id: "list_access_controlled_resources",
@@ -791,6 +843,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_network_zones",
@@ -803,6 +856,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_network_zone",
@@ -817,6 +871,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"code\":\"Xxxxxxxx\",\"networkZoneIPs\":[]}",
         ),
+        paging: None,
     },
     Operation {
         id: "get_network_zone",
@@ -836,6 +891,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_network_zone",
@@ -857,6 +913,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"applyRules\":{\"sessionType\":[],\"userRoles\":[]},\"hierarchy\":1,\"networkZoneIPs\":[]}",
         ),
+        paging: None,
     },
     Operation {
         id: "delete_network_zone",
@@ -876,6 +933,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_roles",
@@ -888,6 +946,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_role",
@@ -900,6 +959,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"name\":\"Xxxxxxxx\"}"),
+        paging: None,
     },
     Operation {
         id: "get_role_by_code",
@@ -925,6 +985,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_role",
@@ -944,6 +1005,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_role",
@@ -963,6 +1025,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: Some("{}"),
+        paging: None,
     },
     Operation {
         id: "delete_role",
@@ -982,6 +1045,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_users_in_role",
@@ -1001,6 +1065,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "add_user_to_role",
@@ -1026,6 +1091,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "remove_user_from_role",
@@ -1051,6 +1117,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "invalidate_token",
@@ -1063,6 +1130,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "list_users",
@@ -1082,6 +1150,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "create_user",
@@ -1103,6 +1172,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"emailAddress\":\"Xxxxxxxx\",\"firstName\":\"Xxxxxxxx\",\"lastName\":\"Xxxxxxxx\",\"login\":\"Xxxxxxxx\",\"type\":\"Xxxxxxxx\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "list_runnable_users",
@@ -1115,6 +1185,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_from_login",
@@ -1134,6 +1205,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "get_user_schema",
@@ -1146,6 +1218,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_user_schema",
@@ -1158,6 +1231,7 @@ pub static OPERATIONS: &[Operation] = &[
         date_time_query: &[],
         params: &[],
         minimal_body: Some("{\"alternativeUserIds\":[]}"),
+        paging: None,
     },
     Operation {
         id: "get_user",
@@ -1183,6 +1257,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "update_user",
@@ -1204,6 +1279,7 @@ pub static OPERATIONS: &[Operation] = &[
         minimal_body: Some(
             "{\"emailAddress\":\"Xxxxxxxx\",\"firstName\":\"Xxxxxxxx\",\"lastName\":\"Xxxxxxxx\",\"login\":\"Xxxxxxxx\"}",
         ),
+        paging: None,
     },
     Operation {
         id: "delete_user",
@@ -1229,6 +1305,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "send_activation_email",
@@ -1248,6 +1325,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "expire_password",
@@ -1267,6 +1345,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "reset_factors",
@@ -1286,6 +1365,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "reset_password",
@@ -1305,6 +1385,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "unlock_user",
@@ -1324,6 +1405,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
     Operation {
         id: "unsuspend_user",
@@ -1343,6 +1425,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
         ],
         minimal_body: None,
+        paging: None,
     },
 ];
 /// The spec's tags and their descriptions, in the spec's order.

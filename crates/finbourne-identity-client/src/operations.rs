@@ -51,6 +51,32 @@ pub struct Operation {
     /// The smallest JSON request body the schema accepts (its required properties only), when
     /// the operation takes a body: a start for tests and examples.
     pub minimal_body: Option<&'static str>,
+    /// How the operation's answer is paged, when it is.
+    pub paging: Option<Paging>,
+}
+
+/// How an operation's answer is paged: found in the spec, not named by hand. The answer is a
+/// `ResourceListOf*` record whose `next_field` holds the next page's token (none on the last
+/// page), and the query parameter `token_param` takes it back.
+///
+/// ```
+/// use finbourne_identity_client::operations::{by_id, OPERATIONS};
+///
+/// let paging = by_id("list_logs").unwrap().paging.unwrap();
+/// assert_eq!((paging.token_param, paging.next_field, paging.items_field), ("oktaAfter", "nextPage", "values"));
+/// // A list with a token but no parameter to send it back does not page.
+/// assert_eq!(by_id("list_access_controlled_resources").unwrap().paging, None);
+/// assert!(OPERATIONS.iter().filter(|op| op.paging.is_some()).all(|op| op.method == "GET"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Paging {
+    /// The query parameter taking the token, as the API names it: `oktaAfter`.
+    pub token_param: &'static str,
+    /// The answer's property holding the next page's token: `nextPage`.
+    pub next_field: &'static str,
+    /// The answer's property holding the page's items: `values`.
+    pub items_field: &'static str,
 }
 
 /// A path or query parameter of an operation.

@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use finbourne_identity_client::ResponseValue;
 use finbourne_identity_client::operations::Operation;
 
 use crate::error::{Error, excerpt, without_quoted};
 use crate::identity_client::IdentityClient;
+use crate::response::Response;
 use crate::retry::RetryPolicy;
 
 /// Settings of calls, in layers: the configuration's, then the client's
@@ -191,6 +191,11 @@ pub(crate) use sealed::RawOperation;
 /// One call of an operation, as [`IdentityClient`]'s methods return it: set the operation's
 /// parameters and any call settings, then [`send`](Self::send) it (or `.await` it).
 ///
+/// Each parameter, and each property of a JSON object body, has a setter taking what the
+/// caller has (`impl Into<T>`; a list as any iterator; a record as the record or its builder)
+/// and a `set_x(Option<T>)` that sets or clears it. A required value left out fails the call
+/// before anything is sent, naming it.
+///
 /// The call's settings travel with it: nothing is stored in the client or the task.
 ///
 /// ```no_run
@@ -249,6 +254,12 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     pub(crate) fn map(mut self, f: impl FnOnce(R) -> R) -> Self {
         self.raw = f(self.raw);
         self
+    }
+
+    /// The client, the generated builder and the settings: for calls sent more than once
+    /// (pages).
+    pub(crate) fn into_parts(self) -> (&'a IdentityClient, R, CallOptions) {
+        (self.identity, self.raw, self.options)
     }
 
     /// Applies every setting `options` sets.
@@ -373,7 +384,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         async move { Ok(answer.await?.into_inner()) }
     }
 
-    /// [`send`](Self::send), keeping the answer's status and headers.
+    /// [`send`](Self::send), keeping the answer's status and headers in a [`Response`].
     ///
     /// ```no_run
     /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
@@ -386,7 +397,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     /// ```
     pub fn send_response(
         self,
-    ) -> impl Future<Output = Result<ResponseValue<R::Output>, Error>> + Send + 'a
+    ) -> impl Future<Output = Result<Response<R::Output>, Error>> + Send + 'a
     where
         R: 'a,
         R::Output: Send,
@@ -433,13 +444,14 @@ where
     }
 }
 
-async fn run<T: Send>(
+/// One call: the request through the call path, the answer decoded.
+pub(crate) async fn run<T: Send>(
     identity: &IdentityClient,
     operation: &'static Operation,
     request: Result<reqwest::Request, Error>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
-) -> Result<ResponseValue<T>, Error> {
+) -> Result<Response<T>, Error> {
     identity
         .pipeline()
         .call(operation, request, options, decode)

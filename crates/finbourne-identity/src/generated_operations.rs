@@ -4,7 +4,7 @@
 
 //!A builder per operation of the API, as [`IdentityClient`]'s methods return them.
 //!
-//!Each is a [`Call`] with the operation's parameter setters; see [`Call`] for the settings every call has.
+//!Each is a [`Call`] with the operation's setters; see [`Call`] for the settings every call has.
 use finbourne_identity_client::operations::{Operation, OPERATIONS};
 use finbourne_identity_client::{builder as raw, types, Client};
 use crate::call::{Call, RawOperation};
@@ -49,7 +49,80 @@ impl<'a> RawOperation<'a> for raw::CreateApplication<'a> {
 ///The call of [`CreateApplication`](crate::IdentityClient::create_application): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateApplication<'a> = Call<'a, raw::CreateApplication<'a>>;
 impl<'a> CreateApplication<'a> {
-    ///Sets `body`; see [`IdentityClient::create_application`](crate::IdentityClient::create_application).
+    /**OpenID Connect client id: 6 to 50 characters, a letter followed by letters, digits or hyphens.
+
+Sets the body's property `clientId`, required; see [`IdentityClient::create_application`](crate::IdentityClient::create_application). [`set_client_id`](Self::set_client_id) takes an `Option`.*/
+    pub fn client_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.client_id(value)))
+    }
+    ///Sets the body's property `clientId` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_client_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_client_id(value)))
+    }
+    /**Name shown for the application (up to 50 characters).
+
+Sets the body's property `displayName`, required; see [`IdentityClient::create_application`](crate::IdentityClient::create_application). [`set_display_name`](Self::set_display_name) takes an `Option`.*/
+    pub fn display_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.display_name(value)))
+    }
+    ///Sets the body's property `displayName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_display_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_display_name(value)))
+    }
+    /**For a web application, the URIs users may be sent back to after signing out.
+
+Sets the body's property `postLogoutRedirectUris`; see [`IdentityClient::create_application`](crate::IdentityClient::create_application). [`set_post_logout_redirect_uris`](Self::set_post_logout_redirect_uris) takes an `Option`.*/
+    pub fn post_logout_redirect_uris(
+        self,
+        value: impl IntoIterator<Item = impl Into<::std::string::String>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<::std::string::String> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.post_logout_redirect_uris(value)))
+    }
+    ///Sets the body's property `postLogoutRedirectUris` (`Some`) or clears it (`None`).
+    pub fn set_post_logout_redirect_uris(
+        self,
+        value: Option<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_post_logout_redirect_uris(value)))
+    }
+    /**For a web application, the URIs users may be sent back to after signing in.
+
+Sets the body's property `redirectUris`; see [`IdentityClient::create_application`](crate::IdentityClient::create_application). [`set_redirect_uris`](Self::set_redirect_uris) takes an `Option`.*/
+    pub fn redirect_uris(
+        self,
+        value: impl IntoIterator<Item = impl Into<::std::string::String>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<::std::string::String> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.redirect_uris(value)))
+    }
+    ///Sets the body's property `redirectUris` (`Some`) or clears it (`None`).
+    pub fn set_redirect_uris(
+        self,
+        value: Option<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_redirect_uris(value)))
+    }
+    /**Kind of application: `Native` or `Web`.
+
+Sets the body's property `type`, required; see [`IdentityClient::create_application`](crate::IdentityClient::create_application). [`set_type_`](Self::set_type_) takes an `Option`.*/
+    pub fn type_(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.type_(value)))
+    }
+    ///Sets the body's property `type` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_type_(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_type_(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_application`](crate::IdentityClient::create_application). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateApplicationRequest>,
@@ -59,7 +132,7 @@ impl<'a> CreateApplication<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_application`](crate::IdentityClient::create_application).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -89,19 +162,27 @@ impl<'a> RawOperation<'a> for raw::GetApplication<'a> {
 ///The call of [`GetApplication`](crate::IdentityClient::get_application): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetApplication<'a> = Call<'a, raw::GetApplication<'a>>;
 impl<'a> GetApplication<'a> {
-    ///Sets `id`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the application.
+
+Sets the path parameter `id`, required; see [`IdentityClient::get_application`](crate::IdentityClient::get_application). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `include_secret`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application).
-    pub fn include_secret<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<bool>,
-    {
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**When true, the response carries the application's secret in plain text.
+
+Sets the query parameter `includeSecret`; see [`IdentityClient::get_application`](crate::IdentityClient::get_application). [`set_include_secret`](Self::set_include_secret) takes an `Option`.*/
+    pub fn include_secret(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
         self.map(|raw| raw.include_secret(value))
+    }
+    ///Sets the query parameter `includeSecret` (`Some`) or clears it (`None`).
+    pub fn set_include_secret(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_secret(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::DeleteApplication<'a> {
@@ -124,12 +205,16 @@ impl<'a> RawOperation<'a> for raw::DeleteApplication<'a> {
 ///The call of [`DeleteApplication`](crate::IdentityClient::delete_application): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteApplication<'a> = Call<'a, raw::DeleteApplication<'a>>;
 impl<'a> DeleteApplication<'a> {
-    ///Sets `id`; see [`IdentityClient::delete_application`](crate::IdentityClient::delete_application).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the application to delete.
+
+Sets the path parameter `id`, required; see [`IdentityClient::delete_application`](crate::IdentityClient::delete_application). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::RotateApplicationSecrets<'a> {
@@ -152,12 +237,16 @@ impl<'a> RawOperation<'a> for raw::RotateApplicationSecrets<'a> {
 ///The call of [`RotateApplicationSecrets`](crate::IdentityClient::rotate_application_secrets): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type RotateApplicationSecrets<'a> = Call<'a, raw::RotateApplicationSecrets<'a>>;
 impl<'a> RotateApplicationSecrets<'a> {
-    ///Sets `id`; see [`IdentityClient::rotate_application_secrets`](crate::IdentityClient::rotate_application_secrets).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the application whose secrets are rotated.
+
+Sets the path parameter `id`, required; see [`IdentityClient::rotate_application_secrets`](crate::IdentityClient::rotate_application_secrets). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetAuthenticationInformation<'a> {
@@ -203,12 +292,16 @@ impl<'a> RawOperation<'a> for raw::GetPasswordPolicy<'a> {
 ///The call of [`GetPasswordPolicy`](crate::IdentityClient::get_password_policy): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetPasswordPolicy<'a> = Call<'a, raw::GetPasswordPolicy<'a>>;
 impl<'a> GetPasswordPolicy<'a> {
-    ///Sets `user_type`; see [`IdentityClient::get_password_policy`](crate::IdentityClient::get_password_policy).
-    pub fn user_type<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Type of user the policy is for: `personal` or `service`.
+
+Sets the path parameter `userType`, required; see [`IdentityClient::get_password_policy`](crate::IdentityClient::get_password_policy). [`set_user_type`](Self::set_user_type) takes an `Option`.*/
+    pub fn user_type(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.user_type(value))
+    }
+    ///Sets the path parameter `userType` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_user_type(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_user_type(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdatePasswordPolicy<'a> {
@@ -231,14 +324,33 @@ impl<'a> RawOperation<'a> for raw::UpdatePasswordPolicy<'a> {
 ///The call of [`UpdatePasswordPolicy`](crate::IdentityClient::update_password_policy): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdatePasswordPolicy<'a> = Call<'a, raw::UpdatePasswordPolicy<'a>>;
 impl<'a> UpdatePasswordPolicy<'a> {
-    ///Sets `user_type`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
-    pub fn user_type<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Type of user the policy is for: `personal` or `service`.
+
+Sets the path parameter `userType`, required; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy). [`set_user_type`](Self::set_user_type) takes an `Option`.*/
+    pub fn user_type(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.user_type(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
+    ///Sets the path parameter `userType` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_user_type(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_user_type(value))
+    }
+    ///Sets the body's property `conditions`, required; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy). [`set_conditions`](Self::set_conditions) takes an `Option`.
+    pub fn conditions<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::UpdatePasswordPolicyRequestConditions>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.conditions(value)))
+    }
+    ///Sets the body's property `conditions` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_conditions(
+        self,
+        value: Option<types::UpdatePasswordPolicyRequestConditions>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_conditions(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdatePasswordPolicyRequest>,
@@ -248,7 +360,7 @@ impl<'a> UpdatePasswordPolicy<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_password_policy`](crate::IdentityClient::update_password_policy).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -298,7 +410,29 @@ impl<'a> RawOperation<'a> for raw::UpdateSessionPolicy<'a> {
 ///The call of [`UpdateSessionPolicy`](crate::IdentityClient::update_session_policy): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateSessionPolicy<'a> = Call<'a, raw::UpdateSessionPolicy<'a>>;
 impl<'a> UpdateSessionPolicy<'a> {
-    ///Sets `body`; see [`IdentityClient::update_session_policy`](crate::IdentityClient::update_session_policy).
+    /**Minutes a session may stay idle before the user must authenticate again: 5 to 720 (12 hours).
+
+Sets the body's property `maxSessionIdleMinutes`, required; see [`IdentityClient::update_session_policy`](crate::IdentityClient::update_session_policy). [`set_max_session_idle_minutes`](Self::set_max_session_idle_minutes) takes an `Option`.*/
+    pub fn max_session_idle_minutes(self, value: impl Into<i64>) -> Self {
+        let value: i64 = value.into();
+        self.map(|raw| raw.body_map(|body| body.max_session_idle_minutes(value)))
+    }
+    ///Sets the body's property `maxSessionIdleMinutes` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_max_session_idle_minutes(self, value: Option<i64>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_max_session_idle_minutes(value)))
+    }
+    /**Total minutes a session may last: 5 to 1440 (24 hours). Omit so that sessions do not expire.
+
+Sets the body's property `maxSessionLifetimeMinutes`; see [`IdentityClient::update_session_policy`](crate::IdentityClient::update_session_policy). [`set_max_session_lifetime_minutes`](Self::set_max_session_lifetime_minutes) takes an `Option`.*/
+    pub fn max_session_lifetime_minutes(self, value: impl Into<i64>) -> Self {
+        let value: i64 = value.into();
+        self.map(|raw| raw.body_map(|body| body.max_session_lifetime_minutes(value)))
+    }
+    ///Sets the body's property `maxSessionLifetimeMinutes` (`Some`) or clears it (`None`).
+    pub fn set_max_session_lifetime_minutes(self, value: Option<i64>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_max_session_lifetime_minutes(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_session_policy`](crate::IdentityClient::update_session_policy). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateSessionPolicyRequest>,
@@ -308,7 +442,7 @@ impl<'a> UpdateSessionPolicy<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_session_policy`](crate::IdentityClient::update_session_policy).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -338,19 +472,39 @@ impl<'a> RawOperation<'a> for raw::GetSupportAccessHistory<'a> {
 ///The call of [`GetSupportAccessHistory`](crate::IdentityClient::get_support_access_history): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetSupportAccessHistory<'a> = Call<'a, raw::GetSupportAccessHistory<'a>>;
 impl<'a> GetSupportAccessHistory<'a> {
-    ///Sets `end`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history).
-    pub fn end<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    /**Latest expiry time of the grants to return.
+
+Sets the query parameter `end`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history). [`set_end`](Self::set_end) takes an `Option`.*/
+    pub fn end(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.end(value))
     }
-    ///Sets `start`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history).
-    pub fn start<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `end` (`Some`) or clears it (`None`).
+    pub fn set_end(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_end(value))
+    }
+    /**Earliest expiry time of the grants to return.
+
+Sets the query parameter `start`; see [`IdentityClient::get_support_access_history`](crate::IdentityClient::get_support_access_history). [`set_start`](Self::set_start) takes an `Option`.*/
+    pub fn start(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.start(value))
+    }
+    ///Sets the query parameter `start` (`Some`) or clears it (`None`).
+    pub fn set_start(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_start(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GrantSupportAccess<'a> {
@@ -373,7 +527,49 @@ impl<'a> RawOperation<'a> for raw::GrantSupportAccess<'a> {
 ///The call of [`GrantSupportAccess`](crate::IdentityClient::grant_support_access): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GrantSupportAccess<'a> = Call<'a, raw::GrantSupportAccess<'a>>;
 impl<'a> GrantSupportAccess<'a> {
-    ///Sets `body`; see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access).
+    /**Why access is granted, e.g. support ticket numbers (up to 1024 characters).
+
+Sets the body's property `description`; see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**How long access lasts, as an ISO 8601 duration such as `PT24H`.
+
+Sets the body's property `duration`, required; see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access). [`set_duration`](Self::set_duration) takes an `Option`.*/
+    pub fn duration(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.duration(value)))
+    }
+    ///Sets the body's property `duration` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_duration(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_duration(value)))
+    }
+    /**Support roles that support staff may take on during the access.
+
+Sets the body's property `permittedRoles`; see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access). [`set_permitted_roles`](Self::set_permitted_roles) takes an `Option`.*/
+    pub fn permitted_roles(
+        self,
+        value: impl IntoIterator<Item = impl Into<::std::string::String>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<::std::string::String> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.permitted_roles(value)))
+    }
+    ///Sets the body's property `permittedRoles` (`Some`) or clears it (`None`).
+    pub fn set_permitted_roles(
+        self,
+        value: Option<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_permitted_roles(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::SupportAccessRequest>,
@@ -383,7 +579,7 @@ impl<'a> GrantSupportAccess<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::grant_support_access`](crate::IdentityClient::grant_support_access).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -473,7 +669,46 @@ impl<'a> RawOperation<'a> for raw::SetAttachingKey<'a> {
 ///The call of [`SetAttachingKey`](crate::IdentityClient::set_attaching_key): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type SetAttachingKey<'a> = Call<'a, raw::SetAttachingKey<'a>>;
 impl<'a> SetAttachingKey<'a> {
-    ///Sets `body`; see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key).
+    /**Id the parent admin portal gave this cell, returned with the key; needed when the PAT is pushed to the parent.
+
+Sets the body's property `parentAssignedCellId`; see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key). [`set_parent_assigned_cell_id`](Self::set_parent_assigned_cell_id) takes an `Option`.*/
+    pub fn parent_assigned_cell_id(
+        self,
+        value: impl Into<::std::num::NonZeroU64>,
+    ) -> Self {
+        let value: ::std::num::NonZeroU64 = value.into();
+        self.map(|raw| raw.body_map(|body| body.parent_assigned_cell_id(value)))
+    }
+    ///Sets the body's property `parentAssignedCellId` (`Some`) or clears it (`None`).
+    pub fn set_parent_assigned_cell_id(
+        self,
+        value: Option<::std::num::NonZeroU64>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_parent_assigned_cell_id(value)))
+    }
+    /**Parent admin domain entered with the key; only used for the initial proposal.
+
+Sets the body's property `parentDomainName`, required; see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key). [`set_parent_domain_name`](Self::set_parent_domain_name) takes an `Option`.*/
+    pub fn parent_domain_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.parent_domain_name(value)))
+    }
+    ///Sets the body's property `parentDomainName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_parent_domain_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_parent_domain_name(value)))
+    }
+    /**The Attaching Key: a PAT issued by the parent admin portal (up to 2000 characters, opaque-token characters only).
+
+Sets the body's property `pat`, required; see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key). [`set_pat`](Self::set_pat) takes an `Option`.*/
+    pub fn pat(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.pat(value)))
+    }
+    ///Sets the body's property `pat` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_pat(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_pat(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::SetAttachingKeyRequest>,
@@ -483,7 +718,7 @@ impl<'a> SetAttachingKey<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::set_attaching_key`](crate::IdentityClient::set_attaching_key).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -513,7 +748,18 @@ impl<'a> RawOperation<'a> for raw::RotateAttachingKey<'a> {
 ///The call of [`RotateAttachingKey`](crate::IdentityClient::rotate_attaching_key): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type RotateAttachingKey<'a> = Call<'a, raw::RotateAttachingKey<'a>>;
 impl<'a> RotateAttachingKey<'a> {
-    ///Sets `body`; see [`IdentityClient::rotate_attaching_key`](crate::IdentityClient::rotate_attaching_key).
+    /**The new Attaching Key, a PAT (up to 2000 characters, opaque-token characters only).
+
+Sets the body's property `pat`, required; see [`IdentityClient::rotate_attaching_key`](crate::IdentityClient::rotate_attaching_key). [`set_pat`](Self::set_pat) takes an `Option`.*/
+    pub fn pat(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.pat(value)))
+    }
+    ///Sets the body's property `pat` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_pat(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_pat(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::rotate_attaching_key`](crate::IdentityClient::rotate_attaching_key). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::RotateAttachingKeyRequest>,
@@ -523,7 +769,7 @@ impl<'a> RotateAttachingKey<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::rotate_attaching_key`](crate::IdentityClient::rotate_attaching_key).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -553,7 +799,18 @@ impl<'a> RawOperation<'a> for raw::DetachParentCell<'a> {
 ///The call of [`DetachParentCell`](crate::IdentityClient::detach_parent_cell): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DetachParentCell<'a> = Call<'a, raw::DetachParentCell<'a>>;
 impl<'a> DetachParentCell<'a> {
-    ///Sets `body`; see [`IdentityClient::detach_parent_cell`](crate::IdentityClient::detach_parent_cell).
+    /**`false` on the first call (the cell becomes `Detaching`); `true` on the second, which carries out the detach.
+
+Sets the body's property `confirm`; see [`IdentityClient::detach_parent_cell`](crate::IdentityClient::detach_parent_cell). [`set_confirm`](Self::set_confirm) takes an `Option`.*/
+    pub fn confirm(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.confirm(value)))
+    }
+    ///Sets the body's property `confirm` (`Some`) or clears it (`None`).
+    pub fn set_confirm(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_confirm(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::detach_parent_cell`](crate::IdentityClient::detach_parent_cell). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::DetachParentCellRequest>,
@@ -563,7 +820,7 @@ impl<'a> DetachParentCell<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::detach_parent_cell`](crate::IdentityClient::detach_parent_cell).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -613,7 +870,29 @@ impl<'a> RawOperation<'a> for raw::SetParentCell<'a> {
 ///The call of [`SetParentCell`](crate::IdentityClient::set_parent_cell): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type SetParentCell<'a> = Call<'a, raw::SetParentCell<'a>>;
 impl<'a> SetParentCell<'a> {
-    ///Sets `body`; see [`IdentityClient::set_parent_cell`](crate::IdentityClient::set_parent_cell).
+    /**Admin domain of the parent cell.
+
+Sets the body's property `adminDomainName`, required; see [`IdentityClient::set_parent_cell`](crate::IdentityClient::set_parent_cell). [`set_admin_domain_name`](Self::set_admin_domain_name) takes an `Option`.*/
+    pub fn admin_domain_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.admin_domain_name(value)))
+    }
+    ///Sets the body's property `adminDomainName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_admin_domain_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_admin_domain_name(value)))
+    }
+    /**`false` on the first call (`Proposed`); `true` on the second (`Attaching`).
+
+Sets the body's property `confirm`, required; see [`IdentityClient::set_parent_cell`](crate::IdentityClient::set_parent_cell). [`set_confirm`](Self::set_confirm) takes an `Option`.*/
+    pub fn confirm(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.confirm(value)))
+    }
+    ///Sets the body's property `confirm` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_confirm(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_confirm(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::set_parent_cell`](crate::IdentityClient::set_parent_cell). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::SetParentCellRequest>,
@@ -623,7 +902,7 @@ impl<'a> SetParentCell<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::set_parent_cell`](crate::IdentityClient::set_parent_cell).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -733,12 +1012,22 @@ impl<'a> RawOperation<'a> for raw::FindUsersById<'a> {
 ///The call of [`FindUsersById`](crate::IdentityClient::find_users_by_id): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type FindUsersById<'a> = Call<'a, raw::FindUsersById<'a>>;
 impl<'a> FindUsersById<'a> {
-    ///Sets `id`; see [`IdentityClient::find_users_by_id`](crate::IdentityClient::find_users_by_id).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-    {
+    /**Ids of the users to look up (at most 50).
+
+Sets the query parameter `id`, required; see [`IdentityClient::find_users_by_id`](crate::IdentityClient::find_users_by_id). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(
+        self,
+        value: impl IntoIterator<Item = impl Into<::std::string::String>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<::std::string::String> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the query parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::vec::Vec<::std::string::String>>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListExternalTokenIssuers<'a> {
@@ -781,7 +1070,74 @@ impl<'a> RawOperation<'a> for raw::CreateExternalTokenIssuer<'a> {
 ///The call of [`CreateExternalTokenIssuer`](crate::IdentityClient::create_external_token_issuer): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateExternalTokenIssuer<'a> = Call<'a, raw::CreateExternalTokenIssuer<'a>>;
 impl<'a> CreateExternalTokenIssuer<'a> {
-    ///Sets `body`; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer).
+    /**Audience value of the external tokens (up to 500 characters).
+
+Sets the body's property `audience`, required; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_audience`](Self::set_audience) takes an `Option`.*/
+    pub fn audience(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.audience(value)))
+    }
+    ///Sets the body's property `audience` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_audience(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_audience(value)))
+    }
+    ///Sets the body's property `claimMappings`; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_claim_mappings`](Self::set_claim_mappings) takes an `Option`.
+    pub fn claim_mappings<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::ClaimMappings>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.claim_mappings(value)))
+    }
+    ///Sets the body's property `claimMappings` (`Some`) or clears it (`None`).
+    pub fn set_claim_mappings(self, value: Option<types::ClaimMappings>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_claim_mappings(value)))
+    }
+    /**Code identifying the issuer in the domain.
+
+Sets the body's property `code`, required; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.code(value)))
+    }
+    ///Sets the body's property `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_code(value)))
+    }
+    /**Free-text description.
+
+Sets the body's property `description`; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Issuer value of the external tokens (up to 500 characters).
+
+Sets the body's property `issuer`, required; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_issuer`](Self::set_issuer) takes an `Option`.*/
+    pub fn issuer(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.issuer(value)))
+    }
+    ///Sets the body's property `issuer` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_issuer(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_issuer(value)))
+    }
+    /**URL at which users of this issuer sign out.
+
+Sets the body's property `logoutUrl`, required; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). [`set_logout_url`](Self::set_logout_url) takes an `Option`.*/
+    pub fn logout_url(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.logout_url(value)))
+    }
+    ///Sets the body's property `logoutUrl` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_logout_url(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_logout_url(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateExternalTokenIssuerRequest>,
@@ -791,7 +1147,7 @@ impl<'a> CreateExternalTokenIssuer<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_external_token_issuer`](crate::IdentityClient::create_external_token_issuer).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -821,12 +1177,16 @@ impl<'a> RawOperation<'a> for raw::GetExternalTokenIssuer<'a> {
 ///The call of [`GetExternalTokenIssuer`](crate::IdentityClient::get_external_token_issuer): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetExternalTokenIssuer<'a> = Call<'a, raw::GetExternalTokenIssuer<'a>>;
 impl<'a> GetExternalTokenIssuer<'a> {
-    ///Sets `code`; see [`IdentityClient::get_external_token_issuer`](crate::IdentityClient::get_external_token_issuer).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the external token issuer.
+
+Sets the path parameter `code`, required; see [`IdentityClient::get_external_token_issuer`](crate::IdentityClient::get_external_token_issuer). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
+    }
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateExternalTokenIssuer<'a> {
@@ -849,14 +1209,74 @@ impl<'a> RawOperation<'a> for raw::UpdateExternalTokenIssuer<'a> {
 ///The call of [`UpdateExternalTokenIssuer`](crate::IdentityClient::update_external_token_issuer): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateExternalTokenIssuer<'a> = Call<'a, raw::UpdateExternalTokenIssuer<'a>>;
 impl<'a> UpdateExternalTokenIssuer<'a> {
-    ///Sets `code`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the external token issuer to change.
+
+Sets the path parameter `code`, required; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**Audience value of the external tokens (up to 500 characters).
+
+Sets the body's property `audience`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_audience`](Self::set_audience) takes an `Option`.*/
+    pub fn audience(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.audience(value)))
+    }
+    ///Sets the body's property `audience` (`Some`) or clears it (`None`).
+    pub fn set_audience(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_audience(value)))
+    }
+    ///Sets the body's property `claimMappings`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_claim_mappings`](Self::set_claim_mappings) takes an `Option`.
+    pub fn claim_mappings<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::ClaimMappings>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.claim_mappings(value)))
+    }
+    ///Sets the body's property `claimMappings` (`Some`) or clears it (`None`).
+    pub fn set_claim_mappings(self, value: Option<types::ClaimMappings>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_claim_mappings(value)))
+    }
+    /**Free-text description.
+
+Sets the body's property `description`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Issuer value of the external tokens (up to 500 characters).
+
+Sets the body's property `issuer`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_issuer`](Self::set_issuer) takes an `Option`.*/
+    pub fn issuer(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.issuer(value)))
+    }
+    ///Sets the body's property `issuer` (`Some`) or clears it (`None`).
+    pub fn set_issuer(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_issuer(value)))
+    }
+    /**URL at which users of this issuer sign out.
+
+Sets the body's property `logoutUrl`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). [`set_logout_url`](Self::set_logout_url) takes an `Option`.*/
+    pub fn logout_url(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.logout_url(value)))
+    }
+    ///Sets the body's property `logoutUrl` (`Some`) or clears it (`None`).
+    pub fn set_logout_url(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_logout_url(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateExternalTokenIssuerRequest>,
@@ -866,7 +1286,7 @@ impl<'a> UpdateExternalTokenIssuer<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_external_token_issuer`](crate::IdentityClient::update_external_token_issuer).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -896,12 +1316,16 @@ impl<'a> RawOperation<'a> for raw::DeleteExternalTokenIssuer<'a> {
 ///The call of [`DeleteExternalTokenIssuer`](crate::IdentityClient::delete_external_token_issuer): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteExternalTokenIssuer<'a> = Call<'a, raw::DeleteExternalTokenIssuer<'a>>;
 impl<'a> DeleteExternalTokenIssuer<'a> {
-    ///Sets `code`; see [`IdentityClient::delete_external_token_issuer`](crate::IdentityClient::delete_external_token_issuer).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the external token issuer to delete.
+
+Sets the path parameter `code`, required; see [`IdentityClient::delete_external_token_issuer`](crate::IdentityClient::delete_external_token_issuer). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
+    }
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::AddScim<'a> {
@@ -924,19 +1348,33 @@ impl<'a> RawOperation<'a> for raw::AddScim<'a> {
 ///The call of [`AddScim`](crate::IdentityClient::add_scim): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type AddScim<'a> = Call<'a, raw::AddScim<'a>>;
 impl<'a> AddScim<'a> {
-    ///Sets `api_token_action`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim).
-    pub fn api_token_action<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**What to do about the API token: `ensure` (the default) or `regenerate`.
+
+Sets the query parameter `apiTokenAction`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim). [`set_api_token_action`](Self::set_api_token_action) takes an `Option`.*/
+    pub fn api_token_action(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.api_token_action(value))
     }
-    ///Sets `old_api_token_deactivation`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim).
-    pub fn old_api_token_deactivation<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `apiTokenAction` (`Some`) or clears it (`None`).
+    pub fn set_api_token_action(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_api_token_action(value))
+    }
+    /**With `regenerate`: when the previous token stops working. Ignored otherwise.
+
+Sets the query parameter `oldApiTokenDeactivation`; see [`IdentityClient::add_scim`](crate::IdentityClient::add_scim). [`set_old_api_token_deactivation`](Self::set_old_api_token_deactivation) takes an `Option`.*/
+    pub fn old_api_token_deactivation(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.old_api_token_deactivation(value))
+    }
+    ///Sets the query parameter `oldApiTokenDeactivation` (`Some`) or clears it (`None`).
+    pub fn set_old_api_token_deactivation(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_old_api_token_deactivation(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::RemoveScim<'a> {
@@ -999,7 +1437,35 @@ impl<'a> RawOperation<'a> for raw::CreateApiKey<'a> {
 ///The call of [`CreateApiKey`](crate::IdentityClient::create_api_key): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateApiKey<'a> = Call<'a, raw::CreateApiKey<'a>>;
 impl<'a> CreateApiKey<'a> {
-    ///Sets `body`; see [`IdentityClient::create_api_key`](crate::IdentityClient::create_api_key).
+    /**When the token should stop working; omit for no deactivation date.
+
+Sets the body's property `deactivationDate`; see [`IdentityClient::create_api_key`](crate::IdentityClient::create_api_key). [`set_deactivation_date`](Self::set_deactivation_date) takes an `Option`.*/
+    pub fn deactivation_date(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
+        self.map(|raw| raw.body_map(|body| body.deactivation_date(value)))
+    }
+    ///Sets the body's property `deactivationDate` (`Some`) or clears it (`None`).
+    pub fn set_deactivation_date(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_deactivation_date(value)))
+    }
+    /**Name of the token (1 to 512 characters); must differ from the names of other active tokens.
+
+Sets the body's property `displayName`, required; see [`IdentityClient::create_api_key`](crate::IdentityClient::create_api_key). [`set_display_name`](Self::set_display_name) takes an `Option`.*/
+    pub fn display_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.display_name(value)))
+    }
+    ///Sets the body's property `displayName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_display_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_display_name(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_api_key`](crate::IdentityClient::create_api_key). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateApiKey>,
@@ -1007,7 +1473,7 @@ impl<'a> CreateApiKey<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_api_key`](crate::IdentityClient::create_api_key).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1037,12 +1503,16 @@ impl<'a> RawOperation<'a> for raw::DeleteApiKey<'a> {
 ///The call of [`DeleteApiKey`](crate::IdentityClient::delete_api_key): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteApiKey<'a> = Call<'a, raw::DeleteApiKey<'a>>;
 impl<'a> DeleteApiKey<'a> {
-    ///Sets `id`; see [`IdentityClient::delete_api_key`](crate::IdentityClient::delete_api_key).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the personal access token to revoke.
+
+Sets the path parameter `id`, required; see [`IdentityClient::delete_api_key`](crate::IdentityClient::delete_api_key). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
@@ -1062,57 +1532,109 @@ impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
         crate::call::json(Self::operation(), body)
     }
 }
+impl<'a> crate::paging::PagedOperation<'a> for raw::ListLogs<'a> {
+    type Item = types::SystemLog;
+    fn with_token(self, token: ::std::string::String) -> Self {
+        self.okta_after(token)
+    }
+    fn next_token(page: &Self::Output) -> Option<&str> {
+        page.next_page.as_deref()
+    }
+    fn into_items(page: Self::Output) -> ::std::vec::Vec<Self::Item> {
+        page.values
+    }
+}
 ///The call of [`ListLogs`](crate::IdentityClient::list_logs): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ListLogs<'a> = Call<'a, raw::ListLogs<'a>>;
 impl<'a> ListLogs<'a> {
-    ///Sets `okta_after`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_after<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Okta paging token marking where the next page starts.
+
+Sets the query parameter `oktaAfter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_after`](Self::set_okta_after) takes an `Option`.*/
+    pub fn okta_after(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_after(value))
     }
-    ///Sets `okta_filter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_filter<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the query parameter `oktaAfter` (`Some`) or clears it (`None`).
+    pub fn set_okta_after(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_after(value))
+    }
+    /**An Okta System Log filter expression that events must match (up to 5000 characters).
+
+Sets the query parameter `oktaFilter`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_filter`](Self::set_okta_filter) takes an `Option`.*/
+    pub fn okta_filter(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_filter(value))
     }
-    ///Sets `okta_limit`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_limit<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<i32>,
-    {
+    ///Sets the query parameter `oktaFilter` (`Some`) or clears it (`None`).
+    pub fn set_okta_filter(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_filter(value))
+    }
+    /**Largest number of events to return, 0 to 1000.
+
+Sets the query parameter `oktaLimit`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_limit`](Self::set_okta_limit) takes an `Option`.*/
+    pub fn okta_limit(self, value: impl Into<i32>) -> Self {
+        let value: i32 = value.into();
         self.map(|raw| raw.okta_limit(value))
     }
-    ///Sets `okta_query`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_query<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the query parameter `oktaLimit` (`Some`) or clears it (`None`).
+    pub fn set_okta_limit(self, value: Option<i32>) -> Self {
+        self.map(|raw| raw.set_okta_limit(value))
+    }
+    /**One or more case-insensitive keywords to search the events for (up to 5000 characters).
+
+Sets the query parameter `oktaQuery`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_query`](Self::set_okta_query) takes an `Option`.*/
+    pub fn okta_query(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_query(value))
     }
-    ///Sets `okta_since`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_since<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `oktaQuery` (`Some`) or clears it (`None`).
+    pub fn set_okta_query(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_query(value))
+    }
+    /**Earliest publication time of the events to return.
+
+Sets the query parameter `oktaSince`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_since`](Self::set_okta_since) takes an `Option`.*/
+    pub fn okta_since(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.okta_since(value))
     }
-    ///Sets `okta_sort_order`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_sort_order<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the query parameter `oktaSince` (`Some`) or clears it (`None`).
+    pub fn set_okta_since(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_since(value))
+    }
+    /**Sort by publication time: `ASCENDING` or `DESCENDING`.
+
+Sets the query parameter `oktaSortOrder`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_sort_order`](Self::set_okta_sort_order) takes an `Option`.*/
+    pub fn okta_sort_order(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_sort_order(value))
     }
-    ///Sets `okta_until`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs).
-    pub fn okta_until<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `oktaSortOrder` (`Some`) or clears it (`None`).
+    pub fn set_okta_sort_order(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_sort_order(value))
+    }
+    /**Latest publication time of the events to return.
+
+Sets the query parameter `oktaUntil`; see [`IdentityClient::list_logs`](crate::IdentityClient::list_logs). [`set_okta_until`](Self::set_okta_until) takes an `Option`.*/
+    pub fn okta_until(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.okta_until(value))
+    }
+    ///Sets the query parameter `oktaUntil` (`Some`) or clears it (`None`).
+    pub fn set_okta_until(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_until(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
@@ -1132,43 +1654,87 @@ impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
         crate::call::json(Self::operation(), body)
     }
 }
+impl<'a> crate::paging::PagedOperation<'a> for raw::ListUserLogs<'a> {
+    type Item = types::SystemLog;
+    fn with_token(self, token: ::std::string::String) -> Self {
+        self.okta_after(token)
+    }
+    fn next_token(page: &Self::Output) -> Option<&str> {
+        page.next_page.as_deref()
+    }
+    fn into_items(page: Self::Output) -> ::std::vec::Vec<Self::Item> {
+        page.values
+    }
+}
 ///The call of [`ListUserLogs`](crate::IdentityClient::list_user_logs): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ListUserLogs<'a> = Call<'a, raw::ListUserLogs<'a>>;
 impl<'a> ListUserLogs<'a> {
-    ///Sets `okta_after`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
-    pub fn okta_after<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Okta paging token marking where the next page starts.
+
+Sets the query parameter `oktaAfter`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs). [`set_okta_after`](Self::set_okta_after) takes an `Option`.*/
+    pub fn okta_after(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_after(value))
     }
-    ///Sets `okta_limit`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
-    pub fn okta_limit<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<i32>,
-    {
+    ///Sets the query parameter `oktaAfter` (`Some`) or clears it (`None`).
+    pub fn set_okta_after(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_after(value))
+    }
+    /**Largest number of events to return, 0 to 1000.
+
+Sets the query parameter `oktaLimit`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs). [`set_okta_limit`](Self::set_okta_limit) takes an `Option`.*/
+    pub fn okta_limit(self, value: impl Into<i32>) -> Self {
+        let value: i32 = value.into();
         self.map(|raw| raw.okta_limit(value))
     }
-    ///Sets `okta_since`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
-    pub fn okta_since<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `oktaLimit` (`Some`) or clears it (`None`).
+    pub fn set_okta_limit(self, value: Option<i32>) -> Self {
+        self.map(|raw| raw.set_okta_limit(value))
+    }
+    /**Earliest publication time of the events to return.
+
+Sets the query parameter `oktaSince`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs). [`set_okta_since`](Self::set_okta_since) takes an `Option`.*/
+    pub fn okta_since(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.okta_since(value))
     }
-    ///Sets `okta_sort_order`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
-    pub fn okta_sort_order<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the query parameter `oktaSince` (`Some`) or clears it (`None`).
+    pub fn set_okta_since(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_since(value))
+    }
+    /**Sort by publication time: `ASCENDING` or `DESCENDING`.
+
+Sets the query parameter `oktaSortOrder`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs). [`set_okta_sort_order`](Self::set_okta_sort_order) takes an `Option`.*/
+    pub fn okta_sort_order(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.okta_sort_order(value))
     }
-    ///Sets `okta_until`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs).
-    pub fn okta_until<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-    {
+    ///Sets the query parameter `oktaSortOrder` (`Some`) or clears it (`None`).
+    pub fn set_okta_sort_order(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_okta_sort_order(value))
+    }
+    /**Latest publication time of the events to return.
+
+Sets the query parameter `oktaUntil`; see [`IdentityClient::list_user_logs`](crate::IdentityClient::list_user_logs). [`set_okta_until`](Self::set_okta_until) takes an `Option`.*/
+    pub fn okta_until(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
         self.map(|raw| raw.okta_until(value))
+    }
+    ///Sets the query parameter `oktaUntil` (`Some`) or clears it (`None`).
+    pub fn set_okta_until(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.set_okta_until(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListMcpTools<'a> {
@@ -1211,26 +1777,38 @@ impl<'a> RawOperation<'a> for raw::GetMcpTool<'a> {
 ///The call of [`GetMcpTool`](crate::IdentityClient::get_mcp_tool): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetMcpTool<'a> = Call<'a, raw::GetMcpTool<'a>>;
 impl<'a> GetMcpTool<'a> {
-    ///Sets `scope`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
-    pub fn scope<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Scope of the MCP tool.
+
+Sets the path parameter `scope`, required; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool). [`set_scope`](Self::set_scope) takes an `Option`.*/
+    pub fn scope(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.scope(value))
     }
-    ///Sets `code`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_scope(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
+    /**Code of the MCP tool within its scope.
+
+Sets the path parameter `code`, required; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `version`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool).
-    pub fn version<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<i32>,
-    {
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**Version to fetch; omit for the current one.
+
+Sets the query parameter `version`; see [`IdentityClient::get_mcp_tool`](crate::IdentityClient::get_mcp_tool). [`set_version`](Self::set_version) takes an `Option`.*/
+    pub fn version(self, value: impl Into<i32>) -> Self {
+        let value: i32 = value.into();
         self.map(|raw| raw.version(value))
+    }
+    ///Sets the query parameter `version` (`Some`) or clears it (`None`).
+    pub fn set_version(self, value: Option<i32>) -> Self {
+        self.map(|raw| raw.set_version(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateMcpTool<'a> {
@@ -1253,21 +1831,177 @@ impl<'a> RawOperation<'a> for raw::UpdateMcpTool<'a> {
 ///The call of [`UpdateMcpTool`](crate::IdentityClient::update_mcp_tool): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateMcpTool<'a> = Call<'a, raw::UpdateMcpTool<'a>>;
 impl<'a> UpdateMcpTool<'a> {
-    ///Sets `scope`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
-    pub fn scope<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Scope of the MCP tool.
+
+Sets the path parameter `scope`, required; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_scope`](Self::set_scope) takes an `Option`.*/
+    pub fn scope(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.scope(value))
     }
-    ///Sets `code`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_scope(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
+    /**Code of the MCP tool within its scope.
+
+Sets the path parameter `code`, required; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**What the tool does (up to 2000 characters).
+
+Sets the body's property `description`, required; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Hint that the tool may make destructive changes; if true, `destructiveActionSummaryTemplate` is required and is shown to the user for consent before the tool runs.
+
+Sets the body's property `destructive`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_destructive`](Self::set_destructive) takes an `Option`.*/
+    pub fn destructive(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.destructive(value)))
+    }
+    ///Sets the body's property `destructive` (`Some`) or clears it (`None`).
+    pub fn set_destructive(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_destructive(value)))
+    }
+    /**Summary shown for consent before a destructive tool runs (up to 500 characters); `{paramName}` placeholders are filled from the arguments.
+
+Sets the body's property `destructiveActionSummaryTemplate`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_destructive_action_summary_template`](Self::set_destructive_action_summary_template) takes an `Option`.*/
+    pub fn destructive_action_summary_template(
+        self,
+        value: impl Into<::std::string::String>,
+    ) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| {
+            raw.body_map(|body| body.destructive_action_summary_template(value))
+        })
+    }
+    ///Sets the body's property `destructiveActionSummaryTemplate` (`Some`) or clears it (`None`).
+    pub fn set_destructive_action_summary_template(
+        self,
+        value: Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| {
+            raw.body_map(|body| body.set_destructive_action_summary_template(value))
+        })
+    }
+    /**Hint that repeating a call with the same arguments has no further effect.
+
+Sets the body's property `idempotent`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_body_idempotent`](Self::set_body_idempotent) takes an `Option`. Named `body_idempotent` because every call has `idempotent`.*/
+    pub fn body_idempotent(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.idempotent(value)))
+    }
+    ///Sets the body's property `idempotent` (`Some`) or clears it (`None`).
+    pub fn set_body_idempotent(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_idempotent(value)))
+    }
+    ///Sets the body's property `luminescePayload`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_luminesce_payload`](Self::set_luminesce_payload) takes an `Option`.
+    pub fn luminesce_payload<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::McpToolLuminescePayload>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.luminesce_payload(value)))
+    }
+    ///Sets the body's property `luminescePayload` (`Some`) or clears it (`None`).
+    pub fn set_luminesce_payload(
+        self,
+        value: Option<types::McpToolLuminescePayload>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_luminesce_payload(value)))
+    }
+    /**Name of the tool: letters, digits, `_` and `-`, up to 256 characters.
+
+Sets the body's property `name`, required; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_name`](Self::set_name) takes an `Option`.*/
+    pub fn name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.name(value)))
+    }
+    ///Sets the body's property `name` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_name(value)))
+    }
+    /**Hint that the tool deals with an open world of outside entities.
+
+Sets the body's property `openWorld`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_open_world`](Self::set_open_world) takes an `Option`.*/
+    pub fn open_world(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.open_world(value)))
+    }
+    ///Sets the body's property `openWorld` (`Some`) or clears it (`None`).
+    pub fn set_open_world(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_open_world(value)))
+    }
+    /**Input parameters of the tool.
+
+Sets the body's property `parameters`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_parameters`](Self::set_parameters) takes an `Option`.*/
+    pub fn parameters(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::McpToolParameter>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::McpToolParameter> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.parameters(value)))
+    }
+    ///Sets the body's property `parameters` (`Some`) or clears it (`None`).
+    pub fn set_parameters(
+        self,
+        value: Option<::std::vec::Vec<types::McpToolParameter>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_parameters(value)))
+    }
+    /**Hint that the tool changes nothing.
+
+Sets the body's property `readOnly`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_read_only`](Self::set_read_only) takes an `Option`.*/
+    pub fn read_only(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.read_only(value)))
+    }
+    ///Sets the body's property `readOnly` (`Some`) or clears it (`None`).
+    pub fn set_read_only(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_read_only(value)))
+    }
+    ///Sets the body's property `schedulerPayload`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_scheduler_payload`](Self::set_scheduler_payload) takes an `Option`.
+    pub fn scheduler_payload<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::McpToolSchedulerPayload>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.scheduler_payload(value)))
+    }
+    ///Sets the body's property `schedulerPayload` (`Some`) or clears it (`None`).
+    pub fn set_scheduler_payload(
+        self,
+        value: Option<types::McpToolSchedulerPayload>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_scheduler_payload(value)))
+    }
+    /**Readable title (up to 256 characters).
+
+Sets the body's property `title`, required; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). [`set_title`](Self::set_title) takes an `Option`.*/
+    pub fn title(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.title(value)))
+    }
+    ///Sets the body's property `title` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_title(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_title(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpsertMcpToolRequest>,
@@ -1277,7 +2011,7 @@ impl<'a> UpdateMcpTool<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_mcp_tool`](crate::IdentityClient::update_mcp_tool).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1307,21 +2041,177 @@ impl<'a> RawOperation<'a> for raw::CreateMcpTool<'a> {
 ///The call of [`CreateMcpTool`](crate::IdentityClient::create_mcp_tool): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateMcpTool<'a> = Call<'a, raw::CreateMcpTool<'a>>;
 impl<'a> CreateMcpTool<'a> {
-    ///Sets `scope`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
-    pub fn scope<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Scope of the new MCP tool.
+
+Sets the path parameter `scope`, required; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_scope`](Self::set_scope) takes an `Option`.*/
+    pub fn scope(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.scope(value))
     }
-    ///Sets `code`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_scope(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
+    /**Code of the new MCP tool within its scope.
+
+Sets the path parameter `code`, required; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `body`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**What the tool does (up to 2000 characters).
+
+Sets the body's property `description`, required; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Hint that the tool may make destructive changes; if true, `destructiveActionSummaryTemplate` is required and is shown to the user for consent before the tool runs.
+
+Sets the body's property `destructive`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_destructive`](Self::set_destructive) takes an `Option`.*/
+    pub fn destructive(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.destructive(value)))
+    }
+    ///Sets the body's property `destructive` (`Some`) or clears it (`None`).
+    pub fn set_destructive(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_destructive(value)))
+    }
+    /**Summary shown for consent before a destructive tool runs (up to 500 characters); `{paramName}` placeholders are filled from the arguments.
+
+Sets the body's property `destructiveActionSummaryTemplate`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_destructive_action_summary_template`](Self::set_destructive_action_summary_template) takes an `Option`.*/
+    pub fn destructive_action_summary_template(
+        self,
+        value: impl Into<::std::string::String>,
+    ) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| {
+            raw.body_map(|body| body.destructive_action_summary_template(value))
+        })
+    }
+    ///Sets the body's property `destructiveActionSummaryTemplate` (`Some`) or clears it (`None`).
+    pub fn set_destructive_action_summary_template(
+        self,
+        value: Option<::std::string::String>,
+    ) -> Self {
+        self.map(|raw| {
+            raw.body_map(|body| body.set_destructive_action_summary_template(value))
+        })
+    }
+    /**Hint that repeating a call with the same arguments has no further effect.
+
+Sets the body's property `idempotent`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_body_idempotent`](Self::set_body_idempotent) takes an `Option`. Named `body_idempotent` because every call has `idempotent`.*/
+    pub fn body_idempotent(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.idempotent(value)))
+    }
+    ///Sets the body's property `idempotent` (`Some`) or clears it (`None`).
+    pub fn set_body_idempotent(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_idempotent(value)))
+    }
+    ///Sets the body's property `luminescePayload`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_luminesce_payload`](Self::set_luminesce_payload) takes an `Option`.
+    pub fn luminesce_payload<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::McpToolLuminescePayload>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.luminesce_payload(value)))
+    }
+    ///Sets the body's property `luminescePayload` (`Some`) or clears it (`None`).
+    pub fn set_luminesce_payload(
+        self,
+        value: Option<types::McpToolLuminescePayload>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_luminesce_payload(value)))
+    }
+    /**Name of the tool: letters, digits, `_` and `-`, up to 256 characters.
+
+Sets the body's property `name`, required; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_name`](Self::set_name) takes an `Option`.*/
+    pub fn name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.name(value)))
+    }
+    ///Sets the body's property `name` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_name(value)))
+    }
+    /**Hint that the tool deals with an open world of outside entities.
+
+Sets the body's property `openWorld`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_open_world`](Self::set_open_world) takes an `Option`.*/
+    pub fn open_world(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.open_world(value)))
+    }
+    ///Sets the body's property `openWorld` (`Some`) or clears it (`None`).
+    pub fn set_open_world(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_open_world(value)))
+    }
+    /**Input parameters of the tool.
+
+Sets the body's property `parameters`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_parameters`](Self::set_parameters) takes an `Option`.*/
+    pub fn parameters(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::McpToolParameter>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::McpToolParameter> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.parameters(value)))
+    }
+    ///Sets the body's property `parameters` (`Some`) or clears it (`None`).
+    pub fn set_parameters(
+        self,
+        value: Option<::std::vec::Vec<types::McpToolParameter>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_parameters(value)))
+    }
+    /**Hint that the tool changes nothing.
+
+Sets the body's property `readOnly`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_read_only`](Self::set_read_only) takes an `Option`.*/
+    pub fn read_only(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.map(|raw| raw.body_map(|body| body.read_only(value)))
+    }
+    ///Sets the body's property `readOnly` (`Some`) or clears it (`None`).
+    pub fn set_read_only(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_read_only(value)))
+    }
+    ///Sets the body's property `schedulerPayload`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_scheduler_payload`](Self::set_scheduler_payload) takes an `Option`.
+    pub fn scheduler_payload<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::McpToolSchedulerPayload>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.scheduler_payload(value)))
+    }
+    ///Sets the body's property `schedulerPayload` (`Some`) or clears it (`None`).
+    pub fn set_scheduler_payload(
+        self,
+        value: Option<types::McpToolSchedulerPayload>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_scheduler_payload(value)))
+    }
+    /**Readable title (up to 256 characters).
+
+Sets the body's property `title`, required; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). [`set_title`](Self::set_title) takes an `Option`.*/
+    pub fn title(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.title(value)))
+    }
+    ///Sets the body's property `title` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_title(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_title(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpsertMcpToolRequest>,
@@ -1331,7 +2221,7 @@ impl<'a> CreateMcpTool<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_mcp_tool`](crate::IdentityClient::create_mcp_tool).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1361,19 +2251,27 @@ impl<'a> RawOperation<'a> for raw::DeleteMcpTool<'a> {
 ///The call of [`DeleteMcpTool`](crate::IdentityClient::delete_mcp_tool): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteMcpTool<'a> = Call<'a, raw::DeleteMcpTool<'a>>;
 impl<'a> DeleteMcpTool<'a> {
-    ///Sets `scope`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
-    pub fn scope<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Scope of the MCP tool.
+
+Sets the path parameter `scope`, required; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool). [`set_scope`](Self::set_scope) takes an `Option`.*/
+    pub fn scope(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.scope(value))
     }
-    ///Sets `code`; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `scope` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_scope(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
+    }
+    /**Code of the MCP tool within its scope.
+
+Sets the path parameter `code`, required; see [`IdentityClient::delete_mcp_tool`](crate::IdentityClient::delete_mcp_tool). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
+    }
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetUserInfo<'a> {
@@ -1416,7 +2314,18 @@ impl<'a> RawOperation<'a> for raw::SetPassword<'a> {
 ///The call of [`SetPassword`](crate::IdentityClient::set_password): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type SetPassword<'a> = Call<'a, raw::SetPassword<'a>>;
 impl<'a> SetPassword<'a> {
-    ///Sets `body`; see [`IdentityClient::set_password`](crate::IdentityClient::set_password).
+    /**The new password (12 to 50 characters).
+
+Sets the body's property `value`, required; see [`IdentityClient::set_password`](crate::IdentityClient::set_password). [`set_value`](Self::set_value) takes an `Option`.*/
+    pub fn value(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.value(value)))
+    }
+    ///Sets the body's property `value` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_value(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_value(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::set_password`](crate::IdentityClient::set_password). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::SetPassword>,
@@ -1424,7 +2333,7 @@ impl<'a> SetPassword<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::set_password`](crate::IdentityClient::set_password).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(types::builder::SetPassword) -> types::builder::SetPassword,
@@ -1495,7 +2404,72 @@ impl<'a> RawOperation<'a> for raw::CreateNetworkZone<'a> {
 ///The call of [`CreateNetworkZone`](crate::IdentityClient::create_network_zone): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateNetworkZone<'a> = Call<'a, raw::CreateNetworkZone<'a>>;
 impl<'a> CreateNetworkZone<'a> {
-    ///Sets `body`; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone).
+    /**What to do with matching requests: `Block`, `Allow` or `NoOp`.
+
+Sets the body's property `action`; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). [`set_action`](Self::set_action) takes an `Option`.*/
+    pub fn action(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.action(value)))
+    }
+    ///Sets the body's property `action` (`Some`) or clears it (`None`).
+    pub fn set_action(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_action(value)))
+    }
+    ///Sets the body's property `applyRules`, required; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). [`set_apply_rules`](Self::set_apply_rules) takes an `Option`.
+    pub fn apply_rules<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::NetworkZonesApplyRules>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.apply_rules(value)))
+    }
+    ///Sets the body's property `applyRules` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_apply_rules(self, value: Option<types::NetworkZonesApplyRules>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_apply_rules(value)))
+    }
+    /**Code identifying the zone in the domain.
+
+Sets the body's property `code`, required; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.code(value)))
+    }
+    ///Sets the body's property `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_code(value)))
+    }
+    /**Free-text description.
+
+Sets the body's property `description`; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**IP addresses and CIDR ranges covered by the zone.
+
+Sets the body's property `networkZoneIPs`, required; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). [`set_network_zone_i_ps`](Self::set_network_zone_i_ps) takes an `Option`.*/
+    pub fn network_zone_i_ps(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::IpAddressDefinition>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::IpAddressDefinition> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.network_zone_i_ps(value)))
+    }
+    ///Sets the body's property `networkZoneIPs` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_network_zone_i_ps(
+        self,
+        value: Option<::std::vec::Vec<types::IpAddressDefinition>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_network_zone_i_ps(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateNetworkZoneRequest>,
@@ -1505,7 +2479,7 @@ impl<'a> CreateNetworkZone<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_network_zone`](crate::IdentityClient::create_network_zone).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1535,12 +2509,16 @@ impl<'a> RawOperation<'a> for raw::GetNetworkZone<'a> {
 ///The call of [`GetNetworkZone`](crate::IdentityClient::get_network_zone): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetNetworkZone<'a> = Call<'a, raw::GetNetworkZone<'a>>;
 impl<'a> GetNetworkZone<'a> {
-    ///Sets `code`; see [`IdentityClient::get_network_zone`](crate::IdentityClient::get_network_zone).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the network zone.
+
+Sets the path parameter `code`, required; see [`IdentityClient::get_network_zone`](crate::IdentityClient::get_network_zone). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
+    }
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateNetworkZone<'a> {
@@ -1563,14 +2541,83 @@ impl<'a> RawOperation<'a> for raw::UpdateNetworkZone<'a> {
 ///The call of [`UpdateNetworkZone`](crate::IdentityClient::update_network_zone): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateNetworkZone<'a> = Call<'a, raw::UpdateNetworkZone<'a>>;
 impl<'a> UpdateNetworkZone<'a> {
-    ///Sets `code`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the network zone to change.
+
+Sets the path parameter `code`, required; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**What to do with matching requests: `Block`, `Allow` or `NoOp`.
+
+Sets the body's property `action`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_action`](Self::set_action) takes an `Option`.*/
+    pub fn action(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.action(value)))
+    }
+    ///Sets the body's property `action` (`Some`) or clears it (`None`).
+    pub fn set_action(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_action(value)))
+    }
+    ///Sets the body's property `applyRules`, required; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_apply_rules`](Self::set_apply_rules) takes an `Option`.
+    pub fn apply_rules<V>(self, value: V) -> Self
+    where
+        V: TryInto<types::NetworkZonesApplyRules>,
+        V::Error: ::std::fmt::Display,
+    {
+        self.map(|raw| raw.body_map(|body| body.apply_rules(value)))
+    }
+    ///Sets the body's property `applyRules` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_apply_rules(self, value: Option<types::NetworkZonesApplyRules>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_apply_rules(value)))
+    }
+    /**Free-text description.
+
+Sets the body's property `description`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Position of the zone in the domain's hierarchy of zones.
+
+Sets the body's property `hierarchy`, required; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_hierarchy`](Self::set_hierarchy) takes an `Option`.*/
+    pub fn hierarchy(self, value: impl Into<i32>) -> Self {
+        let value: i32 = value.into();
+        self.map(|raw| raw.body_map(|body| body.hierarchy(value)))
+    }
+    ///Sets the body's property `hierarchy` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_hierarchy(self, value: Option<i32>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_hierarchy(value)))
+    }
+    /**IP addresses and CIDR ranges covered by the zone.
+
+Sets the body's property `networkZoneIPs`, required; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). [`set_network_zone_i_ps`](Self::set_network_zone_i_ps) takes an `Option`.*/
+    pub fn network_zone_i_ps(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::IpAddressDefinition>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::IpAddressDefinition> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.network_zone_i_ps(value)))
+    }
+    ///Sets the body's property `networkZoneIPs` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_network_zone_i_ps(
+        self,
+        value: Option<::std::vec::Vec<types::IpAddressDefinition>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_network_zone_i_ps(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateNetworkZoneRequest>,
@@ -1580,7 +2627,7 @@ impl<'a> UpdateNetworkZone<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_network_zone`](crate::IdentityClient::update_network_zone).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1610,12 +2657,16 @@ impl<'a> RawOperation<'a> for raw::DeleteNetworkZone<'a> {
 ///The call of [`DeleteNetworkZone`](crate::IdentityClient::delete_network_zone): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteNetworkZone<'a> = Call<'a, raw::DeleteNetworkZone<'a>>;
 impl<'a> DeleteNetworkZone<'a> {
-    ///Sets `code`; see [`IdentityClient::delete_network_zone`](crate::IdentityClient::delete_network_zone).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the network zone to delete.
+
+Sets the path parameter `code`, required; see [`IdentityClient::delete_network_zone`](crate::IdentityClient::delete_network_zone). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
+    }
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListRoles<'a> {
@@ -1658,7 +2709,29 @@ impl<'a> RawOperation<'a> for raw::CreateRole<'a> {
 ///The call of [`CreateRole`](crate::IdentityClient::create_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateRole<'a> = Call<'a, raw::CreateRole<'a>>;
 impl<'a> CreateRole<'a> {
-    ///Sets `body`; see [`IdentityClient::create_role`](crate::IdentityClient::create_role).
+    /**Optional description (up to 1024 characters).
+
+Sets the body's property `description`; see [`IdentityClient::create_role`](crate::IdentityClient::create_role). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    /**Unique role name, also used as its code: a letter followed by 2 to 100 letters, digits, spaces or `-`, `_`, `+`.
+
+Sets the body's property `name`, required; see [`IdentityClient::create_role`](crate::IdentityClient::create_role). [`set_name`](Self::set_name) takes an `Option`.*/
+    pub fn name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.name(value)))
+    }
+    ///Sets the body's property `name` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_name(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_role`](crate::IdentityClient::create_role). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateRoleRequest>,
@@ -1666,7 +2739,7 @@ impl<'a> CreateRole<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_role`](crate::IdentityClient::create_role).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1696,19 +2769,27 @@ impl<'a> RawOperation<'a> for raw::GetRoleByCode<'a> {
 ///The call of [`GetRoleByCode`](crate::IdentityClient::get_role_by_code): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetRoleByCode<'a> = Call<'a, raw::GetRoleByCode<'a>>;
 impl<'a> GetRoleByCode<'a> {
-    ///Sets `code`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
-    pub fn code<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Code of the role, i.e. the name it was created with.
+
+Sets the path parameter `code`, required; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code). [`set_code`](Self::set_code) takes an `Option`.*/
+    pub fn code(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.code(value))
     }
-    ///Sets `scope`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code).
-    pub fn scope<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `code` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_code(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_code(value))
+    }
+    /**Scope of the role; `default` when omitted.
+
+Sets the query parameter `scope`; see [`IdentityClient::get_role_by_code`](crate::IdentityClient::get_role_by_code). [`set_scope`](Self::set_scope) takes an `Option`.*/
+    pub fn scope(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.scope(value))
+    }
+    ///Sets the query parameter `scope` (`Some`) or clears it (`None`).
+    pub fn set_scope(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_scope(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetRole<'a> {
@@ -1731,12 +2812,16 @@ impl<'a> RawOperation<'a> for raw::GetRole<'a> {
 ///The call of [`GetRole`](crate::IdentityClient::get_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetRole<'a> = Call<'a, raw::GetRole<'a>>;
 impl<'a> GetRole<'a> {
-    ///Sets `id`; see [`IdentityClient::get_role`](crate::IdentityClient::get_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role.
+
+Sets the path parameter `id`, required; see [`IdentityClient::get_role`](crate::IdentityClient::get_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateRole<'a> {
@@ -1759,14 +2844,29 @@ impl<'a> RawOperation<'a> for raw::UpdateRole<'a> {
 ///The call of [`UpdateRole`](crate::IdentityClient::update_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateRole<'a> = Call<'a, raw::UpdateRole<'a>>;
 impl<'a> UpdateRole<'a> {
-    ///Sets `id`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role to change.
+
+Sets the path parameter `id`, required; see [`IdentityClient::update_role`](crate::IdentityClient::update_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**New description of the role (up to 1024 characters).
+
+Sets the body's property `description`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role). [`set_description`](Self::set_description) takes an `Option`.*/
+    pub fn description(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.description(value)))
+    }
+    ///Sets the body's property `description` (`Some`) or clears it (`None`).
+    pub fn set_description(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_description(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_role`](crate::IdentityClient::update_role). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateRoleRequest>,
@@ -1774,7 +2874,7 @@ impl<'a> UpdateRole<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_role`](crate::IdentityClient::update_role).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -1804,12 +2904,16 @@ impl<'a> RawOperation<'a> for raw::DeleteRole<'a> {
 ///The call of [`DeleteRole`](crate::IdentityClient::delete_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteRole<'a> = Call<'a, raw::DeleteRole<'a>>;
 impl<'a> DeleteRole<'a> {
-    ///Sets `id`; see [`IdentityClient::delete_role`](crate::IdentityClient::delete_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role to delete.
+
+Sets the path parameter `id`, required; see [`IdentityClient::delete_role`](crate::IdentityClient::delete_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
@@ -1832,12 +2936,16 @@ impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
 ///The call of [`ListUsersInRole`](crate::IdentityClient::list_users_in_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ListUsersInRole<'a> = Call<'a, raw::ListUsersInRole<'a>>;
 impl<'a> ListUsersInRole<'a> {
-    ///Sets `id`; see [`IdentityClient::list_users_in_role`](crate::IdentityClient::list_users_in_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role.
+
+Sets the path parameter `id`, required; see [`IdentityClient::list_users_in_role`](crate::IdentityClient::list_users_in_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::AddUserToRole<'a> {
@@ -1860,19 +2968,27 @@ impl<'a> RawOperation<'a> for raw::AddUserToRole<'a> {
 ///The call of [`AddUserToRole`](crate::IdentityClient::add_user_to_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type AddUserToRole<'a> = Call<'a, raw::AddUserToRole<'a>>;
 impl<'a> AddUserToRole<'a> {
-    ///Sets `id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role.
+
+Sets the path parameter `id`, required; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `user_id`; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role).
-    pub fn user_id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**Id of the user.
+
+Sets the path parameter `userId`, required; see [`IdentityClient::add_user_to_role`](crate::IdentityClient::add_user_to_role). [`set_user_id`](Self::set_user_id) takes an `Option`.*/
+    pub fn user_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.user_id(value))
+    }
+    ///Sets the path parameter `userId` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_user_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_user_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::RemoveUserFromRole<'a> {
@@ -1895,19 +3011,27 @@ impl<'a> RawOperation<'a> for raw::RemoveUserFromRole<'a> {
 ///The call of [`RemoveUserFromRole`](crate::IdentityClient::remove_user_from_role): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type RemoveUserFromRole<'a> = Call<'a, raw::RemoveUserFromRole<'a>>;
 impl<'a> RemoveUserFromRole<'a> {
-    ///Sets `id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the role.
+
+Sets the path parameter `id`, required; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `user_id`; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role).
-    pub fn user_id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**Id of the user.
+
+Sets the path parameter `userId`, required; see [`IdentityClient::remove_user_from_role`](crate::IdentityClient::remove_user_from_role). [`set_user_id`](Self::set_user_id) takes an `Option`.*/
+    pub fn user_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.user_id(value))
+    }
+    ///Sets the path parameter `userId` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_user_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_user_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::InvalidateToken<'a> {
@@ -1950,12 +3074,16 @@ impl<'a> RawOperation<'a> for raw::ListUsers<'a> {
 ///The call of [`ListUsers`](crate::IdentityClient::list_users): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ListUsers<'a> = Call<'a, raw::ListUsers<'a>>;
 impl<'a> ListUsers<'a> {
-    ///Sets `include_deactivated`; see [`IdentityClient::list_users`](crate::IdentityClient::list_users).
-    pub fn include_deactivated<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<bool>,
-    {
+    /**Also return users that were deleted but not purged. Defaults to false.
+
+Sets the query parameter `includeDeactivated`; see [`IdentityClient::list_users`](crate::IdentityClient::list_users). [`set_include_deactivated`](Self::set_include_deactivated) takes an `Option`.*/
+    pub fn include_deactivated(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
         self.map(|raw| raw.include_deactivated(value))
+    }
+    ///Sets the query parameter `includeDeactivated` (`Some`) or clears it (`None`).
+    pub fn set_include_deactivated(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_deactivated(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::CreateUser<'a> {
@@ -1978,14 +3106,148 @@ impl<'a> RawOperation<'a> for raw::CreateUser<'a> {
 ///The call of [`CreateUser`](crate::IdentityClient::create_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type CreateUser<'a> = Call<'a, raw::CreateUser<'a>>;
 impl<'a> CreateUser<'a> {
-    ///Sets `wait_for_reindex`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user).
-    pub fn wait_for_reindex<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<bool>,
-    {
+    /**Wait until the new user is indexed and appears in ListUsers before answering. Defaults to false.
+
+Sets the query parameter `waitForReindex`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_wait_for_reindex`](Self::set_wait_for_reindex) takes an `Option`.*/
+    pub fn wait_for_reindex(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
         self.map(|raw| raw.wait_for_reindex(value))
     }
-    ///Sets `body`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user).
+    ///Sets the query parameter `waitForReindex` (`Some`) or clears it (`None`).
+    pub fn set_wait_for_reindex(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.set_wait_for_reindex(value))
+    }
+    /**Values of the domain's alternative user id fields, keyed by field name.
+
+Sets the body's property `alternativeUserIds`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_alternative_user_ids`](Self::set_alternative_user_ids) takes an `Option`.*/
+    pub fn alternative_user_ids(
+        self,
+        value: impl Into<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        let value: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::option::Option<::std::string::String>,
+        > = value.into();
+        self.map(|raw| raw.body_map(|body| body.alternative_user_ids(value)))
+    }
+    ///Sets the body's property `alternativeUserIds` (`Some`) or clears it (`None`).
+    pub fn set_alternative_user_ids(
+        self,
+        value: Option<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_alternative_user_ids(value)))
+    }
+    /**Email address; the account validation email goes here. On user accounts, use the same value as `login`.
+
+Sets the body's property `emailAddress`, required; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_email_address`](Self::set_email_address) takes an `Option`.*/
+    pub fn email_address(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.email_address(value)))
+    }
+    ///Sets the body's property `emailAddress` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_email_address(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_email_address(value)))
+    }
+    /**First name (up to 50 characters).
+
+Sets the body's property `firstName`, required; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_first_name`](Self::set_first_name) takes an `Option`.*/
+    pub fn first_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.first_name(value)))
+    }
+    ///Sets the body's property `firstName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_first_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_first_name(value)))
+    }
+    /**Last name (2 to 50 characters).
+
+Sets the body's property `lastName`, required; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_last_name`](Self::set_last_name) takes an `Option`.*/
+    pub fn last_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.last_name(value)))
+    }
+    ///Sets the body's property `lastName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_last_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_last_name(value)))
+    }
+    /**Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `emailAddress`.
+
+Sets the body's property `login`, required; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_login`](Self::set_login) takes an `Option`.*/
+    pub fn login(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.login(value)))
+    }
+    ///Sets the body's property `login` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_login(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_login(value)))
+    }
+    /**Roles to give the user at creation (at most 20).
+
+Sets the body's property `roles`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_roles`](Self::set_roles) takes an `Option`.*/
+    pub fn roles(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::RoleId>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::RoleId> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.roles(value)))
+    }
+    ///Sets the body's property `roles` (`Some`) or clears it (`None`).
+    pub fn set_roles(self, value: Option<::std::vec::Vec<types::RoleId>>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_roles(value)))
+    }
+    /**Second email address (service users only).
+
+Sets the body's property `secondEmailAddress`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_second_email_address`](Self::set_second_email_address) takes an `Option`.*/
+    pub fn second_email_address(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.second_email_address(value)))
+    }
+    ///Sets the body's property `secondEmailAddress` (`Some`) or clears it (`None`).
+    pub fn set_second_email_address(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_second_email_address(value)))
+    }
+    /**User type, such as `Personal` or `Service`.
+
+Sets the body's property `type`, required; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_type_`](Self::set_type_) takes an `Option`.*/
+    pub fn type_(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.type_(value)))
+    }
+    ///Sets the body's property `type` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_type_(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_type_(value)))
+    }
+    /**When the user account expires; omit for no expiry date.
+
+Sets the body's property `userExpiry`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user). [`set_user_expiry`](Self::set_user_expiry) takes an `Option`.*/
+    pub fn user_expiry(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
+        self.map(|raw| raw.body_map(|body| body.user_expiry(value)))
+    }
+    ///Sets the body's property `userExpiry` (`Some`) or clears it (`None`).
+    pub fn set_user_expiry(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_user_expiry(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::create_user`](crate::IdentityClient::create_user). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::CreateUserRequest>,
@@ -1993,7 +3255,7 @@ impl<'a> CreateUser<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::create_user`](crate::IdentityClient::create_user).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -2043,12 +3305,16 @@ impl<'a> RawOperation<'a> for raw::GetUserFromLogin<'a> {
 ///The call of [`GetUserFromLogin`](crate::IdentityClient::get_user_from_login): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetUserFromLogin<'a> = Call<'a, raw::GetUserFromLogin<'a>>;
 impl<'a> GetUserFromLogin<'a> {
-    ///Sets `login`; see [`IdentityClient::get_user_from_login`](crate::IdentityClient::get_user_from_login).
-    pub fn login<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Login name of the user (5 to 80 characters).
+
+Sets the path parameter `login`, required; see [`IdentityClient::get_user_from_login`](crate::IdentityClient::get_user_from_login). [`set_login`](Self::set_login) takes an `Option`.*/
+    pub fn login(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.login(value))
+    }
+    ///Sets the path parameter `login` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_login(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_login(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::GetUserSchema<'a> {
@@ -2091,7 +3357,27 @@ impl<'a> RawOperation<'a> for raw::UpdateUserSchema<'a> {
 ///The call of [`UpdateUserSchema`](crate::IdentityClient::update_user_schema): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateUserSchema<'a> = Call<'a, raw::UpdateUserSchema<'a>>;
 impl<'a> UpdateUserSchema<'a> {
-    ///Sets `body`; see [`IdentityClient::update_user_schema`](crate::IdentityClient::update_user_schema).
+    /**Alternative user id fields to define (at most 10).
+
+Sets the body's property `alternativeUserIds`, required; see [`IdentityClient::update_user_schema`](crate::IdentityClient::update_user_schema). [`set_alternative_user_ids`](Self::set_alternative_user_ids) takes an `Option`.*/
+    pub fn alternative_user_ids(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::UserSchemaProperty>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::UserSchemaProperty> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.alternative_user_ids(value)))
+    }
+    ///Sets the body's property `alternativeUserIds` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_alternative_user_ids(
+        self,
+        value: Option<::std::vec::Vec<types::UserSchemaProperty>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_alternative_user_ids(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_user_schema`](crate::IdentityClient::update_user_schema). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateUserSchemaRequest>,
@@ -2101,7 +3387,7 @@ impl<'a> UpdateUserSchema<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_user_schema`](crate::IdentityClient::update_user_schema).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -2131,19 +3417,27 @@ impl<'a> RawOperation<'a> for raw::GetUser<'a> {
 ///The call of [`GetUser`](crate::IdentityClient::get_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type GetUser<'a> = Call<'a, raw::GetUser<'a>>;
 impl<'a> GetUser<'a> {
-    ///Sets `id`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user.
+
+Sets the path parameter `id`, required; see [`IdentityClient::get_user`](crate::IdentityClient::get_user). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `include_roles`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user).
-    pub fn include_roles<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<bool>,
-    {
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**Include the user's roles in the response.
+
+Sets the query parameter `includeRoles`; see [`IdentityClient::get_user`](crate::IdentityClient::get_user). [`set_include_roles`](Self::set_include_roles) takes an `Option`.*/
+    pub fn include_roles(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
         self.map(|raw| raw.include_roles(value))
+    }
+    ///Sets the query parameter `includeRoles` (`Some`) or clears it (`None`).
+    pub fn set_include_roles(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.set_include_roles(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UpdateUser<'a> {
@@ -2166,14 +3460,137 @@ impl<'a> RawOperation<'a> for raw::UpdateUser<'a> {
 ///The call of [`UpdateUser`](crate::IdentityClient::update_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UpdateUser<'a> = Call<'a, raw::UpdateUser<'a>>;
 impl<'a> UpdateUser<'a> {
-    ///Sets `id`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user to change.
+
+Sets the path parameter `id`, required; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `body`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**Values of the domain's alternative user id fields, keyed by field name.
+
+Sets the body's property `alternativeUserIds`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_alternative_user_ids`](Self::set_alternative_user_ids) takes an `Option`.*/
+    pub fn alternative_user_ids(
+        self,
+        value: impl Into<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        let value: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::option::Option<::std::string::String>,
+        > = value.into();
+        self.map(|raw| raw.body_map(|body| body.alternative_user_ids(value)))
+    }
+    ///Sets the body's property `alternativeUserIds` (`Some`) or clears it (`None`).
+    pub fn set_alternative_user_ids(
+        self,
+        value: Option<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_alternative_user_ids(value)))
+    }
+    /**Email address (5 to 80 characters).
+
+Sets the body's property `emailAddress`, required; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_email_address`](Self::set_email_address) takes an `Option`.*/
+    pub fn email_address(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.email_address(value)))
+    }
+    ///Sets the body's property `emailAddress` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_email_address(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_email_address(value)))
+    }
+    /**First name (up to 50 characters).
+
+Sets the body's property `firstName`, required; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_first_name`](Self::set_first_name) takes an `Option`.*/
+    pub fn first_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.first_name(value)))
+    }
+    ///Sets the body's property `firstName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_first_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_first_name(value)))
+    }
+    /**Last name (2 to 50 characters).
+
+Sets the body's property `lastName`, required; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_last_name`](Self::set_last_name) takes an `Option`.*/
+    pub fn last_name(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.last_name(value)))
+    }
+    ///Sets the body's property `lastName` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_last_name(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_last_name(value)))
+    }
+    /**Login name, formatted as an email address and unique in the system; on user accounts, the same value as `emailAddress`.
+
+Sets the body's property `login`, required; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_login`](Self::set_login) takes an `Option`.*/
+    pub fn login(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.login(value)))
+    }
+    ///Sets the body's property `login` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_login(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_login(value)))
+    }
+    /**Deprecated; manage roles through AddUserToRole and RemoveUserFromRole.
+
+Sets the body's property `roles`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_roles`](Self::set_roles) takes an `Option`.*/
+    pub fn roles(
+        self,
+        value: impl IntoIterator<Item = impl Into<types::RoleId>>,
+    ) -> Self {
+        let value: ::std::vec::Vec<types::RoleId> = value
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self.map(|raw| raw.body_map(|body| body.roles(value)))
+    }
+    ///Sets the body's property `roles` (`Some`) or clears it (`None`).
+    pub fn set_roles(self, value: Option<::std::vec::Vec<types::RoleId>>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_roles(value)))
+    }
+    /**Second email address (service users only).
+
+Sets the body's property `secondEmailAddress`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_second_email_address`](Self::set_second_email_address) takes an `Option`.*/
+    pub fn second_email_address(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.map(|raw| raw.body_map(|body| body.second_email_address(value)))
+    }
+    ///Sets the body's property `secondEmailAddress` (`Some`) or clears it (`None`).
+    pub fn set_second_email_address(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_second_email_address(value)))
+    }
+    /**When the user account expires; omit for no expiry date.
+
+Sets the body's property `userExpiry`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user). [`set_user_expiry`](Self::set_user_expiry) takes an `Option`.*/
+    pub fn user_expiry(
+        self,
+        value: impl Into<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        let value: ::chrono::DateTime<::chrono::offset::Utc> = value.into();
+        self.map(|raw| raw.body_map(|body| body.user_expiry(value)))
+    }
+    ///Sets the body's property `userExpiry` (`Some`) or clears it (`None`).
+    pub fn set_user_expiry(
+        self,
+        value: Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Self {
+        self.map(|raw| raw.body_map(|body| body.set_user_expiry(value)))
+    }
+    ///Sets the whole body: the record, or its builder (`types::X::builder()`); see [`IdentityClient::update_user`](crate::IdentityClient::update_user). The body's property setters of this call change the body given here when they come after it.
     pub fn body<V>(self, value: V) -> Self
     where
         V: std::convert::TryInto<types::UpdateUserRequest>,
@@ -2181,7 +3598,7 @@ impl<'a> UpdateUser<'a> {
     {
         self.map(|raw| raw.body(value))
     }
-    ///Sets `body_map`; see [`IdentityClient::update_user`](crate::IdentityClient::update_user).
+    ///Changes the body with its record's builder.
     pub fn body_map<F>(self, f: F) -> Self
     where
         F: std::ops::FnOnce(
@@ -2211,19 +3628,27 @@ impl<'a> RawOperation<'a> for raw::DeleteUser<'a> {
 ///The call of [`DeleteUser`](crate::IdentityClient::delete_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type DeleteUser<'a> = Call<'a, raw::DeleteUser<'a>>;
 impl<'a> DeleteUser<'a> {
-    ///Sets `id`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user to delete.
+
+Sets the path parameter `id`, required; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
     }
-    ///Sets `purge`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user).
-    pub fn purge<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<bool>,
-    {
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
+    }
+    /**Erase the user from the identity provider entirely, which affects auditing.
+
+Sets the query parameter `purge`; see [`IdentityClient::delete_user`](crate::IdentityClient::delete_user). [`set_purge`](Self::set_purge) takes an `Option`.*/
+    pub fn purge(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
         self.map(|raw| raw.purge(value))
+    }
+    ///Sets the query parameter `purge` (`Some`) or clears it (`None`).
+    pub fn set_purge(self, value: Option<bool>) -> Self {
+        self.map(|raw| raw.set_purge(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::SendActivationEmail<'a> {
@@ -2246,12 +3671,16 @@ impl<'a> RawOperation<'a> for raw::SendActivationEmail<'a> {
 ///The call of [`SendActivationEmail`](crate::IdentityClient::send_activation_email): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type SendActivationEmail<'a> = Call<'a, raw::SendActivationEmail<'a>>;
 impl<'a> SendActivationEmail<'a> {
-    ///Sets `id`; see [`IdentityClient::send_activation_email`](crate::IdentityClient::send_activation_email).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user to activate.
+
+Sets the path parameter `id`, required; see [`IdentityClient::send_activation_email`](crate::IdentityClient::send_activation_email). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ExpirePassword<'a> {
@@ -2274,12 +3703,16 @@ impl<'a> RawOperation<'a> for raw::ExpirePassword<'a> {
 ///The call of [`ExpirePassword`](crate::IdentityClient::expire_password): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ExpirePassword<'a> = Call<'a, raw::ExpirePassword<'a>>;
 impl<'a> ExpirePassword<'a> {
-    ///Sets `id`; see [`IdentityClient::expire_password`](crate::IdentityClient::expire_password).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user whose password is expired.
+
+Sets the path parameter `id`, required; see [`IdentityClient::expire_password`](crate::IdentityClient::expire_password). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ResetFactors<'a> {
@@ -2302,12 +3735,16 @@ impl<'a> RawOperation<'a> for raw::ResetFactors<'a> {
 ///The call of [`ResetFactors`](crate::IdentityClient::reset_factors): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ResetFactors<'a> = Call<'a, raw::ResetFactors<'a>>;
 impl<'a> ResetFactors<'a> {
-    ///Sets `id`; see [`IdentityClient::reset_factors`](crate::IdentityClient::reset_factors).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user whose MFA factors are reset.
+
+Sets the path parameter `id`, required; see [`IdentityClient::reset_factors`](crate::IdentityClient::reset_factors). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::ResetPassword<'a> {
@@ -2330,12 +3767,16 @@ impl<'a> RawOperation<'a> for raw::ResetPassword<'a> {
 ///The call of [`ResetPassword`](crate::IdentityClient::reset_password): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type ResetPassword<'a> = Call<'a, raw::ResetPassword<'a>>;
 impl<'a> ResetPassword<'a> {
-    ///Sets `id`; see [`IdentityClient::reset_password`](crate::IdentityClient::reset_password).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user whose password is reset.
+
+Sets the path parameter `id`, required; see [`IdentityClient::reset_password`](crate::IdentityClient::reset_password). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UnlockUser<'a> {
@@ -2358,12 +3799,16 @@ impl<'a> RawOperation<'a> for raw::UnlockUser<'a> {
 ///The call of [`UnlockUser`](crate::IdentityClient::unlock_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UnlockUser<'a> = Call<'a, raw::UnlockUser<'a>>;
 impl<'a> UnlockUser<'a> {
-    ///Sets `id`; see [`IdentityClient::unlock_user`](crate::IdentityClient::unlock_user).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user to unlock.
+
+Sets the path parameter `id`, required; see [`IdentityClient::unlock_user`](crate::IdentityClient::unlock_user). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl<'a> RawOperation<'a> for raw::UnsuspendUser<'a> {
@@ -2386,12 +3831,16 @@ impl<'a> RawOperation<'a> for raw::UnsuspendUser<'a> {
 ///The call of [`UnsuspendUser`](crate::IdentityClient::unsuspend_user): set its parameters and call settings, then [`send`](crate::Call::send) it.
 pub type UnsuspendUser<'a> = Call<'a, raw::UnsuspendUser<'a>>;
 impl<'a> UnsuspendUser<'a> {
-    ///Sets `id`; see [`IdentityClient::unsuspend_user`](crate::IdentityClient::unsuspend_user).
-    pub fn id<V>(self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
+    /**Id of the user to unsuspend.
+
+Sets the path parameter `id`, required; see [`IdentityClient::unsuspend_user`](crate::IdentityClient::unsuspend_user). [`set_id`](Self::set_id) takes an `Option`.*/
+    pub fn id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
         self.map(|raw| raw.id(value))
+    }
+    ///Sets the path parameter `id` (`Some`) or unsets it (`None`): the call then fails naming it.
+    pub fn set_id(self, value: Option<::std::string::String>) -> Self {
+        self.map(|raw| raw.set_id(value))
     }
 }
 impl IdentityClient {
@@ -2426,6 +3875,9 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.create_application()
+    .client_id("…")
+    .display_name("…")
+    .type_("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2559,9 +4011,21 @@ Arguments:
 - `body`: The new complexity, age and lockout rules.
 
 ```no_run
+use finbourne_identity::client::types;
+
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_password_policy()
     .user_type("…")
+    .conditions(types::UpdatePasswordPolicyRequestConditions::builder()
+        .age(types::UpdatePasswordPolicyRequestAge::builder()
+            .history_count(0)
+            .max_age_days(0))
+        .complexity(types::UpdatePasswordPolicyRequestComplexity::builder()
+            .exclude_first_name(false)
+            .exclude_last_name(false)
+            .min_length(0))
+        .lockout(types::UpdatePasswordPolicyRequestLockout::builder()
+            .max_attempts(0)))
     .send()
     .await?;
 # let _ = answer;
@@ -2603,6 +4067,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_session_policy()
+    .max_session_idle_minutes(0)
     .send()
     .await?;
 # let _ = answer;
@@ -2648,6 +4113,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.grant_support_access()
+    .duration("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2727,6 +4193,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.set_attaching_key()
+    .parent_domain_name("…")
+    .pat("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2749,6 +4217,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.rotate_attaching_key()
+    .pat("…")
     .send()
     .await?;
 # let _ = answer;
@@ -2812,6 +4281,8 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.set_parent_cell()
+    .admin_domain_name("…")
+    .confirm(false)
     .send()
     .await?;
 # let _ = answer;
@@ -2910,6 +4381,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.find_users_by_id()
+    .id(["…"])
     .send()
     .await?;
 # let _ = answer;
@@ -2951,6 +4423,10 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.create_external_token_issuer()
+    .audience("…")
+    .code("…")
+    .issuer("…")
+    .logout_url("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3037,8 +4513,18 @@ Turns off SCIM provisioning by deactivating the current SCIM API token, if there
 
 Sends a `DELETE` request to `/api/identityprovider/scim`
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# identity.add_scim(finbourne_identity::ScimTokenAction::Ensure).await?;
 let answer = identity.remove_scim()
     .send()
     .await?;
@@ -3081,6 +4567,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.create_api_key()
+    .display_name("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3129,16 +4616,15 @@ Arguments:
 - `okta_sort_order`: Sort by publication time: `ASCENDING` or `DESCENDING`.
 - `okta_until`: Latest publication time of the events to return.
 
+The answer is one page. [`items`](crate::Call::items) streams the items of every page and [`pages`](crate::Call::pages) the pages, asking for each next page with `oktaAfter`; each page is one call with this call's settings.
+
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-let answer = identity.list_logs()
-    .okta_after("…")
-    .okta_filter("…")
-    .okta_query("…")
-    .okta_sort_order("…")
-    .send()
-    .await?;
-# let _ = answer;
+let mut items = identity.list_logs()
+    .items();
+while let Some(item) = items.try_next().await? {
+    println!("{item:?}");
+}
 # Ok(())
 # }
 ```
@@ -3159,14 +4645,15 @@ Arguments:
 - `okta_sort_order`: Sort by publication time: `ASCENDING` or `DESCENDING`.
 - `okta_until`: Latest publication time of the events to return.
 
+The answer is one page. [`items`](crate::Call::items) streams the items of every page and [`pages`](crate::Call::pages) the pages, asking for each next page with `oktaAfter`; each page is one call with this call's settings.
+
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-let answer = identity.list_user_logs()
-    .okta_after("…")
-    .okta_sort_order("…")
-    .send()
-    .await?;
-# let _ = answer;
+let mut items = identity.list_user_logs()
+    .items();
+while let Some(item) = items.try_next().await? {
+    println!("{item:?}");
+}
 # Ok(())
 # }
 ```
@@ -3235,6 +4722,9 @@ Arguments:
 let answer = identity.update_mcp_tool()
     .scope("…")
     .code("…")
+    .description("…")
+    .name("…")
+    .title("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3261,6 +4751,9 @@ Arguments:
 let answer = identity.create_mcp_tool()
     .scope("…")
     .code("…")
+    .description("…")
+    .name("…")
+    .title("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3302,8 +4795,17 @@ Returns basic details of the calling user: id, email, user and domain type, expi
 
 Sends a `GET` request to `/api/me`
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
 let answer = identity.get_user_info()
     .send()
     .await?;
@@ -3327,6 +4829,7 @@ Arguments:
 ```no_run
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.set_password()
+    .value("…")
     .send()
     .await?;
 # let _ = answer;
@@ -3385,8 +4888,15 @@ Arguments:
 - `body`: Everything that defines the new zone: code, addresses, action and apply rules.
 
 ```no_run
+use finbourne_identity::client::types;
+
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.create_network_zone()
+    .apply_rules(types::NetworkZonesApplyRules::builder()
+        .session_type(Vec::<String>::new())
+        .user_roles(Vec::<String>::new()))
+    .code("…")
+    .network_zone_i_ps(Vec::<types::IpAddressDefinition>::new())
     .send()
     .await?;
 # let _ = answer;
@@ -3431,9 +4941,16 @@ Arguments:
 - `body`: The network zone's replacement definition.
 
 ```no_run
+use finbourne_identity::client::types;
+
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_network_zone()
     .code("…")
+    .apply_rules(types::NetworkZonesApplyRules::builder()
+        .session_type(Vec::<String>::new())
+        .user_roles(Vec::<String>::new()))
+    .hierarchy(0)
+    .network_zone_i_ps(Vec::<types::IpAddressDefinition>::new())
     .send()
     .await?;
 # let _ = answer;
@@ -3473,8 +4990,17 @@ Returns every role in the domain.
 
 Sends a `GET` request to `/api/roles`
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
 let answer = identity.list_roles()
     .send()
     .await?;
@@ -3495,9 +5021,20 @@ Sends a `POST` request to `/api/roles`
 Arguments:
 - `body`: Name and optional description of the new role.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
 let answer = identity.create_role()
+    .name("payroll")
+    .description("Pays people")
     .send()
     .await?;
 # let _ = answer;
@@ -3518,11 +5055,20 @@ Arguments:
 - `code`: Code of the role, i.e. the name it was created with.
 - `scope`: Scope of the role; `default` when omitted.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.get_role_by_code()
-    .code("…")
-    .scope("…")
+    .code(&role.role_id.code)
     .send()
     .await?;
 # let _ = answer;
@@ -3542,10 +5088,20 @@ Sends a `GET` request to `/api/roles/{id}`
 Arguments:
 - `id`: Id of the role.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.get_role()
-    .id("…")
+    .id(&role.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3566,10 +5122,21 @@ Arguments:
 - `id`: Id of the role to change.
 - `body`: The role's new description.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.update_role()
-    .id("…")
+    .id(&role.id)
+    .description("Pays everyone")
     .send()
     .await?;
 # let _ = answer;
@@ -3589,10 +5156,20 @@ Sends a `DELETE` request to `/api/roles/{id}`
 Arguments:
 - `id`: Id of the role to delete.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.delete_role()
-    .id("…")
+    .id(&role.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3612,10 +5189,20 @@ Sends a `GET` request to `/api/roles/{id}/users`
 Arguments:
 - `id`: Id of the role.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.list_users_in_role()
-    .id("…")
+    .id(&role.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3636,11 +5223,22 @@ Arguments:
 - `id`: Id of the role.
 - `user_id`: Id of the user.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
+# let role = identity.create_role().name("payroll").send().await?;
 let answer = identity.add_user_to_role()
-    .id("…")
-    .user_id("…")
+    .id(&role.id)
+    .user_id(&user.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3661,11 +5259,23 @@ Arguments:
 - `id`: Id of the role.
 - `user_id`: Id of the user.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
+# let role = identity.create_role().name("payroll").send().await?;
+# identity.add_user_to_role().id(&role.id).user_id(&user.id).send().await?;
 let answer = identity.remove_user_from_role()
-    .id("…")
-    .user_id("…")
+    .id(&role.id)
+    .user_id(&user.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3704,8 +5314,17 @@ Sends a `GET` request to `/api/users`
 Arguments:
 - `include_deactivated`: Also return users that were deleted but not purged. Defaults to false.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
 let answer = identity.list_users()
     .send()
     .await?;
@@ -3727,9 +5346,23 @@ Arguments:
 - `wait_for_reindex`: Wait until the new user is indexed and appears in ListUsers before answering. Defaults to false.
 - `body`: The new user's names, email, login, type and optional roles.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
 let answer = identity.create_user()
+    .first_name("Grace")
+    .last_name("Hopper")
+    .email_address("grace@example.com")
+    .login("grace@example.com")
+    .type_("Personal")
     .send()
     .await?;
 # let _ = answer;
@@ -3768,10 +5401,20 @@ Sends a `GET` request to `/api/users/fromlogin/{login}`
 Arguments:
 - `login`: Login name of the user (5 to 80 characters).
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
 let answer = identity.get_user_from_login()
-    .login("…")
+    .login("grace@example.com")
     .send()
     .await?;
 # let _ = answer;
@@ -3811,8 +5454,11 @@ Arguments:
 - `body`: The complete new list of alternative user id fields.
 
 ```no_run
+use finbourne_identity::client::types;
+
 # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
 let answer = identity.update_user_schema()
+    .alternative_user_ids(Vec::<types::UserSchemaProperty>::new())
     .send()
     .await?;
 # let _ = answer;
@@ -3833,10 +5479,20 @@ Arguments:
 - `id`: Id of the user.
 - `include_roles`: Include the user's roles in the response.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
 let answer = identity.get_user()
-    .id("…")
+    .id(&user.id)
     .send()
     .await?;
 # let _ = answer;
@@ -3857,10 +5513,24 @@ Arguments:
 - `id`: Id of the user to change.
 - `body`: The user's new details.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
 let answer = identity.update_user()
-    .id("…")
+    .id(&user.id)
+    .first_name("Grace")
+    .last_name("Murray Hopper")
+    .email_address("grace@example.com")
+    .login("grace@example.com")
     .send()
     .await?;
 # let _ = answer;
@@ -3881,10 +5551,20 @@ Arguments:
 - `id`: Id of the user to delete.
 - `purge`: Erase the user from the identity provider entirely, which affects auditing.
 
-```no_run
-# async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let emulator = finbourne_identity_emulator::Emulator::start().await?;
+# let config = finbourne_identity::ConfigLoader::new()
+#     .environment(|_| None)
+#     .no_secrets_file()
+#     .identity_url(emulator.identity_url())
+#     .access_token(emulator.issue_access_token())
+#     .load()?;
+# let identity = finbourne_identity::IdentityClient::new(config)?;
+# let user = identity.create_user().first_name("Grace").last_name("Hopper").email_address("grace@example.com").login("grace@example.com").type_("Personal").send().await?;
 let answer = identity.delete_user()
-    .id("…")
+    .id(&user.id)
     .send()
     .await?;
 # let _ = answer;

@@ -11,6 +11,31 @@
 //! safe. SCIM has typed helpers: [`IdentityClient::add_scim`] and
 //! [`IdentityClient::remove_scim`].
 //!
+//! # Calls
+//!
+//! Setters take what the caller has: `&str` or `String` for text, any iterator for a list, a
+//! record or its builder for a record; `set_x(Option<T>)` sets or clears a value. The properties
+//! of a JSON body are setters of the call (`.body(..)` still takes a whole body), and a required
+//! value left out is refused before anything is sent, naming it. [`Call::send_response`] keeps
+//! the status and headers in a [`Response`].
+//!
+//! Answers that come in pages are streams: [`Call::items`] and [`Call::pages`] ask for each
+//! page with the previous page's token, one call per page with the call's settings (its own
+//! retries and its own total timeout). [`Call::follow`] on `list_logs` and `list_user_logs`
+//! goes on polling for new events until it is dropped.
+//!
+//! ```no_run
+//! # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+//! let role = identity.create_role().name("payroll").description("Pays people").send().await?;
+//! let mut events = identity.list_logs().items();
+//! while let Some(event) = events.try_next().await? {
+//!     println!("{:?}", event.display_message);
+//! }
+//! # let _ = role;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Retries
 //!
 //! A retry is decided by what happened to the attempt and whether the call is idempotent:
@@ -144,12 +169,15 @@ pub mod config;
 pub mod error;
 mod http;
 mod identity_client;
+mod logs;
 #[rustfmt::skip]
 #[path = "generated_operations.rs"]
 pub mod operations;
+mod paging;
 mod pipeline;
 mod printable;
 mod redact;
+mod response;
 mod retry;
 mod scim;
 
@@ -159,8 +187,10 @@ pub use call::DynCall;
 pub use call::{Call, CallOptions};
 pub use config::{Config, ConfigError, ConfigLoader};
 pub use error::{ApiError, Delivery, Error, TimeoutLimit};
-pub use finbourne_identity_client::ResponseValue;
 pub use identity_client::{IdentityClient, IdentityClientBuilder};
+pub use logs::{DEFAULT_POLL_INTERVAL, Follow, MAX_POLL_INTERVAL, MIN_POLL_INTERVAL};
+pub use paging::{Items, Pages};
+pub use response::Response;
 pub use retry::{Outcome, RetryPolicy, RetryResult, RetryState, StandardRetry};
 pub use scim::{ScimCall, ScimCredentials, ScimTokenAction};
 

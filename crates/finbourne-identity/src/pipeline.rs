@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::response::Response;
 use bytes::Bytes;
-use finbourne_identity_client::ResponseValue;
 use finbourne_identity_client::operations::Operation;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -89,7 +89,7 @@ impl Pipeline {
         request: Result<reqwest::Request, Error>,
         options: CallOptions,
         decode: fn(&[u8]) -> Result<T, Error>,
-    ) -> impl Future<Output = Result<ResponseValue<T>, Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
         let span = call_span(operation, request.as_ref().ok().map(reqwest::Request::url));
         async move {
             let answer = match request {
@@ -98,7 +98,7 @@ impl Pipeline {
             };
             let result = answer.and_then(|answer| {
                 let value = decode(&answer.body)?;
-                Ok(ResponseValue::new(value, answer.status, answer.headers))
+                Ok(Response::new(answer.status, answer.headers, value))
             });
             if let Err(error) = &result {
                 tracing::Span::current().record("error.type", error.kind());
