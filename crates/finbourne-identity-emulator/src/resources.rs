@@ -516,6 +516,17 @@ pub(crate) enum Change {
 }
 
 /// The meaning hand code gives a family; every method has the engine's default.
+/// What a family's records are called in its answers: `NetworkZone`, "a network zone", "code".
+pub(crate) struct Named {
+    /// The problem-details name's stem: `NetworkZone` gives `NetworkZoneNotFound`.
+    pub(crate) kind: &'static str,
+    /// `A` or `An`, for the noun.
+    pub(crate) article: &'static str,
+    pub(crate) noun: &'static str,
+    /// What the key is: `code`, `scope and code`.
+    pub(crate) key: &'static str,
+}
+
 pub(crate) trait Meaning: Sync {
     /// The prefix of the ids the engine makes for new records.
     fn id_prefix(&self) -> &'static str {
@@ -527,26 +538,57 @@ pub(crate) trait Meaning: Sync {
         StatusCode::CREATED
     }
 
+    /// What the family's records are called, for its 404 and 409 answers; `None`: named by
+    /// the path.
+    fn named(&self) -> Option<Named> {
+        None
+    }
+
     /// The 404 answer for an unknown key.
     fn not_found(&self, call: &Call<'_>, key: &str) -> Reply {
-        reply::not_found(
-            CODE_UNKNOWN,
-            "ResourceNotFound",
-            format!("Nothing under {} has the key '{key}'.", call.op.path),
-            call.instance,
-        )
+        match self.named() {
+            Some(n) => reply::not_found(
+                CODE_UNKNOWN,
+                &format!("{}NotFound", n.kind),
+                format!("No {} has the {} '{key}'.", n.noun, n.key),
+                call.instance,
+            ),
+            None => reply::not_found(
+                CODE_UNKNOWN,
+                "ResourceNotFound",
+                format!("Nothing under {} has the key '{key}'.", call.op.path),
+                call.instance,
+            ),
+        }
     }
 
     /// The 409 answer for a key that is taken.
     fn duplicate(&self, call: &Call<'_>, key: &str) -> Reply {
+        let Some(n) = self.named() else {
+            return problem(
+                StatusCode::CONFLICT,
+                CODE_DUPLICATE,
+                "ResourceAlreadyExists",
+                "Already exists",
+                format!(
+                    "Something under {} already has the key '{key}'.",
+                    call.op.path
+                ),
+                call.instance,
+            );
+        };
+        let mut title = n.noun.to_owned();
+        if let Some(first) = title.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
         problem(
             StatusCode::CONFLICT,
             CODE_DUPLICATE,
-            "ResourceAlreadyExists",
-            "Already exists",
+            &format!("{}AlreadyExists", n.kind),
+            &format!("{title} already exists"),
             format!(
-                "Something under {} already has the key '{key}'.",
-                call.op.path
+                "{} {} with the {} '{key}' already exists.",
+                n.article, n.noun, n.key
             ),
             call.instance,
         )

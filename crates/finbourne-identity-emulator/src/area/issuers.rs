@@ -8,8 +8,8 @@ use finbourne_identity_client::types::ExternalTokenIssuerResponse;
 use serde_json::Value;
 
 use super::Problems;
-use crate::reply::{CODE_DUPLICATE, Reply, not_found, problem};
-use crate::resources::{Call, Meaning, Record, shaped};
+use crate::reply::Reply;
+use crate::resources::{Call, Meaning, Named, Record, shaped};
 use crate::state::State;
 
 pub(crate) const COLLECTION: &str = "/api/externaltokenissuers";
@@ -28,24 +28,13 @@ const CLAIMS: &[&str] = &[
 pub(crate) struct Issuers;
 
 impl Meaning for Issuers {
-    fn not_found(&self, call: &Call<'_>, key: &str) -> Reply {
-        not_found(
-            crate::reply::CODE_UNKNOWN,
-            "ExternalTokenIssuerNotFound",
-            format!("No external token issuer has the code '{key}'."),
-            call.instance,
-        )
-    }
-
-    fn duplicate(&self, call: &Call<'_>, key: &str) -> Reply {
-        problem(
-            axum::http::StatusCode::CONFLICT,
-            CODE_DUPLICATE,
-            "ExternalTokenIssuerAlreadyExists",
-            "External token issuer already exists",
-            format!("An external token issuer with the code '{key}' already exists."),
-            call.instance,
-        )
+    fn named(&self) -> Option<Named> {
+        Some(Named {
+            kind: "ExternalTokenIssuer",
+            article: "An",
+            noun: "external token issuer",
+            key: "code",
+        })
     }
 
     fn prepare(

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::Problems;
 use crate::reply::{CODE_DUPLICATE, Reply, not_found, problem};
-use crate::resources::{Call, Meaning, Record, shaped, visible_fields};
+use crate::resources::{Call, Meaning, Named, Record, shaped, visible_fields};
 use crate::state::State;
 
 pub(crate) const COLLECTION: &str = "/api/mcptools";
@@ -113,24 +113,13 @@ fn check_payload(problems: &mut Problems, record: &Record) -> Option<&'static st
 pub(crate) struct McpTools;
 
 impl Meaning for McpTools {
-    fn not_found(&self, call: &Call<'_>, key: &str) -> Reply {
-        not_found(
-            crate::reply::CODE_UNKNOWN,
-            "McpToolNotFound",
-            format!("No MCP tool has the scope and code '{key}'."),
-            call.instance,
-        )
-    }
-
-    fn duplicate(&self, call: &Call<'_>, key: &str) -> Reply {
-        problem(
-            StatusCode::CONFLICT,
-            CODE_DUPLICATE,
-            "McpToolAlreadyExists",
-            "MCP tool already exists",
-            format!("An MCP tool with the scope and code '{key}' already exists."),
-            call.instance,
-        )
+    fn named(&self) -> Option<Named> {
+        Some(Named {
+            kind: "McpTool",
+            article: "An",
+            noun: "MCP tool",
+            key: "scope and code",
+        })
     }
 
     fn prepare(

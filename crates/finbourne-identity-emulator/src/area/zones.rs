@@ -13,8 +13,8 @@ use finbourne_identity_client::types::NetworkZoneDefinitionResponse;
 use serde_json::Value;
 
 use super::Problems;
-use crate::reply::{CODE_DUPLICATE, Reply, not_found, problem};
-use crate::resources::{Call, Change, Meaning, Record, shaped};
+use crate::reply::Reply;
+use crate::resources::{Call, Change, Meaning, Named, Record, shaped};
 use crate::state::State;
 
 pub(crate) const COLLECTION: &str = "/api/networkzones";
@@ -67,24 +67,13 @@ fn renumber(st: &mut State, moved: Option<&str>) {
 pub(crate) struct Zones;
 
 impl Meaning for Zones {
-    fn not_found(&self, call: &Call<'_>, key: &str) -> Reply {
-        not_found(
-            crate::reply::CODE_UNKNOWN,
-            "NetworkZoneNotFound",
-            format!("No network zone has the code '{key}'."),
-            call.instance,
-        )
-    }
-
-    fn duplicate(&self, call: &Call<'_>, key: &str) -> Reply {
-        problem(
-            axum::http::StatusCode::CONFLICT,
-            CODE_DUPLICATE,
-            "NetworkZoneAlreadyExists",
-            "Network zone already exists",
-            format!("A network zone with the code '{key}' already exists."),
-            call.instance,
-        )
+    fn named(&self) -> Option<Named> {
+        Some(Named {
+            kind: "NetworkZone",
+            article: "A",
+            noun: "network zone",
+            key: "code",
+        })
     }
 
     fn prepare(
