@@ -42,12 +42,10 @@ const SPEC: &str = r#"{
 
 #[test]
 fn reference_specs_from_2020_to_now() {
-    let (Some(old), Some(new)) = (
+    let (old, new) = (
         reference::path(reference::OLD_2020),
         reference::path(reference::CURRENT),
-    ) else {
-        return;
-    };
+    );
     let output = xtask_diff(&old, &new);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{stdout}");
@@ -84,9 +82,7 @@ fn reference_specs_from_2020_to_now() {
 
 #[test]
 fn a_reference_spec_against_itself_is_a_patch() {
-    let Some(current) = reference::path(reference::CURRENT) else {
-        return;
-    };
+    let current = reference::path(reference::CURRENT);
     let report = diff::diff_files(&current, &current).unwrap();
     assert_eq!(report.changes().count(), 0);
     assert_eq!(report.semver(), Semver::Patch);

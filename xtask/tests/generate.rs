@@ -44,28 +44,24 @@ fn header_names_the_spec_hash_and_command() {
     );
 }
 
-fn generates(name: &str) -> Option<String> {
-    let path = reference::path(name)?;
+fn generates(name: &str) -> String {
+    let path = reference::path(name);
     let loaded = spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let (code, _) =
         generate::generate_client(Path::new(name), &loaded.raw).unwrap_or_else(|e| panic!("{e}"));
-    Some(code)
+    code
 }
 
 #[test]
 fn current_reference_spec_generates() {
-    let Some(code) = generates(reference::CURRENT) else {
-        return;
-    };
+    let code = generates(reference::CURRENT);
     assert!(code.contains("pub fn add_scim(&self)"));
     assert!(code.contains("pub fn remove_scim(&self)"));
 }
 
 #[test]
 fn old_reference_spec_with_head_generates() {
-    let Some(code) = generates(reference::OLD_2020) else {
-        return;
-    };
+    let code = generates(reference::OLD_2020);
     // The 2020 service's HEAD operation answers by status alone.
     assert!(code.contains(".head(url)"), "no HEAD request generated");
     assert!(code.contains("pub fn get_agreement(&self)"));

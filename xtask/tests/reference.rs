@@ -1,5 +1,6 @@
 //! Where the reference specs live: `../shared/upstream/` beside the repository. They are read
-//! from there, never copied in; tests that need them say so and skip when they are absent.
+//! from there, never copied in. A test that needs one fails when it is absent, naming the path:
+//! a check that passes without its input would say nothing.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,30 +10,26 @@ pub const CURRENT: &str = "identity-openapi-0.0.3665.yaml";
 #[allow(dead_code)] // used by some of the test binaries that share this module
 pub const OLD_2020: &str = "identity-openapi-0.0.840.json";
 
-/// The reference spec `name`, or `None` (after saying so) when `../shared` is not there.
-pub fn path(name: &str) -> Option<PathBuf> {
+/// The reference spec `name`; panics, naming the path, when `../shared` does not hold it.
+pub fn path(name: &str) -> PathBuf {
     let path = xtask::generate::workspace_root()
         .join("../shared/upstream")
         .join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        // Straight to stderr: the test harness captures `println!` of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: reference spec {} is absent",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.is_file(),
+        "reference spec {} is absent: these tests read the served spec's reference copies from \
+         ../shared/upstream beside the repository",
+        path.display()
+    );
+    path
 }
 
 /// The reference spec `name` loaded, when it describes the API version `spec/identity.json`
-/// is at; `None` (after saying so) when it is absent or describes another version, as it does
-/// once `cargo xtask spec sync` has brought a newer one.
+/// is at; `None` (after saying so) when it describes another version, as it does once
+/// `cargo xtask spec sync` has brought a newer one. Panics when it is absent.
 #[allow(dead_code)]
 pub fn same_version_as_ours(name: &str) -> Option<xtask::spec::Spec> {
-    let reference = xtask::spec::load(&path(name)?).unwrap_or_else(|e| panic!("{e}"));
+    let reference = xtask::spec::load(&path(name)).unwrap_or_else(|e| panic!("{e}"));
     let ours = xtask::generate::workspace_root().join(xtask::generate::SPEC);
     let ours = xtask::spec::load(&ours).unwrap_or_else(|e| panic!("{e}"));
     let (theirs, ours) = (&reference.openapi.info.version, &ours.openapi.info.version);

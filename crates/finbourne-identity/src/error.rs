@@ -97,9 +97,21 @@ pub enum Error {
 
 /// Whether a failed request may have reached the service.
 ///
+/// A write that failed [`NotSent`](Self::NotSent) can be sent again; one that
+/// [`MaybeProcessed`](Self::MaybeProcessed) may have taken effect, so look before repeating it.
+///
 /// ```
-/// use finbourne_identity::Delivery;
-/// assert_ne!(Delivery::NotSent, Delivery::MaybeProcessed);
+/// # async fn run(identity: finbourne_identity::IdentityClient) {
+/// use finbourne_identity::{Delivery, Error};
+///
+/// match identity.create_role().name("payroll").send().await {
+///     Ok(role) => println!("created {}", role.id),
+///     Err(Error::Transport(e)) if e.delivery() == Delivery::NotSent => {
+///         println!("nothing was created; safe to try again")
+///     }
+///     Err(e) => println!("the role may exist: list roles before creating it again ({e})"),
+/// }
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {

@@ -135,10 +135,16 @@ impl fmt::Debug for Outcome<'_> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use finbourne_identity::RetryResult;
+/// use finbourne_identity::{Outcome, RetryPolicy, RetryResult, RetryState, StandardRetry};
 ///
-/// let again = RetryResult::Continue(Duration::from_millis(200));
-/// assert_ne!(again, RetryResult::Exhausted);
+/// let policy = StandardRetry::new(2, 1).with_jitter(Duration::ZERO);
+/// let dropped = Outcome::MaybeProcessed;
+/// // A GET whose connection dropped is sent again after the first backoff...
+/// let first = RetryState::new(true);
+/// assert_eq!(policy.on_failure(&first, dropped), RetryResult::Continue(Duration::from_millis(200)));
+/// // ...once: the budget of one is then spent. A POST is never repeated after a drop.
+/// assert_eq!(policy.on_failure(&first.with_other_retries(1), dropped), RetryResult::Exhausted);
+/// assert_eq!(policy.on_failure(&RetryState::new(false), dropped), RetryResult::Permanent);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryResult {

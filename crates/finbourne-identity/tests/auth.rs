@@ -42,14 +42,6 @@ async fn two_hundred_concurrent_calls_on_an_expired_token_make_one_token_request
     assert_eq!(identity.token_requests(), 2);
 }
 
-/// Moves the clock past the 1 s tokens of `Service::start(1)` without waiting for real: the
-/// test's clock is paused only for the jump, so the network still runs in real time.
-async fn past_expiry() {
-    tokio::time::pause();
-    tokio::time::advance(Duration::from_millis(1100)).await;
-    tokio::time::resume();
-}
-
 async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::new();
     for task in tasks.collect::<Vec<_>>() {

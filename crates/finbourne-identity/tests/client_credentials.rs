@@ -8,7 +8,6 @@ use finbourne_identity::config::ClientCredentials;
 use finbourne_identity::{ConfigLoader, Error, IdentityClient};
 use finbourne_identity_emulator::Emulator;
 use finbourne_identity_emulator::http::{HeaderMap, HeaderValue, StatusCode};
-use tokio::task::JoinSet;
 
 fn grant(emulator: &Emulator) -> ClientCredentials {
     ClientCredentials::new(
@@ -81,25 +80,6 @@ async fn a_call_signs_in_with_exactly_the_client_credentials_form() {
             emulator.client_secret()
         )
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_concurrent_first_calls_make_one_token_request() {
-    let emulator = Emulator::start().await.unwrap();
-    let identity = client(&emulator, grant(&emulator));
-    let mut calls = JoinSet::new();
-    for _ in 0..200 {
-        let identity = identity.clone();
-        calls.spawn(async move { identity.get_user_info().send().await.map(drop) });
-    }
-    for outcome in calls.join_all().await {
-        outcome.unwrap();
-    }
-    let counters = emulator.counters();
-    assert_eq!(counters.token_requests(), 1);
-    assert_eq!(counters.token_requests_client_credentials, 1);
-    assert_eq!(counters.api_requests, 200);
-    assert_eq!(identity.token_requests(), 1);
 }
 
 #[tokio::test(start_paused = true)]

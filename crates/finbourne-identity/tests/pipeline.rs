@@ -451,3 +451,45 @@ async fn a_token_endpoint_refusal_is_the_calls_authentication_error() {
     }
     assert!(refusing.api_requests().await.is_empty());
 }
+
+#[tokio::test]
+async fn one_odd_record_leaves_the_rest_of_a_list_readable() {
+    let service = Service::start(3600).await;
+    let role = |id: &str, scope: serde_json::Value| {
+        serde_json::json!({"id": id, "name": "n", "source": "LUSID", "description": "",
+            "roleId": {"scope": scope, "code": "c"}})
+    };
+    let roles = serde_json::json!([
+        role("r1", "a".into()),
+        role("r2", 42.into()),
+        role("r3", "".into())
+    ]);
+    answer(
+        &service.server,
+        "GET",
+        "/api/roles",
+        ResponseTemplate::new(200).set_body_json(roles),
+    )
+    .await;
+    let answer = service.client().list_roles().send().await.unwrap();
+    let ids: Vec<_> = answer.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["r1", "r3"],
+        "the record with a numeric scope is left out"
+    );
+}
+
+#[tokio::test]
+async fn any_2xx_is_success_and_an_unexpected_body_on_a_bodiless_operation_is_ignored() {
+    let service = Service::start(3600).await;
+    let done = ResponseTemplate::new(200).set_body_json(serde_json::json!({"done": true}));
+    answer(
+        &service.server,
+        "DELETE",
+        "/api/identityprovider/scim",
+        done,
+    )
+    .await;
+    service.client().remove_scim().send().await.unwrap();
+}

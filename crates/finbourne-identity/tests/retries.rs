@@ -7,8 +7,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use finbourne_identity::{
-    CallOptions, ConfigLoader, Error, ScimTokenAction, StandardRetry, TimeoutLimit,
+    CallOptions, ConfigLoader, Delivery, Error, IdentityClient, Outcome, RetryPolicy, RetryResult,
+    RetryState, ScimTokenAction, StandardRetry, TimeoutLimit,
 };
+use finbourne_identity_emulator::http::{Method, StatusCode};
+use finbourne_identity_emulator::{Emulator, Fault};
 use wiremock::ResponseTemplate;
 
 const SCIM: &str = "/api/identityprovider/scim";
@@ -25,36 +28,46 @@ async fn scim_after(first: ResponseTemplate, times: u64) -> (Service, Result<(),
     (service, result)
 }
 
-#[tokio::test]
-async fn a_429_waits_retry_after_seconds() {
-    let started = Instant::now();
-    let limited = ResponseTemplate::new(429).insert_header("retry-after", "1");
-    let (service, result) = scim_after(limited, 1).await;
-    result.unwrap();
-    assert_eq!(service.api_requests().await.len(), 2);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "waited {:?}",
-        started.elapsed()
-    );
+/// Records what the service's answers told the policy, and retries at once.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<Option<Duration>>>);
+
+impl RetryPolicy for Recording {
+    fn on_failure(&self, state: &RetryState, outcome: Outcome<'_>) -> RetryResult {
+        self.0.lock().unwrap().push(outcome.retry_after());
+        if state.retries() < 2 {
+            RetryResult::Continue(Duration::ZERO)
+        } else {
+            RetryResult::Exhausted
+        }
+    }
 }
 
+/// How long to wait is the policy's to decide (its unit tests and the attempt loop's show the
+/// waits); this shows that a 429's `Retry-After`, in seconds or as an HTTP date, reaches it.
 #[tokio::test]
-async fn a_429_waits_until_an_http_date() {
-    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
-    let started = Instant::now();
-    let (service, result) = scim_after(
-        ResponseTemplate::new(429).insert_header("retry-after", at.as_str()),
-        1,
-    )
-    .await;
-    result.unwrap();
-    assert_eq!(service.api_requests().await.len(), 2);
-    // HTTP dates have whole seconds: the wait is between one and two seconds.
+async fn a_429s_retry_after_reaches_the_policy_in_seconds_or_as_a_date() {
+    let service = Service::start(3600).await;
+    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+    for value in ["7", date.as_str()] {
+        let limited = ResponseTemplate::new(429).insert_header("retry-after", value);
+        answer_times(&service.server, "PUT", SCIM, 1, limited).await;
+    }
+    answer(&service.server, "PUT", SCIM, scim_answer()).await;
+    let policy = Arc::new(Recording::default());
+    service
+        .client()
+        .add_scim(ScimTokenAction::Ensure)
+        .retry_policy(policy.clone())
+        .await
+        .unwrap();
+    assert_eq!(service.api_requests().await.len(), 3);
+    let seen = policy.0.lock().unwrap().clone();
+    assert_eq!(seen[0], Some(Duration::from_secs(7)));
+    let until_date = seen[1].expect("the date is read");
     assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "waited {:?}",
-        started.elapsed()
+        (Duration::from_secs(110)..=Duration::from_secs(120)).contains(&until_date),
+        "{until_date:?}"
     );
 }
 
@@ -97,50 +110,6 @@ async fn other_retries_stop_at_their_budget() {
         4,
         "1 try + 3 retries (default)"
     );
-}
-
-#[tokio::test]
-async fn a_502_html_page_ends_a_post_at_once_and_keeps_its_body() {
-    let service = Service::start(3600).await;
-    let page = ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html");
-    answer(&service.server, "POST", "/api/roles", page).await;
-    let result = service
-        .client()
-        .create_role()
-        .body_map(|role| role.name("auditors"))
-        .send()
-        .await;
-    match result {
-        Err(Error::Api(e)) => {
-            assert_eq!(e.status(), 502);
-            assert_eq!(e.body(), Some("<html>bad gateway</html>"));
-        }
-        other => panic!("expected a 502 API error, got {other:?}"),
-    }
-    assert_eq!(service.api_requests().await.len(), 1);
-}
-
-#[tokio::test]
-async fn a_post_answered_503_is_retried_since_the_service_did_not_take_it() {
-    let service = Service::start(3600).await;
-    answer_times(
-        &service.server,
-        "POST",
-        "/api/roles",
-        1,
-        ResponseTemplate::new(503),
-    )
-    .await;
-    answer(&service.server, "POST", "/api/roles", ResponseTemplate::new(201).set_body_json(
-        serde_json::json!({"id": "r1", "roleId": {"scope": "default", "code": "c"}, "source": "LUSID", "name": "n", "description": "d", "samlName": "s"}),
-    )).await;
-    let identity = service.client();
-    let _ = identity
-        .create_role()
-        .body_map(|role| role.name("auditors"))
-        .send()
-        .await;
-    assert_eq!(service.api_requests().await.len(), 2);
 }
 
 #[tokio::test]
@@ -236,4 +205,109 @@ async fn a_read_timeout_can_be_set_for_one_call() {
         ),
         "{result:?}"
     );
+}
+
+/// One call of the retry table, and the route it reaches.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    CreateRole,
+    ListRoles,
+    Ensure,
+    Regenerate,
+}
+
+impl Call {
+    fn route(self) -> (Method, &'static str) {
+        match self {
+            Call::CreateRole => (Method::POST, "/api/roles"),
+            Call::ListRoles => (Method::GET, "/api/roles"),
+            Call::Ensure | Call::Regenerate => (Method::PUT, SCIM),
+        }
+    }
+
+    async fn run(self, identity: &IdentityClient) -> Result<(), Error> {
+        match self {
+            Call::CreateRole => identity
+                .create_role()
+                .name("auditors")
+                .send()
+                .await
+                .map(drop),
+            Call::ListRoles => identity.list_roles().send().await.map(drop),
+            Call::Ensure => identity.add_scim(ScimTokenAction::Ensure).await.map(drop),
+            Call::Regenerate => identity
+                .add_scim(ScimTokenAction::Regenerate {
+                    old_token_ends: None,
+                })
+                .await
+                .map(drop),
+        }
+    }
+}
+
+/// The retry table, row by row, on the wire: a fault on the first attempt, and how many requests
+/// of the call reached the service. A write the service may have received is never sent again;
+/// one it refused (429, 503) is.
+#[tokio::test]
+async fn the_retry_table_counts_the_requests_that_reached_the_service() {
+    let dropped = || Fault::DropConnection;
+    let status = |code| Fault::status(StatusCode::from_u16(code).unwrap());
+    let rows: Vec<(&str, Call, Fault, usize)> = vec![
+        ("dropped POST after write", Call::CreateRole, dropped(), 1),
+        ("504 POST", Call::CreateRole, status(504), 1),
+        ("502 POST", Call::CreateRole, status(502), 1),
+        ("409 POST", Call::CreateRole, status(409), 1),
+        ("503 POST", Call::CreateRole, status(503), 2),
+        ("429 POST", Call::CreateRole, status(429), 2),
+        ("504 GET", Call::ListRoles, status(504), 2),
+        ("dropped GET", Call::ListRoles, dropped(), 2),
+        ("dropped regenerate", Call::Regenerate, dropped(), 1),
+        ("504 regenerate", Call::Regenerate, status(504), 1),
+        ("dropped ensure", Call::Ensure, dropped(), 2),
+        ("504 ensure", Call::Ensure, status(504), 2),
+    ];
+    let emulator = Emulator::start().await.unwrap();
+    let settings: std::collections::HashMap<_, _> =
+        emulator.fbn_environment().into_iter().collect();
+    let config = ConfigLoader::new()
+        .environment(move |name| settings.get(name).cloned())
+        .no_secrets_file()
+        .load()
+        .unwrap();
+    let immediate = StandardRetry::new(config.rate_limit_retries, config.retries)
+        .with_first_backoff(Duration::ZERO)
+        .with_jitter(Duration::ZERO);
+    let identity = IdentityClient::builder(config)
+        .retry_policy(Arc::new(immediate))
+        .build()
+        .unwrap();
+    for (row, call, fault, expected) in rows {
+        let (method, path) = call.route();
+        let reached = || {
+            emulator
+                .journal()
+                .iter()
+                .filter(|e| e.method() == method && e.path().ends_with(path))
+                .count()
+        };
+        let before = reached();
+        emulator
+            .faults()
+            .on(method.clone(), path)
+            .times(1)
+            .inject(fault);
+        let result = call.run(&identity).await;
+        assert_eq!(reached() - before, expected, "{row}: {result:?}");
+        if expected == 1 {
+            let error = result.expect_err(row);
+            assert!(!error.is_retryable(), "{row}: {error:?}");
+            if let Error::Transport(e) = &error {
+                assert_eq!(e.delivery(), Delivery::MaybeProcessed, "{row}");
+                assert!(
+                    error.to_string().contains("may have processed it"),
+                    "{error}"
+                );
+            }
+        }
+    }
 }

@@ -6,7 +6,6 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::*;
 use finbourne_identity::{ConfigLoader, Error, ScimTokenAction};
@@ -105,7 +104,7 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
 
     let scim = identity.add_scim(ScimTokenAction::Ensure).await.unwrap();
     shown.push(format!("{scim:?}"));
-    tokio::time::sleep(Duration::from_millis(1100)).await; // refresh with the planted refresh token
+    past_expiry().await; // refresh with the planted refresh token
     let decode = identity
         .add_scim(ScimTokenAction::Regenerate {
             old_token_ends: None,

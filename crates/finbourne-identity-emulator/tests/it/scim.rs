@@ -115,7 +115,7 @@ async fn regenerate_keeps_old_token_until_deactivation() {
     assert_eq!(s.spc(Some(&new)).await, StatusCode::OK);
     // ensure now hands out the new token.
     assert_eq!(s.add_ok(&[]).await, new);
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    s.emu.advance_clock(Duration::from_millis(1300));
     assert_eq!(s.spc(Some(&old)).await, StatusCode::UNAUTHORIZED);
     assert_eq!(s.spc(Some(&new)).await, StatusCode::OK);
     assert_eq!(s.emu.active_scim_tokens(), vec![new]);

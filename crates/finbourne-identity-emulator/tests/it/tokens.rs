@@ -341,7 +341,7 @@ async fn sub_second_lifetime_rounds_up_and_really_expires() {
         async move { client.get(url).bearer_auth(token).send().await.unwrap() }
     };
     assert_eq!(me(access.to_owned()).await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    emu.advance_clock(Duration::from_millis(1100));
     assert_eq!(
         me(access.to_owned()).await.status(),
         StatusCode::UNAUTHORIZED

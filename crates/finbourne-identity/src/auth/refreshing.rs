@@ -225,16 +225,6 @@ mod tests {
             .is_some()
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_first_calls_share_one_token_request() {
-        let emulator = Emulator::start().await.unwrap();
-        let token = token(&emulator);
-        let outcomes = callers(&token).await;
-        let first = outcomes[0].as_ref().expect("a token");
-        assert!(outcomes.iter().all(|o| o.as_ref().ok() == Some(first)));
-        assert_eq!(emulator.counters().token_requests(), 1);
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_refusal_is_one_request_for_every_waiter_and_stands_for_a_second() {
         let emulator = Emulator::start().await.unwrap();

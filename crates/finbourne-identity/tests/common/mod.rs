@@ -193,3 +193,11 @@ pub async fn dropping_server(drops: usize) -> (String, Arc<AtomicUsize>) {
     });
     (format!("http://{address}"), accepted)
 }
+
+/// Moves the clock past the 1 s tokens of `Service::start(1)` without waiting for real: the
+/// test's clock is paused only for the jump, so the network still runs in real time.
+pub async fn past_expiry() {
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    tokio::time::resume();
+}
