@@ -99,7 +99,13 @@ struct Executors<'a> {
 
 impl VisitMut for Executors<'_> {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        let Some(op) = f.sig.ident.to_string().strip_prefix("execute_").map(str::to_owned) else {
+        let Some(op) = f
+            .sig
+            .ident
+            .to_string()
+            .strip_prefix("execute_")
+            .map(str::to_owned)
+        else {
             return;
         };
         for stmt in &mut f.block.stmts {
@@ -118,7 +124,11 @@ impl VisitMut for Executors<'_> {
             let Some(setter) = body
                 .strip_prefix("{request=request.")
                 .and_then(|rest| rest.strip_suffix("(value.clone());}"))
-                .filter(|setter| setter.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|setter| {
+                    setter
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
             else {
                 continue; // a body property, set through `body_map`: it keeps its value
             };
@@ -157,7 +167,13 @@ struct Commands<'a> {
 
 impl VisitMut for Commands<'_> {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        let Some(op) = f.sig.ident.to_string().strip_prefix("cli_").map(str::to_owned) else {
+        let Some(op) = f
+            .sig
+            .ident
+            .to_string()
+            .strip_prefix("cli_")
+            .map(str::to_owned)
+        else {
             return;
         };
         self.op = op;
@@ -273,7 +289,10 @@ mod tests {
             .map(|(op, flag)| ((*op).to_owned(), (*flag).to_owned()))
             .collect();
         let counts = rewrite(&mut file, &defaults).unwrap();
-        (prettyplease::unparse(&file).replace([' ', '\n'], ""), counts)
+        (
+            prettyplease::unparse(&file).replace([' ', '\n'], ""),
+            counts,
+        )
     }
 
     const COMMANDS: &str = r#"
@@ -315,7 +334,10 @@ mod tests {
         );
         assert!(text.contains("ifmatches.get_flag(\"include-deactivated\"){request=request.include_deactivated(true);}"), "{text}");
         assert!(text.contains("get_one::<bool>(\"destructive\")"), "{text}");
-        assert!(text.contains("Set`--include-deactivated`togetmore;`true`or`Web`stay."), "{text}");
+        assert!(
+            text.contains("Set`--include-deactivated`togetmore;`true`or`Web`stay."),
+            "{text}"
+        );
         assert!(!text.contains("no-include"), "{text}");
     }
 

@@ -209,7 +209,10 @@ mod tests {
         assert_eq!(name("CreateApiKey", &["keys", "ApiKey"]), "create");
         assert_eq!(name("ListOwnApiKeys", &["keys", "ApiKey"]), "list-own");
         assert_eq!(
-            name("ListExternalTokenIssuers", &["ExternalTokenIssuerResponse", "external-token-issuers"]),
+            name(
+                "ListExternalTokenIssuers",
+                &["ExternalTokenIssuerResponse", "external-token-issuers"]
+            ),
             "list"
         );
         assert_eq!(name("AddScim", &["identity-provider"]), "add-scim");
@@ -230,9 +233,19 @@ mod tests {
         assert_eq!(names.len(), facts.len());
         let mut seen = BTreeSet::new();
         for n in &names {
-            assert!(seen.insert((&n.group, &n.command)), "{} {} twice", n.group, n.command);
+            assert!(
+                seen.insert((&n.group, &n.command)),
+                "{} {} twice",
+                n.group,
+                n.command
+            );
             assert!(!["scim", "config", "completion", "auth", "help"].contains(&n.group.as_str()));
-            assert!(n.command.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{n:?}");
+            assert!(
+                n.command
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{n:?}"
+            );
         }
         let find = |id: &str| {
             let n = names.iter().find(|n| n.id == id).unwrap();
@@ -246,7 +259,10 @@ mod tests {
             ("create_api_key", "keys create"),
             ("list_logs", "logs list"),
             ("list_user_logs", "logs list-user"),
-            ("get_cell_parent_status", "cell-management get-cell-parent-status"),
+            (
+                "get_cell_parent_status",
+                "cell-management get-cell-parent-status",
+            ),
             ("list_external_token_issuers", "external-token-issuers list"),
             ("add_scim", "identity-provider add-scim"),
             ("invalidate_token", "tokens invalidate"),

@@ -34,11 +34,13 @@ pub fn command() -> Command {
         let group = groups.entry(names::group(cmd)).or_insert_with_key(|name| {
             let about =
                 tag_description(tag).map_or_else(|| format!("{tag} operations"), str::to_owned);
-            let group = Command::new(*name)
-                .about(about)
-                .subcommand_required(true);
+            let group = Command::new(*name).about(about).subcommand_required(true);
             // The tag's name, as earlier releases named the group.
-            if old_group == *name { group } else { group.alias(old_group) }
+            if old_group == *name {
+                group
+            } else {
+                group.alias(old_group)
+            }
         });
         *group = group.clone().subcommand(sub);
     }

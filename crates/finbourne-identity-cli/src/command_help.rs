@@ -11,10 +11,7 @@ use crate::names;
 
 /// Whether `logs list --follow` applies: the operations the SDK can follow.
 pub fn follows(command: CliCommand) -> bool {
-    matches!(
-        command,
-        CliCommand::ListLogs | CliCommand::ListUserLogs
-    )
+    matches!(command, CliCommand::ListLogs | CliCommand::ListUserLogs)
 }
 
 /// The generated `command` of `operation`, named and described for the command tree.
@@ -35,8 +32,10 @@ pub fn shape(command: Command, operation: CliCommand) -> Command {
             Arg::new("all")
                 .long("all")
                 .action(ArgAction::SetTrue)
-                .conflicts_with(names::kebab(paging.token_param))
-                .help("Every page, printed as it comes, not the first one only"),
+                .help(format!(
+                    "Every page, printed as it comes, not the first one only (from the page --{} names, if given)",
+                    names::kebab(paging.token_param)
+                )),
         );
     }
     if follows(operation) {

@@ -94,7 +94,8 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
         }
         _ => {
             let (name, args) = sub.subcommand().expect("clap requires an operation");
-            let command = names::find(group, name).expect("every command in the tree is an operation");
+            let command =
+                names::find(group, name).expect("every command in the tree is an operation");
             operation(matches, command, args).await
         }
     }
@@ -137,7 +138,10 @@ async fn operation(
         let token_flag = names::kebab(paging.token_param);
         let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
         let mut asked = std::collections::HashSet::new();
-        while let Some(token) = pages.borrow_mut().next.take() {
+        loop {
+            // Taken apart from the loop's condition, whose borrow would last the whole body.
+            let next = pages.borrow_mut().next.take();
+            let Some(token) = next else { break };
             if !asked.insert(token.clone()) {
                 return Err(Failure::Api(format!(
                     "the service gave the page token `{}` twice: stopped rather than loop",
@@ -145,9 +149,10 @@ async fn operation(
                 )));
             }
             argv = paging::next_page_args(&argv, &token_flag, &token);
-            let again = app::command()
-                .try_get_matches_from(&argv)
-                .map_err(|e| Failure::Usage(e.render().to_string()))?;
+            let again = app::command().try_get_matches_from(&argv).map_err(|e| {
+                let said = e.render().to_string();
+                Failure::Usage(said.trim_start_matches("error: ").trim_end().to_owned())
+            })?;
             let next = again
                 .subcommand()
                 .and_then(|(_, sub)| sub.subcommand())

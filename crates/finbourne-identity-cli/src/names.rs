@@ -89,10 +89,24 @@ mod tests {
     fn every_operation_has_one_short_name_unique_in_its_group() {
         let mut seen = std::collections::HashSet::new();
         for c in CliCommand::iter() {
-            assert_ne!(group(c), "other", "{} has no row in NAMES", c.operation_id());
-            assert!(seen.insert((group(c), command(c))), "{} {} twice", group(c), command(c));
-            assert_eq!(find(group(c), command(c)), Some(c));
-            assert_eq!(find(&old_group(c), &old_command(c)), Some(c));
+            assert_ne!(
+                group(c),
+                "other",
+                "{} has no row in NAMES",
+                c.operation_id()
+            );
+            assert!(
+                seen.insert((group(c), command(c))),
+                "{} {} twice",
+                group(c),
+                command(c)
+            );
+            let id = |found: Option<CliCommand>| found.map(|f| f.operation_id());
+            assert_eq!(id(find(group(c), command(c))), Some(c.operation_id()));
+            assert_eq!(
+                id(find(&old_group(c), &old_command(c))),
+                Some(c.operation_id())
+            );
         }
         assert_eq!(seen.len(), operations::OPERATIONS.len());
         assert_eq!(NAMES.len(), operations::OPERATIONS.len());

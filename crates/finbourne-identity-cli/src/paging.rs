@@ -102,11 +102,29 @@ mod tests {
 
     #[test]
     fn the_next_page_replaces_the_token_the_user_gave() {
-        let args: Vec<OsString> = ["fbn-identity", "logs", "list", "--okta-after", "t0", "--all", "--okta-after=t1"]
-            .into_iter()
-            .map(OsString::from)
-            .collect();
+        let args: Vec<OsString> = [
+            "fbn-identity",
+            "logs",
+            "list",
+            "--okta-after",
+            "t0",
+            "--all",
+            "--okta-after=t1",
+        ]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
         let next = next_page_args(&args, "okta-after", "t2");
-        assert_eq!(next, ["fbn-identity", "logs", "list", "--all", "--okta-after", "t2"]);
+        assert_eq!(
+            next,
+            [
+                "fbn-identity",
+                "logs",
+                "list",
+                "--all",
+                "--okta-after",
+                "t2"
+            ]
+        );
     }
 }

@@ -355,10 +355,7 @@ async fn users_and_roles_with_bodies_from_stdin_files_and_arguments() {
         ])
         .await;
     assert_eq!(code(&added), 0, "{}", stderr(&added));
-    let members = json(
-        &s.run(&["roles", "list-users", "--id", &role_id])
-            .await,
-    );
+    let members = json(&s.run(&["roles", "list-users", "--id", &role_id]).await);
     assert_eq!(members[0]["id"], user_id.as_str());
 
     let table = s.run(&["users", "list", "--output", "table"]).await;
@@ -675,9 +672,7 @@ async fn tables_and_argument_errors_escape_control_characters() {
     assert_planted_escaped(&text);
     assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
 
-    let typed = s
-        .run(&["roles", "get", "--id", PLANTED, "--bogus"])
-        .await;
+    let typed = s.run(&["roles", "get", "--id", PLANTED, "--bogus"]).await;
     assert_eq!(code(&typed), 2);
     let err = stderr(&typed);
     assert!(err.contains("--bogus"), "{err}");

@@ -114,9 +114,24 @@ mod tests {
             logins,
             [Output::Text("ann".into()), Output::Text("bob".into())]
         );
-        let mapped = Filter::new("map(.id) | length").unwrap().run(&answer).unwrap();
+        let page = json!({"nextPage": "1796224541686000000", "n": 12});
+        let token = Filter::new(".nextPage, .n").unwrap().run(&page).unwrap();
+        assert_eq!(
+            token,
+            [
+                Output::Text("1796224541686000000".into()),
+                Output::Json(json!(12))
+            ]
+        );
+        let mapped = Filter::new("map(.id) | length")
+            .unwrap()
+            .run(&answer)
+            .unwrap();
         assert_eq!(mapped, [Output::Json(json!(2))]);
-        let objects = Filter::new("first(.[]) | {id}").unwrap().run(&answer).unwrap();
+        let objects = Filter::new("first(.[]) | {id}")
+            .unwrap()
+            .run(&answer)
+            .unwrap();
         assert_eq!(objects, [Output::Json(json!({"id": "u1"}))]);
     }
 

@@ -115,7 +115,12 @@ pub fn rows(rows: &[Map<String, Value>], layout: &Layout, header: bool) -> Resul
         .map(|row| columns.iter().map(|c| cell(row.get(*c))).collect())
         .collect();
     let head: Vec<String> = columns.iter().map(|c| escape(c).into_owned()).collect();
-    Ok(render(header.then_some(&head), &head.len(), &cells, layout.width))
+    Ok(render(
+        header.then_some(&head),
+        &head.len(),
+        &cells,
+        layout.width,
+    ))
 }
 
 /// One record as field/value rows; `--columns` picks the fields.
@@ -168,7 +173,12 @@ pub fn cell(value: Option<&Value>) -> String {
 
 /// Aligned columns two spaces apart, the widest cut (ending in `…`) until the lines fit
 /// `width`.
-fn render(header: Option<&Vec<String>>, count: &usize, rows: &[Vec<String>], width: usize) -> String {
+fn render(
+    header: Option<&Vec<String>>,
+    count: &usize,
+    rows: &[Vec<String>],
+    width: usize,
+) -> String {
     let count = *count;
     let mut widths: Vec<usize> = (0..count)
         .map(|i| {
@@ -239,8 +249,10 @@ mod tests {
 
     #[test]
     fn a_user_shows_its_names_and_status_and_a_time_to_the_second() {
-        let users = list(json!([{"id": "00u1", "firstName": "Ann", "login": "ann@x", "emailAddress": "ann@x",
-            "type": "Personal", "status": "ACTIVE", "lastLogin": "2024-05-01T12:34:56.123456789+01:00"}]));
+        let users = list(
+            json!([{"id": "00u1", "firstName": "Ann", "login": "ann@x", "emailAddress": "ann@x",
+            "type": "Personal", "status": "ACTIVE", "lastLogin": "2024-05-01T12:34:56.123456789+01:00"}]),
+        );
         assert_eq!(
             rows(&users, &layout(None, 200), true).unwrap(),
             "id    login  emailAddress  type      status\n00u1  ann@x  ann@x         Personal  ACTIVE"
@@ -251,14 +263,15 @@ mod tests {
         );
         let error = rows(&users, &layout(Some(&["id", "colour"]), 200), true).unwrap_err();
         assert!(
-            error.starts_with("--columns: the answer has no column `colour`; its columns are: id, firstName"),
+            error.starts_with("--columns: the answer has no column `colour`; its columns are: emailAddress, firstName"),
             "{error}"
         );
     }
 
     #[test]
     fn a_wide_table_is_cut_to_the_width() {
-        let roles = list(json!([{"id": "r1", "name": "n".repeat(50), "description": "d".repeat(80)}]));
+        let roles =
+            list(json!([{"id": "r1", "name": "n".repeat(50), "description": "d".repeat(80)}]));
         let text = rows(&roles, &layout(None, 60), true).unwrap();
         assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
         assert!(text.contains('…'), "{text}");
