@@ -17,7 +17,7 @@ pub fn command() -> Command {
             "Credentials come from FBN_* environment variables, then ./secrets.json (or --secrets-file), \
              then FBN_ACCESS_TOKEN_FILE; see `fbn-identity config show`.\n\
              Exit codes: 0 success, 1 the API answered with an error, 2 usage or configuration, 3 network or timeout, \
-             4 standard output could not be written, 141 standard output is a closed pipe.",
+             4 standard output could not be written, 130 interrupted (--follow), 141 standard output is a closed pipe.",
         )
         .subcommand_required(true)
         .arg_required_else_help(true)

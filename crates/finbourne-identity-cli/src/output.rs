@@ -60,6 +60,7 @@ pub fn global_args() -> Vec<clap::Arg> {
             .long("output")
             .short('o')
             .global(true)
+            .value_name("FORMAT")
             .value_parser(["json", "yaml", "table"])
             .help("How answers are printed [default: table on a terminal, json otherwise]"),
         Arg::new("jq")

@@ -27,6 +27,7 @@ fn flag(name: &str) -> String {
 }
 
 /// The command line's names of each operation, as the xtask derived them from the spec.
+#[rustfmt::skip]
 #[path = "../src/generated_names.rs"]
 mod names;
 
