@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::generatable::{self, Unsupported};
 use crate::passes::{self, PassReport};
 use crate::spec::{self, SpecError};
-use crate::{operations, rewrite, sdk, setters};
+use crate::{cli_flags, cli_names, operations, rewrite, sdk, setters};
 
 /// Our spec, relative to the workspace root.
 pub const SPEC: &str = "spec/identity.json";
@@ -20,6 +20,9 @@ pub const SPEC: &str = "spec/identity.json";
 pub const CLIENT_FILE: &str = "crates/finbourne-identity-client/src/generated_client.rs";
 /// Where the generated command line goes, relative to the workspace root.
 pub const CLI_FILE: &str = "crates/finbourne-identity-cli/src/generated_cli.rs";
+/// Where the command line's names of the operations go, relative to the workspace root: apart
+/// from the commands, so that the CLI's tests can read them too.
+pub const CLI_NAMES_FILE: &str = "crates/finbourne-identity-cli/src/generated_names.rs";
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +97,7 @@ pub fn generate_from_text(text: &str) -> Result<Generated, GenerateError> {
     let table = unparse(operations::table_tokens(&tree, &facts)).map_err(failed)?;
     let layer = unparse(sdk::layer(&client, &facts).map_err(failed)?).map_err(failed)?;
     let cli = cli_from_tree(name, &tree)?;
+    let names = unparse(cli_names::tokens(&cli_names::names(&tree, &facts))).map_err(failed)?;
     let header = header(SPEC, text.as_bytes());
     let file = |path: &str, contents: String| GeneratedFile {
         path: PathBuf::from(path),
@@ -105,6 +109,7 @@ pub fn generate_from_text(text: &str) -> Result<Generated, GenerateError> {
             file(operations::TABLE_FILE, table),
             file(sdk::SDK_FILE, layer),
             file(CLI_FILE, cli),
+            file(CLI_NAMES_FILE, names),
         ],
         passes,
     })
@@ -134,7 +139,7 @@ fn generatable_tree(
 }
 
 /// The `clap` command line for every operation, from progenitor's CLI generator with the
-/// fixes of [`rewrite::cli`].
+/// fixes of [`rewrite::cli`] and the switches and help of [`cli_flags`].
 pub fn generate_cli(spec_name: &Path, raw: &Value) -> Result<String, GenerateError> {
     let (tree, _) = generatable_tree(spec_name, raw)?;
     cli_from_tree(spec_name, &tree)
@@ -153,6 +158,8 @@ fn cli_from_tree(spec_name: &Path, tree: &Value) -> Result<String, GenerateError
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| failed(format!("generated CLI does not parse: {e}")))?;
     rewrite::cli(&mut file).map_err(failed)?;
+    let facts = operations::facts(tree);
+    cli_flags::rewrite(&mut file, &cli_flags::true_by_default(tree, &facts)).map_err(failed)?;
     Ok(prettyplease::unparse(&file))
 }
 

@@ -1,5 +1,7 @@
 //! Developer tasks for the finbourne-identity workspace, as a library so tests can drive them.
 
+pub mod cli_flags;
+pub mod cli_names;
 pub mod diff;
 pub mod generatable;
 pub mod generate;

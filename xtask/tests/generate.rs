@@ -24,8 +24,8 @@ fn generation_is_deterministic() {
     let b = generate::generate_workspace(&root).unwrap();
     assert_eq!(
         a.files.len(),
-        4,
-        "the client, its table, the SDK layer and the command line"
+        5,
+        "the client, its table, the SDK layer, the command line and its names"
     );
     for (x, y) in a.files.iter().zip(&b.files) {
         assert_eq!(x.contents, y.contents, "{}", x.path.display());

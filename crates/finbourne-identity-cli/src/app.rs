@@ -3,46 +3,11 @@
 
 use clap::{Arg, ArgAction, Command, value_parser};
 
-use finbourne_identity_client::operations::{self, tag_description};
+use finbourne_identity_client::operations::tag_description;
 
 use crate::generated::{Cli, CliCommand};
+use crate::names;
 use crate::output::Printer;
-
-/// `Users` -> `users`, `Personal Authentication Tokens` -> `personal-authentication-tokens`.
-pub fn kebab(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous: Option<char> = None;
-    for c in text.chars() {
-        match c {
-            ' ' | '_' | '-' => out.push('-'),
-            // A capital after a lower-case letter starts a word: `CellManagement`.
-            c if c.is_uppercase() => {
-                if previous.is_some_and(char::is_lowercase) {
-                    out.push('-');
-                }
-                out.extend(c.to_lowercase());
-            }
-            c => out.push(c),
-        }
-        previous = Some(c);
-    }
-    out
-}
-
-/// The command name of a generated operation: its id in kebab case, e.g. `add-scim`.
-pub fn command_name(command: CliCommand) -> String {
-    command.operation_id().replace('_', "-")
-}
-
-/// The tag of a generated operation, from the table of operations.
-pub fn command_tag(command: CliCommand) -> &'static str {
-    operations::by_id(command.operation_id()).map_or("Other", |op| op.tag)
-}
-
-/// The group of a generated operation, from its tag.
-pub fn group_name(command: CliCommand) -> String {
-    kebab(command_tag(command))
-}
 
 pub fn command() -> Command {
     let mut root = Command::new("fbn-identity")
@@ -52,22 +17,30 @@ pub fn command() -> Command {
             "Credentials come from FBN_* environment variables, then ./secrets.json (or --secrets-file), \
              then FBN_ACCESS_TOKEN_FILE; see `fbn-identity config show`.\n\
              Exit codes: 0 success, 1 the API answered with an error, 2 usage or configuration, 3 network or timeout, \
-             4 standard output could not be written, 141 standard output is a closed pipe.",
+             4 standard output could not be written, 130 interrupted (--follow), 141 standard output is a closed pipe.",
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .args(global_args());
+        // Shown apart from each command's own options, under every command's help.
+        .next_help_heading("Global options")
+        .args(global_args())
+        .args(crate::output::global_args());
 
-    let mut groups: std::collections::BTreeMap<String, Command> = Default::default();
+    let mut groups: std::collections::BTreeMap<&str, Command> = Default::default();
     for cmd in CliCommand::iter() {
-        let sub = Cli::<Printer>::get_command(cmd).name(command_name(cmd));
-        let tag = command_tag(cmd);
-        let group = groups.entry(group_name(cmd)).or_insert_with_key(|name| {
+        let sub = crate::command_help::shape(Cli::<Printer>::get_command(cmd), cmd);
+        let tag = names::tag(cmd);
+        let old_group = names::old_group(cmd);
+        let group = groups.entry(names::group(cmd)).or_insert_with_key(|name| {
             let about =
                 tag_description(tag).map_or_else(|| format!("{tag} operations"), str::to_owned);
-            Command::new(name.clone())
-                .about(about)
-                .subcommand_required(true)
+            let group = Command::new(*name).about(about).subcommand_required(true);
+            // The tag's name, as earlier releases named the group.
+            if old_group == *name {
+                group
+            } else {
+                group.alias(old_group)
+            }
         });
         *group = group.clone().subcommand(sub);
     }
@@ -97,12 +70,6 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("NAME")
             .help("Sent as X-LUSID-Application (overrides FBN_APP_NAME)"),
-        Arg::new("output")
-            .long("output")
-            .short('o')
-            .global(true)
-            .value_parser(["json", "table"])
-            .help("How answers are printed [default: table on a terminal, json otherwise]"),
         Arg::new("timeout")
             .long("timeout")
             .global(true)
@@ -175,32 +142,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_kebab_case() {
-        assert_eq!(kebab("Users"), "users");
-        assert_eq!(
-            kebab("Personal Authentication Tokens"),
-            "personal-authentication-tokens"
-        );
-        assert_eq!(kebab("CellManagement"), "cell-management");
-        assert_eq!(kebab("MCP Tools"), "mcp-tools");
-    }
-
-    #[test]
-    fn every_operation_has_a_group_and_a_unique_name() {
-        let mut seen = std::collections::HashSet::new();
-        for cmd in CliCommand::iter() {
-            assert!(!command_tag(cmd).is_empty());
-            assert!(
-                seen.insert(command_name(cmd)),
-                "{} twice",
-                command_name(cmd)
-            );
-        }
-        assert_eq!(seen.len(), operations::OPERATIONS.len());
-        assert!(
-            CliCommand::iter().all(|c| operations::by_id(c.operation_id()).is_some()),
-            "every command is a row of the table"
-        );
+    fn the_command_tree_is_valid() {
         command().debug_assert();
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! 0 success; 1 the API answered with an error; 2 usage or configuration to fix;
 //! 3 the network failed or a timeout expired; 4 standard output could not be written;
+//! 130 interrupted by Ctrl-C (`logs list --follow`, as a command killed by `SIGINT` ends);
 //! 141 standard output is a pipe nobody reads any more (as a command killed by `SIGPIPE` ends).
 
 use std::borrow::Cow;
@@ -25,6 +26,8 @@ pub enum Failure {
         error: std::io::Error,
         lost: Option<String>,
     },
+    /// Ctrl-C ended a command that runs until interrupted.
+    Interrupted,
 }
 
 impl Failure {
@@ -40,6 +43,7 @@ impl Failure {
             Failure::Network(_) => 3,
             Failure::Output { error, .. } if error.kind() == ErrorKind::BrokenPipe => 141,
             Failure::Output { .. } => 4,
+            Failure::Interrupted => 130,
         })
     }
 
@@ -49,6 +53,7 @@ impl Failure {
         match self {
             Failure::Api(m) | Failure::Usage(m) | Failure::Network(m) => Some(Cow::Borrowed(m)),
             Failure::Output { error, lost: None } if error.kind() == ErrorKind::BrokenPipe => None,
+            Failure::Interrupted => None,
             Failure::Output { error, lost } => {
                 let mut message = format!(
                     "cannot write to standard output: {}",

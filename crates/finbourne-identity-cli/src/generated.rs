@@ -7,3 +7,11 @@
 mod cli;
 
 pub use cli::{Cli, CliCommand, CliConfig};
+
+/// The short name of each operation, derived from the spec by the xtask (`generated_names.rs`,
+/// which the tests read too).
+#[rustfmt::skip]
+#[path = "generated_names.rs"]
+mod names;
+
+pub use names::NAMES;

@@ -163,14 +163,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("include-secret")
                     .long("include-secret")
-                    .value_parser(::clap::value_parser!(bool))
+                    .action(::clap::ArgAction::SetTrue)
                     .required(false)
                     .help(
                         "When true, the response carries the application's secret in plain text.",
                     ),
             )
             .about(
-                "Get application\n\nReturns one application. Its client secret is only included, in plain text, when `includeSecret` is true.",
+                "Get application\n\nReturns one application. Its client secret is only included, in plain text, when `--include-secret` is true.",
             )
     }
     pub fn cli_delete_application() -> ::clap::Command {
@@ -451,7 +451,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "[EARLY ACCESS] Detach from the parent cell\n\nWorks in two calls: with `confirm` false the cell moves to `Detaching`; with `confirm` true the parent's service user is deactivated, the Attaching Key deleted and the parent notified on a best-effort basis. Allowed from `Attached`, `Attaching`, `Failed` or `Detaching`; primary domain only; needs JWT authentication.",
+                "[EARLY ACCESS] Detach from the parent cell\n\nWorks in two calls: with `--confirm` false the cell moves to `Detaching`; with `--confirm` true the parent's service user is deactivated, the Attaching Key deleted and the parent notified on a best-effort basis. Allowed from `Attached`, `Attaching`, `Failed` or `Detaching`; primary domain only; needs JWT authentication.",
             )
     }
     pub fn cli_get_cell_parent_status() -> ::clap::Command {
@@ -489,7 +489,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "[EARLY ACCESS] Set the parent cell\n\nNames the parent admin domain of this cell in two calls: `confirm` false records a `Proposed` attachment, `confirm` true moves it to `Attaching`. Primary domain only; needs a JWT (PATs are refused).",
+                "[EARLY ACCESS] Set the parent cell\n\nNames the parent admin domain of this cell in two calls: `--confirm` false records a `Proposed` attachment, `--confirm` true moves it to `Attaching`. Primary domain only; needs a JWT (PATs are refused).",
             )
     }
     pub fn cli_set_primary_domain() -> ::clap::Command {
@@ -693,7 +693,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Add SCIM\n\nProvides the SCIM base URL and an API token for provisioning users from your identity provider (Okta, Entra ID...). `apiTokenAction` defaults to `ensure`; `regenerate` issues a new token. The token is a credential: whoever holds it can provision users into the domain.",
+                "Add SCIM\n\nProvides the SCIM base URL and an API token for provisioning users from your identity provider (Okta, Entra ID...). `--api-token-action` defaults to `ensure`; `regenerate` issues a new token. The token is a credential: whoever holds it can provision users into the domain.",
             )
     }
     pub fn cli_remove_scim() -> ::clap::Command {
@@ -823,7 +823,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Latest publication time of the events to return."),
             )
             .about(
-                "[BETA API] List system logs\n\nReturns the domain's system log events from the identity provider (Okta), optionally narrowed by publication time, an Okta filter expression or keywords. Use `oktaLimit` and `oktaAfter` to page.",
+                "[BETA API] List system logs\n\nReturns the domain's system log events from the identity provider (Okta), optionally narrowed by publication time, an Okta filter expression or keywords. Use `--okta-limit` and `--okta-after` to page.",
             )
     }
     pub fn cli_list_user_logs() -> ::clap::Command {
@@ -905,7 +905,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Version to fetch; omit for the current one."),
             )
             .about(
-                "[EARLY ACCESS] Get MCP tool\n\nReturns the current version of an MCP tool, or, when `version` is given, that earlier version (for auditing).",
+                "[EARLY ACCESS] Get MCP tool\n\nReturns the current version of an MCP tool, or, when `--version` is given, that earlier version (for auditing).",
             )
     }
     pub fn cli_update_mcp_tool() -> ::clap::Command {
@@ -930,7 +930,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
                     .help(
-                        "Hint that the tool may make destructive changes; if true, `destructiveActionSummaryTemplate` is required and is shown to the user for consent before the tool runs.",
+                        "Hint that the tool may make destructive changes; if true, `--destructive-action-summary-template` is required and is shown to the user for consent before the tool runs.",
                     ),
             )
             .arg(
@@ -1026,7 +1026,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
                     .help(
-                        "Hint that the tool may make destructive changes; if true, `destructiveActionSummaryTemplate` is required and is shown to the user for consent before the tool runs.",
+                        "Hint that the tool may make destructive changes; if true, `--destructive-action-summary-template` is required and is shown to the user for consent before the tool runs.",
                     ),
             )
             .arg(
@@ -1435,14 +1435,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("include-deactivated")
                     .long("include-deactivated")
-                    .value_parser(::clap::value_parser!(bool))
+                    .action(::clap::ArgAction::SetTrue)
                     .required(false)
                     .help(
                         "Also return users that were deleted but not purged. Defaults to false.",
                     ),
             )
             .about(
-                "List users\n\nReturns the domain's users. Set `includeDeactivated` to also get users who were deleted without being purged.",
+                "List users\n\nReturns the domain's users. Set `--include-deactivated` to also get users who were deleted without being purged.",
             )
     }
     pub fn cli_create_user() -> ::clap::Command {
@@ -1453,7 +1453,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
-                        "Email address; the account validation email goes here. On user accounts, use the same value as `login`.",
+                        "Email address; the account validation email goes here. On user accounts, use the same value as `--login`.",
                     ),
             )
             .arg(
@@ -1476,7 +1476,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
-                        "Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `emailAddress`.",
+                        "Login name, unique in the system (5 to 80 characters); on user accounts, the same value as `--email-address`.",
                     ),
             )
             .arg(
@@ -1507,7 +1507,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("wait-for-reindex")
                     .long("wait-for-reindex")
-                    .value_parser(::clap::value_parser!(bool))
+                    .action(::clap::ArgAction::SetTrue)
                     .required(false)
                     .help(
                         "Wait until the new user is indexed and appears in ListUsers before answering. Defaults to false.",
@@ -1524,7 +1524,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Create user\n\nCreates a user and returns it. With `waitForReindex` the call returns only once the new user shows up in ListUsers.",
+                "Create user\n\nCreates a user and returns it. With `--wait-for-reindex` the call returns only once the new user shows up in ListUsers.",
             )
     }
     pub fn cli_list_runnable_users() -> ::clap::Command {
@@ -1580,12 +1580,12 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("include-roles")
                     .long("include-roles")
-                    .value_parser(::clap::value_parser!(bool))
+                    .action(::clap::ArgAction::SetTrue)
                     .required(false)
                     .help("Include the user's roles in the response."),
             )
             .about(
-                "Get user\n\nReturns one user; set `includeRoles` to have the user's roles included.",
+                "Get user\n\nReturns one user; set `--include-roles` to have the user's roles included.",
             )
     }
     pub fn cli_update_user() -> ::clap::Command {
@@ -1624,7 +1624,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
-                        "Login name, formatted as an email address and unique in the system; on user accounts, the same value as `emailAddress`.",
+                        "Login name, formatted as an email address and unique in the system; on user accounts, the same value as `--email-address`.",
                     ),
             )
             .arg(
@@ -1671,14 +1671,14 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("purge")
                     .long("purge")
-                    .value_parser(::clap::value_parser!(bool))
+                    .action(::clap::ArgAction::SetTrue)
                     .required(false)
                     .help(
                         "Erase the user from the identity provider entirely, which affects auditing.",
                     ),
             )
             .about(
-                "Delete user\n\nDeletes a user. By default the user is deprovisioned and deactivated but kept in the identity provider for auditing; set `purge` to erase every trace of the user, at the cost of the audit trail.",
+                "Delete user\n\nDeletes a user. By default the user is deprovisioned and deactivated but kept in the identity provider for auditing; set `--purge` to erase every trace of the user, at the cost of the audit trail.",
             )
     }
     pub fn cli_send_activation_email() -> ::clap::Command {
@@ -1964,8 +1964,8 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<bool>("include-secret") {
-            request = request.include_secret(value.clone());
+        if matches.get_flag("include-secret") {
+            request = request.include_secret(true);
         }
         self.config.execute_get_application(matches, &mut request)?;
         let result = request.send_response().await;
@@ -3311,8 +3311,8 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = builder::ListUsers::new(&self.client);
-        if let Some(value) = matches.get_one::<bool>("include-deactivated") {
-            request = request.include_deactivated(value.clone());
+        if matches.get_flag("include-deactivated") {
+            request = request.include_deactivated(true);
         }
         self.config.execute_list_users(matches, &mut request)?;
         let result = request.send_response().await;
@@ -3355,8 +3355,8 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.user_expiry(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<bool>("wait-for-reindex") {
-            request = request.wait_for_reindex(value.clone());
+        if matches.get_flag("wait-for-reindex") {
+            request = request.wait_for_reindex(true);
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = crate::json_body::read(value)
@@ -3455,8 +3455,8 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<bool>("include-roles") {
-            request = request.include_roles(value.clone());
+        if matches.get_flag("include-roles") {
+            request = request.include_roles(true);
         }
         self.config.execute_get_user(matches, &mut request)?;
         let result = request.send_response().await;
@@ -3524,8 +3524,8 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<bool>("purge") {
-            request = request.purge(value.clone());
+        if matches.get_flag("purge") {
+            request = request.purge(true);
         }
         self.config.execute_delete_user(matches, &mut request)?;
         let result = request.send_response().await;

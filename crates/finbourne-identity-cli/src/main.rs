@@ -1,12 +1,15 @@
 //! `fbn-identity`: the FINBOURNE Identity API from the command line.
 
 mod app;
+mod command_help;
 mod config_show;
 mod duration;
 mod failure;
 mod generated;
 mod json_body;
+mod names;
 mod output;
+mod paging;
 mod scim;
 
 use std::cell::RefCell;
@@ -91,20 +94,98 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
         }
         _ => {
             let (name, args) = sub.subcommand().expect("clap requires an operation");
-            let command = CliCommand::iter()
-                .find(|c| app::group_name(*c) == group && app::command_name(*c) == name)
-                .expect("every command in the tree is an operation");
-            let identity = client(matches)?;
-            let unprinted = Rc::new(RefCell::new(None));
-            let printer = Printer::new(format, command.operation_id(), Rc::clone(&unprinted));
-            let cli = Cli::new(identity, printer);
-            cli.execute(command, args)
-                .await
-                .map_err(failure::of_command)?;
-            // The API call succeeded; printing its answer may not have.
-            unprinted.take().map_or(Ok(()), Err)
+            let command =
+                names::find(group, name).expect("every command in the tree is an operation");
+            operation(matches, command, args).await
         }
     }
+}
+
+/// Runs a generated command: once, for every page with `--all`, or until interrupted with
+/// `--follow`.
+async fn operation(
+    matches: &ArgMatches,
+    command: CliCommand,
+    args: &ArgMatches,
+) -> Result<(), Failure> {
+    let view = Rc::new(output::View::from_matches(matches)?);
+    let identity = client(matches)?;
+    let flag = |name: &str| args.try_get_one::<bool>(name).ok().flatten() == Some(&true);
+    if flag("follow") {
+        return paging::follow(&identity, command, args, &view).await;
+    }
+    let unprinted = Rc::new(RefCell::new(None));
+    let pages = Rc::new(RefCell::new(output::PageState::default()));
+    let done = output::done_note(command.operation_id(), &path_values(command, args));
+    let printer = Printer::new(
+        Rc::clone(&view),
+        command.operation_id(),
+        Rc::clone(&unprinted),
+        Rc::clone(&pages),
+        done,
+    );
+    let cli = Cli::new(identity, printer);
+    cli.execute(command, args)
+        .await
+        .map_err(failure::of_command)?;
+    // The API call succeeded; printing its answer may not have.
+    if let Some(failure) = unprinted.take() {
+        return Err(failure);
+    }
+    let paged = finbourne_identity_client::operations::by_id(command.operation_id())
+        .and_then(|op| op.paging);
+    if let (Some(paging), true) = (paged, flag("all")) {
+        let token_flag = names::kebab(paging.token_param);
+        let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let mut asked = std::collections::HashSet::new();
+        loop {
+            // Taken apart from the loop's condition, whose borrow would last the whole body.
+            let next = pages.borrow_mut().next.take();
+            let Some(token) = next else { break };
+            if !asked.insert(token.clone()) {
+                return Err(Failure::Api(format!(
+                    "the service gave the page token `{}` twice: stopped rather than loop",
+                    output::escape(&token)
+                )));
+            }
+            argv = paging::next_page_args(&argv, &token_flag, &token);
+            let again = app::command().try_get_matches_from(&argv).map_err(|e| {
+                let said = e.render().to_string();
+                Failure::Usage(said.trim_start_matches("error: ").trim_end().to_owned())
+            })?;
+            let next = again
+                .subcommand()
+                .and_then(|(_, sub)| sub.subcommand())
+                .map(|(_, args)| args)
+                .expect("the same command line, with one more option");
+            cli.execute(command, next)
+                .await
+                .map_err(failure::of_command)?;
+            if let Some(failure) = unprinted.take() {
+                return Err(failure);
+            }
+        }
+    }
+    if view.format == Format::Table && view.jq.is_none() && pages.borrow().all_empty {
+        note(&output::empty_note(command.operation_id()));
+    }
+    Ok(())
+}
+
+/// The values of the operation's path parameters, as given: what a confirmation names.
+fn path_values(command: CliCommand, args: &ArgMatches) -> Vec<(String, String)> {
+    let Some(op) = finbourne_identity_client::operations::by_id(command.operation_id()) else {
+        return Vec::new();
+    };
+    op.params
+        .iter()
+        .filter(|p| p.location == finbourne_identity_client::operations::ParamLocation::Path)
+        .filter_map(|p| {
+            let name = names::kebab(p.name);
+            let value = args.try_get_raw(&name).ok().flatten()?.next()?;
+            Some((name, value.to_string_lossy().into_owned()))
+        })
+        .collect()
 }
 
 /// The SDK's configuration sources, with the global options on top.

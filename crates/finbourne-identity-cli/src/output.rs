@@ -8,16 +8,23 @@ use std::rc::Rc;
 
 use finbourne_identity::Response;
 use finbourne_identity_client::Error;
-use finbourne_identity_client::operations::{self, Idempotency};
+use finbourne_identity_client::operations::{self, Idempotency, Paging};
 use serde_json::Value;
 
 use crate::failure::Failure;
 use crate::generated::CliConfig;
 
+mod jq;
+mod table;
+
+pub use jq::Filter;
+pub use table::Layout;
+
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
+    Yaml,
     Table,
 }
 
@@ -26,20 +33,141 @@ impl Format {
     pub fn choose(flag: Option<&str>) -> Format {
         match flag {
             Some("json") => Format::Json,
+            Some("yaml") => Format::Yaml,
             Some("table") => Format::Table,
             _ if std::io::stdout().is_terminal() => Format::Table,
             _ => Format::Json,
         }
     }
 
-    /// Prints `value` to standard output.
+    /// Prints `value` to standard output, a table with every field: the hand-written
+    /// commands' answers, which hold only what they mean to show.
     pub fn print(self, value: &Value) -> std::io::Result<()> {
         let text = match self {
             Format::Json => json(value),
+            Format::Yaml => yaml(value),
             Format::Table => table(value),
         };
         print_line(&text)
     }
+}
+
+/// The global options that say how answers are shown.
+pub fn global_args() -> Vec<clap::Arg> {
+    use clap::Arg;
+    vec![
+        Arg::new("output")
+            .long("output")
+            .short('o')
+            .global(true)
+            .value_name("FORMAT")
+            .value_parser(["json", "yaml", "table"])
+            .help("How answers are printed [default: table on a terminal, json otherwise]"),
+        Arg::new("jq")
+            .long("jq")
+            .global(true)
+            .value_name("EXPR")
+            .help("Filter the JSON answer with a jq expression; strings print as they are, other values as JSON"),
+        Arg::new("columns")
+            .long("columns")
+            .global(true)
+            .value_name("A,B,C")
+            .value_delimiter(',')
+            .help("The fields a table shows, e.g. id,login,lastLogin [default: a few per type]"),
+    ]
+}
+
+/// How answers are shown: the format, the `--jq` filter and the table's layout.
+#[derive(Debug)]
+pub struct View {
+    pub format: Format,
+    pub jq: Option<Filter>,
+    pub layout: Layout,
+}
+
+impl View {
+    /// The view the global options ask for; a `--jq` expression that does not compile is a
+    /// usage error.
+    pub fn from_matches(matches: &clap::ArgMatches) -> Result<View, Failure> {
+        let jq = matches
+            .get_one::<String>("jq")
+            .map(|code| Filter::new(code))
+            .transpose()
+            .map_err(|e| Failure::Usage(format!("--jq: {}", escape(&e))))?;
+        Ok(View {
+            format: Format::choose(matches.get_one::<String>("output").map(String::as_str)),
+            jq,
+            layout: Layout {
+                columns: matches
+                    .get_many::<String>("columns")
+                    .map(|c| c.map(|s| s.trim().to_owned()).collect()),
+                width: table::width(),
+            },
+        })
+    }
+
+    /// Prints one record of a stream (`--follow`): a row of a table, headed when `header`, or
+    /// an element of a YAML list; JSON and `--jq` as for any answer.
+    pub fn print_row(&self, value: &Value, header: bool) -> Result<(), Failure> {
+        let one = match (&self.jq, self.format) {
+            (None, Format::Table | Format::Yaml) => Value::Array(vec![value.clone()]),
+            _ => value.clone(),
+        };
+        self.show(&one, None, header).map(|_| ())
+    }
+
+    /// Prints `value`, whose items (a list, or a page's `items` field) are what a table shows;
+    /// `header` is false for the pages after the first of `--all`. Returns whether the value
+    /// was an empty list, printed as nothing in a table.
+    fn show(&self, value: &Value, items: Option<&str>, header: bool) -> Result<bool, Failure> {
+        let list = match value {
+            Value::Array(list) => Some(list),
+            Value::Object(page) => items.and_then(|f| page.get(f)).and_then(Value::as_array),
+            _ => None,
+        };
+        if let Some(filter) = &self.jq {
+            let outputs = filter
+                .run(value)
+                .map_err(|e| Failure::Usage(format!("--jq: {}", escape(&e))))?;
+            for output in outputs {
+                let text = match output {
+                    jq::Output::Text(text) => escape_lines(&text),
+                    jq::Output::Json(value) => json(&value),
+                };
+                print_line(&text).map_err(Failure::stdout)?;
+            }
+            return Ok(false);
+        }
+        let text = match self.format {
+            Format::Json => json(value),
+            Format::Yaml => yaml(value),
+            Format::Table => match (list, value) {
+                (Some(list), _) if list.is_empty() => return Ok(true),
+                (Some(list), _) if list.iter().all(Value::is_object) => {
+                    let rows: Vec<_> = list.iter().filter_map(Value::as_object).cloned().collect();
+                    table::rows(&rows, &self.layout, header).map_err(Failure::Usage)?
+                }
+                (Some(list), _) => list
+                    .iter()
+                    .map(|v| table::cell(Some(v)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                (None, Value::Object(fields)) => {
+                    table::record(fields, &self.layout).map_err(Failure::Usage)?
+                }
+                (None, other) => table::cell(Some(other)),
+            },
+        };
+        print_line(&text).map_err(Failure::stdout)?;
+        Ok(false)
+    }
+}
+
+/// `value` as YAML, with no control character but line breaks: the emitter writes them as
+/// escapes in double-quoted strings.
+pub fn yaml(value: &Value) -> String {
+    let text = serde_yaml_ng::to_string(value).unwrap_or_default();
+    escape_lines(text.trim_end_matches('\n'))
 }
 
 /// Writes `text` and a line break to standard output, flushed: whether it was written is known
@@ -68,28 +196,52 @@ pub fn note(text: &str) {
 /// The generated commands' output hooks. The first answer that cannot be written is kept as the
 /// command's failure, and nothing more is printed.
 pub struct Printer {
-    format: Format,
+    view: Rc<View>,
     /// The properties holding a credential in the answer of an operation that makes one (not a
     /// read, which gives it again): losing one of those is worth saying.
     new_credentials: &'static [&'static str],
+    /// How the operation's answer pages, when it does.
+    paging: Option<Paging>,
     failure: Rc<RefCell<Option<Failure>>>,
+    /// What to say on standard error when an answer has no body: `Deleted role r1.`
+    done: String,
+    /// The state of `--all`, shared with the loop asking for the pages.
+    pages: Rc<RefCell<PageState>>,
+}
+
+/// Where `--all` stands: the pages printed so far and the next page's token.
+#[derive(Debug, Default)]
+pub struct PageState {
+    /// Pages printed so far.
+    pub printed: usize,
+    /// The last page's token for the next, when it gave one.
+    pub next: Option<String>,
+    /// Whether every page so far was an empty list.
+    pub all_empty: bool,
 }
 
 impl Printer {
     /// The printer of the answers of the operation `operation_id` (snake case), which keeps in
-    /// `failure` why an answer could not be written.
+    /// `failure` why an answer could not be written, says `done` of an answer without a body,
+    /// and keeps the paging state in `pages`.
     pub fn new(
-        format: Format,
+        view: Rc<View>,
         operation_id: &str,
         failure: Rc<RefCell<Option<Failure>>>,
+        pages: Rc<RefCell<PageState>>,
+        done: String,
     ) -> Printer {
-        let new_credentials = operations::by_id(operation_id)
+        let operation = operations::by_id(operation_id);
+        let new_credentials = operation
             .filter(|op| op.idempotency != Idempotency::Always)
             .map_or(&[][..], |op| op.credential_fields);
         Printer {
-            format,
+            view,
             new_credentials,
+            paging: operation.and_then(|op| op.paging),
             failure,
+            done,
+            pages,
         }
     }
 
@@ -97,11 +249,68 @@ impl Printer {
         if self.failure.borrow().is_some() {
             return;
         }
-        if let Err(error) = self.format.print(value) {
-            let lost = lost_credentials(value, self.new_credentials);
-            *self.failure.borrow_mut() = Some(Failure::Output { error, lost });
+        let mut pages = self.pages.borrow_mut();
+        let items = self.paging.map(|p| p.items_field);
+        match self.view.show(value, items, pages.printed == 0) {
+            Ok(empty) => {
+                pages.all_empty = empty && (pages.printed == 0 || pages.all_empty);
+                pages.printed += 1;
+                pages.next = self
+                    .paging
+                    .and_then(|p| value.get(p.next_field))
+                    .and_then(Value::as_str)
+                    .filter(|token| !token.is_empty())
+                    .map(str::to_owned);
+            }
+            Err(Failure::Output { error, .. }) => {
+                let lost = lost_credentials(value, self.new_credentials);
+                *self.failure.borrow_mut() = Some(Failure::Output { error, lost });
+            }
+            Err(other) => *self.failure.borrow_mut() = Some(other),
         }
     }
+}
+
+/// `No users in role.` for `list_users_in_role`: the operation's words after its verb.
+pub fn empty_note(operation_id: &str) -> String {
+    let words: Vec<&str> = operation_id.split('_').skip(1).collect();
+    format!("No {}.", words.join(" "))
+}
+
+/// `Deleted role r1.`, `Added user to role (id r1, user-id u1).`: what an operation without an
+/// answer body did, from its id (its verb in the past tense) and its path parameters' values.
+pub fn done_note(operation_id: &str, values: &[(String, String)]) -> String {
+    let mut words = operation_id.split('_');
+    let verb = words.next().unwrap_or_default();
+    let past = match verb {
+        "set" | "reset" | "put" => verb.to_owned(),
+        "send" => "sent".to_owned(),
+        v if v.ends_with('e') => format!("{v}d"),
+        v => format!("{v}ed"),
+    };
+    let mut past = past.chars();
+    let past: String = past
+        .next()
+        .map(|c| c.to_uppercase().chain(past).collect())
+        .unwrap_or_default();
+    let rest: Vec<&str> = words.collect();
+    let mut text = [past, rest.join(" ")].join(" ").trim_end().to_owned();
+    match values {
+        [] => {}
+        [(_, value)] => {
+            text.push(' ');
+            text.push_str(&escape(value));
+        }
+        many => {
+            let listed: Vec<String> = many
+                .iter()
+                .map(|(name, value)| format!("{name} {}", escape(value)))
+                .collect();
+            text.push_str(&format!(" ({})", listed.join(", ")));
+        }
+    }
+    text.push('.');
+    text
 }
 
 /// What to say when `value`, the answer of an operation that makes credentials, could not be
@@ -144,7 +353,9 @@ impl CliConfig for Printer {
         self.print(&serde_json::to_value(value.inner()).unwrap_or(Value::Null));
     }
 
-    fn success_no_item(&self, _: &Response<()>) {}
+    fn success_no_item(&self, _: &Response<()>) {
+        note(&self.done);
+    }
 
     // Error answers come back as errors, explained by `failure`; these hooks only exist for
     // typed error bodies, which this client does not have.
@@ -222,74 +433,33 @@ pub fn escape_lines(text: &str) -> String {
     text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
 }
 
-/// A list of objects as rows with a column per field; an object as field/value rows.
+/// A list of objects as rows with a column per field, an object as field/value rows, fitted to
+/// the terminal.
 pub fn table(value: &Value) -> String {
+    let mut layout = Layout {
+        columns: None,
+        width: table::width(),
+    };
     match value {
         Value::Array(rows) if rows.iter().all(Value::is_object) && !rows.is_empty() => {
-            let mut columns: Vec<&str> = Vec::new();
-            for row in rows.iter().filter_map(Value::as_object) {
-                for key in row.keys() {
-                    if !columns.contains(&key.as_str()) {
-                        columns.push(key);
-                    }
+            let rows: Vec<_> = rows.iter().filter_map(Value::as_object).cloned().collect();
+            let mut every: Vec<String> = Vec::new();
+            for key in rows.iter().flat_map(|r| r.keys()) {
+                if !every.contains(key) {
+                    every.push(key.clone());
                 }
             }
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|row| columns.iter().map(|c| cell(row.get(*c))).collect())
-                .collect();
-            let header = columns.iter().map(|c| escape(c).into_owned()).collect();
-            render(&header, &cells)
+            layout.columns = Some(every);
+            table::rows(&rows, &layout, true).unwrap_or_default()
         }
         Value::Array(rows) => rows
             .iter()
-            .map(|v| cell(Some(v)))
+            .map(|v| table::cell(Some(v)))
             .collect::<Vec<_>>()
             .join("\n"),
-        Value::Object(fields) => {
-            let cells: Vec<Vec<String>> = fields
-                .iter()
-                .map(|(k, v)| vec![escape(k).into_owned(), cell(Some(v))])
-                .collect();
-            render(&vec!["field".into(), "value".into()], &cells)
-        }
-        other => cell(Some(other)),
+        Value::Object(fields) => table::record(fields, &layout).unwrap_or_default(),
+        other => table::cell(Some(other)),
     }
-}
-
-/// A value as one line of a table.
-fn cell(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => escape(s).into_owned(),
-        // serde_json escapes C0 controls in nested strings, but not DEL or C1.
-        Some(other) => escape(&other.to_string()).into_owned(),
-    }
-}
-
-fn render(header: &Vec<String>, rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut out = vec![line(header)];
-    out.extend(rows.iter().map(line));
-    out.join("\n")
 }
 
 #[cfg(test)]

@@ -308,7 +308,7 @@ async fn users_and_roles_with_bodies_from_stdin_files_and_arguments() {
     ];
     let role = s
         .run_with(
-            &["roles", "create-role", "--json-body", "-"],
+            &["roles", "create", "--json-body", "-"],
             &env,
             Some(r#"{"name": "payroll"}"#),
         )
@@ -355,13 +355,10 @@ async fn users_and_roles_with_bodies_from_stdin_files_and_arguments() {
         ])
         .await;
     assert_eq!(code(&added), 0, "{}", stderr(&added));
-    let members = json(
-        &s.run(&["roles", "list-users-in-role", "--id", &role_id])
-            .await,
-    );
+    let members = json(&s.run(&["roles", "list-users", "--id", &role_id]).await);
     assert_eq!(members[0]["id"], user_id.as_str());
 
-    let table = s.run(&["users", "list-users", "--output", "table"]).await;
+    let table = s.run(&["users", "list", "--output", "table"]).await;
     let text = stdout(&table);
     assert!(text.lines().next().unwrap().contains("login"), "{text}");
     assert!(text.contains("ada@example.com"), "{text}");
@@ -420,10 +417,10 @@ async fn config_show_names_each_source_and_hides_secrets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes() {
     let s = setup().await;
-    let ok = s.run(&["roles", "list-roles"]).await;
+    let ok = s.run(&["roles", "list"]).await;
     assert_eq!(code(&ok), 0, "{}", stderr(&ok));
 
-    let missing = s.run(&["users", "get-user", "--id", "no-such-user"]).await;
+    let missing = s.run(&["users", "get", "--id", "no-such-user"]).await;
     assert_eq!(code(&missing), 1);
     assert!(
         stderr(&missing).contains("404") && stderr(&missing).contains("657"),
@@ -431,7 +428,7 @@ async fn exit_codes() {
         stderr(&missing)
     );
 
-    let unconfigured = s.run_with(&["roles", "list-roles"], &[], None).await;
+    let unconfigured = s.run_with(&["roles", "list"], &[], None).await;
     assert_eq!(code(&unconfigured), 2);
     assert!(
         stderr(&unconfigured).contains("FBN_IDENTITY_URL"),
@@ -442,7 +439,7 @@ async fn exit_codes() {
     let bad = s.dir.path().join("bad.json");
     std::fs::write(&bad, "{\"name\": ").unwrap();
     let malformed = s
-        .run(&["roles", "create-role", "--json-body", bad.to_str().unwrap()])
+        .run(&["roles", "create", "--json-body", bad.to_str().unwrap()])
         .await;
     assert_eq!(code(&malformed), 2);
     assert!(
@@ -489,7 +486,7 @@ async fn exit_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verbose_traces_requests_without_secrets() {
     let s = setup().await;
-    let output = s.run(&["-v", "roles", "list-roles"]).await;
+    let output = s.run(&["-v", "roles", "list"]).await;
     assert_eq!(code(&output), 0);
     let trace = stderr(&output);
     // The call's span names the operation and its path template, never the URL: a query
@@ -550,7 +547,7 @@ async fn bad_durations_are_usage_errors_that_name_the_option() {
         ("90", "no unit"),
     ] {
         let output = s
-            .run(&[&format!("--timeout={value}"), "roles", "list-roles"])
+            .run(&[&format!("--timeout={value}"), "roles", "list"])
             .await;
         let err = stderr(&output);
         assert_eq!(code(&output), 2, "--timeout {value:?}: {err}");
@@ -612,7 +609,7 @@ async fn server_problem_details_cannot_drive_the_terminal() {
             &json!({"name": "Invalid", "code": 123, "detail": PLANTED,
                 "errors": {PLANTED: [PLANTED]}}),
         ));
-    let output = s.run(&["roles", "list-roles"]).await;
+    let output = s.run(&["roles", "list"]).await;
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     let err = stderr(&output);
     assert_planted_escaped(&err);
@@ -626,7 +623,7 @@ async fn server_problem_details_cannot_drive_the_terminal() {
             StatusCode::BAD_REQUEST,
             &json!({"name": "Invalid", "code": 123, "detail": PLANTED}),
         ));
-    let traced = s.run(&["-vv", "roles", "list-roles"]).await;
+    let traced = s.run(&["-vv", "roles", "list"]).await;
     assert_eq!(code(&traced), 1);
     assert_planted_escaped(&stderr(&traced));
 }
@@ -640,7 +637,7 @@ async fn a_token_endpoint_description_cannot_drive_the_terminal() {
     ));
     let output = s
         .run_with(
-            &["roles", "list-roles"],
+            &["roles", "list"],
             &[
                 ("FBN_IDENTITY_URL", s.emulator.identity_url()),
                 ("FBN_TOKEN_URL", s.emulator.token_url()),
@@ -667,17 +664,15 @@ async fn a_token_endpoint_description_cannot_drive_the_terminal() {
 async fn tables_and_argument_errors_escape_control_characters() {
     let s = setup().await;
     let role = json!({"name": "planted", "description": PLANTED}).to_string();
-    let created = s.run(&["roles", "create-role", "--json-body", &role]).await;
+    let created = s.run(&["roles", "create", "--json-body", &role]).await;
     assert_eq!(code(&created), 0, "{}", stderr(&created));
-    let table = s.run(&["roles", "list-roles", "--output", "table"]).await;
+    let table = s.run(&["roles", "list", "--output", "table"]).await;
     assert_eq!(code(&table), 0, "{}", stderr(&table));
     let text = stdout(&table);
     assert_planted_escaped(&text);
     assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
 
-    let typed = s
-        .run(&["roles", "get-role", "--id", PLANTED, "--bogus"])
-        .await;
+    let typed = s.run(&["roles", "get", "--id", PLANTED, "--bogus"]).await;
     assert_eq!(code(&typed), 2);
     let err = stderr(&typed);
     assert!(err.contains("--bogus"), "{err}");
@@ -685,7 +680,7 @@ async fn tables_and_argument_errors_escape_control_characters() {
 
     // clap quotes the value as typed (its plain rendering drops escape sequences), then the
     // parser's own message, escaped.
-    let timeout = s.run(&["--timeout", PLANTED, "roles", "list-roles"]).await;
+    let timeout = s.run(&["--timeout", PLANTED, "roles", "list"]).await;
     assert_eq!(code(&timeout), 2);
     assert_terminal_safe(&stderr(&timeout));
     assert!(
@@ -813,7 +808,7 @@ async fn assert_body_refused(
     stdin: std::process::Stdio,
     expected: &str,
 ) -> Output {
-    let output = run_guarded(s, &["roles", "create-role", "--json-body", path], stdin).await;
+    let output = run_guarded(s, &["roles", "create", "--json-body", path], stdin).await;
     let err = stderr(&output);
     assert_eq!(code(&output), 2, "{path:?}: {err}");
     assert!(err.contains(expected), "{path:?}: {err}");
@@ -876,7 +871,7 @@ async fn a_json_body_that_is_not_a_regular_file_is_refused_at_once() {
     std::fs::write(&body, r#"{"name": "linked"}"#).unwrap();
     std::os::unix::fs::symlink(&body, dir.join("link.json")).unwrap();
     let linked = s
-        .run(&["roles", "create-role", "--json-body", "link.json"])
+        .run(&["roles", "create", "--json-body", "link.json"])
         .await;
     assert_eq!(code(&linked), 0, "{}", stderr(&linked));
     assert_eq!(json(&linked)["name"], "linked");
@@ -934,7 +929,7 @@ async fn a_json_body_is_read_up_to_one_mebibyte() {
     std::fs::write(&largest, padded("largest", MIB)).unwrap();
     let from_file = run_guarded(
         &s,
-        &["roles", "create-role", "--json-body", "largest.json"],
+        &["roles", "create", "--json-body", "largest.json"],
         Stdio::null(),
     )
     .await;
@@ -943,7 +938,7 @@ async fn a_json_body_is_read_up_to_one_mebibyte() {
     std::fs::write(&piped, padded("from-stdin", MIB)).unwrap();
     let from_stdin = run_guarded(
         &s,
-        &["roles", "create-role", "--json-body", "-"],
+        &["roles", "create", "--json-body", "-"],
         std::fs::File::open(&piped).unwrap().into(),
     )
     .await;
@@ -1000,7 +995,7 @@ fn piped() -> std::process::Stdio {
 async fn an_answer_that_cannot_be_written_is_a_failure() {
     let s = setup().await;
     for args in [
-        &["roles", "list-roles"][..],
+        &["roles", "list"][..],
         &["config", "show"],
         &["--help"],
         &["--version"],
@@ -1118,7 +1113,7 @@ async fn a_closed_pipe_ends_the_command_quietly_with_141() {
     let s = setup().await;
     for args in [
         &["completion", "bash"][..],
-        &["roles", "list-roles"],
+        &["roles", "list"],
         &["config", "show"],
         &["--help"],
         &["scim", "enable", "--token-file", "scim.token"],
@@ -1162,7 +1157,7 @@ async fn a_standard_error_that_cannot_be_written_changes_nothing() {
         assert_eq!(code(&disabled), 0);
         assert!(s.emulator.active_scim_tokens().is_empty());
 
-        let traced = run_to(&s, &["-vv", "roles", "list-roles"], piped(), stderr()).await;
+        let traced = run_to(&s, &["-vv", "roles", "list"], piped(), stderr()).await;
         assert_eq!(
             code(&traced),
             0,
@@ -1172,7 +1167,7 @@ async fn a_standard_error_that_cannot_be_written_changes_nothing() {
 
         let missing = run_to(
             &s,
-            &["users", "get-user", "--id", "no-such-user"],
+            &["users", "get", "--id", "no-such-user"],
             piped(),
             stderr(),
         )
@@ -1201,7 +1196,7 @@ async fn a_path_value_that_would_leave_its_segment_is_refused_with_2() {
             "remove_user_from_role: invalid request: path parameter `id` cannot be `..`",
         ),
         (
-            &["users", "get-user", "--id", "."][..],
+            &["users", "get", "--id", "."][..],
             "get_user: invalid request: path parameter `id` cannot be `.`",
         ),
     ] {
@@ -1233,7 +1228,7 @@ async fn proxy_variables_from_the_environment_are_ignored() {
         ("https_proxy", proxy_url.as_str()),
         ("ALL_PROXY", proxy_url.as_str()),
     ];
-    let listed = s.run_with(&["roles", "list-roles"], &env, None).await;
+    let listed = s.run_with(&["roles", "list"], &env, None).await;
     assert_eq!(code(&listed), 0, "{}", stderr(&listed));
     let shown = s.run_with(&["config", "show"], &env, None).await;
     assert_eq!(code(&shown), 0, "{}", stderr(&shown));

@@ -1,7 +1,8 @@
 //! Every generated command against the emulator: each sends exactly one request, to its own
 //! operation, with each flag's value where the operation's parameter goes, and ends with an
 //! answer (exit 0, or 1 for an error the service gives), never a usage error or a 501. The
-//! commands and their flags are read from the table of operations: none is named here.
+//! commands and their flags are read from the table of operations and the names the xtask
+//! derived from it: none is named here.
 
 use std::process::Output;
 
@@ -25,24 +26,18 @@ fn flag(name: &str) -> String {
     out
 }
 
-/// `Cell Management` or `CellManagement` -> `cell-management`, as the command groups are named.
-fn group(tag: &str) -> String {
-    let mut out = String::new();
-    let mut previous: Option<char> = None;
-    for c in tag.chars() {
-        match c {
-            ' ' | '_' | '-' => out.push('-'),
-            c if c.is_uppercase() => {
-                if previous.is_some_and(char::is_lowercase) {
-                    out.push('-');
-                }
-                out.extend(c.to_lowercase());
-            }
-            c => out.push(c),
-        }
-        previous = Some(c);
-    }
-    out
+/// The command line's names of each operation, as the xtask derived them from the spec.
+#[rustfmt::skip]
+#[path = "../src/generated_names.rs"]
+mod names;
+
+/// `users list` for `list_users`.
+fn command(op: &Operation) -> [String; 2] {
+    let (_, group, name) = names::NAMES
+        .iter()
+        .find(|(id, _, _)| *id == op.id)
+        .unwrap_or_else(|| panic!("{} has no command name", op.id));
+    [(*group).to_owned(), (*name).to_owned()]
 }
 
 /// A value for each parameter: text that names the parameter, or one of its kind.
@@ -61,9 +56,15 @@ async fn run(emulator: &Emulator, op: &Operation) -> (Vec<(&'static str, String)
         .iter()
         .map(|p| (p.name, value(p.name, p.kind)))
         .collect();
-    let mut args = vec![group(op.tag), op.id.replace('_', "-")];
+    let mut args = command(op).to_vec();
     for (name, value) in &values {
-        args.push(format!("{}={value}", flag(name)));
+        let kind = op.params.iter().find(|p| p.name == *name).map(|p| p.kind);
+        if kind == Some(ParamKind::Boolean) && value == "true" {
+            // A boolean query parameter is a switch.
+            args.push(flag(name));
+        } else {
+            args.push(format!("{}={value}", flag(name)));
+        }
     }
     let mut command = Command::cargo_bin("fbn-identity").unwrap();
     command
