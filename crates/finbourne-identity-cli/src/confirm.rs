@@ -6,6 +6,7 @@
 use std::io::IsTerminal;
 
 use clap::ArgMatches;
+use clap::parser::ValueSource;
 use finbourne_identity_client::operations;
 
 use crate::failure::Failure;
@@ -23,14 +24,15 @@ pub fn needed(operation_id: &str, args: &ArgMatches) -> bool {
 }
 
 /// The description of a generated command for the question: the operation, its method and path,
-/// and the values given.
-pub fn describe(operation_id: &str, args: &ArgMatches) -> String {
+/// and the values given to the command itself (`root` holds the global options, left out).
+pub fn describe(operation_id: &str, root: &ArgMatches, args: &ArgMatches) -> String {
     let Some(op) = operations::by_id(operation_id) else {
         return operation_id.to_owned();
     };
     let given: Vec<String> = args
         .ids()
-        .filter(|id| id.as_str() != "json-body")
+        .filter(|id| id.as_str() != "json-body" && !root.ids().any(|global| global == *id))
+        .filter(|id| args.value_source(id.as_str()) == Some(ValueSource::CommandLine))
         .filter_map(|id| Some(format!("{id}={}", raw(args, id.as_str())?)))
         .collect();
     let mut text = format!("{} ({} {})", op.operation_id, op.method, op.path);

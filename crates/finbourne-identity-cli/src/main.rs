@@ -133,7 +133,10 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
             if confirm::needed(command.operation_id(), args) {
                 confirm::ask(
                     matches,
-                    &format!("call {}", confirm::describe(command.operation_id(), args)),
+                    &format!(
+                        "call {}",
+                        confirm::describe(command.operation_id(), matches, args)
+                    ),
                 )?;
             }
             let unprinted = Rc::new(RefCell::new(None));

@@ -1086,6 +1086,7 @@ async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showin
         &[
             "identity-provider",
             "add-scim",
+            "--yes",
             "--api-token-action",
             "regenerate",
         ],

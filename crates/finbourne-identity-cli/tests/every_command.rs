@@ -192,7 +192,8 @@ async fn every_delete_command_needs_yes_in_a_script() {
             op.operation_id
         );
         assert!(
-            stderr.contains(&format!("call {} (DELETE ", op.operation_id))
+            stderr.contains(&format!("call {} (DELETE {}", op.operation_id, op.path))
+                && !stderr.contains("yes=")
                 && stderr.contains("give --yes to go ahead"),
             "{}: {stderr}",
             op.operation_id
