@@ -304,5 +304,10 @@ mod tests {
         };
         assert_eq!(o.user.as_deref(), Some("a"));
         assert_eq!(o.password.as_deref(), Some("b"));
+        let Ok(Parsed::Run(o)) = parse_args(args(&["--env", "--port", "0"])) else {
+            panic!("did not parse")
+        };
+        assert!(o.env && !o.detached);
+        assert_eq!(quoted("it's"), r"'it'\''s'");
     }
 }
