@@ -116,7 +116,7 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("NAME")
             .conflicts_with("secrets-file")
-            .help("Use the saved profile NAME (see `auth login`); FBN_PROFILE chooses one too"),
+            .help("Use the saved profile NAME (see `auth login`; FBN_PROFILE chooses one too), a file under the platform's config directory, or FBN_IDENTITY_CONFIG_DIR"),
         Arg::new("yes")
             .long("yes")
             .short('y')

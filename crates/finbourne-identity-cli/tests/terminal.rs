@@ -153,3 +153,61 @@ async fn verbose_tracing_on_a_terminal_honours_no_color() {
     assert_eq!(code, 0, "{all}");
     assert!(!all.contains('\u{1b}'), "NO_COLOR: {all}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_the_password_grant_asks_only_for_what_is_missing_and_hides_the_secrets() {
+    let s = Setup::start().await;
+    let env = [
+        ("FBN_IDENTITY_URL", s.emulator.identity_url().to_owned()),
+        ("FBN_TOKEN_URL", s.emulator.token_url().to_owned()),
+        ("FBN_CLIENT_ID", s.emulator.client_id().to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (username, password, secret) = (
+        s.emulator.username().to_owned(),
+        s.emulator.password().to_owned(),
+        s.emulator.client_secret().to_owned(),
+    );
+    let mut login = spawn(
+        &s,
+        &["auth", "login", "--profile", "okta", "--password-grant"],
+        &env,
+        false,
+    );
+    let (login, seen) = blocking(move || {
+        let mut seen = login.exp_string("username").expect("asks for the username");
+        login.send_line(&username).unwrap();
+        seen.push_str(
+            &login
+                .exp_string("password (not shown)")
+                .expect("asks for the password"),
+        );
+        login.send_line(&password).unwrap();
+        seen.push_str(
+            &login
+                .exp_string("client secret (not shown)")
+                .expect("asks for the secret"),
+        );
+        login.send_line(&secret).unwrap();
+        seen.push_str(&login.exp_string("logged in to").expect("proven"));
+        (login, seen)
+    })
+    .await;
+    let (rest, code) = finish(login).await;
+    assert_eq!(code, 0, "{seen}{rest}");
+    let all = format!("{seen}{rest}");
+    assert!(
+        !all.contains("token URL") && !all.contains("client id"),
+        "only what is missing is asked: {all}"
+    );
+    assert!(
+        !all.contains(s.emulator.password()) && !all.contains(s.emulator.client_secret()),
+        "the secrets are not echoed: {all}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.profile_path("okta")).unwrap()).unwrap();
+    assert_eq!(saved["api"]["username"], s.emulator.username());
+    assert_eq!(saved["api"]["clientSecret"], s.emulator.client_secret());
+    assert_eq!(saved["api"]["tokenUrl"], s.emulator.token_url());
+    assert!(saved["api"].get("accessToken").is_none());
+}
