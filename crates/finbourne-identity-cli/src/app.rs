@@ -15,7 +15,8 @@ pub fn command() -> Command {
         .about("The FINBOURNE Identity API from the command line, with the credentials every FINBOURNE SDK reads")
         .after_help(
             "Credentials come from FBN_* environment variables, then ./secrets.json (or --secrets-file), \
-             then FBN_ACCESS_TOKEN_FILE; see `fbn-identity config show`.\n\
+             then FBN_ACCESS_TOKEN_FILE; see `fbn-identity config show`. --profile NAME (or FBN_PROFILE) reads a profile \
+             saved by `fbn-identity auth login` instead of ./secrets.json.\n\
              Exit codes: 0 success, 1 the API answered with an error, 2 usage or configuration, 3 network or timeout, \
              4 standard output could not be written, 130 interrupted (--follow), 141 standard output is a closed pipe.",
         )
@@ -48,6 +49,7 @@ pub fn command() -> Command {
         root = root.subcommand(group);
     }
     root.subcommand(scim_command())
+        .subcommand(crate::auth::command())
         .subcommand(config_command())
         .subcommand(completion_command())
 }
@@ -75,7 +77,25 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("DURATION")
             .value_parser(crate::duration::parse_duration)
-            .help("Limit on each request, e.g. 30s or 2m; 0s for none (overrides FBN_TOTAL_TIMEOUT_MS)"),
+            .help("Limit on the whole call: the token request, every attempt and every wait between retries, e.g. 30s or 2m; 0s for none (overrides FBN_TOTAL_TIMEOUT_MS)"),
+        Arg::new("profile")
+            .long("profile")
+            .global(true)
+            .value_name("NAME")
+            .conflicts_with("secrets-file")
+            .help("Use the saved profile NAME (see `auth login`; FBN_PROFILE chooses one too), a file under the platform's config directory, or FBN_IDENTITY_CONFIG_DIR"),
+        Arg::new("yes")
+            .long("yes")
+            .short('y')
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .help("Go ahead with commands that cannot be undone (deletions, token changes) without asking"),
+        Arg::new("color")
+            .long("color")
+            .global(true)
+            .value_name("WHEN")
+            .value_parser(["auto", "always", "never"])
+            .help("Colour on standard error: auto (a terminal, unless NO_COLOR is set), always or never [default: auto]"),
         Arg::new("verbose")
             .short('v')
             .long("verbose")
@@ -114,6 +134,7 @@ fn scim_command() -> Command {
                 ),
         )
         .subcommand(Command::new("disable").about("Turn SCIM off: every SCIM API token stops working"))
+        .subcommand(crate::rotate::command())
 }
 
 fn config_command() -> Command {

@@ -36,6 +36,25 @@ impl Failure {
         Failure::Output { error, lost: None }
     }
 
+    /// Adds a line to the message: what the failure leaves behind, or what to do next.
+    pub fn add_line(&mut self, line: &str) {
+        match self {
+            Failure::Api(m) | Failure::Usage(m) | Failure::Network(m) => {
+                m.push('\n');
+                m.push_str(line);
+            }
+            Failure::Output { lost, .. } => {
+                let text = lost.get_or_insert_with(String::new);
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(line);
+            }
+            // Ctrl-C ends quietly, as an interrupted command does.
+            Failure::Interrupted => {}
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Failure::Api(_) => 1,
@@ -85,7 +104,9 @@ impl From<Error> for Failure {
                 Some(_) => Failure::Api(message),
                 None => Failure::Network(message),
             },
-            Error::Transport(_) | Error::Timeout(_) => Failure::Network(message),
+            Error::Transport(_) | Error::Timeout(_) => {
+                Failure::Network(crate::feedback::explain_network(&error, message))
+            }
             Error::Config(config) => of_config(config),
             _ => Failure::Usage(message),
         }

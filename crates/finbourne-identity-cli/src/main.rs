@@ -1,19 +1,25 @@
 //! `fbn-identity`: the FINBOURNE Identity API from the command line.
 
 mod app;
+mod auth;
 mod command_help;
 mod config_show;
+mod confirm;
 mod duration;
 mod failure;
+mod feedback;
 mod generated;
 mod json_body;
 mod names;
 mod output;
 mod paging;
+mod profile;
+mod rotate;
 mod scim;
 
 use std::cell::RefCell;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
@@ -27,11 +33,16 @@ use crate::output::{Format, Printer, escape_lines, note};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let matches = match app::command().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = feedback::Color::from_args(&args);
+    let matches = match app::command()
+        .color(color.for_clap())
+        .try_get_matches_from(args)
+    {
         Ok(matches) => matches,
         Err(error) => return usage(&error),
     };
-    trace(matches.get_count("verbose"));
+    feedback::init(matches.get_count("verbose"), color);
     match run(&matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(&failure),
@@ -83,12 +94,36 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut app::command(), "fbn-identity", &mut script);
             output::print_bytes(&script).map_err(Failure::stdout)
         }
-        "config" => config_show::show(loader(matches).load(), format),
+        "config" => config_show::show(loader(matches)?.load(), format),
+        "auth" => match sub.subcommand() {
+            Some(("login", args)) => auth::login(matches, args).await,
+            Some(("status", _)) => {
+                let identity = client(matches)?;
+                let profile = chosen_profile(matches)?.map(|(name, _)| name);
+                auth::status(&identity, profile.as_deref(), format).await
+            }
+            _ => unreachable!("clap requires an auth subcommand"),
+        },
         "scim" => {
             let identity = client(matches)?;
             match sub.subcommand() {
-                Some(("enable", args)) => scim::enable(&identity, args, format).await,
-                Some(("disable", _)) => scim::disable(&identity).await,
+                Some(("enable", args)) => {
+                    if args.get_flag("regenerate") {
+                        confirm::ask(
+                            matches,
+                            "issue a new SCIM API token; the current one stops working (at once, or at --old-token-ends)",
+                        )?;
+                    }
+                    feedback::busy("calling AddScim", scim::enable(&identity, args, format)).await
+                }
+                Some(("disable", _)) => {
+                    confirm::ask(
+                        matches,
+                        "turn SCIM off: every SCIM API token stops working now",
+                    )?;
+                    feedback::busy("calling RemoveScim", scim::disable(&identity)).await
+                }
+                Some(("rotate", args)) => rotate::rotate(&identity, matches, args, format).await,
                 _ => unreachable!("clap requires a scim subcommand"),
             }
         }
@@ -114,6 +149,15 @@ async fn operation(
     if flag("follow") {
         return paging::follow(&identity, command, args, &view).await;
     }
+    if confirm::needed(command.operation_id(), args) {
+        confirm::ask(
+            matches,
+            &format!(
+                "call {}",
+                confirm::describe(command.operation_id(), matches, args)
+            ),
+        )?;
+    }
     let unprinted = Rc::new(RefCell::new(None));
     let pages = Rc::new(RefCell::new(output::PageState::default()));
     let done = output::done_note(command.operation_id(), &path_values(command, args));
@@ -125,7 +169,8 @@ async fn operation(
         done,
     );
     let cli = Cli::new(identity, printer);
-    cli.execute(command, args)
+    let what = format!("calling {}", command.operation_id());
+    feedback::busy(&what, cli.execute(command, args))
         .await
         .map_err(failure::of_command)?;
     // The API call succeeded; printing its answer may not have.
@@ -158,7 +203,7 @@ async fn operation(
                 .and_then(|(_, sub)| sub.subcommand())
                 .map(|(_, args)| args)
                 .expect("the same command line, with one more option");
-            cli.execute(command, next)
+            feedback::busy(&what, cli.execute(command, next))
                 .await
                 .map_err(failure::of_command)?;
             if let Some(failure) = unprinted.take() {
@@ -188,10 +233,39 @@ fn path_values(command: CliCommand, args: &ArgMatches) -> Vec<(String, String)> 
         .collect()
 }
 
+/// The profile to read, and its file: `--profile`, else `FBN_PROFILE` (unless `--secrets-file`
+/// names a file), else the `default` profile when it exists and nothing else configures the
+/// call: no `FBN_` variable, no `./secrets.json`, no `--secrets-file`.
+fn chosen_profile(matches: &ArgMatches) -> Result<Option<(String, PathBuf)>, Failure> {
+    let secrets_file = matches.get_one::<PathBuf>("secrets-file").is_some();
+    if let Some(name) = profile::chosen(matches)
+        && (profile::from_flag(matches) || !secrets_file)
+    {
+        let path = profile::existing(&name)?;
+        return Ok(Some((name, path)));
+    }
+    let local = std::env::current_dir().map(|dir| dir.join("secrets.json"));
+    let environment = std::env::vars_os().any(|(name, value)| {
+        name.to_string_lossy().starts_with("FBN_")
+            && name != profile::DIR_VARIABLE
+            && !value.is_empty()
+    });
+    if secrets_file || environment || local.is_ok_and(|path| path.exists()) {
+        return Ok(None);
+    }
+    Ok(profile::path(auth::DEFAULT_PROFILE)
+        .ok()
+        .filter(|path| path.is_file())
+        .map(|path| (auth::DEFAULT_PROFILE.to_owned(), path)))
+}
+
 /// The SDK's configuration sources, with the global options on top.
-fn loader(matches: &ArgMatches) -> ConfigLoader {
+fn loader(matches: &ArgMatches) -> Result<ConfigLoader, Failure> {
     let mut loader = ConfigLoader::new();
-    if let Some(path) = matches.get_one::<std::path::PathBuf>("secrets-file") {
+    if let Some(path) = matches.get_one::<PathBuf>("secrets-file") {
+        loader = loader.secrets_file(path);
+    }
+    if let Some((_, path)) = chosen_profile(matches)? {
         loader = loader.secrets_file(path);
     }
     if let Some(url) = matches.get_one::<String>("identity-url") {
@@ -203,33 +277,13 @@ fn loader(matches: &ArgMatches) -> ConfigLoader {
     if let Some(timeout) = matches.get_one::<Duration>("timeout") {
         loader = loader.total_timeout(*timeout);
     }
-    loader
+    Ok(loader)
 }
 
 fn client(matches: &ArgMatches) -> Result<IdentityClient, Failure> {
-    let config = loader(matches).load().map_err(|e| failure::of_config(&e))?;
+    let config = loader(matches)?
+        .load()
+        .map_err(|e| auth::unconfigured(&e).unwrap_or_else(|| failure::of_config(&e)))?;
+    feedback::remember(&config);
     Ok(IdentityClient::new(config)?)
-}
-
-/// `-v`: the SDK's request tracing on standard error; `-vv`: everything, at trace level.
-fn trace(verbosity: u8) {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    use tracing_subscriber::prelude::*;
-    let filter = match verbosity {
-        0 => return,
-        1 => Targets::new().with_target("finbourne_identity", LevelFilter::DEBUG),
-        _ => Targets::new().with_default(LevelFilter::TRACE),
-    };
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                // Its report of a failed write is an `eprintln!`, which panics on a failing
-                // standard error: a trace that cannot be written is dropped.
-                .log_internal_errors(false)
-                // Colour codes are for a terminal, not for a file or a pipe.
-                .with_ansi(std::io::stderr().is_terminal()),
-        )
-        .with(filter)
-        .init();
 }

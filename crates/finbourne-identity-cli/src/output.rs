@@ -173,6 +173,7 @@ pub fn yaml(value: &Value) -> String {
 /// Writes `text` and a line break to standard output, flushed: whether it was written is known
 /// here, not lost in a flush at exit.
 pub fn print_line(text: &str) -> std::io::Result<()> {
+    crate::feedback::stop_spinner();
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")?;
     out.flush()

@@ -39,7 +39,7 @@ pub async fn enable(
     let token = scim.api_token().expose_secret();
     let shown = match token_file {
         Some(path) => {
-            write_private(path, token).map_err(|why| {
+            write_private(path, &format!("{token}\n")).map_err(|why| {
                 Failure::Usage(format!(
                     "{}; the token was issued: `fbn-identity scim enable` (without --regenerate) returns it",
                     cannot_write(path, &why)
@@ -100,7 +100,7 @@ pub async fn disable(identity: &IdentityClient) -> Result<(), Failure> {
 /// Whether the token may go to `path`: nothing is there, or a regular file of ours, which is
 /// replaced. A symbolic link (even a dangling one) could send the token elsewhere; a directory,
 /// FIFO or device is no token file; another user's file is not ours to replace.
-fn may_replace(path: &Path) -> Result<(), String> {
+pub(crate) fn may_replace(path: &Path) -> Result<(), String> {
     // `new/` passes for a file named `new` in Path's eyes, but the rename would fail.
     if path.file_name().is_none() || path.to_string_lossy().ends_with(std::path::is_separator) {
         return Err("it names a directory".into());
@@ -139,15 +139,15 @@ fn may_replace(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `token` to `path`, readable and writable by the owner only: into a new 0600 file
-/// beside it, synced, then renamed over it, so `path` is never a partly written or wider-open
-/// file, and a link put there meanwhile is replaced, never followed.
-fn write_private(path: &Path, token: &str) -> Result<(), String> {
+/// Writes `contents` (a token, a profile) to `path`, readable and writable by the owner only:
+/// into a new 0600 file beside it, synced, then renamed over it, so `path` is never a partly
+/// written or wider-open file, and a link put there meanwhile is replaced, never followed.
+pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), String> {
     may_replace(path)?;
     let dir = directory_of(path);
     let mut builder = tempfile::Builder::new();
     // A short fixed name: one made from the file's name could exceed the length limit.
-    builder.prefix(".fbn-identity-token.").suffix(".tmp");
+    builder.prefix(".fbn-identity.").suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -155,7 +155,7 @@ fn write_private(path: &Path, token: &str) -> Result<(), String> {
     }
     // Dropped on any error below, the temporary file is removed.
     let mut file = builder.tempfile_in(dir).map_err(|e| e.to_string())?;
-    writeln!(file, "{token}")
+    file.write_all(contents.as_bytes())
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| e.to_string())?;
     file.persist(path).map_err(|e| e.error.to_string())?;

@@ -83,7 +83,7 @@ async fn scim_enable_then_disable() {
         "a reminder that the token is a credential"
     );
 
-    let disabled = s.run(&["scim", "disable"]).await;
+    let disabled = s.run(&["scim", "disable", "--yes"]).await;
     assert_eq!(code(&disabled), 0, "{}", stderr(&disabled));
     assert!(s.emulator.active_scim_tokens().is_empty());
 }
@@ -96,7 +96,14 @@ async fn regenerate_keeps_the_old_token_until_the_time_given() {
         .unwrap()
         .to_owned();
     let renewed = s
-        .run(&["scim", "enable", "--regenerate", "--old-token-ends", "1h"])
+        .run(&[
+            "scim",
+            "enable",
+            "--regenerate",
+            "--yes",
+            "--old-token-ends",
+            "1h",
+        ])
         .await;
     assert_eq!(code(&renewed), 0, "{}", stderr(&renewed));
     let second = json(&renewed)["apiToken"].as_str().unwrap().to_owned();
@@ -122,7 +129,7 @@ async fn regenerate_keeps_the_old_token_until_the_time_given() {
         "{ahead}"
     );
 
-    let at_once = s.run(&["scim", "enable", "--regenerate"]).await;
+    let at_once = s.run(&["scim", "enable", "--regenerate", "--yes"]).await;
     let third = json(&at_once)["apiToken"].as_str().unwrap().to_owned();
     let active = s.emulator.active_scim_tokens();
     assert!(
@@ -458,7 +465,7 @@ async fn exit_codes() {
     let url = format!("http://{closed}/identity");
     let unreachable = s
         .run_with(
-            &["scim", "disable"],
+            &["scim", "disable", "--yes"],
             &[("FBN_IDENTITY_URL", &url), ("FBN_ACCESS_TOKEN", "x")],
             None,
         )
@@ -467,7 +474,7 @@ async fn exit_codes() {
 
     let refused = s
         .run_with(
-            &["scim", "disable"],
+            &["scim", "disable", "--yes"],
             &[
                 ("FBN_IDENTITY_URL", s.emulator.identity_url()),
                 ("FBN_ACCESS_TOKEN", "wrong"),
@@ -562,7 +569,14 @@ async fn bad_durations_are_usage_errors_that_name_the_option() {
         ("soon", "neither an RFC 3339 time"),
     ] {
         let output = s
-            .run(&["scim", "enable", "--regenerate", "--old-token-ends", value])
+            .run(&[
+                "scim",
+                "enable",
+                "--regenerate",
+                "--yes",
+                "--old-token-ends",
+                value,
+            ])
             .await;
         let err = stderr(&output);
         assert_eq!(code(&output), 2, "--old-token-ends {value:?}: {err}");
@@ -1043,7 +1057,7 @@ async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showin
     );
     let regenerated = run_to(
         &s,
-        &["-o", "json", "scim", "enable", "--regenerate"],
+        &["-o", "json", "scim", "enable", "--regenerate", "--yes"],
         full(),
         piped(),
     )
@@ -1067,6 +1081,7 @@ async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showin
         &[
             "identity-provider",
             "add-scim",
+            "--yes",
             "--api-token-action",
             "regenerate",
         ],
@@ -1087,6 +1102,7 @@ async fn a_new_credential_that_cannot_be_written_is_said_to_exist_without_showin
             "scim",
             "enable",
             "--regenerate",
+            "--yes",
             "--token-file",
             "scim.token",
         ],
@@ -1126,7 +1142,7 @@ async fn a_closed_pipe_ends_the_command_quietly_with_141() {
     // Unless that loses a new token.
     let regenerated = run_to(
         &s,
-        &["-o", "json", "scim", "enable", "--regenerate"],
+        &["-o", "json", "scim", "enable", "--regenerate", "--yes"],
         closed_pipe(),
         piped(),
     )
@@ -1153,7 +1169,7 @@ async fn a_standard_error_that_cannot_be_written_changes_nothing() {
 
     for stderr in [full, closed_pipe] {
         s.run(&["scim", "enable"]).await;
-        let disabled = run_to(&s, &["scim", "disable"], piped(), stderr()).await;
+        let disabled = run_to(&s, &["scim", "disable", "--yes"], piped(), stderr()).await;
         assert_eq!(code(&disabled), 0);
         assert!(s.emulator.active_scim_tokens().is_empty());
 
@@ -1188,6 +1204,7 @@ async fn a_path_value_that_would_leave_its_segment_is_refused_with_2() {
             &[
                 "roles",
                 "remove-user-from-role",
+                "--yes",
                 "--id",
                 "..",
                 "--user-id",

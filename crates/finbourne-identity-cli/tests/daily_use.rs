@@ -212,7 +212,7 @@ async fn changes_confirm_in_one_line_and_an_empty_list_says_so() {
         format!("Added user to role (id {id}, user-id {user}).\n")
     );
 
-    let deleted = s.run(&["roles", "delete", "--id", &id]).await;
+    let deleted = s.run(&["roles", "delete", "--id", &id, "--yes"]).await;
     assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
     assert_eq!(stderr(&deleted), format!("Deleted role {id}.\n"));
 

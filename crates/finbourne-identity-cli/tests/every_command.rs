@@ -50,29 +50,39 @@ fn value(name: &str, kind: ParamKind) -> String {
     }
 }
 
+/// The command and a flag for each of the operation's parameters, with its [`value`].
+fn command_line(op: &Operation) -> Vec<String> {
+    let mut args = command(op).to_vec();
+    for param in op.params {
+        if param.kind == ParamKind::Boolean {
+            // A boolean query parameter is a switch.
+            args.push(flag(param.name));
+        } else {
+            args.push(format!(
+                "{}={}",
+                flag(param.name),
+                value(param.name, param.kind)
+            ));
+        }
+    }
+    args
+}
+
 async fn run(emulator: &Emulator, op: &Operation) -> (Vec<(&'static str, String)>, Output) {
     let values: Vec<(&'static str, String)> = op
         .params
         .iter()
         .map(|p| (p.name, value(p.name, p.kind)))
         .collect();
-    let mut args = command(op).to_vec();
-    for (name, value) in &values {
-        let kind = op.params.iter().find(|p| p.name == *name).map(|p| p.kind);
-        if kind == Some(ParamKind::Boolean) && value == "true" {
-            // A boolean query parameter is a switch.
-            args.push(flag(name));
-        } else {
-            args.push(format!("{}={value}", flag(name)));
-        }
-    }
+    let args = command_line(op);
     let mut command = Command::cargo_bin("fbn-identity").unwrap();
     command
         .env_clear()
         .env("FBN_IDENTITY_URL", emulator.identity_url())
         // A token of its own: InvalidateToken or a password change ends only this one.
         .env("FBN_ACCESS_TOKEN", emulator.issue_access_token())
-        .args(["-o", "json"])
+        // Deletions and invalidations ask first; a script says yes with --yes.
+        .args(["-o", "json", "--yes"])
         .args(&args);
     if let Some(body) = op.minimal_body {
         command.args(["--json-body", "-"]).write_stdin(body);
@@ -148,4 +158,53 @@ async fn every_command_reaches_its_operation_with_its_flags() {
         "{} commands: each reached its operation with its flags; {succeeded} succeeded, {refused} answered with the service's error",
         OPERATIONS.len()
     );
+}
+
+/// Every DELETE operation in a script without `--yes`: exit 2, a message saying to give it,
+/// and nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_delete_command_needs_yes_in_a_script() {
+    let emulator = Emulator::start().await.unwrap();
+    let deletes: Vec<&Operation> = OPERATIONS
+        .iter()
+        .filter(|op| op.method == "DELETE")
+        .collect();
+    assert!(deletes.len() >= 10, "the table has its DELETE operations");
+    assert!(
+        deletes
+            .iter()
+            .any(|op| op.operation_id == "InvalidateToken")
+    );
+    for op in deletes {
+        emulator.clear_journal();
+        let args = command_line(op);
+        let mut command = Command::cargo_bin("fbn-identity").unwrap();
+        command
+            .env_clear()
+            .env("FBN_IDENTITY_URL", emulator.identity_url())
+            .env("FBN_ACCESS_TOKEN", emulator.issue_access_token())
+            .args(&args);
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {stderr}",
+            op.operation_id
+        );
+        assert!(
+            stderr.contains(&format!("call {} (DELETE {}", op.operation_id, op.path))
+                && !stderr.contains("yes=")
+                && stderr.contains("give --yes to go ahead"),
+            "{}: {stderr}",
+            op.operation_id
+        );
+        assert!(
+            emulator.journal().is_empty(),
+            "{}: nothing sent",
+            op.operation_id
+        );
+    }
 }

@@ -2,6 +2,8 @@
 //! are, then new ones as the emulator logs them, and Ctrl-C ends it with exit code 130; a
 //! closed pipe ends it with 141.
 
+#![cfg(unix)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

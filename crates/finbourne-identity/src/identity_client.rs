@@ -393,6 +393,26 @@ impl IdentityClient {
         self.pipeline.credential.token_requests()
     }
 
+    /// When the access token this client holds now stops working, as far as the SDK knows: the
+    /// token endpoint's `expires_in` for the password and client credentials grants, or the
+    /// expiry a [`TokenProvider`](crate::TokenProvider) of yours gave. `None` before the first
+    /// call has fetched a token, and for a personal access token or a token file, whose end the
+    /// SDK is not told. The token itself is never exposed.
+    ///
+    /// ```
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// identity.get_user_info().send().await?;
+    /// if let Some(expires_at) = identity.token_expires_at() {
+    ///     let left = expires_at.saturating_duration_since(tokio::time::Instant::now());
+    ///     println!("the token works for another {} s", left.as_secs());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn token_expires_at(&self) -> Option<tokio::time::Instant> {
+        self.pipeline.credential.expires_at()
+    }
+
     pub(crate) fn raw(&self) -> &finbourne_identity_client::Client {
         &self.raw
     }

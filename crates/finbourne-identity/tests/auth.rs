@@ -344,3 +344,34 @@ async fn a_token_file_is_read_again_after_a_401() {
         .collect();
     assert_eq!(bearers, ["Bearer file-token-1", "Bearer file-token-2"]);
 }
+
+#[tokio::test]
+async fn the_token_expiry_is_known_after_a_grant_and_unknown_for_an_access_token() {
+    let service = Service::start(1).await;
+    answer(&service.server, "DELETE", SCIM, ResponseTemplate::new(204)).await;
+    let identity = service.client();
+    assert_eq!(identity.token_expires_at(), None, "no token yet");
+    let before = tokio::time::Instant::now();
+    identity.remove_scim().await.unwrap();
+    let expires_at = identity.token_expires_at().expect("the grant's expires_in");
+    assert!(
+        expires_at > before && expires_at <= tokio::time::Instant::now() + Duration::from_secs(1)
+    );
+
+    let with_token = finbourne_identity::IdentityClient::new(
+        ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url(format!("{}/identity", service.server.uri()))
+            .access_token("a-personal-access-token")
+            .load()
+            .unwrap(),
+    )
+    .unwrap();
+    with_token.remove_scim().await.unwrap();
+    assert_eq!(
+        with_token.token_expires_at(),
+        None,
+        "a PAT's end is not known"
+    );
+}

@@ -92,6 +92,11 @@ impl Credential {
         Ok((renewed != rejected).then_some(renewed))
     }
 
+    /// When the token held now expires, where that is known.
+    pub(crate) fn expires_at(&self) -> Option<tokio::time::Instant> {
+        self.cache.expires_at()
+    }
+
     /// How many requests went to the token endpoint so far (0 for other credentials).
     pub(crate) fn token_requests(&self) -> u64 {
         self.endpoint.as_ref().map_or(0, |e| e.requests())

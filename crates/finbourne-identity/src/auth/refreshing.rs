@@ -66,6 +66,8 @@ struct Current {
     bearer: HeaderValue,
     /// When to stop using `bearer`: ahead of its expiry; `None` for a token without one.
     use_until: Option<Instant>,
+    /// When `bearer` itself expires, for sources whose expiry is real ([`Ahead::Refresh`]).
+    expires_at: Option<Instant>,
 }
 
 impl TokenCache {
@@ -101,6 +103,12 @@ impl TokenCache {
             self.join(&mut state)?
         };
         flight.await
+    }
+
+    /// When the token held now expires: `None` before the first token, for a token whose end
+    /// is not known, and for a token file's.
+    pub(crate) fn expires_at(&self) -> Option<Instant> {
+        self.inner.lock().current.as_ref()?.expires_at
     }
 
     /// The failure that still stands, else the token request in flight, else a new one.
@@ -170,6 +178,8 @@ impl State {
         self.current = Some(Current {
             bearer: value.clone(),
             use_until,
+            // A token file's "expiry" is only when to read it again.
+            expires_at: token.expires_at().filter(|_| ahead == Ahead::Refresh),
         });
         Ok(value)
     }
