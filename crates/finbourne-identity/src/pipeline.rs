@@ -128,18 +128,14 @@ impl Pipeline {
             .ok_or_else(|| total_timeout(operation))??;
         request.headers_mut().insert(AUTHORIZATION, bearer);
 
-        let http = match (options.connect_timeout, options.read_timeout) {
-            (None, None) => self.http.default_client().clone(),
-            (connect, read) => self.http.with_timeouts(connect.flatten(), read.flatten())?,
-        };
         let policy = options.retry_policy.as_deref().unwrap_or(&STANDARD);
         let call = ApiCall {
             pipeline: self,
             operation,
             request,
-            http,
             deadline,
             attempt_timeout: options.attempt_timeout.flatten(),
+            read_timeout: options.read_timeout.flatten(),
             idempotent: options.idempotent,
             renewed: false,
         };
@@ -173,15 +169,16 @@ impl Pipeline {
     }
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
-    /// call's deadline.
+    /// call's deadline, each wait for the server within the read timeout.
     async fn attempt(
         &self,
-        http: &reqwest::Client,
         operation: &'static Operation,
         request: reqwest::Request,
         deadline: Option<Instant>,
         attempt_timeout: Option<Duration>,
+        read_timeout: Option<Duration>,
     ) -> Ended {
+        let http = self.http.default_client();
         let attempt_end = attempt_timeout.and_then(|t| Instant::now().checked_add(t));
         let (end, limit) = match (deadline, attempt_end) {
             (Some(d), Some(a)) if a < d => (Some(a), TimeoutLimit::Attempt),
@@ -189,14 +186,14 @@ impl Pipeline {
             (d, _) => (d, TimeoutLimit::Total),
         };
         let exchange = async {
-            let mut answer = http.execute(request).await?;
+            let mut answer = waited(read_timeout, http.execute(request)).await?;
             let status = answer.status();
             // Taken, not cloned: reading the body needs none of them.
             let headers = std::mem::take(answer.headers_mut());
             let body = if status.is_success() {
-                read_bounded(answer, self.limits.answer).await?
+                read_bounded(answer, self.limits.answer, read_timeout).await?
             } else {
-                read_prefix(answer, self.limits.error_body).await?
+                read_prefix(answer, self.limits.error_body, read_timeout).await?
             };
             Ok::<_, ReadError>((status, headers, body))
         };
@@ -206,6 +203,9 @@ impl Pipeline {
                 Ended::Failed(Error::answer_too_large(operation.id, self.limits.answer))
             }
             Some(Err(ReadError::Http(error))) => Ended::Failed(transport(operation, error)),
+            Some(Err(ReadError::Idle)) => {
+                Ended::Failed(Error::timeout(operation.id, TimeoutLimit::Read, None))
+            }
             None => Ended::Failed(Error::timeout(operation.id, limit, None)),
         }
     }
@@ -262,9 +262,9 @@ struct ApiCall<'p> {
     operation: &'static Operation,
     /// With the bearer token: the renewed one after a 401.
     request: reqwest::Request,
-    http: reqwest::Client,
     deadline: Option<Instant>,
     attempt_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
     /// As the call set it; otherwise the operation says.
     idempotent: Option<bool>,
     /// Whether the token was renewed after a 401: once per call.
@@ -286,11 +286,11 @@ impl Attempt for ApiCall<'_> {
         let ended = self
             .pipeline
             .attempt(
-                &self.http,
                 operation,
                 attempt,
                 self.deadline,
                 self.attempt_timeout,
+                self.read_timeout,
             )
             .await;
         let (status, headers, body) = match ended {
@@ -364,6 +364,8 @@ fn call_span(operation: &'static Operation, url: Option<&reqwest::Url>) -> traci
 enum ReadError {
     Http(reqwest::Error),
     TooLarge,
+    /// The server sent nothing for the read timeout.
+    Idle,
 }
 
 impl From<reqwest::Error> for ReadError {
@@ -372,16 +374,40 @@ impl From<reqwest::Error> for ReadError {
     }
 }
 
-/// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered.
-async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+/// One wait for the server (the answer's head, or a piece of its body), within the read
+/// timeout: a timer only when there is one, so calls without pay nothing. A plain function,
+/// not an `async fn`, for the reason `within` gives.
+fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
+    read_timeout: Option<Duration>,
+    wait: F,
+) -> impl Future<Output = Result<T, ReadError>> {
+    use futures_util::future::{Either, FutureExt};
+    match read_timeout {
+        None => Either::Left(wait.map(|r| r.map_err(ReadError::Http))),
+        Some(limit) => Either::Right(tokio::time::timeout(limit, wait).map(|r| match r {
+            Ok(answer) => answer.map_err(ReadError::Http),
+            Err(_) => Err(ReadError::Idle),
+        })),
+    }
+}
+
+/// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered. The
+/// limit is on the bytes as decoded: a compressed answer is refused once its decompressed
+/// bytes pass it, however small it was on the wire.
+async fn read_bounded(
+    mut answer: reqwest::Response,
+    limit: usize,
+    read_timeout: Option<Duration>,
+) -> Result<Bytes, ReadError> {
+    // reqwest gives no length for an answer it decompresses: this is the decoded size.
     if answer.content_length().is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    let Some(first) = answer.chunk().await? else {
+    let Some(first) = waited(read_timeout, answer.chunk()).await? else {
         return Ok(Bytes::new());
     };
     // Most answers arrive in one chunk: keep it without copying.
-    let Some(second) = answer.chunk().await? else {
+    let Some(second) = waited(read_timeout, answer.chunk()).await? else {
         return if first.len() > limit {
             Err(ReadError::TooLarge)
         } else {
@@ -392,7 +418,7 @@ async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Byt
     body.extend_from_slice(&first);
     body.extend_from_slice(&second);
     while body.len() <= limit {
-        match answer.chunk().await? {
+        match waited(read_timeout, answer.chunk()).await? {
             Some(chunk) => body.extend_from_slice(&chunk),
             None => return Ok(body.into()),
         }
@@ -401,10 +427,14 @@ async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Byt
 }
 
 /// At most `limit` bytes of an error answer; the rest is never read.
-async fn read_prefix(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+async fn read_prefix(
+    mut answer: reqwest::Response,
+    limit: usize,
+    read_timeout: Option<Duration>,
+) -> Result<Bytes, ReadError> {
     let mut body = Vec::new();
     while body.len() < limit {
-        let Some(chunk) = answer.chunk().await? else {
+        let Some(chunk) = waited(read_timeout, answer.chunk()).await? else {
             break;
         };
         let take = chunk.len().min(limit - body.len());
