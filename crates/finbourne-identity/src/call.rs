@@ -354,8 +354,10 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         R: 'a,
         R::Output: Send,
     {
-        let answer = self.send_response();
-        async move { Ok(answer.await?.into_inner()) }
+        use futures_util::future::FutureExt;
+        // A combinator, not an `async` block: a block would hold the answer's future twice.
+        self.send_response()
+            .map(|answer| answer.map(Response::into_inner))
     }
 
     /// [`send`](Self::send), keeping the answer's status and headers in a [`Response`].
@@ -418,18 +420,16 @@ where
     }
 }
 
-/// One call: the request through the call path, the answer decoded.
-pub(crate) async fn run<T: Send>(
-    identity: &IdentityClient,
+/// One call: the request through the call path, the answer decoded. A plain function, not an
+/// `async fn`, so that the call path's future is not held a second time.
+pub(crate) fn run<'a, T: Send + 'a>(
+    identity: &'a IdentityClient,
     operation: &'static Operation,
     request: Result<reqwest::Request, Error>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
-) -> Result<Response<T>, Error> {
-    identity
-        .pipeline()
-        .call(operation, request, options, decode)
-        .await
+) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
+    identity.pipeline().call(operation, request, options, decode)
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot

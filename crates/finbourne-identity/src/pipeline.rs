@@ -83,6 +83,10 @@ impl Pipeline {
 
     /// One call of `operation`, start to end, in its span: `request` (or the error that stops
     /// it before anything is sent) with `options` over the client's, then its answer decoded.
+    ///
+    /// Built from combinators around one `async fn` rather than nested `async` blocks: a
+    /// block that awaits a future it captured keeps it twice, and every call's future (boxed
+    /// by `.await` on a call) carried each layer's copy.
     pub(crate) fn call<'a, T: Send + 'a>(
         &'a self,
         operation: &'static Operation,
@@ -90,12 +94,14 @@ impl Pipeline {
         options: CallOptions,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
+        use futures_util::future::{Either, FutureExt, ready};
+
         let span = call_span(operation, request.as_ref().ok().map(reqwest::Request::url));
-        async move {
-            let answer = match request {
-                Ok(request) => self.execute(operation, request, &options).await,
-                Err(error) => Err(error),
-            };
+        let sent = match request.and_then(|request| self.outgoing(operation, request)) {
+            Ok(request) => Either::Left(self.execute(operation, request, options)),
+            Err(error) => Either::Right(ready(Err(error))),
+        };
+        sent.map(move |answer| {
             let result = answer.and_then(|answer| {
                 let value = decode(&answer.body)?;
                 Ok(Response::new(answer.status, answer.headers, value))
@@ -104,42 +110,51 @@ impl Pipeline {
                 tracing::Span::current().record("error.type", error.kind());
             }
             result
-        }
+        })
         .instrument(span)
     }
 
-    /// Sends `request` for `operation` with `options` over the client's defaults, and returns
-    /// the successful answer or the error the call ends with.
+    /// Sends `request` (as it leaves, without the token) for `operation` with `options` over
+    /// the client's defaults, and returns the successful answer or the error the call ends
+    /// with. The settings are read where they are, not merged into a copy: no `Arc` of the
+    /// client's is touched per call.
     async fn execute(
         &self,
         operation: &'static Operation,
         request: reqwest::Request,
-        options: &CallOptions,
+        options: CallOptions,
     ) -> Result<Answer, Error> {
-        let mut request = self.outgoing(operation, request)?;
-        let options = options.over(&self.defaults);
+        let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
         let deadline = options
             .total_timeout
+            .or(defaults.total_timeout)
             .flatten()
             .and_then(|t| Instant::now().checked_add(t));
-        let bearer = within(deadline, self.credential.bearer())
-            .await
-            .ok_or_else(|| total_timeout(operation))??;
-        request.headers_mut().insert(AUTHORIZATION, bearer);
-
-        let policy = options.retry_policy.as_deref().unwrap_or(&STANDARD);
-        let call = ApiCall {
+        let mut call = ApiCall {
             pipeline: self,
             operation,
             request,
             deadline,
-            attempt_timeout: options.attempt_timeout.flatten(),
-            read_timeout: options.read_timeout.flatten(),
-            idempotent: options.idempotent,
+            attempt_timeout: options
+                .attempt_timeout
+                .or(defaults.attempt_timeout)
+                .flatten(),
+            read_timeout: options.read_timeout.or(defaults.read_timeout).flatten(),
+            idempotent: options.idempotent.or(defaults.idempotent),
             renewed: false,
         };
-        retry::attempts(call, policy, deadline).await
+        let bearer = within(deadline, self.credential.bearer())
+            .await
+            .ok_or_else(|| total_timeout(operation))??;
+        call.request.headers_mut().insert(AUTHORIZATION, bearer);
+        let policy = options
+            .retry_policy
+            .as_deref()
+            .or(defaults.retry_policy.as_deref())
+            .unwrap_or(&STANDARD);
+        // By reference: the attempt loop's future does not hold a second copy of the call.
+        retry::attempts(&mut call, policy, deadline).await
     }
 
     /// `request` as it leaves, before the token: refused if its path would reach another
@@ -170,44 +185,50 @@ impl Pipeline {
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
     /// call's deadline, each wait for the server within the read timeout.
-    async fn attempt(
+    ///
+    /// A plain function: the request goes to the HTTP client now, so the attempt's future
+    /// holds reqwest's small pending request rather than the request itself.
+    fn attempt(
         &self,
         operation: &'static Operation,
         request: reqwest::Request,
         deadline: Option<Instant>,
         attempt_timeout: Option<Duration>,
         read_timeout: Option<Duration>,
-    ) -> Ended {
-        let http = self.http.default_client();
+    ) -> impl Future<Output = Ended> + Send + '_ {
+        use futures_util::future::FutureExt;
+
         let attempt_end = attempt_timeout.and_then(|t| Instant::now().checked_add(t));
         let (end, limit) = match (deadline, attempt_end) {
             (Some(d), Some(a)) if a < d => (Some(a), TimeoutLimit::Attempt),
             (None, Some(a)) => (Some(a), TimeoutLimit::Attempt),
             (d, _) => (d, TimeoutLimit::Total),
         };
-        let exchange = async {
-            let mut answer = waited(read_timeout, http.execute(request)).await?;
+        let pending = self.http.default_client().execute(request);
+        let limits = self.limits;
+        let exchange = async move {
+            let mut answer = waited(read_timeout, pending).await?;
             let status = answer.status();
             // Taken, not cloned: reading the body needs none of them.
             let headers = std::mem::take(answer.headers_mut());
             let body = if status.is_success() {
-                read_bounded(answer, self.limits.answer, read_timeout).await?
+                read_bounded(answer, limits.answer, read_timeout).await?
             } else {
-                read_prefix(answer, self.limits.error_body, read_timeout).await?
+                read_prefix(answer, limits.error_body, read_timeout).await?
             };
             Ok::<_, ReadError>((status, headers, body))
         };
-        match within(end, exchange).await {
+        within(end, exchange).map(move |ended| match ended {
             Some(Ok((status, headers, body))) => Ended::Answered(status, headers, body),
             Some(Err(ReadError::TooLarge)) => {
-                Ended::Failed(Error::answer_too_large(operation.id, self.limits.answer))
+                Ended::Failed(Error::answer_too_large(operation.id, limits.answer))
             }
             Some(Err(ReadError::Http(error))) => Ended::Failed(transport(operation, error)),
             Some(Err(ReadError::Idle)) => {
                 Ended::Failed(Error::timeout(operation.id, TimeoutLimit::Read, None))
             }
             None => Ended::Failed(Error::timeout(operation.id, limit, None)),
-        }
+        })
     }
 
     /// Puts a renewed token on `request`; false when there is none to be had.
