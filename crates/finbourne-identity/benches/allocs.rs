@@ -66,7 +66,11 @@ fn main() {
             println!(
                 "{}\n  SDK       {} allocs, {} bytes\n  bare      {} allocs, {} bytes\n  \
                  generated {} allocs, {} bytes\n  SDK - bare {} allocs (target <= 3)",
-                if multi_thread { "multi-thread" } else { "current-thread" },
+                if multi_thread {
+                    "multi-thread"
+                } else {
+                    "current-thread"
+                },
                 show(sdk_allocs),
                 show(sdk_bytes),
                 show(bare_allocs),

@@ -133,7 +133,12 @@ async fn compare(server: &Server, multi_thread: bool) {
 
 /// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task:
 /// the wall time, and the CPU time of this process (the server's is not counted).
-async fn run(contenders: &Contenders, who: Who, calls: usize, in_flight: usize) -> (Duration, Duration) {
+async fn run(
+    contenders: &Contenders,
+    who: Who,
+    calls: usize,
+    in_flight: usize,
+) -> (Duration, Duration) {
     let (started, cpu) = (Instant::now(), cpu_time());
     let mut lanes = JoinSet::new();
     for _ in 0..in_flight {
@@ -219,11 +224,15 @@ async fn users_on_the_wire() {
 
     let mut builder = Emulator::builder();
     for i in 0..5_000 {
-        builder = builder.seed_user(SeedUser::new(format!("user{i:04}")).name("Ada", format!("Lovelace {i}")));
+        builder = builder
+            .seed_user(SeedUser::new(format!("user{i:04}")).name("Ada", format!("Lovelace {i}")));
     }
     let emulator = builder.start().await.expect("emulator");
     // Not decoded: the bytes as they came.
-    let raw = reqwest::Client::builder().no_gzip().build().expect("client");
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("client");
     let mut sizes = [0; 2];
     for (size, gzip) in sizes.iter_mut().zip([false, true]) {
         let mut request = raw
@@ -232,7 +241,14 @@ async fn users_on_the_wire() {
         if gzip {
             request = request.header(reqwest::header::ACCEPT_ENCODING, "gzip");
         }
-        *size = request.send().await.expect("list").bytes().await.expect("body").len();
+        *size = request
+            .send()
+            .await
+            .expect("list")
+            .bytes()
+            .await
+            .expect("body")
+            .len();
     }
     let config = finbourne_identity::ConfigLoader::new()
         .environment(|_| None)

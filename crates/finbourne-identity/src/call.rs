@@ -429,7 +429,9 @@ pub(crate) fn run<'a, T: Send + 'a>(
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
-    identity.pipeline().call(operation, request, options, decode)
+    identity
+        .pipeline()
+        .call(operation, request, options, decode)
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot

@@ -124,11 +124,7 @@ fn representable(timeout: &Duration) -> bool {
 
 /// A client with the configuration's settings, on top of the caller's builder if there is one.
 /// `read` is set on the client itself: only for token requests.
-fn build(
-    config: &Config,
-    read: Option<Duration>,
-    base: &Base,
-) -> Result<reqwest::Client, Error> {
+fn build(config: &Config, read: Option<Duration>, base: &Base) -> Result<reqwest::Client, Error> {
     install_crypto_provider();
     let failed = Error::http_client;
     let token_url = match &config.credentials {

@@ -166,7 +166,9 @@ mod socks {
 
 #[tokio::test]
 async fn answers_are_asked_for_compressed() {
-    let emulator = finbourne_identity_emulator::Emulator::start().await.unwrap();
+    let emulator = finbourne_identity_emulator::Emulator::start()
+        .await
+        .unwrap();
     let config = ConfigLoader::new()
         .environment(|_| None)
         .no_secrets_file()
@@ -236,4 +238,3 @@ async fn a_gzip_bomb_is_refused_at_the_answer_limit() {
         "get_user_info: the answer is larger than the limit of 262144 bytes"
     );
 }
-

@@ -11,9 +11,7 @@ use std::time::Duration;
 use finbourne_identity::{ConfigLoader, IdentityClient};
 use finbourne_identity_client::types::AddScimResponse;
 use reqwest::Method;
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue,
-};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 
 /// Set in the child's environment: the child serves instead of measuring.
 const SERVE: &str = "FBN_IDENTITY_BENCH_SERVE";
@@ -214,7 +212,10 @@ fn prepared_headers() -> HeaderMap {
 fn transport(default_headers: HeaderMap) -> reqwest::Client {
     reqwest::Client::builder()
         .tcp_keepalive(Duration::from_secs(60))
-        .user_agent(concat!("finbourne-identity-rust/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            "finbourne-identity-rust/",
+            env!("CARGO_PKG_VERSION")
+        ))
         .no_proxy()
         .default_headers(default_headers)
         .build()
