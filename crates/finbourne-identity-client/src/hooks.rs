@@ -120,12 +120,24 @@ fn check_place(
     let Some(operation) = crate::operations::by_id(operation_id) else {
         return Ok(());
     };
-    let base_path = reqwest::Url::parse(base_url).map_or(String::new(), |u| u.path().to_owned());
     let path = request.url().path();
+    // The base URL as written is, for any usual one, how the request's URL starts: no parse
+    // per request. One the URL parser rewrites (dot segments, escapes) is parsed.
     let below = path
-        .strip_prefix(base_path.trim_end_matches('/'))
+        .strip_prefix(written_path(base_url).trim_end_matches('/'))
+        .or_else(|| {
+            let parsed = reqwest::Url::parse(base_url).ok()?;
+            path.strip_prefix(parsed.path().trim_end_matches('/'))
+        })
         .unwrap_or(path);
     operation.check_path(below)
+}
+
+/// The path of `url` as written: what follows the authority, up to any query or fragment.
+fn written_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("", |at| &rest[at..]);
+    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 impl ClientHooks<Hooks> for Client {

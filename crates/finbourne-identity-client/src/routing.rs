@@ -78,6 +78,11 @@ impl Operation {
     /// assert!(why.contains("`id`") && why.contains("get_user_schema"), "{why}");
     /// ```
     pub fn check_path(&'static self, path: &str) -> Result<(), String> {
+        // Every call is checked: find the winner without allocating, and explain from the
+        // full route only when it is another operation.
+        if winner(self.method, path).is_some_and(|op| std::ptr::eq(op, self)) {
+            return Ok(());
+        }
         let reached = match route(self.method, path) {
             Route::Found(op, _) if std::ptr::eq(op, self) => return Ok(()),
             Route::Found(op, _) => Some(op),
@@ -108,6 +113,65 @@ impl Operation {
             ),
         })
     }
+}
+
+/// The operation `route` finds for `method` and `path`, as it decides: the most specific
+/// template, the first of equals.
+fn winner(method: &str, path: &str) -> Option<&'static Operation> {
+    let mut best: Option<(&'static Operation, u64)> = None;
+    for op in OPERATIONS {
+        if !op.method.eq_ignore_ascii_case(method) {
+            continue;
+        }
+        let Some(key) = specificity(op.path, path) else {
+            continue;
+        };
+        if best.is_none_or(|(_, best_key)| key > best_key) {
+            best = Some((op, key));
+        }
+    }
+    best.map(|(op, _)| op)
+}
+
+/// `match_template`'s specificity key as bits, the first segment highest (so that integers
+/// compare as the keys do), or `None` when `path` does not match; allocates nothing.
+fn specificity(template_path: &'static str, path: &str) -> Option<u64> {
+    let trimmed = path.trim_start_matches('/').trim_end_matches('/');
+    let mut got = (!trimmed.is_empty())
+        .then(|| trimmed.split('/'))
+        .into_iter()
+        .flatten();
+    let mut key = 0u64;
+    for (at, wanted) in template(template_path).enumerate() {
+        // Templates are a handful of segments; a longer one is left to the full route.
+        if at == 64 {
+            return None;
+        }
+        let value = got.next()?;
+        key <<= 1;
+        if parameter(wanted).is_some() {
+            // A segment decodes to nothing only when it is empty.
+            if value.is_empty() {
+                return None;
+            }
+        } else if decoded_equals_ignoring_case(value, wanted) {
+            key |= 1;
+        } else {
+            return None;
+        }
+    }
+    got.next().is_none().then_some(key)
+}
+
+/// Whether the percent-decoded `segment` is the ASCII `literal`, ignoring ASCII case. Bytes a
+/// lossy UTF-8 decoding would replace are not ASCII either, so this agrees with comparing the
+/// decoded string.
+fn decoded_equals_ignoring_case(segment: &str, literal: &str) -> bool {
+    let mut decoded = percent_decode_str(segment);
+    literal
+        .bytes()
+        .all(|l| decoded.next().is_some_and(|b| b.eq_ignore_ascii_case(&l)))
+        && decoded.next().is_none()
 }
 
 /// `{name}` gives `name`.
@@ -196,6 +260,44 @@ mod tests {
         assert_eq!(route("GET", "/api/nothing/here"), Route::NotFound);
         assert_eq!(route("GET", "/api/users//x"), Route::NotFound);
         assert_eq!(route("GET", "/"), Route::NotFound);
+    }
+
+    #[test]
+    fn the_quick_check_agrees_with_the_route() {
+        let paths = [
+            "/api/users/schema",
+            "/api/users/SCHEMA",
+            "/api/users/sch%65ma",
+            "/api/users/00u1",
+            "/api/users/%FF",
+            "/api/users//x",
+            "/api/users/",
+            "/api/roles/r1/users/u%2F2",
+            "/API/Roles/r1/users/",
+            "/api/identityprovider/scim",
+            "/api/users/abc/lifecycle/%24activate",
+            "/",
+            "",
+        ];
+        for op in OPERATIONS {
+            for path in paths.iter().copied().chain([op.path]) {
+                let routed = match route(op.method, path) {
+                    Route::Found(found, _) => Some(found),
+                    _ => None,
+                };
+                let quick = winner(op.method, path);
+                assert_eq!(
+                    quick.map(|o| o.id),
+                    routed.map(|o| o.id),
+                    "{} {path}",
+                    op.method
+                );
+                assert_eq!(
+                    op.check_path(path).is_ok(),
+                    routed.is_some_and(|r| std::ptr::eq(r, op))
+                );
+            }
+        }
     }
 
     #[test]

@@ -95,7 +95,11 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let router = Router::new().fallback(dispatch).with_state(shared.clone());
+    // Compressed only for a client that asks for it, and only bodies worth it.
+    let router = Router::new()
+        .fallback(dispatch)
+        .with_state(shared.clone())
+        .layer(tower_http::compression::CompressionLayer::new());
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {

@@ -1,15 +1,16 @@
 //! `cargo bench -p finbourne-identity --bench allocs`
 //!
-//! Heap allocations per `add_scim` call, through the SDK and with bare reqwest, counted by an
-//! instrumented global allocator over interleaved rounds of sequential calls, with the server
-//! in a child process so that only the client's allocations count. Target: the SDK at most 6
-//! allocations per call above bare reqwest.
+//! Heap allocations per `add_scim` call through the SDK, the generated client with no
+//! middleware and bare reqwest as a careful application writes it (see the `scim` bench),
+//! counted by an instrumented global allocator over interleaved rounds of sequential calls,
+//! with the server in a child process so that only the client's allocations count. Target:
+//! the SDK at most 3 allocations per call above bare reqwest.
 
 mod common;
 
 use std::alloc::System;
 
-use common::{Server, bare_call, bare_client, sdk_call, spread};
+use common::{Contenders, Server, Who, spread};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -17,6 +18,7 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const ROUNDS: usize = 9;
 const CALLS: usize = 200;
+const ORDER: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
 
 fn main() {
     common::serve_if_child();
@@ -25,50 +27,56 @@ fn main() {
     for multi_thread in [true, false] {
         let runtime = common::runtime(multi_thread);
         runtime.block_on(async {
-            let sdk = server.sdk();
-            let bare = bare_client();
-            let url = server.scim_url();
+            let contenders = Contenders::new(&server);
+            contenders.check_same_requests(&server).await;
             for _ in 0..50 {
-                sdk_call(&sdk).await;
-                bare_call(&bare, &url).await;
+                for who in ORDER {
+                    contenders.call(who).await;
+                }
             }
-            let (mut sdk_allocs, mut bare_allocs, mut extra) = (vec![], vec![], vec![]);
-            let (mut sdk_bytes, mut bare_bytes) = (vec![], vec![]);
+            let mut allocs = [vec![], vec![], vec![]];
+            let mut bytes = [vec![], vec![], vec![]];
+            let mut extra = vec![];
             for round in 0..ROUNDS {
-                let mut per_call = [(0.0, 0.0); 2];
-                for slot in 0..2 {
-                    let is_sdk = (slot + round) % 2 == 0;
+                let mut per_call = [(0.0, 0.0); 3];
+                for slot in 0..3 {
+                    let at = (slot + round) % 3;
                     let region = Region::new(GLOBAL);
                     for _ in 0..CALLS {
-                        if is_sdk {
-                            sdk_call(&sdk).await;
-                        } else {
-                            bare_call(&bare, &url).await;
-                        }
+                        contenders.call(ORDER[at]).await;
                     }
                     let change = region.change();
-                    per_call[usize::from(!is_sdk)] = (
+                    per_call[at] = (
                         change.allocations as f64 / CALLS as f64,
                         change.bytes_allocated as f64 / CALLS as f64,
                     );
                 }
-                sdk_allocs.push(per_call[0].0);
-                bare_allocs.push(per_call[1].0);
+                for at in 0..3 {
+                    allocs[at].push(per_call[at].0);
+                    bytes[at].push(per_call[at].1);
+                }
                 extra.push(per_call[0].0 - per_call[1].0);
-                sdk_bytes.push(per_call[0].1);
-                bare_bytes.push(per_call[1].1);
             }
             let show = |values: Vec<f64>| {
                 let (median, low, high) = spread(values);
                 format!("{median:.1} ({low:.1}..{high:.1})")
             };
+            let [sdk_allocs, bare_allocs, gen_allocs] = allocs;
+            let [sdk_bytes, bare_bytes, gen_bytes] = bytes;
             println!(
-                "{:<15} SDK {} allocs, {} bytes; bare {} allocs, {} bytes; SDK - bare {} allocs (target <= 6)",
-                if multi_thread { "multi-thread" } else { "current-thread" },
+                "{}\n  SDK       {} allocs, {} bytes\n  bare      {} allocs, {} bytes\n  \
+                 generated {} allocs, {} bytes\n  SDK - bare {} allocs (target <= 3)",
+                if multi_thread {
+                    "multi-thread"
+                } else {
+                    "current-thread"
+                },
                 show(sdk_allocs),
                 show(sdk_bytes),
                 show(bare_allocs),
                 show(bare_bytes),
+                show(gen_allocs),
+                show(gen_bytes),
                 show(extra),
             );
         });

@@ -1,25 +1,28 @@
 //! `cargo bench -p finbourne-identity --bench scim`
 //!
-//! `add_scim` through the SDK against the same request sent with bare reqwest (same URL and
-//! headers, a token fetched once, the answer decoded into a typed value), on a minimal server
-//! in a child process. Both runtimes (multi-thread, current-thread), sequential and 64 calls in
-//! flight, the two contenders interleaved round by round with the first alternating. Prints
-//! calls per second and the SDK/bare throughput ratio as median (min..max) over the rounds.
-//! Targets: 0.95 sequential, 0.90 at 64 in flight.
+//! `add_scim` through three contenders, on a minimal server in a child process: the SDK; bare
+//! reqwest as a careful application writes it (one client, the URL and header values built
+//! once, the answer decoded into the type the SDK decodes); and the generated client with no
+//! middleware (the same headers as its client's default headers). The three send the same
+//! headers, checked before timing. Both runtimes (multi-thread, current-thread), sequential
+//! and 64 calls in flight, the contenders interleaved round by round in rotating order. Prints
+//! calls per second, then per round the throughput ratio to bare and the CPU time per call
+//! relative to bare, each as median (min..max) over the rounds. Then the size of each call's
+//! future.
 //!
-//! `-- profile sdk` (or `bare`) `[N]` runs N (default 20,000) sequential calls of one
+//! `-- profile sdk|bare|generated [N]` runs N (default 20,000) sequential calls of one
 //! contender alone, on a current-thread runtime, for a profiler.
 //!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
-//! make one token request, and 10,000 calls each with a different read timeout keep memory and
-//! open sockets bounded.
+//! make one token request, and 10,000 calls each with a different read timeout open no new
+//! connection and keep memory bounded. Last, the bytes of a list of 5,000 users from the
+//! emulator, plain and gzipped.
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Server, bare_call, bare_client, sdk_call, spread};
+use common::{Contenders, Server, Who, spread};
 use finbourne_identity::ScimTokenAction;
 use tokio::task::JoinSet;
 
@@ -27,69 +30,91 @@ const ROUNDS: usize = 25;
 const SEQUENTIAL_CALLS: usize = 4_000;
 const IN_FLIGHT: usize = 64;
 const CONCURRENT_CALLS: usize = 12_800;
+const ORDER: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
 
 fn main() {
     common::serve_if_child();
     let server = Server::spawn();
-    // `-- profile sdk|bare`: one contender alone, for a profiler to look at.
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "profile") {
-        let is_sdk = args.get(at + 1).map(String::as_str) != Some("bare");
+        let who = match args.get(at + 1).map(String::as_str) {
+            Some("bare") => Who::Bare,
+            Some("generated") => Who::Generated,
+            _ => Who::Sdk,
+        };
         let calls = args
             .get(at + 2)
             .and_then(|n| n.parse().ok())
             .unwrap_or(20_000);
         let runtime = common::runtime(false);
         let took = runtime.block_on(async {
-            let (sdk, bare, url) = (server.sdk(), bare_client(), server.scim_url().into());
-            run(&sdk, &bare, &url, is_sdk, 100, 1).await;
-            run(&sdk, &bare, &url, is_sdk, calls, 1).await
+            let contenders = Contenders::new(&server);
+            run(&contenders, who, 100, 1).await;
+            run(&contenders, who, calls, 1).await.0
         });
-        println!("{calls} sequential calls in {took:?}");
+        println!("{calls} sequential calls of {who:?} in {took:?}");
         return;
     }
     println!(
-        "add_scim, SDK vs bare reqwest; server in another process; {ROUNDS} interleaved rounds"
+        "add_scim: SDK, generated client, bare reqwest; server in another process; \
+         {ROUNDS} interleaved rounds"
     );
     println!(
-        "{:<16} {:<12} {:>10} {:>10}   SDK/bare median (min..max)",
-        "runtime", "calls", "SDK/s", "bare/s"
+        "{:<15} {:<13} {:>8} {:>8} {:>8}   {:<22} {:<22} {:<22}",
+        "runtime",
+        "calls",
+        "SDK/s",
+        "gen/s",
+        "bare/s",
+        "SDK/bare",
+        "gen/bare",
+        "SDK CPU/call vs bare"
     );
     for multi_thread in [true, false] {
         let runtime = common::runtime(multi_thread);
         runtime.block_on(compare(&server, multi_thread));
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(future_sizes(&server));
     runtime.block_on(first_calls(&server));
     runtime.block_on(timeout_variety(&server));
+    runtime.block_on(users_on_the_wire());
 }
 
 async fn compare(server: &Server, multi_thread: bool) {
-    let sdk = server.sdk();
-    let bare = bare_client();
-    let url: Arc<str> = server.scim_url().into();
+    let contenders = Contenders::new(server);
+    contenders.check_same_requests(server).await;
+    let show = |values: Vec<f64>| {
+        let (median, low, high) = spread(values);
+        format!("{median:.3} ({low:.3}..{high:.3})")
+    };
     for (label, calls, in_flight) in [
         ("sequential", SEQUENTIAL_CALLS, 1),
         ("64 in flight", CONCURRENT_CALLS, IN_FLIGHT),
     ] {
         // Warm up: connections, the SDK's token, allocator pools.
-        run(&sdk, &bare, &url, true, calls / 4, in_flight).await;
-        run(&sdk, &bare, &url, false, calls / 4, in_flight).await;
-        let (mut ratios, mut sdk_rates, mut bare_rates) = (vec![], vec![], vec![]);
-        for round in 0..ROUNDS {
-            let mut times = [Duration::ZERO; 2];
-            for slot in 0..2 {
-                let is_sdk = (slot + round) % 2 == 0;
-                times[usize::from(!is_sdk)] =
-                    run(&sdk, &bare, &url, is_sdk, calls, in_flight).await;
-            }
-            ratios.push(times[1].as_secs_f64() / times[0].as_secs_f64());
-            sdk_rates.push(calls as f64 / times[0].as_secs_f64());
-            bare_rates.push(calls as f64 / times[1].as_secs_f64());
+        for who in ORDER {
+            run(&contenders, who, calls / 4, in_flight).await;
         }
-        let (ratio, low, high) = spread(ratios);
+        let (mut sdk_ratio, mut gen_ratio, mut cpu_ratio) = (vec![], vec![], vec![]);
+        let mut rates = [vec![], vec![], vec![]];
+        for round in 0..ROUNDS {
+            let mut took = [(Duration::ZERO, Duration::ZERO); 3];
+            for slot in 0..3 {
+                let at = (slot + round) % 3;
+                took[at] = run(&contenders, ORDER[at], calls, in_flight).await;
+            }
+            let [sdk, bare, generated] = took;
+            sdk_ratio.push(bare.0.as_secs_f64() / sdk.0.as_secs_f64());
+            gen_ratio.push(bare.0.as_secs_f64() / generated.0.as_secs_f64());
+            cpu_ratio.push(sdk.1.as_secs_f64() / bare.1.as_secs_f64());
+            for (rate, (wall, _)) in rates.iter_mut().zip(took) {
+                rate.push(calls as f64 / wall.as_secs_f64());
+            }
+        }
+        let [sdk_rates, bare_rates, gen_rates] = rates;
         println!(
-            "{:<16} {:<12} {:>10.0} {:>10.0}   {ratio:.3} ({low:.3}..{high:.3})",
+            "{:<15} {:<13} {:>8.0} {:>8.0} {:>8.0}   {:<22} {:<22} {:<22}",
             if multi_thread {
                 "multi-thread"
             } else {
@@ -97,36 +122,53 @@ async fn compare(server: &Server, multi_thread: bool) {
             },
             label,
             spread(sdk_rates).0,
+            spread(gen_rates).0,
             spread(bare_rates).0,
+            show(sdk_ratio),
+            show(gen_ratio),
+            show(cpu_ratio),
         );
     }
 }
 
-/// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task.
+/// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task:
+/// the wall time, and the CPU time of this process (the server's is not counted).
 async fn run(
-    sdk: &finbourne_identity::IdentityClient,
-    bare: &reqwest::Client,
-    url: &Arc<str>,
-    is_sdk: bool,
+    contenders: &Contenders,
+    who: Who,
     calls: usize,
     in_flight: usize,
-) -> Duration {
-    let started = Instant::now();
+) -> (Duration, Duration) {
+    let (started, cpu) = (Instant::now(), cpu_time());
     let mut lanes = JoinSet::new();
     for _ in 0..in_flight {
-        let (sdk, bare, url) = (sdk.clone(), bare.clone(), url.clone());
+        let contenders = contenders.clone();
         lanes.spawn(async move {
             for _ in 0..calls / in_flight {
-                if is_sdk {
-                    sdk_call(&sdk).await;
-                } else {
-                    bare_call(&bare, &url).await;
-                }
+                contenders.call(who).await;
             }
         });
     }
     lanes.join_all().await;
-    started.elapsed()
+    (started.elapsed(), cpu_time().saturating_sub(cpu))
+}
+
+/// The size of each contender's call future: what a task holding the call carries.
+async fn future_sizes(server: &Server) {
+    let contenders = Contenders::new(server);
+    let sdk = contenders.sdk.add_scim(ScimTokenAction::Ensure).send();
+    let bare = contenders.bare.call();
+    let generated = contenders
+        .generated
+        .add_scim()
+        .api_token_action("ensure")
+        .send();
+    println!(
+        "call future: SDK {} B (send(); `.await` boxes it), bare {} B, generated {} B",
+        std::mem::size_of_val(&sdk),
+        std::mem::size_of_val(&bare),
+        std::mem::size_of_val(&generated),
+    );
 }
 
 /// The first calls of a new client all wait on one token request.
@@ -148,7 +190,7 @@ async fn first_calls(server: &Server) {
 /// 10,000 calls, each overriding the read timeout with a value no other call uses.
 async fn timeout_variety(server: &Server) {
     let sdk = server.sdk();
-    sdk_call(&sdk).await;
+    common::sdk_call(&sdk).await;
     let (rss_before, sockets_before) = (rss_kib(), sockets());
     let (mut rss_peak, mut sockets_peak) = (rss_before, sockets_before);
     let started = Instant::now();
@@ -175,6 +217,61 @@ async fn timeout_variety(server: &Server) {
     );
 }
 
+/// The body of `GET /api/users` with 5,000 users, as the emulator sends it with and without
+/// `Accept-Encoding: gzip`, and the SDK reading the compressed one.
+async fn users_on_the_wire() {
+    use finbourne_identity_emulator::{Emulator, SeedUser};
+
+    let mut builder = Emulator::builder();
+    for i in 0..5_000 {
+        builder = builder
+            .seed_user(SeedUser::new(format!("user{i:04}")).name("Ada", format!("Lovelace {i}")));
+    }
+    let emulator = builder.start().await.expect("emulator");
+    // Not decoded: the bytes as they came.
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("client");
+    let mut sizes = [0; 2];
+    for (size, gzip) in sizes.iter_mut().zip([false, true]) {
+        let mut request = raw
+            .get(format!("{}/api/users", emulator.identity_url()))
+            .bearer_auth(emulator.issue_access_token());
+        if gzip {
+            request = request.header(reqwest::header::ACCEPT_ENCODING, "gzip");
+        }
+        *size = request
+            .send()
+            .await
+            .expect("list")
+            .bytes()
+            .await
+            .expect("body")
+            .len();
+    }
+    let config = finbourne_identity::ConfigLoader::new()
+        .environment(|_| None)
+        .no_secrets_file()
+        .identity_url(emulator.identity_url())
+        .access_token(emulator.issue_access_token())
+        .load()
+        .expect("configuration");
+    let users = finbourne_identity::IdentityClient::new(config)
+        .expect("client")
+        .list_users()
+        .send()
+        .await
+        .expect("list through the SDK");
+    println!(
+        "GET /api/users, {} users: {} bytes plain, {} bytes gzipped ({:.1}x smaller)",
+        users.len(),
+        sizes[0],
+        sizes[1],
+        sizes[0] as f64 / sizes[1] as f64
+    );
+}
+
 /// Resident memory of this process, from /proc (0 where there is none).
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -197,4 +294,17 @@ fn sockets() -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// CPU time this process has used so far, all threads together, from /proc (zero where there
+/// is none): nanoseconds from each thread's `schedstat`.
+pub fn cpu_time() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }

@@ -19,9 +19,11 @@ use crate::retry::RetryPolicy;
 /// the ones below, and what it leaves unset comes from them.
 ///
 /// The configuration gives the total timeout and the retry policy
-/// (`StandardRetry::new(config.rate_limit_retries, config.retries)`); its connect and read
-/// timeouts are those of the client's HTTP client. A zero timeout means no limit, as in the
-/// configuration.
+/// (`StandardRetry::new(config.rate_limit_retries, config.retries)`) and the read timeout
+/// (except for a client given ready-made with
+/// [`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client), whose own
+/// settings stand); its connect timeout is a setting of the HTTP client. A zero timeout means no
+/// limit, as in the configuration.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -39,7 +41,6 @@ pub struct CallOptions {
     // Outer `None`: not set. Inner `None`: no limit.
     pub(crate) total_timeout: Option<Option<Duration>>,
     pub(crate) attempt_timeout: Option<Option<Duration>>,
-    pub(crate) connect_timeout: Option<Option<Duration>>,
     pub(crate) read_timeout: Option<Option<Duration>>,
     pub(crate) retry_policy: Option<Arc<dyn RetryPolicy>>,
     pub(crate) idempotent: Option<bool>,
@@ -81,28 +82,15 @@ impl CallOptions {
         self
     }
 
-    /// Limit on establishing a connection (zero: none).
+    /// Limit on each wait for data from the server (zero: none): for the answer's status and
+    /// headers once the request is sent, then for each piece of its body. The SDK enforces it
+    /// while it reads the answer, on the client's connections: any number of distinct values
+    /// costs no new client and no new connection. It applies to a client given ready-made with
+    /// [`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client) too.
     ///
-    /// Connect and read timeouts are settings of the HTTP client: a call that overrides them
-    /// uses one of a few extra clients kept for such calls (the least recently used is dropped
-    /// when more are needed), so any number of distinct values keeps memory and connections
-    /// bounded, but each new value costs a client. Prefer [`attempt_timeout`](Self::attempt_timeout)
-    /// for a per-call limit. A client given ready-made with
-    /// [`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client) cannot
-    /// take other timeouts: such a call fails with [`Error::HttpClient`] before sending anything.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let fast = finbourne_identity::CallOptions::new().connect_timeout(Duration::from_secs(2));
-    /// # let _ = fast;
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(limit(timeout));
-        self
-    }
-
-    /// Limit on each wait for data from the server (zero: none); see
-    /// [`connect_timeout`](Self::connect_timeout) for its cost.
+    /// There is no per-call connect timeout: a connection outlives the call that opened it, so
+    /// its limit is a setting of the client, the configuration's `connectTimeoutMs`
+    /// ([`ConfigLoader::connect_timeout`](crate::ConfigLoader::connect_timeout)).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -149,7 +137,6 @@ impl CallOptions {
         CallOptions {
             total_timeout: self.total_timeout.or(defaults.total_timeout),
             attempt_timeout: self.attempt_timeout.or(defaults.attempt_timeout),
-            connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
             read_timeout: self.read_timeout.or(defaults.read_timeout),
             retry_policy: self
                 .retry_policy
@@ -309,19 +296,6 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         self
     }
 
-    /// See [`CallOptions::connect_timeout`].
-    ///
-    /// ```no_run
-    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
-    /// identity.get_user_info().connect_timeout(std::time::Duration::from_secs(1)).send().await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.connect_timeout(timeout);
-        self
-    }
-
     /// See [`CallOptions::read_timeout`].
     ///
     /// ```no_run
@@ -380,8 +354,10 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         R: 'a,
         R::Output: Send,
     {
-        let answer = self.send_response();
-        async move { Ok(answer.await?.into_inner()) }
+        use futures_util::future::FutureExt;
+        // A combinator, not an `async` block: a block would hold the answer's future twice.
+        self.send_response()
+            .map(|answer| answer.map(Response::into_inner))
     }
 
     /// [`send`](Self::send), keeping the answer's status and headers in a [`Response`].
@@ -444,18 +420,18 @@ where
     }
 }
 
-/// One call: the request through the call path, the answer decoded.
-pub(crate) async fn run<T: Send>(
-    identity: &IdentityClient,
+/// One call: the request through the call path, the answer decoded. A plain function, not an
+/// `async fn`, so that the call path's future is not held a second time.
+pub(crate) fn run<'a, T: Send + 'a>(
+    identity: &'a IdentityClient,
     operation: &'static Operation,
     request: Result<reqwest::Request, Error>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
-) -> Result<Response<T>, Error> {
+) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
     identity
         .pipeline()
         .call(operation, request, options, decode)
-        .await
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot
@@ -524,7 +500,7 @@ mod tests {
         let never: Arc<dyn RetryPolicy> = Arc::new(crate::StandardRetry::new(0, 0));
         let defaults = CallOptions::new()
             .total_timeout(Duration::from_secs(1800))
-            .connect_timeout(Duration::ZERO)
+            .read_timeout(Duration::ZERO)
             .retry_policy(Arc::clone(&standard));
         let merged = CallOptions::new()
             .total_timeout(Duration::ZERO)
@@ -539,7 +515,7 @@ mod tests {
             .over(&merged);
         assert!(Arc::ptr_eq(merged.retry_policy.as_ref().unwrap(), &never));
         assert_eq!(merged.total_timeout, Some(None), "zero means no limit");
-        assert_eq!(merged.connect_timeout, Some(None));
+        assert_eq!(merged.read_timeout, Some(None));
         assert_eq!(merged.idempotent, Some(true));
         assert_eq!(merged.attempt_timeout, None);
     }

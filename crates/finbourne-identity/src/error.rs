@@ -84,10 +84,7 @@ pub enum Error {
     /// request would reach another operation than its own.
     #[error(transparent)]
     InvalidRequest(InvalidRequestError),
-    /// The HTTP client could not be built from the configuration (proxy, CA certificate), or
-    /// a call set a connect or read timeout that a client given ready-made
-    /// ([`IdentityClientBuilder::http_client`](crate::IdentityClientBuilder::http_client))
-    /// cannot take.
+    /// The HTTP client could not be built from the configuration (proxy, CA certificate).
     #[error(transparent)]
     HttpClient(HttpClientError),
     /// A successful answer lacked something the SDK needs, e.g. the SCIM token.

@@ -1,7 +1,7 @@
 //! The HTTP clients requests go out on: proxy, CA certificate, keep-alive and timeouts.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -11,13 +11,6 @@ use crate::error::{Error, with_causes};
 
 /// `User-Agent` of every request: names this SDK and its version.
 pub(crate) const USER_AGENT: &str = concat!("finbourne-identity-rust/", env!("CARGO_PKG_VERSION"));
-
-type Key = (Option<Duration>, Option<Duration>);
-
-/// How many clients with other connect or read timeouts are kept. Each holds its own
-/// connections, so calls overriding these timeouts with ever new values must not add a client
-/// per value (2,000 values once took 265 MB and 2,001 connections).
-const OTHER_CLIENTS: usize = 4;
 
 /// Where the HTTP clients come from.
 #[derive(Clone, Default)]
@@ -42,85 +35,51 @@ impl fmt::Debug for Base {
     }
 }
 
-/// The client with the configured timeouts, and a few for calls that override the connect or
-/// read timeout (settings of a reqwest client, not of a request), least recently used first
-/// out.
+/// The client API calls go out on, and how token requests get theirs.
+///
+/// One client, whatever the calls' read timeouts: the SDK enforces those while it reads each
+/// answer (see `pipeline`), so the client has none and a call's own value costs no client and
+/// no connection.
 pub(crate) struct HttpClients {
     config: Config,
     base: Base,
-    default_key: Key,
     default: reqwest::Client,
-    others: Mutex<Vec<(Key, reqwest::Client)>>,
 }
 
 impl HttpClients {
     pub(crate) fn new(config: &Config, base: Base) -> Result<Self, Error> {
-        let key = (config.timeouts.connect, config.timeouts.read);
         let default = match &base {
             Base::Ready(client) => client.clone(),
-            base => build(config, key, base)?,
+            base => build(config, None, base)?,
         };
         Ok(Self {
             default,
             config: config.clone(),
             base,
-            default_key: key,
-            others: Mutex::new(Vec::with_capacity(OTHER_CLIENTS)),
         })
     }
 
-    /// The client with the configured timeouts.
+    /// The client API calls go out on.
     pub(crate) fn default_client(&self) -> &reqwest::Client {
         &self.default
     }
 
-    /// The client for the built-in grants' token requests. Never a ready-made client of the
-    /// caller's: its redirect policy is unknown, and a followed 307 or 308 would resend the
-    /// password and client secret.
+    /// Whether the configuration's read timeout is for the SDK to enforce: not on a ready-made
+    /// client of the caller's, whose own settings stand.
+    pub(crate) fn sdk_read_timeout(&self) -> bool {
+        !matches!(self.base, Base::Ready(_))
+    }
+
+    /// The client for the built-in grants' token requests: the configured read timeout set on
+    /// it (token requests do not go through the call path that enforces it). Never a
+    /// ready-made client of the caller's: its redirect policy is unknown, and a followed 307 or
+    /// 308 would resend the password and client secret.
     pub(crate) fn token_client(&self) -> Result<reqwest::Client, Error> {
-        match &self.base {
-            Base::Ready(_) => build(&self.config, self.default_key, &Base::Sdk),
-            Base::Sdk | Base::Builder(_) => Ok(self.default.clone()),
+        match (&self.base, self.config.timeouts.read) {
+            (Base::Ready(_), read) => build(&self.config, read, &Base::Sdk),
+            (base, Some(read)) => build(&self.config, Some(read), base),
+            (Base::Sdk | Base::Builder(_), None) => Ok(self.default.clone()),
         }
-    }
-
-    /// The client for these connect and read timeouts.
-    pub(crate) fn with_timeouts(
-        &self,
-        connect: Option<Duration>,
-        read: Option<Duration>,
-    ) -> Result<reqwest::Client, Error> {
-        if let Base::Ready(_) = self.base {
-            return Err(Error::http_client(
-                "a call's connect or read timeout cannot be applied to the \
-                          reqwest::Client given to IdentityClientBuilder::http_client: set it on \
-                          that client, or use IdentityClientBuilder::http_client_builder"
-                    .to_owned(),
-            ));
-        }
-        let key = (connect, read);
-        if key == self.default_key {
-            return Ok(self.default.clone());
-        }
-        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(at) = others.iter().position(|(k, _)| *k == key) {
-            let entry = others.remove(at);
-            let client = entry.1.clone();
-            others.push(entry);
-            return Ok(client);
-        }
-        let client = build(&self.config, key, &self.base)?;
-        if others.len() == OTHER_CLIENTS {
-            others.remove(0);
-        }
-        others.push((key, client.clone()));
-        Ok(client)
-    }
-
-    /// How many clients are kept besides the default one.
-    #[cfg(test)]
-    pub(crate) fn others(&self) -> usize {
-        self.others.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -164,7 +123,8 @@ fn representable(timeout: &Duration) -> bool {
 }
 
 /// A client with the configuration's settings, on top of the caller's builder if there is one.
-fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::Client, Error> {
+/// `read` is set on the client itself: only for token requests.
+fn build(config: &Config, read: Option<Duration>, base: &Base) -> Result<reqwest::Client, Error> {
     install_crypto_provider();
     let failed = Error::http_client;
     let token_url = match &config.credentials {
@@ -180,7 +140,7 @@ fn build(config: &Config, (connect, read): Key, base: &Base) -> Result<reqwest::
         .user_agent(USER_AGENT)
         .redirect(redirect_policy(token_url))
         .tcp_keepalive(config.tcp_keepalive);
-    if let Some(connect) = connect.filter(representable) {
+    if let Some(connect) = config.timeouts.connect.filter(representable) {
         builder = builder.connect_timeout(connect);
     }
     if let Some(read) = read.filter(representable) {
@@ -245,27 +205,5 @@ mod tests {
             .load()
             .unwrap();
         HttpClients::new(&config, Base::Sdk).unwrap();
-    }
-
-    #[test]
-    fn any_number_of_timeout_overrides_keeps_a_bounded_set_of_clients() {
-        let config = crate::ConfigLoader::new()
-            .identity_url("https://example.lusid.com/identity")
-            .access_token("t")
-            .load()
-            .unwrap();
-        let clients = HttpClients::new(&config, Base::Sdk).unwrap();
-        for ms in 1..=50u64 {
-            clients
-                .with_timeouts(Some(Duration::from_millis(ms)), None)
-                .unwrap();
-            assert!(clients.others() <= OTHER_CLIENTS);
-        }
-        assert_eq!(clients.others(), OTHER_CLIENTS);
-        // The configured pair never takes a slot.
-        clients
-            .with_timeouts(config.timeouts.connect, config.timeouts.read)
-            .unwrap();
-        assert_eq!(clients.others(), OTHER_CLIENTS);
     }
 }

@@ -162,9 +162,8 @@ impl IdentityClientBuilder {
     /// `User-Agent` (reqwest sends none unless set), connect, read and request timeouts,
     /// proxy, trusted certificates, keep-alive, connection pool and redirect policy. The
     /// configuration's connect and read timeouts, proxy, CA certificate and keep-alive are not
-    /// applied to it, and a call that sets [`connect_timeout`](crate::Call::connect_timeout)
-    /// or [`read_timeout`](crate::Call::read_timeout) fails with [`Error::HttpClient`] before
-    /// anything is sent, as a built client cannot take other timeouts. Use
+    /// applied to it. A call's own [`read_timeout`](crate::Call::read_timeout) does apply: the
+    /// SDK enforces it while reading the answer. Use
     /// [`http_client_builder`](Self::http_client_builder) to have both.
     ///
     /// Token requests of the password and client credentials grants do not use it: they carry
@@ -192,16 +191,17 @@ impl IdentityClientBuilder {
 
     /// Builds every HTTP client the SDK needs from `make()`, with the SDK's settings applied
     /// on top: its `User-Agent`, its redirect policy (follow within the origin only, never for
-    /// the token endpoint), the configuration's TCP keep-alive, connect and read timeouts (or
-    /// a call's), proxy (added after the builder's own, which reqwest tries first) and CA
+    /// the token endpoint), the configuration's TCP keep-alive and connect timeout, proxy
+    /// (added after the builder's own, which reqwest tries first) and CA
     /// certificate (added to the builder's trusted roots). The rest of the builder stays: default
     /// headers, TLS settings, pool, local address, DNS resolver, and so on.
     ///
     /// Unlike [`http_client`](Self::http_client), everything applies: token requests go
-    /// through such a client too, and calls may set their own connect and read timeouts.
-    /// `make` is a function rather than a `reqwest::ClientBuilder` because a builder cannot be
-    /// cloned and the SDK builds more than one client: one at [`build`](Self::build), and one
-    /// for each new pair of connect and read timeouts a call asks for (a few are kept).
+    /// through such a client too, and the configuration's read timeout is the calls' default
+    /// (enforced by the SDK while it reads each answer, as a call's own). `make` is a function
+    /// rather than a `reqwest::ClientBuilder` because a builder cannot be cloned and the SDK may
+    /// build two clients at [`build`](Self::build): one for API calls, and one with the read
+    /// timeout for the token requests of the built-in grants when a read timeout is configured.
     ///
     /// ```
     /// # fn run(config: finbourne_identity::Config) -> Result<(), finbourne_identity::Error> {
@@ -289,11 +289,12 @@ impl IdentityClientBuilder {
             config.correlation_id.as_deref(),
         )
         .map_err(Error::http_client)?;
-        // The configuration's layer. Connect and read timeouts stay unset: the default HTTP
-        // client already has the configured ones, and only a call that overrides them needs
-        // another.
+        // The configuration's layer. The read timeout is enforced by the call path, not the
+        // HTTP client, so that a call may set its own at no cost; a ready-made client keeps
+        // its own settings.
         let configured = CallOptions {
             total_timeout: Some(config.timeouts.total),
+            read_timeout: http.sdk_read_timeout().then_some(config.timeouts.read),
             retry_policy: Some(Arc::new(StandardRetry::new(
                 config.rate_limit_retries,
                 config.retries,

@@ -83,6 +83,10 @@ impl Pipeline {
 
     /// One call of `operation`, start to end, in its span: `request` (or the error that stops
     /// it before anything is sent) with `options` over the client's, then its answer decoded.
+    ///
+    /// Built from combinators around one `async fn` rather than nested `async` blocks: a
+    /// block that awaits a future it captured keeps it twice, and every call's future (boxed
+    /// by `.await` on a call) carried each layer's copy.
     pub(crate) fn call<'a, T: Send + 'a>(
         &'a self,
         operation: &'static Operation,
@@ -90,12 +94,14 @@ impl Pipeline {
         options: CallOptions,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
+        use futures_util::future::{Either, FutureExt, ready};
+
         let span = call_span(operation, request.as_ref().ok().map(reqwest::Request::url));
-        async move {
-            let answer = match request {
-                Ok(request) => self.execute(operation, request, &options).await,
-                Err(error) => Err(error),
-            };
+        let sent = match request.and_then(|request| self.outgoing(operation, request)) {
+            Ok(request) => Either::Left(self.execute(operation, request, options)),
+            Err(error) => Either::Right(ready(Err(error))),
+        };
+        sent.map(move |answer| {
             let result = answer.and_then(|answer| {
                 let value = decode(&answer.body)?;
                 Ok(Response::new(answer.status, answer.headers, value))
@@ -104,46 +110,51 @@ impl Pipeline {
                 tracing::Span::current().record("error.type", error.kind());
             }
             result
-        }
+        })
         .instrument(span)
     }
 
-    /// Sends `request` for `operation` with `options` over the client's defaults, and returns
-    /// the successful answer or the error the call ends with.
+    /// Sends `request` (as it leaves, without the token) for `operation` with `options` over
+    /// the client's defaults, and returns the successful answer or the error the call ends
+    /// with. The settings are read where they are, not merged into a copy: no `Arc` of the
+    /// client's is touched per call.
     async fn execute(
         &self,
         operation: &'static Operation,
         request: reqwest::Request,
-        options: &CallOptions,
+        options: CallOptions,
     ) -> Result<Answer, Error> {
-        let mut request = self.outgoing(operation, request)?;
-        let options = options.over(&self.defaults);
+        let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
         let deadline = options
             .total_timeout
+            .or(defaults.total_timeout)
             .flatten()
             .and_then(|t| Instant::now().checked_add(t));
-        let bearer = within(deadline, self.credential.bearer())
-            .await
-            .ok_or_else(|| total_timeout(operation))??;
-        request.headers_mut().insert(AUTHORIZATION, bearer);
-
-        let http = match (options.connect_timeout, options.read_timeout) {
-            (None, None) => self.http.default_client().clone(),
-            (connect, read) => self.http.with_timeouts(connect.flatten(), read.flatten())?,
-        };
-        let policy = options.retry_policy.as_deref().unwrap_or(&STANDARD);
-        let call = ApiCall {
+        let mut call = ApiCall {
             pipeline: self,
             operation,
             request,
-            http,
             deadline,
-            attempt_timeout: options.attempt_timeout.flatten(),
-            idempotent: options.idempotent,
+            attempt_timeout: options
+                .attempt_timeout
+                .or(defaults.attempt_timeout)
+                .flatten(),
+            read_timeout: options.read_timeout.or(defaults.read_timeout).flatten(),
+            idempotent: options.idempotent.or(defaults.idempotent),
             renewed: false,
         };
-        retry::attempts(call, policy, deadline).await
+        let bearer = within(deadline, self.credential.bearer())
+            .await
+            .ok_or_else(|| total_timeout(operation))??;
+        call.request.headers_mut().insert(AUTHORIZATION, bearer);
+        let policy = options
+            .retry_policy
+            .as_deref()
+            .or(defaults.retry_policy.as_deref())
+            .unwrap_or(&STANDARD);
+        // By reference: the attempt loop's future does not hold a second copy of the call.
+        retry::attempts(&mut call, policy, deadline).await
     }
 
     /// `request` as it leaves, before the token: refused if its path would reach another
@@ -173,41 +184,51 @@ impl Pipeline {
     }
 
     /// One attempt: send, then read the whole answer, within the attempt timeout and the
-    /// call's deadline.
-    async fn attempt(
+    /// call's deadline, each wait for the server within the read timeout.
+    ///
+    /// A plain function: the request goes to the HTTP client now, so the attempt's future
+    /// holds reqwest's small pending request rather than the request itself.
+    fn attempt(
         &self,
-        http: &reqwest::Client,
         operation: &'static Operation,
         request: reqwest::Request,
         deadline: Option<Instant>,
         attempt_timeout: Option<Duration>,
-    ) -> Ended {
+        read_timeout: Option<Duration>,
+    ) -> impl Future<Output = Ended> + Send + '_ {
+        use futures_util::future::FutureExt;
+
         let attempt_end = attempt_timeout.and_then(|t| Instant::now().checked_add(t));
         let (end, limit) = match (deadline, attempt_end) {
             (Some(d), Some(a)) if a < d => (Some(a), TimeoutLimit::Attempt),
             (None, Some(a)) => (Some(a), TimeoutLimit::Attempt),
             (d, _) => (d, TimeoutLimit::Total),
         };
-        let exchange = async {
-            let mut answer = http.execute(request).await?;
+        let pending = self.http.default_client().execute(request);
+        let limits = self.limits;
+        let exchange = async move {
+            let mut answer = waited(read_timeout, pending).await?;
             let status = answer.status();
             // Taken, not cloned: reading the body needs none of them.
             let headers = std::mem::take(answer.headers_mut());
             let body = if status.is_success() {
-                read_bounded(answer, self.limits.answer).await?
+                read_bounded(answer, limits.answer, read_timeout).await?
             } else {
-                read_prefix(answer, self.limits.error_body).await?
+                read_prefix(answer, limits.error_body, read_timeout).await?
             };
             Ok::<_, ReadError>((status, headers, body))
         };
-        match within(end, exchange).await {
+        within(end, exchange).map(move |ended| match ended {
             Some(Ok((status, headers, body))) => Ended::Answered(status, headers, body),
             Some(Err(ReadError::TooLarge)) => {
-                Ended::Failed(Error::answer_too_large(operation.id, self.limits.answer))
+                Ended::Failed(Error::answer_too_large(operation.id, limits.answer))
             }
             Some(Err(ReadError::Http(error))) => Ended::Failed(transport(operation, error)),
+            Some(Err(ReadError::Idle)) => {
+                Ended::Failed(Error::timeout(operation.id, TimeoutLimit::Read, None))
+            }
             None => Ended::Failed(Error::timeout(operation.id, limit, None)),
-        }
+        })
     }
 
     /// Puts a renewed token on `request`; false when there is none to be had.
@@ -262,9 +283,9 @@ struct ApiCall<'p> {
     operation: &'static Operation,
     /// With the bearer token: the renewed one after a 401.
     request: reqwest::Request,
-    http: reqwest::Client,
     deadline: Option<Instant>,
     attempt_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
     /// As the call set it; otherwise the operation says.
     idempotent: Option<bool>,
     /// Whether the token was renewed after a 401: once per call.
@@ -286,11 +307,11 @@ impl Attempt for ApiCall<'_> {
         let ended = self
             .pipeline
             .attempt(
-                &self.http,
                 operation,
                 attempt,
                 self.deadline,
                 self.attempt_timeout,
+                self.read_timeout,
             )
             .await;
         let (status, headers, body) = match ended {
@@ -364,6 +385,8 @@ fn call_span(operation: &'static Operation, url: Option<&reqwest::Url>) -> traci
 enum ReadError {
     Http(reqwest::Error),
     TooLarge,
+    /// The server sent nothing for the read timeout.
+    Idle,
 }
 
 impl From<reqwest::Error> for ReadError {
@@ -372,16 +395,40 @@ impl From<reqwest::Error> for ReadError {
     }
 }
 
-/// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered.
-async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+/// One wait for the server (the answer's head, or a piece of its body), within the read
+/// timeout: a timer only when there is one, so calls without pay nothing. A plain function,
+/// not an `async fn`, for the reason `within` gives.
+fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
+    read_timeout: Option<Duration>,
+    wait: F,
+) -> impl Future<Output = Result<T, ReadError>> {
+    use futures_util::future::{Either, FutureExt};
+    match read_timeout {
+        None => Either::Left(wait.map(|r| r.map_err(ReadError::Http))),
+        Some(limit) => Either::Right(tokio::time::timeout(limit, wait).map(|r| match r {
+            Ok(answer) => answer.map_err(ReadError::Http),
+            Err(_) => Err(ReadError::Idle),
+        })),
+    }
+}
+
+/// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered. The
+/// limit is on the bytes as decoded: a compressed answer is refused once its decompressed
+/// bytes pass it, however small it was on the wire.
+async fn read_bounded(
+    mut answer: reqwest::Response,
+    limit: usize,
+    read_timeout: Option<Duration>,
+) -> Result<Bytes, ReadError> {
+    // reqwest gives no length for an answer it decompresses: this is the decoded size.
     if answer.content_length().is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    let Some(first) = answer.chunk().await? else {
+    let Some(first) = waited(read_timeout, answer.chunk()).await? else {
         return Ok(Bytes::new());
     };
     // Most answers arrive in one chunk: keep it without copying.
-    let Some(second) = answer.chunk().await? else {
+    let Some(second) = waited(read_timeout, answer.chunk()).await? else {
         return if first.len() > limit {
             Err(ReadError::TooLarge)
         } else {
@@ -392,7 +439,7 @@ async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Byt
     body.extend_from_slice(&first);
     body.extend_from_slice(&second);
     while body.len() <= limit {
-        match answer.chunk().await? {
+        match waited(read_timeout, answer.chunk()).await? {
             Some(chunk) => body.extend_from_slice(&chunk),
             None => return Ok(body.into()),
         }
@@ -401,10 +448,14 @@ async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Result<Byt
 }
 
 /// At most `limit` bytes of an error answer; the rest is never read.
-async fn read_prefix(mut answer: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+async fn read_prefix(
+    mut answer: reqwest::Response,
+    limit: usize,
+    read_timeout: Option<Duration>,
+) -> Result<Bytes, ReadError> {
     let mut body = Vec::new();
     while body.len() < limit {
-        let Some(chunk) = answer.chunk().await? else {
+        let Some(chunk) = waited(read_timeout, answer.chunk()).await? else {
             break;
         };
         let take = chunk.len().min(limit - body.len());

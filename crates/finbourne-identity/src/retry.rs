@@ -449,6 +449,21 @@ pub(crate) trait Attempt: Send {
     fn idempotent(&self) -> bool;
 }
 
+/// A call attempted through a reference, so that the attempt loop need not own (and its
+/// future hold a copy of) the call.
+impl<A: Attempt> Attempt for &mut A {
+    type Output = A::Output;
+    type Error = A::Error;
+
+    fn attempt(&mut self) -> impl Future<Output = Tried<Self::Output, Self::Error>> + Send {
+        (**self).attempt()
+    }
+
+    fn idempotent(&self) -> bool {
+        (**self).idempotent()
+    }
+}
+
 /// What happened, as the retry event tells it: a status, or whether the request left.
 #[derive(Clone, Copy)]
 enum Why {

@@ -391,7 +391,6 @@ async fn limits_too_far_ahead_to_represent_are_no_limits() {
         .get_user_info()
         .total_timeout(Duration::MAX)
         .attempt_timeout(Duration::MAX)
-        .connect_timeout(Duration::MAX)
         .read_timeout(Duration::MAX)
         .send()
         .await

@@ -3,9 +3,10 @@
 //! requests never follow a redirect whatever client the caller gives.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use finbourne_identity::{ConfigLoader, Error, IdentityClient};
+use finbourne_identity::{ConfigLoader, Error, IdentityClient, StandardRetry};
 use finbourne_identity_emulator::http::{HeaderMap, HeaderValue, StatusCode};
 use finbourne_identity_emulator::{Emulator, JournalEntry};
 use reqwest::header::{HeaderMap as Headers, HeaderValue as Value};
@@ -99,36 +100,52 @@ async fn a_builders_default_header_goes_out_beside_the_sdk_headers_and_user_agen
     assert_sdk_headers(&sent[0]);
 }
 
-#[tokio::test]
-async fn a_ready_made_client_refuses_a_calls_connect_or_read_timeout_before_sending() {
+#[tokio::test(start_paused = true)]
+async fn a_ready_made_client_takes_a_calls_read_timeout() {
     let emulator = Emulator::start().await.unwrap();
+    emulator
+        .faults()
+        .on(reqwest::Method::GET, "/api/me")
+        .delay(Duration::from_secs(60));
     let identity = IdentityClient::builder(pat_loader(&emulator).load().unwrap())
         .http_client(reqwest::Client::new())
         .build()
         .unwrap();
-    let outcomes = [
+    let error = identity
+        .get_user_info()
+        .read_timeout(Duration::from_secs(1))
+        .retry_policy(Arc::new(StandardRetry::new(0, 0)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "get_user_info: the read timeout expired",
+        "{error:?}"
+    );
+    assert_eq!(emulator.counters().api_requests, 1);
+}
+
+/// A call's read timeout is enforced while the SDK reads the answer, not by another HTTP
+/// client: calls with as many different values as there are calls share one connection.
+#[tokio::test]
+async fn calls_with_different_read_timeouts_share_one_connection() {
+    let emulator = Emulator::start().await.unwrap();
+    let identity = IdentityClient::builder(pat_loader(&emulator).load().unwrap())
+        .http_client_builder(with_test_header)
+        .build()
+        .unwrap();
+    for seconds in 1..=20 {
         identity
             .get_user_info()
-            .read_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(seconds))
             .send()
-            .await,
-        identity
-            .get_user_info()
-            .connect_timeout(Duration::from_secs(1))
-            .send()
-            .await,
-    ];
-    for outcome in outcomes {
-        match outcome {
-            Err(Error::HttpClient(e)) => {
-                assert!(e.message().contains("http_client_builder"), "{e}")
-            }
-            other => panic!("{other:?}"),
-        }
+            .await
+            .unwrap();
     }
-    assert_eq!(emulator.counters().api_requests, 0);
-    // Calls that leave them alone go out.
-    identity.get_user_info().send().await.unwrap();
+    let counters = emulator.counters();
+    assert_eq!(counters.api_requests, 20);
+    assert_eq!(counters.connections_accepted, 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -163,3 +163,78 @@ mod socks {
         assert_eq!(service.api_requests().await.len(), 1);
     }
 }
+
+#[tokio::test]
+async fn answers_are_asked_for_compressed() {
+    let emulator = finbourne_identity_emulator::Emulator::start()
+        .await
+        .unwrap();
+    let config = ConfigLoader::new()
+        .environment(|_| None)
+        .no_secrets_file()
+        .identity_url(emulator.identity_url())
+        .access_token(emulator.issue_access_token())
+        .load()
+        .unwrap();
+    // The emulator compresses its answers for a client that asks: this one decodes them.
+    let me = client_for(config).get_user_info().send().await.unwrap();
+    assert!(!me.id.is_empty());
+    let sent = emulator.journal();
+    assert_eq!(sent[0].header("accept-encoding"), Some("gzip"));
+}
+
+/// A server whose every answer is `body` compressed: a few KiB on the wire that decode to
+/// `decoded` bytes.
+async fn gzip_bomb(decoded: usize) -> (String, usize) {
+    use std::io::Write;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(b"{\"blob\": \"").unwrap();
+    encoder.write_all(&vec![b'x'; decoded]).unwrap();
+    encoder.write_all(b"\"}").unwrap();
+    let body = encoder.finish().unwrap();
+    let wire = body.len();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/identity", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = socket.read(&mut head).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-encoding: gzip\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    (url, wire)
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_refused_at_the_answer_limit() {
+    const LIMIT: usize = 256 * 1024;
+    let (url, wire) = gzip_bomb(8 * LIMIT).await;
+    assert!(wire < LIMIT / 16, "{wire} bytes on the wire: not a bomb");
+    let config = ConfigLoader::new()
+        .environment(|_| None)
+        .no_secrets_file()
+        .identity_url(url)
+        .access_token("pat")
+        .load()
+        .unwrap();
+    let identity = IdentityClient::builder(config)
+        .answer_limit(LIMIT)
+        .build()
+        .unwrap();
+    let error = identity.get_user_info().send().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "get_user_info: the answer is larger than the limit of 262144 bytes"
+    );
+}

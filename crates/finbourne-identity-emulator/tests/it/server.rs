@@ -125,3 +125,25 @@ async fn a_body_that_never_arrives_times_out_like_a_stalled_head() {
     assert!(emu.journal().is_empty());
     assert_eq!(emu.counters().token_requests(), 0);
 }
+
+#[tokio::test]
+async fn answers_are_gzipped_for_a_client_that_asks_and_plain_otherwise() {
+    let emu = Emulator::start().await.unwrap();
+    // Not decoded by reqwest: the bytes as they came.
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let me = |gzip: bool| {
+        let mut request = raw
+            .get(crate::common::api(&emu, "/api/me"))
+            .bearer_auth(emu.issue_access_token());
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        request.send()
+    };
+    let compressed = me(true).await.unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    assert!(compressed.bytes().await.unwrap().starts_with(&[0x1f, 0x8b]));
+    let plain = me(false).await.unwrap();
+    assert!(!plain.headers().contains_key("content-encoding"));
+    assert!(plain.bytes().await.unwrap().starts_with(b"{"));
+}

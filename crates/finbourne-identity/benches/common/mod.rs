@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use finbourne_identity::{ConfigLoader, IdentityClient};
-use serde::Deserialize;
+use finbourne_identity_client::types::AddScimResponse;
+use reqwest::Method;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 
 /// Set in the child's environment: the child serves instead of measuring.
 const SERVE: &str = "FBN_IDENTITY_BENCH_SERVE";
@@ -36,6 +38,12 @@ async fn serve() {
     let token_requests = Arc::new(AtomicU64::new(0));
     let issued = token_requests.clone();
     let counted = token_requests.clone();
+    // The head of the last SCIM request, once asked for: recorded only while the contenders
+    // are compared for sameness, not while they are timed.
+    let last = Arc::new(std::sync::Mutex::new(String::new()));
+    let shown = last.clone();
+    let recording = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let recorder = recording.clone();
     let app = Router::new()
         .route(
             "/oauth2/token",
@@ -52,11 +60,24 @@ async fn serve() {
         )
         .route(
             "/identity/api/identityprovider/scim",
-            put(|| async {
-                axum::Json(serde_json::json!({
-                    "baseUrl": "https://example.lusid.com/identity/scim/v2",
-                    "apiToken": "scim-token"
-                }))
+            put(move |headers: axum::http::HeaderMap| {
+                if recording.load(Ordering::Relaxed) {
+                    *last.lock().expect("last head") = head(&headers);
+                }
+                async {
+                    axum::Json(serde_json::json!({
+                        "baseUrl": "https://example.lusid.com/identity/scim/v2",
+                        "apiToken": "scim-token"
+                    }))
+                }
+            }),
+        )
+        .route(
+            "/bench/last-head",
+            get(move || {
+                recorder.store(true, Ordering::Relaxed);
+                let head = shown.lock().expect("last head").clone();
+                async move { head }
             }),
         )
         .route(
@@ -78,6 +99,16 @@ async fn serve() {
         std::process::exit(0);
     });
     axum::serve(listener, app).await.expect("serve");
+}
+
+/// A request's headers, one `name: value` a line, sorted: what two contenders must agree on.
+fn head(headers: &axum::http::HeaderMap) -> String {
+    let mut lines: Vec<String> = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("<bytes>")))
+        .collect();
+    lines.sort();
+    lines.join("\n")
 }
 
 /// The server child; it stops when this is dropped.
@@ -127,6 +158,16 @@ impl Server {
             .expect("a number")
     }
 
+    /// The headers of the last SCIM request (recording starts with the first ask).
+    pub async fn last_head(&self) -> String {
+        reqwest::get(format!("{}/bench/last-head", self.base))
+            .await
+            .expect("last head")
+            .text()
+            .await
+            .expect("last head")
+    }
+
     /// An SDK client using the password grant against this server.
     pub fn sdk(&self) -> IdentityClient {
         let config = ConfigLoader::new()
@@ -152,39 +193,91 @@ impl Drop for Server {
     }
 }
 
-/// The bare contender's transport: what the SDK's default HTTP client sets up.
-pub fn bare_client() -> reqwest::Client {
+/// The headers every contender sends besides reqwest's own, built once: the SDK's, with the
+/// token the SDK fetches.
+fn prepared_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let value = HeaderValue::from_static;
+    headers.insert(AUTHORIZATION, value(concat!("Bearer ", "bench-access")));
+    headers.insert(ACCEPT, value("application/json"));
+    headers.insert(CONTENT_LENGTH, value("0"));
+    headers.insert("x-lusid-application", value("bench"));
+    headers.insert("x-lusid-sdk-language", value("Rust"));
+    headers.insert("x-lusid-sdk-version", value(env!("CARGO_PKG_VERSION")));
+    headers
+}
+
+/// The transport both hand-written contenders use: what the SDK's default HTTP client sets up
+/// (keep-alive, its `User-Agent`, no proxy; gzip is on wherever reqwest has the feature).
+fn transport(default_headers: HeaderMap) -> reqwest::Client {
     reqwest::Client::builder()
         .tcp_keepalive(Duration::from_secs(60))
+        .user_agent(concat!(
+            "finbourne-identity-rust/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .no_proxy()
+        .default_headers(default_headers)
         .build()
         .expect("client")
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ScimAnswer {
-    base_url: String,
-    api_token: String,
+/// The bare contender: what a careful application writes by hand. One client, the URL parsed
+/// once and the header values built once, the answer decoded into the type the SDK decodes.
+#[derive(Clone)]
+pub struct Bare {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    headers: Arc<[(HeaderName, HeaderValue)]>,
 }
 
-/// The request a careful hand-written client sends: the same URL and headers as the SDK, a
-/// token fetched once, the answer decoded into a typed value.
-pub async fn bare_call(bare: &reqwest::Client, url: &str) {
-    let answer = bare
-        .put(url)
-        .bearer_auth(ACCESS_TOKEN)
-        .header("accept", "application/json")
-        .header("content-length", "0")
-        .header("x-lusid-application", "bench")
-        .header("x-lusid-sdk-language", "Rust")
-        .header("x-lusid-sdk-version", env!("CARGO_PKG_VERSION"))
+impl Bare {
+    pub fn new(server: &Server) -> Bare {
+        Bare {
+            client: transport(HeaderMap::new()),
+            url: server.scim_url().parse().expect("SCIM URL"),
+            headers: prepared_headers()
+                .into_iter()
+                .map(|(name, value)| (name.expect("a name per value"), value))
+                .collect(),
+        }
+    }
+
+    /// One `add_scim`: the same request as the SDK's, the answer checked and decoded.
+    pub async fn call(&self) {
+        let mut request = reqwest::Request::new(Method::PUT, self.url.clone());
+        let headers = request.headers_mut();
+        for (name, value) in self.headers.iter() {
+            headers.insert(name.clone(), value.clone());
+        }
+        let answer = self.client.execute(request).await.expect("bare call");
+        assert!(answer.status().is_success(), "bare status");
+        let body = answer.bytes().await.expect("bare body");
+        let scim: AddScimResponse = serde_json::from_slice(&body).expect("bare decode");
+        assert!(scim.api_token.is_some() && scim.base_url.is_some());
+    }
+}
+
+/// The third contender: the generated client alone, with no middleware; the same headers as
+/// the client's default headers, so that the bytes match.
+pub fn generated(server: &Server) -> finbourne_identity_client::Client {
+    finbourne_identity_client::Client::new_with_client(
+        &format!("{}/identity", server.base),
+        transport(prepared_headers()),
+        finbourne_identity_client::Hooks::none(),
+    )
+}
+
+/// One `add_scim` through the generated client.
+pub async fn generated_call(client: &finbourne_identity_client::Client) {
+    let scim = client
+        .add_scim()
+        .api_token_action("ensure")
         .send()
         .await
-        .expect("bare call")
-        .error_for_status()
-        .expect("bare status");
-    let scim: ScimAnswer = answer.json().await.expect("bare body");
-    assert!(!scim.api_token.is_empty() && !scim.base_url.is_empty());
+        .expect("generated call")
+        .into_inner();
+    assert!(scim.api_token.is_some() && scim.base_url.is_some());
 }
 
 /// One SDK call of the same operation.
@@ -192,6 +285,56 @@ pub async fn sdk_call(sdk: &IdentityClient) {
     sdk.add_scim(finbourne_identity::ScimTokenAction::Ensure)
         .await
         .expect("sdk call");
+}
+
+/// The three contenders, cheap to clone into tasks.
+#[derive(Clone)]
+pub struct Contenders {
+    pub sdk: IdentityClient,
+    pub bare: Bare,
+    pub generated: finbourne_identity_client::Client,
+}
+
+/// Who makes a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Sdk,
+    Bare,
+    Generated,
+}
+
+impl Contenders {
+    pub fn new(server: &Server) -> Contenders {
+        Contenders {
+            sdk: server.sdk(),
+            bare: Bare::new(server),
+            generated: generated(server),
+        }
+    }
+
+    pub async fn call(&self, who: Who) {
+        match who {
+            Who::Sdk => sdk_call(&self.sdk).await,
+            Who::Bare => self.bare.call().await,
+            Who::Generated => generated_call(&self.generated).await,
+        }
+    }
+
+    /// Fails unless the three send the same headers (after a first SDK call for its token).
+    pub async fn check_same_requests(&self, server: &Server) {
+        server.last_head().await;
+        let mut heads = Vec::new();
+        for who in [Who::Sdk, Who::Bare, Who::Generated] {
+            self.call(who).await;
+            heads.push((who, server.last_head().await));
+        }
+        for (who, head) in &heads[1..] {
+            assert_eq!(
+                head, &heads[0].1,
+                "{who:?} sends other headers than the SDK"
+            );
+        }
+    }
 }
 
 /// The client's runtime: multi-thread (a worker per core) or current-thread.

@@ -1,4 +1,4 @@
-//! `cargo run --example scim`: SCIM provisioning from start to end.
+//! `cargo run --example scim` (from the workspace root): SCIM provisioning from start to end.
 //!
 //! With no FINBOURNE configuration anywhere (no `FBN_*` environment variable, no `secrets.json`)
 //! it starts the built-in emulator and walks the whole lifecycle: ensure a token, regenerate it
