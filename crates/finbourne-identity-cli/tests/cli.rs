@@ -3,70 +3,15 @@
 
 use std::process::Output;
 
-use assert_cmd::Command;
+use finbourne_identity_emulator::Fault;
 use finbourne_identity_emulator::http::{Method, StatusCode};
-use finbourne_identity_emulator::{Emulator, Fault};
-use serde_json::{Value, json};
+use serde_json::json;
 
-struct Setup {
-    emulator: Emulator,
-    pat: String,
-    dir: tempfile::TempDir,
-}
+mod common;
+use common::*;
 
 async fn setup() -> Setup {
-    let emulator = Emulator::start().await.expect("emulator");
-    let pat = emulator.issue_access_token();
-    Setup {
-        emulator,
-        pat,
-        dir: tempfile::tempdir().unwrap(),
-    }
-}
-
-impl Setup {
-    /// Runs `fbn-identity args` with the emulator's URL and a personal access token.
-    async fn run(&self, args: &[&str]) -> Output {
-        self.run_with(
-            args,
-            &[
-                ("FBN_IDENTITY_URL", self.emulator.identity_url()),
-                ("FBN_ACCESS_TOKEN", &self.pat),
-            ],
-            None,
-        )
-        .await
-    }
-
-    async fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-        let mut command = Command::cargo_bin("fbn-identity").unwrap();
-        command.env_clear().current_dir(self.dir.path()).args(args);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        if let Some(input) = stdin {
-            command.write_stdin(input.to_owned());
-        }
-        tokio::task::spawn_blocking(move || command.output().unwrap())
-            .await
-            .unwrap()
-    }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap()
+    Setup::start().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

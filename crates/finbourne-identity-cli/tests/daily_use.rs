@@ -2,69 +2,26 @@
 //! names (old ones still work), help a line per command, switches, `-o yaml`, `--jq`,
 //! `--columns`, confirmations, empty lists and `--all`.
 
-use std::process::Output;
-
-use assert_cmd::Command;
-use finbourne_identity_emulator::Emulator;
 use serde_json::Value;
 
-struct Setup {
-    emulator: Emulator,
-    pat: String,
-    dir: tempfile::TempDir,
-}
+mod common;
+use common::*;
 
 async fn setup() -> Setup {
-    let emulator = Emulator::start().await.expect("emulator");
-    let pat = emulator.issue_access_token();
-    Setup {
-        emulator,
-        pat,
-        dir: tempfile::tempdir().unwrap(),
-    }
+    Setup::start().await
 }
 
-impl Setup {
-    /// `fbn-identity args` with the emulator's URL and a token, in a clean environment where
-    /// tables are 100 columns wide.
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::cargo_bin("fbn-identity").unwrap();
-        command
-            .env_clear()
-            .env("FBN_IDENTITY_URL", self.emulator.identity_url())
-            .env("FBN_ACCESS_TOKEN", &self.pat)
-            .env("COLUMNS", "100")
-            .current_dir(self.dir.path())
-            .args(args);
-        tokio::task::spawn_blocking(move || command.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    /// The API requests the emulator received, as `METHOD path?query`.
-    fn requests(&self) -> Vec<String> {
-        self.emulator
-            .journal()
-            .into_iter()
-            .filter(|e| e.path().starts_with("/identity/api/"))
-            .map(|e| match e.query() {
-                Some(q) => format!("{} {}?{q}", e.method(), e.path()),
-                None => format!("{} {}", e.method(), e.path()),
-            })
-            .collect()
-    }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap()
+/// The API requests the emulator received, as `METHOD path?query`.
+fn requests(s: &Setup) -> Vec<String> {
+    s.emulator
+        .journal()
+        .into_iter()
+        .filter(|e| e.path().starts_with("/identity/api/"))
+        .map(|e| match e.query() {
+            Some(q) => format!("{} {}?{q}", e.method(), e.path()),
+            None => format!("{} {}", e.method(), e.path()),
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,7 +31,7 @@ async fn short_names_and_the_old_long_ones_reach_the_same_operation() {
         s.emulator.clear_journal();
         let listed = s.run(&["-o", "json", args[0], args[1]]).await;
         assert_eq!(code(&listed), 0, "{args:?}: {}", stderr(&listed));
-        assert_eq!(s.requests(), ["GET /identity/api/users"], "{args:?}");
+        assert_eq!(requests(&s), ["GET /identity/api/users"], "{args:?}");
     }
     // The old group and command names together, as scripts wrote them.
     let old = s
@@ -130,7 +87,7 @@ async fn a_boolean_query_parameter_is_a_switch_sent_only_when_given() {
     let without = s.run(&["users", "list"]).await;
     assert_eq!(code(&without), 0, "{}", stderr(&without));
     assert_eq!(
-        s.requests(),
+        requests(&s),
         [
             "GET /identity/api/users?includeDeactivated=true",
             "GET /identity/api/users"
@@ -169,7 +126,7 @@ async fn yaml_jq_and_columns() {
         "{}",
         stderr(&bad)
     );
-    assert!(s.requests().is_empty(), "a bad filter sends nothing");
+    assert!(requests(&s).is_empty(), "a bad filter sends nothing");
 
     let table = s
         .run(&["users", "list", "-o", "table", "--columns", "login,status"])
@@ -263,7 +220,7 @@ async fn all_asks_for_every_page_with_the_last_token() {
         events.iter().all(|e| e.starts_with("CreateRole")),
         "{events:?}"
     );
-    let requests = s.requests();
+    let requests = requests(&s);
     assert!(requests.len() >= 3, "{requests:?}");
     assert!(
         requests[1..].iter().all(|r| r.contains("oktaAfter=")),

@@ -147,6 +147,10 @@ pub fn record(fields: &Map<String, Value>, layout: &Layout) -> Result<String, St
 }
 
 fn unknown(wanted: &str, fields: &[&str]) -> String {
+    // Sorted: the answer's own order depends on whether serde_json keeps insertion order, a
+    // feature any crate in the build may turn on.
+    let mut fields = fields.to_vec();
+    fields.sort_unstable();
     format!(
         "--columns: the answer has no column `{}`; its columns are: {}",
         escape(wanted),

@@ -1,5 +1,5 @@
-//! What the tests of profiles, feedback and `scim rotate` share: an emulator on 127.0.0.1 and
-//! `fbn-identity` run with a clean environment, an empty working directory and a configuration
+//! What the CLI's tests share: an emulator on 127.0.0.1 and `fbn-identity` run with a clean
+//! environment (tables 100 columns wide), an empty working directory and a configuration
 //! directory of the test's own.
 
 #![allow(dead_code)] // Each test file uses its own part.
@@ -45,6 +45,7 @@ impl Setup {
         command
             .env_clear()
             .current_dir(self.dir.path())
+            .env("COLUMNS", "100")
             .env("FBN_IDENTITY_CONFIG_DIR", self.config.path());
         command
     }
