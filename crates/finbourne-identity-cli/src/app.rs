@@ -158,6 +158,14 @@ fn completion_command() -> Command {
         )
 }
 
+/// The value given for the argument `id`, as typed; `None` when it was not given or this
+/// command has no such argument (ids come from the table of operations).
+pub fn given(args: &clap::ArgMatches, id: &str) -> Option<String> {
+    let mut values = args.try_get_raw(id).ok().flatten()?;
+    let first = values.next()?;
+    Some(first.to_string_lossy().into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

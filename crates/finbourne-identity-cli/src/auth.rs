@@ -1,6 +1,6 @@
 //! `fbn-identity auth login|status`, and what to say when nothing is configured.
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::{BufRead, Read};
 
 use base64::Engine as _;
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::failure::{self, Failure};
 use crate::output::{Format, escape, note};
-use crate::{feedback, profile};
+use crate::{confirm, feedback, profile};
 
 /// The profile `auth login` writes, and the one read when no other configuration is present.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -230,11 +230,6 @@ pub async fn login(matches: &ArgMatches, args: &ArgMatches) -> Result<(), Failur
     }
 }
 
-/// Whether a person can be asked: standard input and standard error are a terminal.
-fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
 fn no_terminal(what: &str) -> Failure {
     Failure::Usage(format!(
         "{what} is not configured and there is no terminal to ask for it: give it with its option or environment variable (or --with-token for the token)"
@@ -243,7 +238,7 @@ fn no_terminal(what: &str) -> Failure {
 
 /// A setting typed in plain view.
 fn ask(what: &str) -> Result<String, Failure> {
-    if !interactive() {
+    if !confirm::can_ask() {
         return Err(no_terminal(what));
     }
     dialoguer::Input::<String>::new()
@@ -255,7 +250,7 @@ fn ask(what: &str) -> Result<String, Failure> {
 
 /// A secret typed without echo.
 fn ask_secret(what: &str) -> Result<String, Failure> {
-    if !interactive() {
+    if !confirm::can_ask() {
         return Err(no_terminal(what));
     }
     dialoguer::Password::new()

@@ -9,6 +9,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use finbourne_identity_client::operations;
 
+use crate::app;
 use crate::failure::Failure;
 use crate::output::escape;
 
@@ -20,7 +21,8 @@ pub fn needed(operation_id: &str, args: &ArgMatches) -> bool {
     };
     op.method == "DELETE"
         || (op.operation_id == "AddScim"
-            && raw(args, "api-token-action").is_some_and(|v| v.eq_ignore_ascii_case("regenerate")))
+            && app::given(args, "api-token-action")
+                .is_some_and(|v| v.eq_ignore_ascii_case("regenerate")))
 }
 
 /// The description of a generated command for the question: the operation, its method and path,
@@ -33,7 +35,7 @@ pub fn describe(operation_id: &str, root: &ArgMatches, args: &ArgMatches) -> Str
         .ids()
         .filter(|id| id.as_str() != "json-body" && !root.ids().any(|global| global == *id))
         .filter(|id| args.value_source(id.as_str()) == Some(ValueSource::CommandLine))
-        .filter_map(|id| Some(format!("{id}={}", raw(args, id.as_str())?)))
+        .filter_map(|id| Some(format!("{id}={}", app::given(args, id.as_str())?)))
         .collect();
     let mut text = format!("{} ({} {})", op.operation_id, op.method, op.path);
     if !given.is_empty() {
@@ -43,12 +45,9 @@ pub fn describe(operation_id: &str, root: &ArgMatches, args: &ArgMatches) -> Str
     escape(&text).into_owned()
 }
 
-/// The value given for `id`, as typed.
-fn raw(args: &ArgMatches, id: &str) -> Option<String> {
-    // `try_`: an id from the table may not be an argument of this command.
-    let mut values = args.try_get_raw(id).ok().flatten()?;
-    let first = values.next()?;
-    Some(first.to_string_lossy().into_owned())
+/// Whether a person can be asked: standard input and standard error are a terminal.
+pub fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// Goes ahead when `--yes` was given or the person says yes; otherwise fails with exit code 2,
@@ -57,7 +56,7 @@ pub fn ask(matches: &ArgMatches, what: &str) -> Result<(), Failure> {
     if matches.get_flag("yes") {
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+    if !can_ask() {
         return Err(Failure::Usage(format!(
             "{what}: this cannot be undone, and there is no terminal to ask; give --yes to go ahead"
         )));

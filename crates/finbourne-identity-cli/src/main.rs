@@ -183,6 +183,8 @@ async fn operation(
         let token_flag = names::kebab(paging.token_param);
         let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
         let mut asked = std::collections::HashSet::new();
+        // The command tree is built once for all the pages, not once per page.
+        let mut tree = app::command();
         loop {
             // Taken apart from the loop's condition, whose borrow would last the whole body.
             let next = pages.borrow_mut().next.take();
@@ -194,7 +196,7 @@ async fn operation(
                 )));
             }
             argv = paging::next_page_args(&argv, &token_flag, &token);
-            let again = app::command().try_get_matches_from(&argv).map_err(|e| {
+            let again = tree.try_get_matches_from_mut(&argv).map_err(|e| {
                 let said = e.render().to_string();
                 Failure::Usage(said.trim_start_matches("error: ").trim_end().to_owned())
             })?;
@@ -227,8 +229,8 @@ fn path_values(command: CliCommand, args: &ArgMatches) -> Vec<(String, String)> 
         .filter(|p| p.location == finbourne_identity_client::operations::ParamLocation::Path)
         .filter_map(|p| {
             let name = names::kebab(p.name);
-            let value = args.try_get_raw(&name).ok().flatten()?.next()?;
-            Some((name, value.to_string_lossy().into_owned()))
+            let value = app::given(args, &name)?;
+            Some((name, value))
         })
         .collect()
 }
