@@ -3,7 +3,6 @@
 //! each cause of an error shown once. Virtual time where a wait is involved: the emulator and
 //! the servers here run on the test's paused clock.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use finbourne_identity::{ConfigLoader, Error, IdentityClient, ScimTokenAction, TimeoutLimit};
@@ -12,15 +11,10 @@ use finbourne_identity_emulator::{Emulator, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-const SCIM: &str = "/api/identityprovider/scim";
+mod common;
+use common::emulator_loader as loader;
 
-/// The emulator's settings (password grant), with `configure` on top.
-fn loader(emulator: &Emulator) -> ConfigLoader {
-    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
-    ConfigLoader::new()
-        .environment(move |name| settings.get(name).cloned())
-        .no_secrets_file()
-}
+const SCIM: &str = "/api/identityprovider/scim";
 
 fn client(loader: ConfigLoader) -> IdentityClient {
     IdentityClient::new(loader.load().unwrap()).unwrap()

@@ -2,7 +2,6 @@
 //! a ready-made client cannot take a call's connect or read timeout, a builder can; token
 //! requests never follow a redirect whatever client the caller gives.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +10,9 @@ use finbourne_identity_emulator::http::{HeaderMap, HeaderValue, StatusCode};
 use finbourne_identity_emulator::{Emulator, JournalEntry};
 use reqwest::header::{HeaderMap as Headers, HeaderValue as Value};
 use tokio::time::Instant;
+
+mod common;
+use common::emulator_loader as password_loader;
 
 const SDK_AGENT: &str = concat!("finbourne-identity-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -29,14 +31,6 @@ fn pat_loader(emulator: &Emulator) -> ConfigLoader {
         .identity_url(emulator.identity_url())
         .access_token(emulator.issue_access_token())
         .application_name("my-app")
-}
-
-/// The emulator's password grant.
-fn password_loader(emulator: &Emulator) -> ConfigLoader {
-    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
-    ConfigLoader::new()
-        .environment(move |name| settings.get(name).cloned())
-        .no_secrets_file()
 }
 
 fn api_requests(emulator: &Emulator) -> Vec<JournalEntry> {

@@ -267,13 +267,7 @@ async fn the_retry_table_counts_the_requests_that_reached_the_service() {
         ("504 ensure", Call::Ensure, status(504), 2),
     ];
     let emulator = Emulator::start().await.unwrap();
-    let settings: std::collections::HashMap<_, _> =
-        emulator.fbn_environment().into_iter().collect();
-    let config = ConfigLoader::new()
-        .environment(move |name| settings.get(name).cloned())
-        .no_secrets_file()
-        .load()
-        .unwrap();
+    let config = emulator_loader(&emulator).load().unwrap();
     let immediate = StandardRetry::new(config.rate_limit_retries, config.retries)
         .with_first_backoff(Duration::ZERO)
         .with_jitter(Duration::ZERO);

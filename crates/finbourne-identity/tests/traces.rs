@@ -3,12 +3,12 @@
 //! records every span's fields (as created and as recorded later) and every event; virtual
 //! time, as the emulator runs on the test's paused clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use finbourne_identity::{ConfigLoader, Error, IdentityClient, StandardRetry};
+use finbourne_identity::{Error, IdentityClient, StandardRetry};
 use finbourne_identity_emulator::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use finbourne_identity_emulator::{Emulator, Fault};
 use tracing::field::{Field, Visit};
@@ -16,6 +16,8 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
+
+mod common;
 
 type Fields = BTreeMap<String, String>;
 
@@ -128,12 +130,7 @@ fn traced(emulator: &Emulator) -> (IdentityClient, Capture, tracing::subscriber:
     let capture = Capture::default();
     let guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
-    let settings: HashMap<_, _> = emulator.fbn_environment().into_iter().collect();
-    let config = ConfigLoader::new()
-        .environment(move |name| settings.get(name).cloned())
-        .no_secrets_file()
-        .load()
-        .unwrap();
+    let config = common::emulator_loader(emulator).load().unwrap();
     let identity = IdentityClient::builder(config)
         .retry_policy(Arc::new(
             StandardRetry::new(2, 3).with_jitter(Duration::ZERO),

@@ -201,3 +201,13 @@ pub async fn past_expiry() {
     tokio::time::advance(Duration::from_millis(1100)).await;
     tokio::time::resume();
 }
+
+/// Settings for `emulator` (its URL and password grant), as its environment would give them,
+/// with no `secrets.json`.
+pub fn emulator_loader(emulator: &finbourne_identity_emulator::Emulator) -> ConfigLoader {
+    let settings: std::collections::HashMap<_, _> =
+        emulator.fbn_environment().into_iter().collect();
+    ConfigLoader::new()
+        .environment(move |name| settings.get(name).cloned())
+        .no_secrets_file()
+}
