@@ -74,23 +74,30 @@ async fn run(emulator: &Emulator, op: &Operation) -> (Vec<(&'static str, String)
         .iter()
         .map(|p| (p.name, value(p.name, p.kind)))
         .collect();
-    let args = command_line(op);
+    let mut command = fbn(emulator);
+    // Deletions and invalidations ask first; a script says yes with --yes.
+    command.args(["-o", "json", "--yes"]).args(command_line(op));
+    if let Some(body) = op.minimal_body {
+        command.args(["--json-body", "-"]).write_stdin(body);
+    }
+    (values, output(command).await)
+}
+
+/// `fbn-identity` with nothing of this machine's environment but the emulator's URL and a token
+/// of its own: InvalidateToken or a password change ends only this one.
+fn fbn(emulator: &Emulator) -> Command {
     let mut command = Command::cargo_bin("fbn-identity").unwrap();
     command
         .env_clear()
         .env("FBN_IDENTITY_URL", emulator.identity_url())
-        // A token of its own: InvalidateToken or a password change ends only this one.
-        .env("FBN_ACCESS_TOKEN", emulator.issue_access_token())
-        // Deletions and invalidations ask first; a script says yes with --yes.
-        .args(["-o", "json", "--yes"])
-        .args(&args);
-    if let Some(body) = op.minimal_body {
-        command.args(["--json-body", "-"]).write_stdin(body);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .env("FBN_ACCESS_TOKEN", emulator.issue_access_token());
+    command
+}
+
+async fn output(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
-        .unwrap();
-    (values, output)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,16 +184,9 @@ async fn every_delete_command_needs_yes_in_a_script() {
     );
     for op in deletes {
         emulator.clear_journal();
-        let args = command_line(op);
-        let mut command = Command::cargo_bin("fbn-identity").unwrap();
-        command
-            .env_clear()
-            .env("FBN_IDENTITY_URL", emulator.identity_url())
-            .env("FBN_ACCESS_TOKEN", emulator.issue_access_token())
-            .args(&args);
-        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-            .await
-            .unwrap();
+        let mut command = fbn(&emulator);
+        command.args(command_line(op));
+        let output = output(command).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
             output.status.code(),
