@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use std::process::Output;
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
@@ -13,17 +14,22 @@ fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// `auth login --with-token` to the emulator, the token on standard input.
+async fn login_with_token(s: &Setup, token: &str) -> Output {
+    let url = s.emulator.identity_url().to_owned();
+    s.run_with(
+        &["auth", "login", "--identity-url", &url, "--with-token"],
+        &[],
+        Some(token),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_a_token_writes_a_private_profile_proves_it_and_later_commands_use_it() {
     let s = Setup::start().await;
     let url = s.emulator.identity_url().to_owned();
-    let login = s
-        .run_with(
-            &["auth", "login", "--identity-url", &url, "--with-token"],
-            &[],
-            Some(&format!("{}\n", s.pat)),
-        )
-        .await;
+    let login = login_with_token(&s, &format!("{}\n", s.pat)).await;
     assert_eq!(code(&login), 0, "{}", stderr(&login));
     let said = stderr(&login);
     assert!(said.contains("saved profile `default`"), "{said}");
@@ -143,14 +149,7 @@ async fn a_profile_is_chosen_by_flag_or_variable_and_an_unknown_one_is_a_usage_e
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_proof_says_the_profile_was_saved_and_exits_non_zero() {
     let s = Setup::start().await;
-    let url = s.emulator.identity_url().to_owned();
-    let login = s
-        .run_with(
-            &["auth", "login", "--identity-url", &url, "--with-token"],
-            &[],
-            Some("not-a-token-the-emulator-knows"),
-        )
-        .await;
+    let login = login_with_token(&s, "not-a-token-the-emulator-knows").await;
     assert_ne!(code(&login), 0);
     let said = stderr(&login);
     assert!(
@@ -168,14 +167,7 @@ async fn login_never_writes_through_a_symbolic_link() {
     std::fs::write(&target, "untouched").unwrap();
     std::fs::create_dir_all(s.profile_path("default").parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&target, s.profile_path("default")).unwrap();
-    let url = s.emulator.identity_url().to_owned();
-    let login = s
-        .run_with(
-            &["auth", "login", "--identity-url", &url, "--with-token"],
-            &[],
-            Some(&s.pat),
-        )
-        .await;
+    let login = login_with_token(&s, &s.pat).await;
     assert_eq!(code(&login), 2, "{}", stderr(&login));
     assert!(
         stderr(&login).contains("symbolic link"),
