@@ -170,53 +170,70 @@ async fn operation(
     );
     let cli = Cli::new(identity, printer);
     let what = format!("calling {}", command.operation_id());
-    feedback::busy(&what, cli.execute(command, args))
-        .await
-        .map_err(failure::of_command)?;
-    // The API call succeeded; printing its answer may not have.
-    if let Some(failure) = unprinted.take() {
-        return Err(failure);
-    }
+    one_page(&cli, command, args, &what, &unprinted).await?;
     let paged = finbourne_identity_client::operations::by_id(command.operation_id())
         .and_then(|op| op.paging);
     if let (Some(paging), true) = (paged, flag("all")) {
-        let token_flag = names::kebab(paging.token_param);
-        let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        let mut asked = std::collections::HashSet::new();
-        // The command tree is built once for all the pages, not once per page.
-        let mut tree = app::command();
-        loop {
-            // Taken apart from the loop's condition, whose borrow would last the whole body.
-            let next = pages.borrow_mut().next.take();
-            let Some(token) = next else { break };
-            if !asked.insert(token.clone()) {
-                return Err(Failure::Api(format!(
-                    "the service gave the page token `{}` twice: stopped rather than loop",
-                    output::escape(&token)
-                )));
-            }
-            argv = paging::next_page_args(&argv, &token_flag, &token);
-            let again = tree.try_get_matches_from_mut(&argv).map_err(|e| {
-                let said = e.render().to_string();
-                Failure::Usage(said.trim_start_matches("error: ").trim_end().to_owned())
-            })?;
-            let next = again
-                .subcommand()
-                .and_then(|(_, sub)| sub.subcommand())
-                .map(|(_, args)| args)
-                .expect("the same command line, with one more option");
-            feedback::busy(&what, cli.execute(command, next))
-                .await
-                .map_err(failure::of_command)?;
-            if let Some(failure) = unprinted.take() {
-                return Err(failure);
-            }
-        }
+        later_pages(&cli, command, paging.token_param, &what, &pages, &unprinted).await?;
     }
     if view.format == Format::Table && view.jq.is_none() && pages.borrow().all_empty {
         note(&output::empty_note(command.operation_id()));
     }
     Ok(())
+}
+
+/// Runs the command once with `args`, then says whether its answer could be printed.
+async fn one_page(
+    cli: &Cli<Printer>,
+    command: CliCommand,
+    args: &ArgMatches,
+    what: &str,
+    unprinted: &RefCell<Option<Failure>>,
+) -> Result<(), Failure> {
+    feedback::busy(what, cli.execute(command, args))
+        .await
+        .map_err(failure::of_command)?;
+    // The API call succeeded; printing its answer may not have.
+    unprinted.take().map_or(Ok(()), Err)
+}
+
+/// `--all`: the same command line again with each next page's token in `token_param`'s flag,
+/// until a page has no next one; a token given twice stops it rather than loop.
+async fn later_pages(
+    cli: &Cli<Printer>,
+    command: CliCommand,
+    token_param: &str,
+    what: &str,
+    pages: &RefCell<output::PageState>,
+    unprinted: &RefCell<Option<Failure>>,
+) -> Result<(), Failure> {
+    let token_flag = names::kebab(token_param);
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut asked = std::collections::HashSet::new();
+    // The command tree is built once for all the pages, not once per page.
+    let mut tree = app::command();
+    loop {
+        // Taken apart from the loop's condition, whose borrow would last the whole body.
+        let next = pages.borrow_mut().next.take();
+        let Some(token) = next else { return Ok(()) };
+        if !asked.insert(token.clone()) {
+            return Err(Failure::Api(format!(
+                "the service gave the page token `{}` twice: stopped rather than loop",
+                output::escape(&token)
+            )));
+        }
+        argv = paging::next_page_args(&argv, &token_flag, &token);
+        let again = tree.try_get_matches_from_mut(&argv).map_err(|e| {
+            let said = e.render().to_string();
+            Failure::Usage(said.trim_start_matches("error: ").trim_end().to_owned())
+        })?;
+        let args = again
+            .subcommand()
+            .and_then(|(_, sub)| sub.subcommand())
+            .map(|(_, args)| args)
+            .expect("the same command line, with one more option");
+        one_page(cli, command, args, what, unprinted).await?;
+    }
 }
 
 /// The values of the operation's path parameters, as given: what a confirmation names.
