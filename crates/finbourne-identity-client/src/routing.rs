@@ -4,6 +4,8 @@
 //! The emulator routes with it, and the SDK and the client's hooks check every request with
 //! it, so a value that would move a call to another operation never leaves the process.
 
+use std::sync::OnceLock;
+
 use percent_encoding::percent_decode_str;
 
 use super::{OPERATIONS, Operation};
@@ -78,9 +80,10 @@ impl Operation {
     /// assert!(why.contains("`id`") && why.contains("get_user_schema"), "{why}");
     /// ```
     pub fn check_path(&'static self, path: &str) -> Result<(), String> {
-        // Every call is checked: find the winner without allocating, and explain from the
-        // full route only when it is another operation.
-        if winner(self.method, path).is_some_and(|op| std::ptr::eq(op, self)) {
+        // Every call is checked: compare the path with this template and the few that could
+        // take the same path from it, allocating nothing; explain from the full route only
+        // when another operation wins.
+        if self.wins(path) {
             return Ok(());
         }
         let reached = match route(self.method, path) {
@@ -115,22 +118,50 @@ impl Operation {
     }
 }
 
-/// The operation `route` finds for `method` and `path`, as it decides: the most specific
-/// template, the first of equals.
-fn winner(method: &str, path: &str) -> Option<&'static Operation> {
-    let mut best: Option<(&'static Operation, u64)> = None;
-    for op in OPERATIONS {
-        if !op.method.eq_ignore_ascii_case(method) {
-            continue;
-        }
-        let Some(key) = specificity(op.path, path) else {
-            continue;
+impl Operation {
+    /// Whether `route` would find this operation for its method and `path`: the most specific
+    /// template wins, the first of equals.
+    fn wins(&'static self, path: &str) -> bool {
+        let Some(at) = OPERATIONS.iter().position(|op| std::ptr::eq(op, self)) else {
+            return false;
         };
-        if best.is_none_or(|(_, best_key)| key > best_key) {
-            best = Some((op, key));
-        }
+        let Some(mine) = specificity(self.path, path) else {
+            return false;
+        };
+        rivals()[at].iter().all(|&(their_at, rival)| {
+            specificity(rival.path, path)
+                .is_none_or(|theirs| theirs < mine || (theirs == mine && their_at > at))
+        })
     }
-    best.map(|(op, _)| op)
+}
+
+/// Per operation, in table order, the others that a path reaching its template could reach
+/// instead, with their places in the table: the same method, as many segments, and no two
+/// literals that differ. Most operations have none; none has more than a few.
+fn rivals() -> &'static [Vec<(usize, &'static Operation)>] {
+    static RIVALS: OnceLock<Vec<Vec<(usize, &'static Operation)>>> = OnceLock::new();
+    RIVALS.get_or_init(|| {
+        OPERATIONS
+            .iter()
+            .enumerate()
+            .map(|(at, op)| {
+                OPERATIONS
+                    .iter()
+                    .enumerate()
+                    .filter(|&(other_at, other)| {
+                        other_at != at
+                            && other.method.eq_ignore_ascii_case(op.method)
+                            && template(other.path).count() == template(op.path).count()
+                            && template(other.path).zip(template(op.path)).all(|(a, b)| {
+                                parameter(a).is_some()
+                                    || parameter(b).is_some()
+                                    || a.eq_ignore_ascii_case(b)
+                            })
+                    })
+                    .collect()
+            })
+            .collect()
+    })
 }
 
 /// `match_template`'s specificity key as bits, the first segment highest (so that integers
@@ -262,42 +293,94 @@ mod tests {
         assert_eq!(route("GET", "/"), Route::NotFound);
     }
 
-    #[test]
-    fn the_quick_check_agrees_with_the_route() {
-        let paths = [
-            "/api/users/schema",
-            "/api/users/SCHEMA",
-            "/api/users/sch%65ma",
-            "/api/users/00u1",
-            "/api/users/%FF",
+    /// Paths that could move a call: every template with its parameters filled by every
+    /// literal segment of every template (as written, and with its first byte percent-encoded
+    /// and the rest in upper case) or by a plain value, and some odd ones.
+    fn paths_that_could_move_a_call() -> Vec<String> {
+        let mut literals: Vec<String> = OPERATIONS
+            .iter()
+            .flat_map(|op| template(op.path))
+            .filter(|segment| parameter(segment).is_none())
+            .flat_map(|literal| {
+                let other_case = literal[1..].to_ascii_uppercase();
+                let encoded = format!("%{:02X}{other_case}", literal.as_bytes()[0]);
+                [literal.to_owned(), encoded]
+            })
+            .collect();
+        literals.push("00u1".to_owned());
+        literals.sort();
+        literals.dedup();
+        let mut paths: Vec<String> = [
             "/api/users//x",
             "/api/users/",
+            "/api/users/%FF",
             "/api/roles/r1/users/u%2F2",
             "/API/Roles/r1/users/",
-            "/api/identityprovider/scim",
-            "/api/users/abc/lifecycle/%24activate",
             "/",
             "",
-        ];
+        ]
+        .map(str::to_owned)
+        .to_vec();
         for op in OPERATIONS {
-            for path in paths.iter().copied().chain([op.path]) {
-                let routed = match route(op.method, path) {
+            let segments: Vec<&str> = template(op.path).collect();
+            paths.push(op.path.to_owned());
+            for (at, _) in segments
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| parameter(s).is_some())
+            {
+                for literal in &literals {
+                    let filled: Vec<&str> = segments
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| match (i == at, parameter(s)) {
+                            (true, _) => literal.as_str(),
+                            (false, Some(_)) => "v1",
+                            (false, None) => s,
+                        })
+                        .collect();
+                    paths.push(format!("/{}", filled.join("/")));
+                }
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn the_check_agrees_with_the_route_for_every_operation() {
+        let paths = paths_that_could_move_a_call();
+        let mut methods: Vec<&str> = OPERATIONS.iter().map(|op| op.method).collect();
+        methods.sort_unstable();
+        methods.dedup();
+        // Paths that fit an operation's template yet reach another one.
+        let mut moved = 0;
+        for path in &paths {
+            // Only a template of the path's length can take it.
+            let length = segments(path).len();
+            for method in &methods {
+                let fitting: Vec<&'static Operation> = OPERATIONS
+                    .iter()
+                    .filter(|op| op.method == *method && template(op.path).count() == length)
+                    .collect();
+                if fitting.is_empty() {
+                    continue;
+                }
+                let routed = match route(method, path) {
                     Route::Found(found, _) => Some(found),
                     _ => None,
                 };
-                let quick = winner(op.method, path);
-                assert_eq!(
-                    quick.map(|o| o.id),
-                    routed.map(|o| o.id),
-                    "{} {path}",
-                    op.method
-                );
-                assert_eq!(
-                    op.check_path(path).is_ok(),
-                    routed.is_some_and(|r| std::ptr::eq(r, op))
-                );
+                for op in fitting {
+                    let reaches = routed.is_some_and(|r| std::ptr::eq(r, op));
+                    assert_eq!(op.check_path(path).is_ok(), reaches, "{} {path}", op.id);
+                    moved += usize::from(!reaches && specificity(op.path, path).is_some());
+                }
             }
         }
+        let with_rivals = rivals().iter().filter(|r| !r.is_empty()).count();
+        assert!(
+            moved >= with_rivals,
+            "{moved} moved, {with_rivals} with rivals"
+        );
     }
 
     #[test]
