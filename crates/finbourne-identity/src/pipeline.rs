@@ -537,8 +537,15 @@ fn api_error(
 /// Date-time query values as the official SDKs send them: UTC with six fraction digits
 /// (`2030-01-02T03:04:05.000000Z`), where serde writes as many as the value needs.
 fn microsecond_date_times(url: &mut reqwest::Url, names: &[&str]) {
-    // Most calls leave their date-time parameters unset: keep their URL as it is.
-    if !url.query_pairs().any(|(n, _)| names.contains(&n.as_ref())) {
+    // Most calls leave their date-time parameters unset: keep their URL as it is, found
+    // without decoding the query (the names are ASCII letters, never escaped).
+    let named = |pair: &str| {
+        names.iter().any(|name| {
+            pair.strip_prefix(name)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        })
+    };
+    if !url.query().is_some_and(|query| query.split('&').any(named)) {
         return;
     }
     let pairs: Vec<(String, String)> = url
@@ -609,6 +616,21 @@ mod tests {
                 "oktaUntil=2030-01-02T02:04:05.123456Z"
             ]
         );
+    }
+
+    #[test]
+    fn date_time_names_are_found_in_the_query_as_written() {
+        // The quick look for a set date-time compares names undecoded: none needs escaping.
+        for op in finbourne_identity_client::operations::OPERATIONS {
+            for name in op.date_time_query {
+                assert!(name.bytes().all(|b| b.is_ascii_alphanumeric()), "{name}");
+            }
+        }
+        // A name that only starts like one is not it.
+        let mut url =
+            reqwest::Url::parse("https://x/api/logs?oktaSinceX=2030-01-02T03%3A04%3A05Z").unwrap();
+        microsecond_date_times(&mut url, &["oktaSince"]);
+        assert_eq!(url.query(), Some("oktaSinceX=2030-01-02T03%3A04%3A05Z"));
     }
 }
 
