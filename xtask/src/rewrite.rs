@@ -134,6 +134,78 @@ fn module_items<'a>(
         .flat_map(|(_, items)| items.iter_mut())
 }
 
+/// Makes every builder's `send()` build its URL with the client crate's `base_url::join`:
+/// the operation's path below the client's base URL, parsed once per client, instead of
+/// `format!("{}/api/...", client.baseurl, ...)` parsed whole, scheme and host included, on
+/// every call. Returns how many builders it changed; run before [`add_into_request`], which
+/// copies `send()`'s statements.
+pub fn join_base_url(file: &mut syn::File) -> Result<usize, String> {
+    use syn::punctuated::Punctuated;
+    let mut changed = 0;
+    for item in module_items(file, "builder") {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let builder = compact(&block.self_ty);
+        for impl_item in &mut block.items {
+            let syn::ImplItem::Fn(send) = impl_item else {
+                continue;
+            };
+            if send.sig.ident != "send" {
+                continue;
+            }
+            let url = send.block.stmts.iter_mut().find_map(|stmt| match stmt {
+                syn::Stmt::Local(local) if compact(&local.pat) == "url" => local.init.as_mut(),
+                _ => None,
+            });
+            let shape = || {
+                format!(
+                    "{builder}::send does not format its URL from `client.baseurl`: progenitor changed shape"
+                )
+            };
+            let init = url.ok_or_else(shape)?;
+            let syn::Expr::Macro(mac) = &*init.expr else {
+                return Err(shape());
+            };
+            let args = mac
+                .mac
+                .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+                .map_err(|e| format!("{builder}::send's URL format! does not parse: {e}"))?;
+            let mut args = args.into_iter();
+            let (Some(syn::Expr::Lit(template)), Some(base)) = (args.next(), args.next()) else {
+                return Err(shape());
+            };
+            let syn::Lit::Str(template) = template.lit else {
+                return Err(shape());
+            };
+            let Some(path) = template.value().strip_prefix("{}").map(str::to_owned) else {
+                return Err(shape());
+            };
+            if compact(&base) != "client.baseurl" || !path.starts_with('/') {
+                return Err(shape());
+            }
+            let rest: Vec<syn::Expr> = args.collect();
+            let path = syn::LitStr::new(&path, template.span());
+            // A path without parameters is a literal: nothing to format.
+            let path: syn::Expr = if rest.is_empty() {
+                syn::parse_quote!(#path)
+            } else {
+                syn::parse_quote!(&format!(#path, #(#rest),*))
+            };
+            init.expr = Box::new(syn::parse_quote! {
+                crate::base_url::join(client, #path).map_err(Error::InvalidRequest)?
+            });
+            changed += 1;
+        }
+    }
+    if changed == 0 {
+        return Err(
+            "found no operation builder whose URL to build from the parsed base URL".into(),
+        );
+    }
+    Ok(changed)
+}
+
 /// Adds `into_request(self) -> Result<reqwest::Request, Error>` to every operation builder: the
 /// request `send()` would make, built but not sent. Returns how many builders got one.
 ///
@@ -371,6 +443,38 @@ mod tests {
         assert!(
             text.contains("#[non_exhaustive]\n    pub struct User {"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn urls_are_joined_to_the_parsed_base_url() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod builder {
+                impl<'a> GetThing<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+                        let Self { client, id } = self;
+                        let url = format!("{}/api/things/{}", client.baseurl, crate::segment::encode("id", &id.to_string())?);
+                        let mut request = client.client.get(url).build()?;
+                        todo!()
+                    }
+                }
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(super::join_base_url(&mut file), Ok(1));
+        let text = super::compact(&file);
+        assert!(
+            text.contains(r#"leturl=crate::base_url::join(client,&format!("/api/things/{}",crate::segment::encode("id",&id.to_string())?)).map_err(Error::InvalidRequest)?;"#),
+            "{text}"
+        );
+        let mut other: syn::File = syn::parse_str(
+            r#"pub mod builder { impl X { fn send(self) { let url = format!("{}/a", elsewhere); } } }"#,
+        )
+        .unwrap();
+        assert!(
+            super::join_base_url(&mut other)
+                .unwrap_err()
+                .contains("X::send")
         );
     }
 

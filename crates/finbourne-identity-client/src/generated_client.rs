@@ -18248,7 +18248,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/applications", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/applications")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18281,7 +18282,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/applications", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/applications")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18348,7 +18350,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/applications", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/applications")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18388,7 +18391,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/applications", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/applications")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18468,10 +18472,14 @@ pub mod builder {
             let Self { client, id, include_secret } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let include_secret = include_secret.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18509,10 +18517,14 @@ pub mod builder {
             let Self { client, id, include_secret } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let include_secret = include_secret.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18572,10 +18584,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -18601,10 +18617,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -18655,10 +18675,14 @@ pub mod builder {
         ) -> Result<ResponseValue<types::OAuthApplication>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}/lifecycle/$newsecret", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18692,10 +18716,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/applications/{}/lifecycle/$newsecret", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/applications/{}/lifecycle/$newsecret", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18726,7 +18754,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::AuthenticationInformation>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/information", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/information")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18759,7 +18788,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/information", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/information")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18820,10 +18850,14 @@ pub mod builder {
         ) -> Result<ResponseValue<types::PasswordPolicyResponse>, Error<ByteStream>> {
             let Self { client, user_type } = self;
             let user_type = user_type.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, crate
-                ::segment::encode("user_type", & user_type.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/authentication/password-policy/{}", crate
+                        ::segment::encode("user_type", & user_type.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18857,10 +18891,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, user_type } = self;
             let user_type = user_type.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, crate
-                ::segment::encode("user_type", & user_type.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/authentication/password-policy/{}", crate
+                        ::segment::encode("user_type", & user_type.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -18956,10 +18994,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, crate
-                ::segment::encode("user_type", & user_type.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/authentication/password-policy/{}", crate
+                        ::segment::encode("user_type", & user_type.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19000,10 +19042,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/authentication/password-policy/{}", client.baseurl, crate
-                ::segment::encode("user_type", & user_type.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/authentication/password-policy/{}", crate
+                        ::segment::encode("user_type", & user_type.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19035,7 +19081,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SessionPolicyResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19068,7 +19115,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19136,7 +19184,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19176,7 +19225,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/session-policy", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19261,7 +19311,8 @@ pub mod builder {
             let Self { client, end, start } = self;
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19298,7 +19349,8 @@ pub mod builder {
             let Self { client, end, start } = self;
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19366,7 +19418,8 @@ pub mod builder {
                     types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19405,7 +19458,8 @@ pub mod builder {
                     types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19440,7 +19494,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19473,7 +19528,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/support", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19504,7 +19560,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SupportRolesResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/support-roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support-roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19537,7 +19594,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/authentication/support-roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/authentication/support-roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19568,7 +19626,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/acceptattachment", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/acceptattachment",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19601,7 +19663,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/acceptattachment", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/acceptattachment",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19667,7 +19733,8 @@ pub mod builder {
                     types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/attachingkey", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/attachingkey")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19706,7 +19773,8 @@ pub mod builder {
                     types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/attachingkey", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/attachingkey")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19775,9 +19843,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/cellmanagement/attachingkey/rotate", client.baseurl,
-            );
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/attachingkey/rotate",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19817,9 +19887,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/cellmanagement/attachingkey/rotate", client.baseurl,
-            );
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/attachingkey/rotate",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19887,7 +19959,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/detach", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/detach")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19927,7 +20000,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/detach", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/detach")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19959,7 +20033,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -19992,7 +20067,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20058,7 +20134,8 @@ pub mod builder {
                     types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20097,7 +20174,8 @@ pub mod builder {
                     types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/cellmanagement/parentcell", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20129,7 +20207,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20162,7 +20241,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20193,7 +20273,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20226,7 +20307,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/primarydomain", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20257,7 +20339,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/refuseattachment", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/refuseattachment",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20290,7 +20376,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/refuseattachment", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/refuseattachment",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20321,7 +20411,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/rotatedomainkeys", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/rotatedomainkeys",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20354,7 +20448,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/cellmanagement/rotatedomainkeys", client.baseurl,);
+            let url = crate::base_url::join(
+                    client,
+                    "/api/cellmanagement/rotatedomainkeys",
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20413,7 +20511,8 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ListUsersResponse>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/directory", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/directory")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20448,7 +20547,8 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/directory", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/directory")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20483,7 +20583,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20516,7 +20617,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20587,7 +20689,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20627,7 +20730,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/externaltokenissuers", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20690,10 +20794,14 @@ pub mod builder {
         > {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20727,10 +20835,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20827,10 +20939,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20871,10 +20987,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -20932,10 +21052,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -20961,10 +21085,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/externaltokenissuers/{}", client.baseurl, crate
-                ::segment::encode("code", & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/externaltokenissuers/{}", crate ::segment::encode("code", &
+                        code.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -21041,7 +21169,8 @@ pub mod builder {
             let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
             let old_api_token_deactivation = old_api_token_deactivation
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21089,7 +21218,8 @@ pub mod builder {
             let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
             let old_api_token_deactivation = old_api_token_deactivation
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21130,7 +21260,8 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/identityprovider/scim`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -21155,7 +21286,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/identityprovider/scim", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -21178,7 +21310,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ApiKey>>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/keys", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/keys")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21211,7 +21344,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/keys", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/keys")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21273,7 +21407,8 @@ pub mod builder {
                     types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/keys", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/keys")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21312,7 +21447,8 @@ pub mod builder {
                     types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/keys", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/keys")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21372,10 +21508,13 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ApiKey>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/keys/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/keys/{}", crate ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21409,10 +21548,13 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/keys/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/keys/{}", crate ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21616,7 +21758,8 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/logs", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/logs")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21677,7 +21820,8 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/logs", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/logs")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21843,7 +21987,8 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/logs/me", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/logs/me")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21898,7 +22043,8 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/logs/me", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/logs/me")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21942,7 +22088,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/mcptools", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/mcptools")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -21975,7 +22122,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/mcptools", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/mcptools")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22078,11 +22226,15 @@ pub mod builder {
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22119,11 +22271,15 @@ pub mod builder {
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22242,11 +22398,15 @@ pub mod builder {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22287,11 +22447,15 @@ pub mod builder {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22410,11 +22574,15 @@ pub mod builder {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22455,11 +22623,15 @@ pub mod builder {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22543,11 +22715,15 @@ pub mod builder {
             let Self { client, scope, code } = self;
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -22574,11 +22750,15 @@ pub mod builder {
             let Self { client, scope, code } = self;
             let scope = scope.map_err(Error::InvalidRequest)?;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/mcptools/{}/{}", client.baseurl, crate ::segment::encode("scope",
-                & scope.to_string()) ?, crate ::segment::encode("code", & code
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/mcptools/{}/{}", crate ::segment::encode("scope", & scope
+                        .to_string()) ?, crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -22601,7 +22781,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CurrentUserResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/me", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/me")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22634,7 +22815,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/me", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/me")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22694,7 +22876,8 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/me/password", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/me/password")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22731,7 +22914,8 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/me/password", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/me/password")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22766,7 +22950,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/metadata/access/resources", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/metadata/access/resources")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22799,7 +22984,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/metadata/access/resources", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/metadata/access/resources")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22833,7 +23019,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/networkzones", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/networkzones")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22866,7 +23053,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/networkzones", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/networkzones")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22936,7 +23124,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/networkzones", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/networkzones")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -22976,7 +23165,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/networkzones", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/networkzones")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23039,10 +23229,14 @@ pub mod builder {
         > {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23076,10 +23270,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23175,10 +23373,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23219,10 +23421,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23280,10 +23486,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -23309,10 +23519,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
             let code = code.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/networkzones/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/networkzones/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -23338,7 +23552,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23371,7 +23586,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23435,7 +23651,8 @@ pub mod builder {
                     types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23474,7 +23691,8 @@ pub mod builder {
                     types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/roles", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/roles")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23558,10 +23776,14 @@ pub mod builder {
             let Self { client, code, scope } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let scope = scope.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/byCode/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/byCode/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23597,10 +23819,14 @@ pub mod builder {
             let Self { client, code, scope } = self;
             let code = code.map_err(Error::InvalidRequest)?;
             let scope = scope.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/byCode/{}", client.baseurl, crate ::segment::encode("code",
-                & code.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/byCode/{}", crate ::segment::encode("code", & code
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23660,10 +23886,14 @@ pub mod builder {
         ) -> Result<ResponseValue<types::RoleResponse>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23697,10 +23927,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23790,10 +24024,14 @@ pub mod builder {
                     types::UpdateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23833,10 +24071,14 @@ pub mod builder {
                     types::UpdateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -23894,10 +24136,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -23923,10 +24169,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -23980,10 +24230,14 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24017,10 +24271,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users", client.baseurl, crate ::segment::encode("id", &
-                id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users", crate ::segment::encode("id", & id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24103,11 +24361,15 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
-                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?, crate ::segment::encode("user_id", & user_id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.put(url).headers(header_map).build()?;
@@ -24134,11 +24396,15 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
-                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?, crate ::segment::encode("user_id", & user_id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.put(url).headers(header_map).build()?;
@@ -24213,11 +24479,15 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
-                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?, crate ::segment::encode("user_id", & user_id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -24244,11 +24514,15 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/roles/{}/users/{}", client.baseurl, crate ::segment::encode("id",
-                & id.to_string()) ?, crate ::segment::encode("user_id", & user_id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/roles/{}/users/{}", crate ::segment::encode("id", & id
+                        .to_string()) ?, crate ::segment::encode("user_id", & user_id
+                        .to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -24269,7 +24543,8 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/tokens`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/tokens", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/tokens")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -24294,7 +24569,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/tokens", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/tokens")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -24346,7 +24622,8 @@ pub mod builder {
             let Self { client, include_deactivated } = self;
             let include_deactivated = include_deactivated
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24387,7 +24664,8 @@ pub mod builder {
             let Self { client, include_deactivated } = self;
             let include_deactivated = include_deactivated
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24480,7 +24758,8 @@ pub mod builder {
                     types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24526,7 +24805,8 @@ pub mod builder {
                     types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24567,7 +24847,8 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/users/$runnable", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/$runnable")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24600,7 +24881,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/users/$runnable", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/$runnable")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24659,10 +24941,14 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UserResponse>, Error<ByteStream>> {
             let Self { client, login } = self;
             let login = login.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/fromlogin/{}", client.baseurl, crate
-                ::segment::encode("login", & login.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/fromlogin/{}", crate ::segment::encode("login", &
+                        login.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24696,10 +24982,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, login } = self;
             let login = login.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/fromlogin/{}", client.baseurl, crate
-                ::segment::encode("login", & login.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/fromlogin/{}", crate ::segment::encode("login", &
+                        login.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24730,7 +25020,8 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UserSchemaResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = format!("{}/api/users/schema", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/schema")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24763,7 +25054,8 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = format!("{}/api/users/schema", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/schema")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24830,7 +25122,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users/schema", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/schema")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24870,7 +25163,8 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users/schema", client.baseurl,);
+            let url = crate::base_url::join(client, "/api/users/schema")
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24950,10 +25244,14 @@ pub mod builder {
             let Self { client, id, include_roles } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let include_roles = include_roles.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -24991,10 +25289,14 @@ pub mod builder {
             let Self { client, id, include_roles } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let include_roles = include_roles.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25087,10 +25389,14 @@ pub mod builder {
                     types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25130,10 +25436,14 @@ pub mod builder {
                     types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25209,10 +25519,14 @@ pub mod builder {
             let Self { client, id, purge } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let purge = purge.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25244,10 +25558,14 @@ pub mod builder {
             let Self { client, id, purge } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let purge = purge.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, crate ::segment::encode("id", & id
-                .to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}", crate ::segment::encode("id", & id.to_string())
+                        ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25301,10 +25619,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$activate", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$activate", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25330,10 +25652,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$activate", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$activate", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25384,10 +25710,14 @@ pub mod builder {
         ) -> Result<ResponseValue<types::TemporaryPassword>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$expirepassword", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25421,10 +25751,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$expirepassword", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$expirepassword", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client
@@ -25481,10 +25815,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$resetfactors", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25510,10 +25848,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$resetfactors", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$resetfactors", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25562,10 +25904,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$resetpassword", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25591,10 +25937,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$resetpassword", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$resetpassword", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25643,10 +25993,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$unlock", crate ::segment::encode("id",
+                        & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25672,10 +26026,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$unlock", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$unlock", crate ::segment::encode("id",
+                        & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25724,10 +26082,14 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$unsuspend", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;
@@ -25753,10 +26115,14 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/lifecycle/$unsuspend", client.baseurl, crate
-                ::segment::encode("id", & id.to_string()) ?
-            );
+            let url = crate::base_url::join(
+                    client,
+                    &format!(
+                        "/api/users/{}/lifecycle/$unsuspend", crate
+                        ::segment::encode("id", & id.to_string()) ?
+                    ),
+                )
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).headers(header_map).build()?;

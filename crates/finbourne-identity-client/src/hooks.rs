@@ -76,6 +76,8 @@ pub trait Middleware: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct Hooks {
     middleware: Option<Arc<dyn Middleware>>,
+    /// The client's base URL, parsed on its first call.
+    pub(crate) base: crate::base_url::ParsedBase,
 }
 
 impl Hooks {
@@ -93,6 +95,7 @@ impl Hooks {
     pub fn shared(middleware: Arc<dyn Middleware>) -> Self {
         Self {
             middleware: Some(middleware),
+            base: Default::default(),
         }
     }
 }

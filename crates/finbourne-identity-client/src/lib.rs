@@ -36,6 +36,7 @@
 //!
 //! [FINBOURNE Identity API]: https://www.finbourne.com
 
+mod base_url;
 mod error_body;
 mod hooks;
 pub mod lenient;
