@@ -2,7 +2,8 @@
 
 use syn::visit_mut::{self, VisitMut};
 
-/// Removes the `api-version` header progenitor adds to every request.
+/// Removes the `api-version` header progenitor adds to every request, and its place in the
+/// header map's capacity: a map left empty then allocates nothing.
 ///
 /// Progenitor sends the spec's `info.version` (here `0.0.3665`) as `api-version`. The official
 /// SDKs send no such header, and ASP.NET services can read `api-version` to pick an API version,
@@ -19,8 +20,42 @@ impl VisitMut for DropApiVersion {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let before = block.stmts.len();
         block.stmts.retain(|stmt| !appends_api_version(stmt));
-        self.0 += before - block.stmts.len();
+        let dropped = before - block.stmts.len();
+        if dropped > 0 {
+            for stmt in &mut block.stmts {
+                shrink_header_capacity(stmt, dropped);
+            }
+        }
+        self.0 += dropped;
         visit_mut::visit_block_mut(self, block);
+    }
+}
+
+/// `let mut header_map = HeaderMap::with_capacity(N)` becomes `N - dropped`.
+fn shrink_header_capacity(stmt: &mut syn::Stmt, dropped: usize) {
+    let syn::Stmt::Local(local) = stmt else {
+        return;
+    };
+    if compact(&local.pat) != "mutheader_map" {
+        return;
+    }
+    let Some(init) = &mut local.init else {
+        return;
+    };
+    let syn::Expr::Call(call) = &mut *init.expr else {
+        return;
+    };
+    if !compact(&call.func).ends_with("HeaderMap::with_capacity") {
+        return;
+    }
+    if let Some(syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(n),
+        ..
+    })) = call.args.first_mut()
+        && let Ok(capacity) = n.base10_parse::<usize>()
+    {
+        let left = capacity.saturating_sub(dropped);
+        *n = syn::LitInt::new(&format!("{left}usize"), n.span());
     }
 }
 
@@ -384,6 +419,7 @@ mod tests {
         let text = prettyplease::unparse(&file);
         assert!(!text.contains("api-version"), "{text}");
         assert!(text.contains("x-other"), "{text}");
+        assert!(text.contains("HeaderMap::with_capacity(1usize)"), "{text}");
     }
 
     #[test]

@@ -62,8 +62,8 @@ fn parse(text: &str) -> Result<reqwest::Url, String> {
 mod tests {
     use super::*;
     use crate::Hooks;
-    use progenitor_client::ClientInfo;
     use crate::operations::OPERATIONS;
+    use progenitor_client::ClientInfo;
 
     const BASES: &[&str] = &[
         "http://127.0.0.1:8080/identity",
