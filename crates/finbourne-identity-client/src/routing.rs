@@ -185,7 +185,9 @@ fn specificity(template_path: &'static str, path: &str) -> Option<u64> {
             if value.is_empty() {
                 return None;
             }
-        } else if decoded_equals_ignoring_case(value, wanted) {
+        } else if value.eq_ignore_ascii_case(wanted)
+            || (value.contains('%') && decoded_equals_ignoring_case(value, wanted))
+        {
             key |= 1;
         } else {
             return None;
