@@ -11,7 +11,8 @@
 //! future.
 //!
 //! `-- profile sdk|bare|generated [N]` runs N (default 20,000) sequential calls of one
-//! contender alone, on a current-thread runtime, for a profiler.
+//! contender alone, on a current-thread runtime, for a profiler; `-- sizes` prints only the
+//! sizes of the call futures.
 //!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
 //! make one token request, and 10,000 calls each with a different read timeout open no new
@@ -53,6 +54,11 @@ fn main() {
             run(&contenders, who, calls, 1).await.0
         });
         println!("{calls} sequential calls of {who:?} in {took:?}");
+        return;
+    }
+    if args.iter().any(|a| a == "sizes") {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(future_sizes(&server));
         return;
     }
     println!(

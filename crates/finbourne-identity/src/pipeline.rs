@@ -118,12 +118,15 @@ impl Pipeline {
     /// the client's defaults, and returns the successful answer or the error the call ends
     /// with. The settings are read where they are, not merged into a copy: no `Arc` of the
     /// client's is touched per call.
-    async fn execute(
+    ///
+    /// A plain function around one `async` block: the settings are settled before it, so the
+    /// call's future holds the call once, not also the request and options it was made from.
+    fn execute(
         &self,
         operation: &'static Operation,
         request: reqwest::Request,
         options: CallOptions,
-    ) -> Result<Answer, Error> {
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + '_ {
         let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
         let deadline = options
@@ -144,17 +147,18 @@ impl Pipeline {
             idempotent: options.idempotent.or(defaults.idempotent),
             renewed: false,
         };
-        let bearer = within(deadline, self.credential.bearer())
-            .await
-            .ok_or_else(|| total_timeout(operation))??;
-        call.request.headers_mut().insert(AUTHORIZATION, bearer);
-        let policy = options
-            .retry_policy
-            .as_deref()
-            .or(defaults.retry_policy.as_deref())
-            .unwrap_or(&STANDARD);
-        // By reference: the attempt loop's future does not hold a second copy of the call.
-        retry::attempts(&mut call, policy, deadline).await
+        let own_policy = options.retry_policy;
+        let client_policy: &dyn crate::RetryPolicy =
+            defaults.retry_policy.as_deref().unwrap_or(&STANDARD);
+        async move {
+            let bearer = within(deadline, self.credential.bearer())
+                .await
+                .ok_or_else(|| total_timeout(operation))??;
+            call.request.headers_mut().insert(AUTHORIZATION, bearer);
+            let policy = own_policy.as_deref().unwrap_or(client_policy);
+            // By reference: the attempt loop's future does not hold a second copy of the call.
+            retry::attempts(&mut call, policy, deadline).await
+        }
     }
 
     /// `request` as it leaves, before the token: refused if its path would reach another
