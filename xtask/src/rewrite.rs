@@ -227,9 +227,9 @@ pub fn join_base_url(file: &mut syn::File) -> Result<usize, String> {
             } else {
                 syn::parse_quote!(&format!(#path, #(#rest),*))
             };
-            init.expr = Box::new(syn::parse_quote! {
+            *init.expr = syn::parse_quote! {
                 crate::base_url::join(client, #path).map_err(Error::InvalidRequest)?
-            });
+            };
             changed += 1;
         }
     }
