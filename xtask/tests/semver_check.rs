@@ -206,13 +206,14 @@ chrono = { version = "0.4", default-features = false, features = ["serde", "std"
 percent-encoding = "2"
 "#,
         );
-        // The client crate's own hand-written hooks, path encoder and lenient decoders, read
+        // The client crate's own hand-written hooks, URL joiner, path encoder and lenient decoders, read
         // where they are; the table of operations is the real spec's, so a stand-in that knows
         // no operation (the hooks then check nothing).
         write(
             "client/src/lib.rs",
             &format!(
-                "#[path = {hooks:?}]\nmod hooks;\n#[path = {lenient:?}]\npub mod lenient;\n\
+                "#[path = {hooks:?}]\nmod hooks;\n#[path = {base_url:?}]\nmod base_url;\n\
+                 #[path = {lenient:?}]\npub mod lenient;\n\
                  #[path = {segment:?}]\npub mod segment;\n\
                  pub mod operations {{\n    pub struct Operation;\n    impl Operation {{\n        \
                  pub fn check_path(&self, _: &str) -> Result<(), String> {{ Ok(()) }}\n    }}\n    \
@@ -220,6 +221,7 @@ percent-encoding = "2"
                  #[allow(clippy::all, unused_mut, unused_comparisons)]\nmod generated_client;\n\
                  pub use generated_client::*;\npub use hooks::Hooks;\n",
                 hooks = client_src.join("hooks.rs"),
+                base_url = client_src.join("base_url.rs"),
                 lenient = client_src.join("lenient.rs"),
                 segment = client_src.join("segment.rs"),
             ),
