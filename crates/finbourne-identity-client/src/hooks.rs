@@ -116,7 +116,7 @@ impl fmt::Debug for Hooks {
 /// Refuses a request whose path would reach another operation than `operation_id`: the last
 /// guard for a path parameter's value, after the encoder.
 fn check_place(
-    base_url: &str,
+    client: &Client,
     request: &reqwest::Request,
     operation_id: &str,
 ) -> Result<(), String> {
@@ -124,23 +124,13 @@ fn check_place(
         return Ok(());
     };
     let path = request.url().path();
-    // The base URL as written is, for any usual one, how the request's URL starts: no parse
-    // per request. One the URL parser rewrites (dot segments, escapes) is parsed.
-    let below = path
-        .strip_prefix(written_path(base_url).trim_end_matches('/'))
-        .or_else(|| {
-            let parsed = reqwest::Url::parse(base_url).ok()?;
-            path.strip_prefix(parsed.path().trim_end_matches('/'))
-        })
+    // The base URL parsed once per client, as the request's URL was built from it.
+    let base = crate::base_url::parsed_url(client);
+    let below = base
+        .as_ref()
+        .and_then(|base| path.strip_prefix(base.path().trim_end_matches('/')))
         .unwrap_or(path);
     operation.check_path(below)
-}
-
-/// The path of `url` as written: what follows the authority, up to any query or fragment.
-fn written_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = rest.find('/').map_or("", |at| &rest[at..]);
-    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 impl ClientHooks<Hooks> for Client {
@@ -149,7 +139,7 @@ impl ClientHooks<Hooks> for Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
-        check_place(self.baseurl(), request, info.operation_id).map_err(Error::InvalidRequest)?;
+        check_place(self, request, info.operation_id).map_err(Error::InvalidRequest)?;
         match &self.inner().middleware {
             Some(m) => m
                 .prepare(request, info.operation_id)
