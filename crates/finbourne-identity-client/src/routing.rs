@@ -122,9 +122,14 @@ impl Operation {
     /// Whether `route` would find this operation for its method and `path`: the most specific
     /// template wins, the first of equals.
     fn wins(&'static self, path: &str) -> bool {
-        let Some(at) = OPERATIONS.iter().position(|op| std::ptr::eq(op, self)) else {
+        let Some(at) = self.place() else {
             return false;
         };
+        // A path that spells a template without parameters: no template is more specific, and
+        // no other spells the same for the same method.
+        if path == self.path && !self.path.contains('{') {
+            return true;
+        }
         let Some(mine) = specificity(self.path, path) else {
             return false;
         };
@@ -132,6 +137,20 @@ impl Operation {
             specificity(rival.path, path)
                 .is_none_or(|theirs| theirs < mine || (theirs == mine && their_at > at))
         })
+    }
+}
+
+impl Operation {
+    /// This operation's place in [`OPERATIONS`], from its address rather than a search of
+    /// the table; `None` for an operation that is not in it.
+    fn place(&'static self) -> Option<usize> {
+        let offset =
+            (self as *const Operation as usize).checked_sub(OPERATIONS.as_ptr() as usize)?;
+        let at = offset / std::mem::size_of::<Operation>();
+        OPERATIONS
+            .get(at)
+            .filter(|op| std::ptr::eq(*op, self))
+            .map(|_| at)
     }
 }
 
