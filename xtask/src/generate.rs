@@ -211,7 +211,11 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     rewrite::drop_api_version_header(&mut file);
     rewrite::path_segments(&mut file)?;
-    rewrite::join_base_url(&mut file)?;
+    let ids: Vec<String> = operations::facts(tree)
+        .into_iter()
+        .map(|op| op.id)
+        .collect();
+    rewrite::join_base_url(&mut file, &ids)?;
     rewrite::add_into_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
     rewrite::non_exhaustive_types(&mut file);

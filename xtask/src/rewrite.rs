@@ -174,7 +174,10 @@ fn module_items<'a>(
 /// `format!("{}/api/...", client.baseurl, ...)` parsed whole, scheme and host included, on
 /// every call. Returns how many builders it changed; run before [`add_into_request`], which
 /// copies `send()`'s statements.
-pub fn join_base_url(file: &mut syn::File) -> Result<usize, String> {
+///
+/// A path without parameters is the same URL on every call: it is joined once per client
+/// (`base_url::join_fixed`), found by the operation's place in `ids`, the table's order.
+pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, String> {
     use syn::punctuated::Punctuated;
     let mut changed = 0;
     for item in module_items(file, "builder") {
@@ -221,14 +224,27 @@ pub fn join_base_url(file: &mut syn::File) -> Result<usize, String> {
             }
             let rest: Vec<syn::Expr> = args.collect();
             let path = syn::LitStr::new(&path, template.span());
-            // A path without parameters is a literal: nothing to format.
-            let path: syn::Expr = if rest.is_empty() {
-                syn::parse_quote!(#path)
-            } else {
-                syn::parse_quote!(&format!(#path, #(#rest),*))
-            };
-            *init.expr = syn::parse_quote! {
-                crate::base_url::join(client, #path).map_err(Error::InvalidRequest)?
+            let id = send.block.stmts.iter().find_map(|stmt| {
+                let text = compact(stmt);
+                let (_, after) = text.split_once("operation_id:\"")?;
+                after.split_once('"').map(|(id, _)| id.to_owned())
+            });
+            let at = id.and_then(|id| ids.iter().position(|known| *known == id));
+            let url = send.block.stmts.iter_mut().find_map(|stmt| match stmt {
+                syn::Stmt::Local(local) if compact(&local.pat) == "url" => local.init.as_mut(),
+                _ => None,
+            });
+            let init = url.ok_or_else(shape)?;
+            *init.expr = match (rest.is_empty(), at) {
+                (true, Some(at)) => syn::parse_quote! {
+                    crate::base_url::join_fixed(client, #at, #path).map_err(Error::InvalidRequest)?
+                },
+                (true, None) => syn::parse_quote! {
+                    crate::base_url::join(client, #path).map_err(Error::InvalidRequest)?
+                },
+                (false, _) => syn::parse_quote! {
+                    crate::base_url::join(client, &format!(#path, #(#rest),*)).map_err(Error::InvalidRequest)?
+                },
             };
             changed += 1;
         }
@@ -497,10 +513,29 @@ mod tests {
             }"#,
         )
         .unwrap();
-        assert_eq!(super::join_base_url(&mut file), Ok(1));
+        assert_eq!(super::join_base_url(&mut file, &[]), Ok(1));
         let text = super::compact(&file);
         assert!(
             text.contains(r#"leturl=crate::base_url::join(client,&format!("/api/things/{}",crate::segment::encode("id",&id.to_string())?)).map_err(Error::InvalidRequest)?;"#),
+            "{text}"
+        );
+        let mut fixed: syn::File = syn::parse_str(
+            r#"pub mod builder {
+                impl<'a> ListThings<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+                        let url = format!("{}/api/things", client.baseurl,);
+                        let info = OperationInfo { operation_id: "list_things" };
+                        todo!()
+                    }
+                }
+            }"#,
+        )
+        .unwrap();
+        let ids = ["get_thing".to_owned(), "list_things".to_owned()];
+        assert_eq!(super::join_base_url(&mut fixed, &ids), Ok(1));
+        let text = super::compact(&fixed);
+        assert!(
+            text.contains(r#"leturl=crate::base_url::join_fixed(client,1usize,"/api/things").map_err(Error::InvalidRequest)?;"#),
             "{text}"
         );
         let mut other: syn::File = syn::parse_str(
@@ -508,7 +543,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            super::join_base_url(&mut other)
+            super::join_base_url(&mut other, &[])
                 .unwrap_err()
                 .contains("X::send")
         );

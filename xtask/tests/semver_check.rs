@@ -208,14 +208,15 @@ percent-encoding = "2"
         );
         // The client crate's own hand-written hooks, URL joiner, path encoder and lenient decoders, read
         // where they are; the table of operations is the real spec's, so a stand-in that knows
-        // no operation (the hooks then check nothing).
+        // no operation (the hooks then check nothing, the joiner keeps no URL).
         write(
             "client/src/lib.rs",
             &format!(
                 "#[path = {hooks:?}]\nmod hooks;\n#[path = {base_url:?}]\nmod base_url;\n\
                  #[path = {lenient:?}]\npub mod lenient;\n\
                  #[path = {segment:?}]\npub mod segment;\n\
-                 pub mod operations {{\n    pub struct Operation;\n    impl Operation {{\n        \
+                 pub mod operations {{\n    pub struct Operation {{ pub path: &'static str }}\n    \
+                 pub static OPERATIONS: &[Operation] = &[];\n    impl Operation {{\n        \
                  pub fn check_path(&self, _: &str) -> Result<(), String> {{ Ok(()) }}\n    }}\n    \
                  pub fn by_id(_: &str) -> Option<&'static Operation> {{ None }}\n}}\n\
                  #[allow(clippy::all, unused_mut, unused_comparisons)]\nmod generated_client;\n\

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::Client;
+use crate::operations::OPERATIONS;
 
 /// The client's base URL as written and as parsed, on its first call.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,9 @@ struct Parsed {
     /// Whether appending a path to `written` and parsing the whole gives the same URL as
     /// setting `url`'s path: a URL already in its parsed form, with no query or fragment.
     extendable: bool,
+    /// Per operation in the table, the URL of an operation whose path has no parameters,
+    /// joined on its first call: later calls copy it.
+    fixed: Box<[OnceLock<reqwest::Url>]>,
 }
 
 impl Parsed {
@@ -40,6 +44,7 @@ impl Parsed {
             written: written.to_owned(),
             url,
             extendable,
+            fixed: OPERATIONS.iter().map(|_| OnceLock::new()).collect(),
         }
     }
 }
@@ -75,6 +80,32 @@ pub(crate) fn join(client: &Client, path: &str) -> Result<reqwest::Url, String> 
     full.push_str(path);
     url.set_path(&full);
     Ok(url)
+}
+
+/// The URL of the operation at `at` in the table, whose path `path` has no parameters:
+/// [`join`]ed on the client's first call of it, copied on later ones. An `at` whose operation
+/// has another path is joined every time.
+pub(crate) fn join_fixed(
+    client: &Client,
+    at: usize,
+    path: &'static str,
+) -> Result<reqwest::Url, String> {
+    let base = parsed(client);
+    let slot = match &base {
+        Cow::Borrowed(base) if OPERATIONS.get(at).is_some_and(|op| op.path == path) => {
+            base.fixed.get(at)
+        }
+        _ => None,
+    };
+    let Some(slot) = slot else {
+        return join(client, path);
+    };
+    if let Some(url) = slot.get() {
+        return Ok(url.clone());
+    }
+    // A URL that does not parse is not kept: every call says so.
+    let url = join(client, path)?;
+    Ok(slot.get_or_init(|| url).clone())
 }
 
 /// `client`'s base URL as parsed, `None` when it does not parse: how the URL of every request
@@ -145,6 +176,39 @@ mod tests {
                 assert_eq!(joined.is_ok(), whole.is_ok(), "{base} {path}: {joined:?}");
                 if let Ok(whole) = whole {
                     assert_eq!(joined.unwrap(), whole, "{base} {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn paths_without_parameters_are_joined_once_per_client_to_the_same_url() {
+        for base in BASES {
+            let client = Client::new(base, Hooks::none());
+            for (at, op) in OPERATIONS.iter().enumerate() {
+                if op.path.contains('{') {
+                    continue;
+                }
+                let joined = join(&client, op.path);
+                for _ in 0..2 {
+                    assert_eq!(join_fixed(&client, at, op.path), joined, "{base} {}", op.id);
+                }
+                let kept = parsed(&client).fixed[at].get().cloned();
+                assert_eq!(
+                    kept.ok_or(()),
+                    joined.clone().map_err(drop),
+                    "{base} {}",
+                    op.id
+                );
+                // A place that holds another operation is not trusted.
+                let other = (at + 1) % OPERATIONS.len();
+                assert_eq!(join_fixed(&client, other, op.path), joined);
+                if OPERATIONS[other].path != op.path {
+                    assert!(
+                        parsed(&client).fixed[other]
+                            .get()
+                            .is_none_or(|url| { url.path().ends_with(OPERATIONS[other].path) })
+                    );
                 }
             }
         }

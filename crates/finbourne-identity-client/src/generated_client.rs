@@ -18248,7 +18248,7 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/applications")
+            let url = crate::base_url::join_fixed(client, 0usize, "/api/applications")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -18282,7 +18282,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/applications")
+            let url = crate::base_url::join_fixed(client, 0usize, "/api/applications")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -18350,7 +18350,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/applications")
+            let url = crate::base_url::join_fixed(client, 1usize, "/api/applications")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -18391,7 +18391,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/applications")
+            let url = crate::base_url::join_fixed(client, 1usize, "/api/applications")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -18754,7 +18754,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::AuthenticationInformation>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/information")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    5usize,
+                    "/api/authentication/information",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -18788,7 +18792,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/information")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    5usize,
+                    "/api/authentication/information",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19081,7 +19089,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SessionPolicyResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    8usize,
+                    "/api/authentication/session-policy",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19115,7 +19127,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    8usize,
+                    "/api/authentication/session-policy",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19184,7 +19200,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    9usize,
+                    "/api/authentication/session-policy",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19225,7 +19245,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/session-policy")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    9usize,
+                    "/api/authentication/session-policy",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19311,7 +19335,11 @@ pub mod builder {
             let Self { client, end, start } = self;
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    10usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19349,7 +19377,11 @@ pub mod builder {
             let Self { client, end, start } = self;
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    10usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19418,7 +19450,11 @@ pub mod builder {
                     types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    11usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19458,7 +19494,11 @@ pub mod builder {
                     types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    11usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19494,7 +19534,11 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    12usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19528,7 +19572,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/support")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    12usize,
+                    "/api/authentication/support",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19560,7 +19608,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SupportRolesResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/support-roles")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    13usize,
+                    "/api/authentication/support-roles",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19594,7 +19646,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/authentication/support-roles")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    13usize,
+                    "/api/authentication/support-roles",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19626,8 +19682,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    14usize,
                     "/api/cellmanagement/acceptattachment",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -19663,8 +19720,9 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    14usize,
                     "/api/cellmanagement/acceptattachment",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -19733,7 +19791,11 @@ pub mod builder {
                     types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/attachingkey")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    15usize,
+                    "/api/cellmanagement/attachingkey",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19773,7 +19835,11 @@ pub mod builder {
                     types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/attachingkey")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    15usize,
+                    "/api/cellmanagement/attachingkey",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -19843,8 +19909,9 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    16usize,
                     "/api/cellmanagement/attachingkey/rotate",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -19887,8 +19954,9 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    16usize,
                     "/api/cellmanagement/attachingkey/rotate",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -19959,7 +20027,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/detach")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    17usize,
+                    "/api/cellmanagement/detach",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20000,7 +20072,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/detach")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    17usize,
+                    "/api/cellmanagement/detach",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20033,7 +20109,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    18usize,
+                    "/api/cellmanagement/parentcell",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20067,7 +20147,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    18usize,
+                    "/api/cellmanagement/parentcell",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20134,7 +20218,11 @@ pub mod builder {
                     types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    19usize,
+                    "/api/cellmanagement/parentcell",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20174,7 +20262,11 @@ pub mod builder {
                     types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/cellmanagement/parentcell")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    19usize,
+                    "/api/cellmanagement/parentcell",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20207,7 +20299,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    20usize,
+                    "/api/cellmanagement/primarydomain",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20241,7 +20337,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    20usize,
+                    "/api/cellmanagement/primarydomain",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20273,7 +20373,11 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    21usize,
+                    "/api/cellmanagement/primarydomain",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20307,7 +20411,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/cellmanagement/primarydomain")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    21usize,
+                    "/api/cellmanagement/primarydomain",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20339,8 +20447,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    22usize,
                     "/api/cellmanagement/refuseattachment",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -20376,8 +20485,9 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    22usize,
                     "/api/cellmanagement/refuseattachment",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -20411,8 +20521,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CellParentStatusResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    23usize,
                     "/api/cellmanagement/rotatedomainkeys",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -20448,8 +20559,9 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(
+            let url = crate::base_url::join_fixed(
                     client,
+                    23usize,
                     "/api/cellmanagement/rotatedomainkeys",
                 )
                 .map_err(Error::InvalidRequest)?;
@@ -20511,7 +20623,7 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ListUsersResponse>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/directory")
+            let url = crate::base_url::join_fixed(client, 24usize, "/api/directory")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20547,7 +20659,7 @@ pub mod builder {
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/directory")
+            let url = crate::base_url::join_fixed(client, 24usize, "/api/directory")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20583,7 +20695,11 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    25usize,
+                    "/api/externaltokenissuers",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20617,7 +20733,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    25usize,
+                    "/api/externaltokenissuers",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20689,7 +20809,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    26usize,
+                    "/api/externaltokenissuers",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -20730,7 +20854,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/externaltokenissuers")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    26usize,
+                    "/api/externaltokenissuers",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21169,7 +21297,11 @@ pub mod builder {
             let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
             let old_api_token_deactivation = old_api_token_deactivation
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    30usize,
+                    "/api/identityprovider/scim",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21218,7 +21350,11 @@ pub mod builder {
             let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
             let old_api_token_deactivation = old_api_token_deactivation
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    30usize,
+                    "/api/identityprovider/scim",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21260,7 +21396,11 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/identityprovider/scim`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    31usize,
+                    "/api/identityprovider/scim",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21286,7 +21426,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/identityprovider/scim")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    31usize,
+                    "/api/identityprovider/scim",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21310,7 +21454,7 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ApiKey>>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/keys")
+            let url = crate::base_url::join_fixed(client, 32usize, "/api/keys")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21344,7 +21488,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/keys")
+            let url = crate::base_url::join_fixed(client, 32usize, "/api/keys")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21407,7 +21551,7 @@ pub mod builder {
                     types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/keys")
+            let url = crate::base_url::join_fixed(client, 33usize, "/api/keys")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21447,7 +21591,7 @@ pub mod builder {
                     types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/keys")
+            let url = crate::base_url::join_fixed(client, 33usize, "/api/keys")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21758,7 +21902,7 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/logs")
+            let url = crate::base_url::join_fixed(client, 35usize, "/api/logs")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21820,7 +21964,7 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/logs")
+            let url = crate::base_url::join_fixed(client, 35usize, "/api/logs")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -21987,7 +22131,7 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/logs/me")
+            let url = crate::base_url::join_fixed(client, 36usize, "/api/logs/me")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22043,7 +22187,7 @@ pub mod builder {
             let okta_since = okta_since.map_err(Error::InvalidRequest)?;
             let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
             let okta_until = okta_until.map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/logs/me")
+            let url = crate::base_url::join_fixed(client, 36usize, "/api/logs/me")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22088,7 +22232,7 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/mcptools")
+            let url = crate::base_url::join_fixed(client, 37usize, "/api/mcptools")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22122,7 +22266,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/mcptools")
+            let url = crate::base_url::join_fixed(client, 37usize, "/api/mcptools")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22781,7 +22925,7 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CurrentUserResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/me")
+            let url = crate::base_url::join_fixed(client, 42usize, "/api/me")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22815,7 +22959,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/me")
+            let url = crate::base_url::join_fixed(client, 42usize, "/api/me")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22876,7 +23020,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/me/password")
+            let url = crate::base_url::join_fixed(client, 43usize, "/api/me/password")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22914,7 +23058,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/me/password")
+            let url = crate::base_url::join_fixed(client, 43usize, "/api/me/password")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22950,7 +23094,11 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/metadata/access/resources")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    44usize,
+                    "/api/metadata/access/resources",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -22984,7 +23132,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/metadata/access/resources")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    44usize,
+                    "/api/metadata/access/resources",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23019,7 +23171,7 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/networkzones")
+            let url = crate::base_url::join_fixed(client, 45usize, "/api/networkzones")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23053,7 +23205,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/networkzones")
+            let url = crate::base_url::join_fixed(client, 45usize, "/api/networkzones")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23124,7 +23276,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/networkzones")
+            let url = crate::base_url::join_fixed(client, 46usize, "/api/networkzones")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23165,7 +23317,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/networkzones")
+            let url = crate::base_url::join_fixed(client, 46usize, "/api/networkzones")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23552,7 +23704,7 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/roles")
+            let url = crate::base_url::join_fixed(client, 50usize, "/api/roles")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23586,7 +23738,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/roles")
+            let url = crate::base_url::join_fixed(client, 50usize, "/api/roles")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23651,7 +23803,7 @@ pub mod builder {
                     types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/roles")
+            let url = crate::base_url::join_fixed(client, 51usize, "/api/roles")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -23691,7 +23843,7 @@ pub mod builder {
                     types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/roles")
+            let url = crate::base_url::join_fixed(client, 51usize, "/api/roles")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24543,7 +24695,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/tokens`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/tokens")
+            let url = crate::base_url::join_fixed(client, 59usize, "/api/tokens")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24569,7 +24721,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/tokens")
+            let url = crate::base_url::join_fixed(client, 59usize, "/api/tokens")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24622,7 +24774,7 @@ pub mod builder {
             let Self { client, include_deactivated } = self;
             let include_deactivated = include_deactivated
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users")
+            let url = crate::base_url::join_fixed(client, 60usize, "/api/users")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24664,7 +24816,7 @@ pub mod builder {
             let Self { client, include_deactivated } = self;
             let include_deactivated = include_deactivated
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users")
+            let url = crate::base_url::join_fixed(client, 60usize, "/api/users")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24758,7 +24910,7 @@ pub mod builder {
                     types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users")
+            let url = crate::base_url::join_fixed(client, 61usize, "/api/users")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24805,7 +24957,7 @@ pub mod builder {
                     types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users")
+            let url = crate::base_url::join_fixed(client, 61usize, "/api/users")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24847,7 +24999,11 @@ pub mod builder {
             Error<ByteStream>,
         > {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/users/$runnable")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    62usize,
+                    "/api/users/$runnable",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -24881,7 +25037,11 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/users/$runnable")
+            let url = crate::base_url::join_fixed(
+                    client,
+                    62usize,
+                    "/api/users/$runnable",
+                )
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -25020,7 +25180,7 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UserSchemaResponse>, Error<ByteStream>> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/users/schema")
+            let url = crate::base_url::join_fixed(client, 64usize, "/api/users/schema")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -25054,7 +25214,7 @@ pub mod builder {
         /// Builds the request `send()` would make, without sending it.
         pub fn into_request(self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
-            let url = crate::base_url::join(client, "/api/users/schema")
+            let url = crate::base_url::join_fixed(client, 64usize, "/api/users/schema")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -25122,7 +25282,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users/schema")
+            let url = crate::base_url::join_fixed(client, 65usize, "/api/users/schema")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -25163,7 +25323,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = crate::base_url::join(client, "/api/users/schema")
+            let url = crate::base_url::join_fixed(client, 65usize, "/api/users/schema")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
