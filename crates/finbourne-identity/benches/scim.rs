@@ -10,8 +10,9 @@
 //! relative to bare, each as median (min..max) over the rounds. Then the size of each call's
 //! future.
 //!
-//! `-- profile sdk|bare|generated [N]` runs N (default 20,000) sequential calls of one
-//! contender alone, on a current-thread runtime, for a profiler; `-- sizes` prints only the
+//! `-- profile sdk|bare|generated [N [IN_FLIGHT]]` runs N (default 20,000) calls of one
+//! contender alone for a profiler: sequential on a current-thread runtime, or IN_FLIGHT at a
+//! time on the multi-thread runtime; `-- sizes` prints only the
 //! sizes of the call futures.
 //!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
@@ -47,13 +48,15 @@ fn main() {
             .get(at + 2)
             .and_then(|n| n.parse().ok())
             .unwrap_or(20_000);
-        let runtime = common::runtime(false);
+        // With calls in flight, on the multi-thread runtime.
+        let in_flight = args.get(at + 3).and_then(|n| n.parse().ok()).unwrap_or(1);
+        let runtime = common::runtime(in_flight > 1);
         let took = runtime.block_on(async {
             let contenders = Contenders::new(&server);
-            run(&contenders, who, 100, 1).await;
-            run(&contenders, who, calls, 1).await.0
+            run(&contenders, who, 100, in_flight).await;
+            run(&contenders, who, calls, in_flight).await.0
         });
-        println!("{calls} sequential calls of {who:?} in {took:?}");
+        println!("{calls} calls of {who:?}, {in_flight} in flight, in {took:?}");
         return;
     }
     if args.iter().any(|a| a == "sizes") {
