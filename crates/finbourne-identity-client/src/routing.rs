@@ -138,9 +138,7 @@ impl Operation {
                 .is_none_or(|theirs| theirs < mine || (theirs == mine && their_at > at))
         })
     }
-}
 
-impl Operation {
     /// This operation's place in [`OPERATIONS`], from its address rather than a search of
     /// the table; `None` for an operation that is not in it.
     fn place(&'static self) -> Option<usize> {
