@@ -176,7 +176,8 @@ fn module_items<'a>(
 /// copies `send()`'s statements.
 ///
 /// A path without parameters is the same URL on every call: it is joined once per client
-/// (`base_url::join_fixed`), found by the operation's place in `ids`, the table's order.
+/// (`base_url::join_fixed`), given the place in `ids` (the table's order) of the id whose
+/// builder it is.
 pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, String> {
     use syn::punctuated::Punctuated;
     let mut changed = 0;
@@ -185,6 +186,15 @@ pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, Stri
             continue;
         };
         let builder = compact(&block.self_ty);
+        // The builder of operation `id` is named `id` in upper camel case.
+        let at = match &*block.self_ty {
+            syn::Type::Path(ty) => ty.path.segments.last().and_then(|last| {
+                let name = last.ident.to_string();
+                ids.iter()
+                    .position(|id| heck::ToUpperCamelCase::to_upper_camel_case(id.as_str()) == name)
+            }),
+            _ => None,
+        };
         for impl_item in &mut block.items {
             let syn::ImplItem::Fn(send) = impl_item else {
                 continue;
@@ -224,17 +234,6 @@ pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, Stri
             }
             let rest: Vec<syn::Expr> = args.collect();
             let path = syn::LitStr::new(&path, template.span());
-            let id = send.block.stmts.iter().find_map(|stmt| {
-                let text = compact(stmt);
-                let (_, after) = text.split_once("operation_id:\"")?;
-                after.split_once('"').map(|(id, _)| id.to_owned())
-            });
-            let at = id.and_then(|id| ids.iter().position(|known| *known == id));
-            let url = send.block.stmts.iter_mut().find_map(|stmt| match stmt {
-                syn::Stmt::Local(local) if compact(&local.pat) == "url" => local.init.as_mut(),
-                _ => None,
-            });
-            let init = url.ok_or_else(shape)?;
             *init.expr = match (rest.is_empty(), at) {
                 (true, Some(at)) => syn::parse_quote! {
                     crate::base_url::join_fixed(client, #at, #path).map_err(Error::InvalidRequest)?
