@@ -256,6 +256,55 @@ pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, Stri
     Ok(changed)
 }
 
+/// Points every query parameter at the client's own `QueryParam`, which writes the value as a
+/// struct field under a `&'static str` name: progenitor's writes a `(name, value)` pair,
+/// whose name serde_urlencoded copies into a new `String` on every call. Every name must be a
+/// string literal. Returns how many parameters it changed.
+pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
+    use syn::visit_mut::{self, VisitMut};
+
+    struct Names {
+        changed: usize,
+        problem: Option<String>,
+    }
+    impl VisitMut for Names {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            visit_mut::visit_expr_call_mut(self, call);
+            let syn::Expr::Path(function) = &mut *call.func else {
+                return;
+            };
+            if compact(&function.path) != "progenitor_client::QueryParam::new" {
+                return;
+            }
+            let literal = matches!(
+                call.args.first(),
+                Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(_),
+                    ..
+                }))
+            );
+            if !literal {
+                self.problem = Some(format!(
+                    "a query parameter's name is not a literal: {}",
+                    compact(call)
+                ));
+                return;
+            }
+            function.path = syn::parse_quote!(crate::query::QueryParam::new);
+            self.changed += 1;
+        }
+    }
+    let mut names = Names {
+        changed: 0,
+        problem: None,
+    };
+    names.visit_file_mut(file);
+    match names.problem {
+        Some(problem) => Err(problem),
+        None => Ok(names.changed),
+    }
+}
+
 /// Adds `into_request(self) -> Result<reqwest::Request, Error>` to every operation builder: the
 /// request `send()` would make, built but not sent. Returns how many builders got one.
 ///
@@ -545,6 +594,32 @@ mod tests {
             super::join_base_url(&mut other, &[])
                 .unwrap_err()
                 .contains("X::send")
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_written_under_static_names() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod builder { impl X { fn send(self) {
+                let r = client.client.get(url)
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("id", &id));
+            } } }"#,
+        )
+        .unwrap();
+        assert_eq!(super::static_query_names(&mut file), Ok(2));
+        let text = super::compact(&file);
+        assert!(
+            text.contains(r#".query(&crate::query::QueryParam::new("limit",&limit)).query(&crate::query::QueryParam::new("id",&id))"#),
+            "{text}"
+        );
+        let mut named: syn::File =
+            syn::parse_str(r#"fn f() { b.query(&progenitor_client::QueryParam::new(name, &v)); }"#)
+                .unwrap();
+        assert!(
+            super::static_query_names(&mut named)
+                .unwrap_err()
+                .contains("not a literal")
         );
     }
 

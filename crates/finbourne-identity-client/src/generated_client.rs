@@ -18489,9 +18489,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("includeSecret", &include_secret),
-                )
+                .query(&crate::query::QueryParam::new("includeSecret", &include_secret))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -18534,9 +18532,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("includeSecret", &include_secret),
-                )
+                .query(&crate::query::QueryParam::new("includeSecret", &include_secret))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -19350,8 +19346,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("end", &end))
-                .query(&progenitor_client::QueryParam::new("start", &start))
+                .query(&crate::query::QueryParam::new("end", &end))
+                .query(&crate::query::QueryParam::new("start", &start))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -19392,8 +19388,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("end", &end))
-                .query(&progenitor_client::QueryParam::new("start", &start))
+                .query(&crate::query::QueryParam::new("end", &end))
+                .query(&crate::query::QueryParam::new("start", &start))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -20634,7 +20630,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("id", &id))
+                .query(&crate::query::QueryParam::new("id", &id))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -20670,7 +20666,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("id", &id))
+                .query(&crate::query::QueryParam::new("id", &id))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -21313,13 +21309,10 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
-                        "apiTokenAction",
-                        &api_token_action,
-                    ),
+                    &crate::query::QueryParam::new("apiTokenAction", &api_token_action),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
+                    &crate::query::QueryParam::new(
                         "oldApiTokenDeactivation",
                         &old_api_token_deactivation,
                     ),
@@ -21366,13 +21359,10 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
-                        "apiTokenAction",
-                        &api_token_action,
-                    ),
+                    &crate::query::QueryParam::new("apiTokenAction", &api_token_action),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
+                    &crate::query::QueryParam::new(
                         "oldApiTokenDeactivation",
                         &old_api_token_deactivation,
                     ),
@@ -21913,18 +21903,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
-                .query(&progenitor_client::QueryParam::new("oktaFilter", &okta_filter))
-                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&progenitor_client::QueryParam::new("oktaQuery", &okta_query))
-                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "oktaSortOrder",
-                        &okta_sort_order,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
+                .query(&crate::query::QueryParam::new("oktaFilter", &okta_filter))
+                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&crate::query::QueryParam::new("oktaQuery", &okta_query))
+                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
+                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
+                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -21975,18 +21960,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
-                .query(&progenitor_client::QueryParam::new("oktaFilter", &okta_filter))
-                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&progenitor_client::QueryParam::new("oktaQuery", &okta_query))
-                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "oktaSortOrder",
-                        &okta_sort_order,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
+                .query(&crate::query::QueryParam::new("oktaFilter", &okta_filter))
+                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&crate::query::QueryParam::new("oktaQuery", &okta_query))
+                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
+                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
+                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -22142,16 +22122,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
-                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "oktaSortOrder",
-                        &okta_sort_order,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
+                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
+                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
+                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -22198,16 +22173,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("oktaAfter", &okta_after))
-                .query(&progenitor_client::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&progenitor_client::QueryParam::new("oktaSince", &okta_since))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "oktaSortOrder",
-                        &okta_sort_order,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("oktaUntil", &okta_until))
+                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
+                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
+                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
+                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
+                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -22388,7 +22358,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("version", &version))
+                .query(&crate::query::QueryParam::new("version", &version))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -22433,7 +22403,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("version", &version))
+                .query(&crate::query::QueryParam::new("version", &version))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -23945,7 +23915,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&crate::query::QueryParam::new("scope", &scope))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -23988,7 +23958,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&crate::query::QueryParam::new("scope", &scope))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -24786,7 +24756,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
+                    &crate::query::QueryParam::new(
                         "includeDeactivated",
                         &include_deactivated,
                     ),
@@ -24828,7 +24798,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(
-                    &progenitor_client::QueryParam::new(
+                    &crate::query::QueryParam::new(
                         "includeDeactivated",
                         &include_deactivated,
                     ),
@@ -24923,10 +24893,7 @@ pub mod builder {
                 )
                 .json(&body)
                 .query(
-                    &progenitor_client::QueryParam::new(
-                        "waitForReindex",
-                        &wait_for_reindex,
-                    ),
+                    &crate::query::QueryParam::new("waitForReindex", &wait_for_reindex),
                 )
                 .headers(header_map)
                 .build()?;
@@ -24970,10 +24937,7 @@ pub mod builder {
                 )
                 .json(&body)
                 .query(
-                    &progenitor_client::QueryParam::new(
-                        "waitForReindex",
-                        &wait_for_reindex,
-                    ),
+                    &crate::query::QueryParam::new("waitForReindex", &wait_for_reindex),
                 )
                 .headers(header_map)
                 .build()?;
@@ -25421,9 +25385,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("includeRoles", &include_roles),
-                )
+                .query(&crate::query::QueryParam::new("includeRoles", &include_roles))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -25466,9 +25428,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("includeRoles", &include_roles),
-                )
+                .query(&crate::query::QueryParam::new("includeRoles", &include_roles))
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -25692,7 +25652,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .delete(url)
-                .query(&progenitor_client::QueryParam::new("purge", &purge))
+                .query(&crate::query::QueryParam::new("purge", &purge))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -25731,7 +25691,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .delete(url)
-                .query(&progenitor_client::QueryParam::new("purge", &purge))
+                .query(&crate::query::QueryParam::new("purge", &purge))
                 .headers(header_map)
                 .build()?;
             return Ok(request);

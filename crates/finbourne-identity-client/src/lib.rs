@@ -41,6 +41,7 @@ mod error_body;
 mod hooks;
 pub mod lenient;
 pub mod operations;
+mod query;
 pub mod segment;
 #[rustfmt::skip]
 // The xtask removes progenitor's `api-version` header, leaving some header maps unmutated.
