@@ -179,7 +179,7 @@ async fn expect(
 ) -> Result<(), String> {
     let url = format!(
         "{}/ServiceProviderConfig",
-        scim.base_url().as_str().trim_end_matches('/')
+        scim.base_url().trim_end_matches('/')
     );
     let answer = http
         .get(&url)

@@ -19,8 +19,8 @@ async fn ensure_regenerate_deactivate_remove() {
         again.api_token().expose_secret(),
         "ensure is idempotent"
     );
-    assert_eq!(first.base_url().as_str(), w.emulator.scim_base_url());
-    let base = first.base_url().as_str().to_owned();
+    assert_eq!(first.base_url(), w.emulator.scim_base_url());
+    let base = first.base_url().to_owned();
     let old = first.api_token().expose_secret().to_owned();
 
     let ends = w.emulator.now() + chrono::Duration::minutes(30);
@@ -64,7 +64,7 @@ async fn regenerate_without_an_end_stops_the_old_token_at_once() {
         })
         .await
         .unwrap();
-    let base = first.base_url().as_str();
+    let base = first.base_url();
     assert!(!scim_token_works(base, first.api_token().expose_secret()).await);
     assert!(scim_token_works(base, second.api_token().expose_secret()).await);
 }

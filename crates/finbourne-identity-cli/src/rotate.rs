@@ -83,12 +83,12 @@ pub async fn rotate(
                 ))
             })?;
             (
-                json!({"baseUrl": scim.base_url().as_str(), "tokenFile": path}),
+                json!({"baseUrl": scim.base_url(), "tokenFile": path}),
                 format!("the new token is in {}", escape(&path.to_string_lossy())),
             )
         }
         None => (
-            json!({"baseUrl": scim.base_url().as_str(), "apiToken": token}),
+            json!({"baseUrl": scim.base_url(), "apiToken": token}),
             "the new token is printed above".to_owned(),
         ),
     };
@@ -124,7 +124,7 @@ pub async fn rotate(
             failure.add_line(&format!(
                 "the new token was issued but NOT proven: {kept}; the old token works until {ends_text}; \
                  check the SCIM endpoint {} before giving the new token to your identity provider",
-                escape(scim.base_url().as_str())
+                escape(scim.base_url())
             ));
             Err(failure)
         }
@@ -136,7 +136,7 @@ pub async fn rotate(
 async fn prove(config: &Config, scim: &ScimCredentials) -> Result<String, Failure> {
     let url = format!(
         "{}/ServiceProviderConfig",
-        scim.base_url().as_str().trim_end_matches('/')
+        scim.base_url().trim_end_matches('/')
     );
     // The way the SDK goes: its proxy only, its CA certificate, no redirects.
     let mut builder = reqwest::Client::builder()

@@ -45,9 +45,9 @@ pub async fn enable(
                     cannot_write(path, &why)
                 ))
             })?;
-            json!({"baseUrl": scim.base_url().as_str(), "tokenFile": path})
+            json!({"baseUrl": scim.base_url(), "tokenFile": path})
         }
-        None => json!({"baseUrl": scim.base_url().as_str(), "apiToken": token}),
+        None => json!({"baseUrl": scim.base_url(), "apiToken": token}),
     };
     if let Err(error) = format.print(&shown) {
         // With --token-file the token is safe in its file; without, it was on its way to the

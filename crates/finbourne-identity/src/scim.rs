@@ -8,7 +8,6 @@ use finbourne_identity_client::builder as raw;
 use finbourne_identity_client::operations::Operation;
 use finbourne_identity_client::types::AddScimResponse;
 use secrecy::SecretString;
-use url::Url;
 
 use crate::call::{Call, RawOperation, invalid_request, json};
 use crate::error::Error;
@@ -46,13 +45,24 @@ impl ScimTokenAction {
 /// The token is a credential: it is kept as a [`SecretString`] and never shown by `Debug`.
 #[derive(Clone)]
 pub struct ScimCredentials {
-    base_url: Url,
+    base_url: String,
     api_token: SecretString,
 }
 
 impl ScimCredentials {
-    /// The SCIM base URL, e.g. `https://example.lusid.com/identity/scim/v2`.
-    pub fn base_url(&self) -> &Url {
+    /// The SCIM base URL as the service sent it, e.g.
+    /// `https://example.lusid.com/identity/scim/v2`: an absolute `http` or `https` URL,
+    /// checked when the answer was read. It is text to hand to the identity provider; parse it
+    /// (`url::Url::parse`) where it is used as a URL.
+    ///
+    /// ```no_run
+    /// # async fn run(identity: finbourne_identity::IdentityClient) -> Result<(), finbourne_identity::Error> {
+    /// let scim = identity.add_scim(finbourne_identity::ScimTokenAction::Ensure).await?;
+    /// assert!(scim.base_url().starts_with("https://"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
@@ -65,7 +75,7 @@ impl ScimCredentials {
 impl fmt::Debug for ScimCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScimCredentials")
-            .field("base_url", &self.base_url.as_str())
+            .field("base_url", &self.base_url)
             .field("api_token", &"****")
             .finish()
     }
@@ -101,7 +111,9 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
             .base_url
             .filter(|u| !u.is_empty())
             .ok_or_else(|| missing("baseUrl"))?;
-        let base_url = Url::parse(&base_url).map_err(|_| missing("valid baseUrl"))?;
+        if !absolute_web_url(&base_url) {
+            return Err(missing("valid baseUrl"));
+        }
         let api_token = answer
             .api_token
             .filter(|t| !t.is_empty())
@@ -111,6 +123,25 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
             api_token: api_token.into(),
         })
     }
+}
+
+/// Whether `text` has the shape of an absolute `http`/`https` URL with a host: a scheme,
+/// `//`, a non-empty authority, nothing blank or a control character. Not a full parse (a
+/// third of a call's work for this operation): what it keeps out is an answer that is not a
+/// URL at all.
+fn absolute_web_url(text: &str) -> bool {
+    let after = |scheme: &str| {
+        text.get(..scheme.len())
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .map(|_| &text[scheme.len()..])
+    };
+    let Some(rest) = after("https://").or_else(|| after("http://")) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !authority.is_empty()
+        && !authority.starts_with(':')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A call of [`IdentityClient::add_scim`]: the call settings of every [`Call`], and `send()`
@@ -166,7 +197,7 @@ mod tests {
     #[test]
     fn credentials_debug_hides_the_token() {
         let c = ScimCredentials {
-            base_url: Url::parse("https://x.lusid.com/identity/scim/v2").unwrap(),
+            base_url: "https://x.lusid.com/identity/scim/v2".to_owned(),
             api_token: "ba5e8bed-secret".to_owned().into(),
         };
         let shown = format!("{c:?}");
@@ -204,13 +235,35 @@ mod decode_tests {
                 r#"{"baseUrl": "not a url", "apiToken": "t"}"#,
                 "valid baseUrl",
             ),
+            (
+                r#"{"baseUrl": "https:///scim/v2", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+            (
+                r#"{"baseUrl": "ftp://x/scim/v2", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+            (
+                r#"{"baseUrl": "https://x/scim v2", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+            (
+                r#"{"baseUrl": "https://x/scim/v2\n", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
         ] {
             match ScimAdd::decode(body.as_bytes()) {
                 Err(Error::IncompleteAnswer(e)) => assert_eq!(e.missing(), missing),
                 other => panic!("{body}: {other:?}"),
             }
         }
-        let ok = ScimAdd::decode(br#"{"baseUrl": "https://x/scim/v2", "apiToken": "t"}"#).unwrap();
-        assert_eq!(ok.base_url().as_str(), "https://x/scim/v2");
+        for url in [
+            "https://x/scim/v2",
+            "HTTP://127.0.0.1:8080/identity/scim/v2",
+        ] {
+            let body = format!(r#"{{"baseUrl": "{url}", "apiToken": "t"}}"#);
+            let ok = ScimAdd::decode(body.as_bytes()).unwrap();
+            assert_eq!(ok.base_url(), url);
+        }
     }
 }

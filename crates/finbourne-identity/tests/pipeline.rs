@@ -116,7 +116,7 @@ async fn add_scim_sends_the_action_and_the_date_in_rfc3339() {
         ]
     );
     assert_eq!(
-        scim.base_url().as_str(),
+        scim.base_url(),
         "https://example.lusid.com/identity/scim/v2"
     );
     use secrecy::ExposeSecret;
