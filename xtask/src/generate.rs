@@ -196,7 +196,7 @@ fn settings() -> GenerationSettings {
         .with_derive("PartialEq")
         // Requests made with the client alone go through the client crate's hand-written
         // `Hooks`, where a user can add middleware; the SDK builds requests with
-        // `into_request` and runs its own call path instead.
+        // `request` and runs its own call path instead.
         .with_inner_type(quote::quote!(crate::Hooks))
         .with_hooks(HooksMode::Expected);
     settings
@@ -217,7 +217,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
         .collect();
     rewrite::join_base_url(&mut file, &ids)?;
     rewrite::static_query_names(&mut file)?;
-    rewrite::add_into_request(&mut file)?;
+    rewrite::add_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
     rewrite::non_exhaustive_types(&mut file);
     setters::builder_setters(&mut file)?;

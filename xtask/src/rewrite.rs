@@ -172,7 +172,7 @@ fn module_items<'a>(
 /// Makes every builder's `send()` build its URL with the client crate's `base_url::join`:
 /// the operation's path below the client's base URL, parsed once per client, instead of
 /// `format!("{}/api/...", client.baseurl, ...)` parsed whole, scheme and host included, on
-/// every call. Returns how many builders it changed; run before [`add_into_request`], which
+/// every call. Returns how many builders it changed; run before [`add_request`], which
 /// copies `send()`'s statements.
 ///
 /// A path without parameters is the same URL on every call: it is joined once per client
@@ -305,14 +305,20 @@ pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
     }
 }
 
-/// Adds `into_request(self) -> Result<reqwest::Request, Error>` to every operation builder: the
-/// request `send()` would make, built but not sent. Returns how many builders got one.
+/// Adds `request(&self) -> Result<reqwest::Request, Error>` to every operation builder: the
+/// request `send()` would make, built but not sent, the builder kept. Returns how many
+/// builders got one.
 ///
 /// The SDK runs its own call path (deadline, token, retries decided per operation) and needs
 /// the request itself; progenitor's `send()` hands it only to hooks that cannot see which call
 /// it belongs to. The new method is `send()`'s own statements up to the built request, so the
-/// two cannot disagree on the URL, query, headers or body.
-pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
+/// two cannot disagree on the URL, query, headers or body. It borrows the builder, so that
+/// each attempt of a call is built from it afresh instead of a copy of the first request
+/// being kept and copied again per attempt.
+///
+/// `send()` takes each parameter out of the builder by value; here each is read by reference
+/// (see [`by_reference`]).
+pub fn add_request(file: &mut syn::File) -> Result<usize, String> {
     let mut added = 0;
     for item in module_items(file, "builder") {
         let syn::Item::Impl(block) = item else {
@@ -342,10 +348,12 @@ pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
                 "{builder}::send does not build its request before `let info` without awaiting: progenitor changed shape"
             ));
         }
+        by_reference(&mut stmts).map_err(|e| format!("{builder}::send: {e}"))?;
         stmts.push(syn::parse_quote!(return Ok(request);));
         let method: syn::ImplItemFn = syn::parse_quote! {
-            /// Builds the request `send()` would make, without sending it.
-            pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+            /// Builds the request `send()` would make, without sending it; the builder is kept
+            /// and can build it again.
+            pub fn request(&self) -> Result<::reqwest::Request, Error> {
                 #(#stmts)*
             }
         };
@@ -353,9 +361,77 @@ pub fn add_into_request(file: &mut syn::File) -> Result<usize, String> {
         added += 1;
     }
     if added == 0 {
-        return Err("found no operation builder to add `into_request` to".into());
+        return Err("found no operation builder to add `request` to".into());
     }
     Ok(added)
+}
+
+/// Turns `send()`'s statements, which destructure `self` and take each parameter's
+/// `Result<T, String>` by value, into ones that read a borrowed builder. With `self` a
+/// reference the destructuring binds references; then a parameter checked as it is
+/// (`let id = id.map_err(Error::InvalidRequest)?;`) is read through `as_ref()`, its error
+/// message copied, and one converted first (a body's builder: `body.and_then(...)`) is
+/// converted from a copy. Any other use of a parameter before it is checked is refused.
+fn by_reference(stmts: &mut [syn::Stmt]) -> Result<(), String> {
+    let Some(syn::Stmt::Local(destructure)) = stmts.first() else {
+        return Err("does not start with `let Self { .. } = self`".into());
+    };
+    let syn::Pat::Struct(fields) = &destructure.pat else {
+        return Err("does not start with `let Self { .. } = self`".into());
+    };
+    let parameters: Vec<String> = fields
+        .fields
+        .iter()
+        .map(|f| compact(&f.member))
+        .filter(|name| name != "client")
+        .collect();
+    let mut checked = 0;
+    for stmt in stmts.iter_mut().skip(1) {
+        let syn::Stmt::Local(local) = stmt else {
+            continue;
+        };
+        let name = compact(&local.pat);
+        if !parameters.contains(&name) {
+            continue;
+        }
+        let Some(init) = local.init.as_mut() else {
+            return Err(format!("`let {name};` without a value"));
+        };
+        let first = first_call(&mut init.expr)
+            .filter(|call| compact(&call.receiver) == name)
+            .ok_or_else(|| format!("`{name}` is not read as `{name}.method(..)`"))?;
+        if first.method == "map_err" && compact(&first.args) == "Error::InvalidRequest" {
+            let receiver = &first.receiver;
+            first.receiver = Box::new(syn::parse_quote!(#receiver.as_ref()));
+            first.args = syn::parse_quote!(|e| Error::InvalidRequest(e.clone()));
+        } else {
+            let receiver = &first.receiver;
+            first.receiver = Box::new(syn::parse_quote!(#receiver.clone()));
+        }
+        checked += 1;
+    }
+    if checked != parameters.len() {
+        return Err(format!(
+            "{} of the parameters {parameters:?} are checked before use",
+            checked
+        ));
+    }
+    Ok(())
+}
+
+/// The innermost method call of a chain (`x.a().b()?` gives `x.a()`).
+fn first_call(expr: &mut syn::Expr) -> Option<&mut syn::ExprMethodCall> {
+    match expr {
+        syn::Expr::Try(t) => first_call(&mut t.expr),
+        syn::Expr::MethodCall(call) => {
+            if matches!(*call.receiver, syn::Expr::Path(_)) {
+                Some(call)
+            } else {
+                first_call(&mut call.receiver)
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Makes lists of records in answers decode one record at a time: a record that does not
@@ -624,16 +700,19 @@ mod tests {
     }
 
     #[test]
-    fn into_request_is_send_up_to_the_built_request() {
+    fn request_is_send_up_to_the_built_request_reading_the_builder_by_reference() {
         let mut file: syn::File = syn::parse_str(
             r#"pub mod builder {
-                impl<'a> GetThing<'a> {
+                impl<'a> PutThing<'a> {
                     pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-                        let Self { client, id } = self;
+                        let Self { client, id, body } = self;
                         let id = id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| types::Thing::try_from(v).map_err(|e| e.to_string()))
+                            .map_err(Error::InvalidRequest)?;
                         let url = format!("{}/api/things/{}", client.baseurl, id);
-                        let mut request = client.client.get(url).build()?;
-                        let info = OperationInfo { operation_id: "get_thing" };
+                        let mut request = client.client.put(url).json(&body).build()?;
+                        let info = OperationInfo { operation_id: "put_thing" };
                         client.pre(&mut request, &info).await?;
                         todo!()
                     }
@@ -641,14 +720,38 @@ mod tests {
             }"#,
         )
         .unwrap();
-        assert_eq!(super::add_into_request(&mut file), Ok(1));
-        let text = prettyplease::unparse(&file);
-        let into = &text[text.find("fn into_request").unwrap()..];
-        assert!(into.contains("client.client.get(url).build()?;"), "{into}");
-        assert!(into.contains("return Ok(request);"), "{into}");
-        assert!(!into.contains("pre("), "{into}");
+        assert_eq!(super::add_request(&mut file), Ok(1));
+        let text = super::compact(&file);
+        let request = &text[text.find("fnrequest(&self)").unwrap()..];
+        assert!(
+            request.contains("letid=id.as_ref().map_err(|e|Error::InvalidRequest(e.clone()))?;"),
+            "{request}"
+        );
+        assert!(
+            request.contains("letbody=body.clone().and_then("),
+            "{request}"
+        );
+        assert!(
+            request.contains("client.client.put(url).json(&body).build()?;"),
+            "{request}"
+        );
+        assert!(request.contains("returnOk(request);"), "{request}");
+        assert!(!request.contains("pre("), "{request}");
         let mut empty: syn::File = syn::parse_str("mod builder {}").unwrap();
-        assert!(super::add_into_request(&mut empty).is_err());
+        assert!(super::add_request(&mut empty).is_err());
+        let mut unchecked: syn::File = syn::parse_str(
+            r#"pub mod builder { impl X { async fn send(self) {
+                let Self { client, id } = self;
+                let mut request = client.client.get(id).build()?;
+                let info = OperationInfo { operation_id: "x" };
+            } } }"#,
+        )
+        .unwrap();
+        assert!(
+            super::add_request(&mut unchecked)
+                .unwrap_err()
+                .contains("checked before use")
+        );
     }
 }
 

@@ -264,8 +264,8 @@ pub fn layer(client: &syn::File, facts: &[OperationFacts]) -> Result<TokenStream
                 fn start(client: &'a Client) -> Self {
                     raw::#name::new(client)
                 }
-                fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-                    raw::#name::into_request(self)
+                fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+                    raw::#name::request(self)
                         .map_err(|e| crate::call::invalid_request(Self::operation(), e))
                 }
                 fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -826,7 +826,7 @@ fn find<'f>(client: &'f syn::File, op: &OperationFacts) -> Result<Generated<'f>,
     for f in &fns {
         let ident = f.sig.ident.to_string();
         match ident.as_str() {
-            "new" | "into_request" => {}
+            "new" | "request" => {}
             "send" => answer = Some(answer_type(&f.sig).ok_or_else(|| missing("answer type"))?),
             "body" => body_setters.push(*f),
             "body_map" => {
@@ -1221,7 +1221,7 @@ mod tests {
                     pub fn body<V>(mut self, value: V) -> Self where V: std::convert::TryInto<types::NewThing>, <V as std::convert::TryInto<types::NewThing>>::Error: std::fmt::Display { self }
                     pub fn body_map<F>(mut self, f: F) -> Self where F: std::ops::FnOnce(types::builder::NewThing) -> types::builder::NewThing { self }
                     pub async fn send(self) -> Result<ResponseValue<types::Page>, Error<ByteStream>> { todo!() }
-                    pub fn into_request(self) -> Result<::reqwest::Request, Error> { todo!() }
+                    pub fn request(&self) -> Result<::reqwest::Request, Error> { todo!() }
                 }
             }
             "#,

@@ -18279,8 +18279,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 0usize, "/api/applications")
                 .map_err(Error::InvalidRequest)?;
@@ -18382,10 +18383,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateApplicationRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -18510,11 +18513,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, include_secret } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let include_secret = include_secret.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let include_secret = include_secret
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -18609,10 +18615,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -18708,10 +18715,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -18785,8 +18793,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -18891,10 +18900,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, user_type } = self;
-            let user_type = user_type.map_err(Error::InvalidRequest)?;
+            let user_type = user_type
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -19036,11 +19048,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, user_type, body } = self;
-            let user_type = user_type.map_err(Error::InvalidRequest)?;
+            let user_type = user_type
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdatePasswordPolicyRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -19120,8 +19136,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -19232,10 +19249,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateSessionPolicyRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -19368,11 +19387,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, end, start } = self;
-            let end = end.map_err(Error::InvalidRequest)?;
-            let start = start.map_err(Error::InvalidRequest)?;
+            let end = end.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let start = start.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(
                     client,
                     10usize,
@@ -19482,10 +19502,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::SupportAccessRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -19565,8 +19587,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -19639,8 +19662,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -19713,8 +19737,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -19823,10 +19848,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::SetAttachingKeyRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -19941,10 +19968,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::RotateAttachingKeyRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -20059,10 +20088,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::DetachParentCellRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -20140,8 +20171,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20250,10 +20282,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::SetParentCellRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -20330,8 +20364,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20404,8 +20439,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20478,8 +20514,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20552,8 +20589,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20651,10 +20689,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(client, 24usize, "/api/directory")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
@@ -20726,8 +20765,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -20841,10 +20881,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateExternalTokenIssuerRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -20955,10 +20997,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -21101,11 +21144,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code, body } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateExternalTokenIssuerRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -21205,10 +21250,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -21337,12 +21383,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, api_token_action, old_api_token_deactivation } = self;
-            let api_token_action = api_token_action.map_err(Error::InvalidRequest)?;
+            let api_token_action = api_token_action
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let old_api_token_deactivation = old_api_token_deactivation
-                .map_err(Error::InvalidRequest)?;
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(
                     client,
                     30usize,
@@ -21413,8 +21463,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -21475,8 +21526,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 32usize, "/api/keys")
                 .map_err(Error::InvalidRequest)?;
@@ -21573,10 +21625,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateApiKey::try_from(v).map_err(|e| e.to_string())
                 })
@@ -21678,10 +21732,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -21930,8 +21985,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self {
                 client,
                 okta_after,
@@ -21942,13 +21998,27 @@ pub mod builder {
                 okta_sort_order,
                 okta_until,
             } = self;
-            let okta_after = okta_after.map_err(Error::InvalidRequest)?;
-            let okta_filter = okta_filter.map_err(Error::InvalidRequest)?;
-            let okta_limit = okta_limit.map_err(Error::InvalidRequest)?;
-            let okta_query = okta_query.map_err(Error::InvalidRequest)?;
-            let okta_since = okta_since.map_err(Error::InvalidRequest)?;
-            let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
-            let okta_until = okta_until.map_err(Error::InvalidRequest)?;
+            let okta_after = okta_after
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_filter = okta_filter
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_limit = okta_limit
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_query = okta_query
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_since = okta_since
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_sort_order = okta_sort_order
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_until = okta_until
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(client, 35usize, "/api/logs")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
@@ -22147,8 +22217,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self {
                 client,
                 okta_after,
@@ -22157,11 +22228,21 @@ pub mod builder {
                 okta_sort_order,
                 okta_until,
             } = self;
-            let okta_after = okta_after.map_err(Error::InvalidRequest)?;
-            let okta_limit = okta_limit.map_err(Error::InvalidRequest)?;
-            let okta_since = okta_since.map_err(Error::InvalidRequest)?;
-            let okta_sort_order = okta_sort_order.map_err(Error::InvalidRequest)?;
-            let okta_until = okta_until.map_err(Error::InvalidRequest)?;
+            let okta_after = okta_after
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_limit = okta_limit
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_since = okta_since
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_sort_order = okta_sort_order
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let okta_until = okta_until
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(client, 36usize, "/api/logs/me")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
@@ -22233,8 +22314,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 37usize, "/api/mcptools")
                 .map_err(Error::InvalidRequest)?;
@@ -22379,12 +22461,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, scope, code, version } = self;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let code = code.map_err(Error::InvalidRequest)?;
-            let version = version.map_err(Error::InvalidRequest)?;
+            let scope = scope.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let version = version
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -22551,12 +22636,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, scope, code, body } = self;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let scope = scope.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -22727,12 +22814,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, scope, code, body } = self;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let scope = scope.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpsertMcpToolRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -22859,11 +22948,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, scope, code } = self;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let scope = scope.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -22926,8 +23016,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 42usize, "/api/me")
                 .map_err(Error::InvalidRequest)?;
@@ -23022,10 +23113,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| types::SetPassword::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = crate::base_url::join_fixed(client, 43usize, "/api/me/password")
@@ -23099,8 +23192,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -23172,8 +23266,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 45usize, "/api/networkzones")
                 .map_err(Error::InvalidRequest)?;
@@ -23278,10 +23373,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateNetworkZoneRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -23388,10 +23485,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -23533,11 +23631,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code, body } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateNetworkZoneRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -23637,10 +23737,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -23705,8 +23806,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 50usize, "/api/roles")
                 .map_err(Error::InvalidRequest)?;
@@ -23805,10 +23907,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -23936,11 +24040,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, code, scope } = self;
-            let code = code.map_err(Error::InvalidRequest)?;
-            let scope = scope.map_err(Error::InvalidRequest)?;
+            let code = code.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let scope = scope.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24045,10 +24150,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24184,11 +24290,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -24287,10 +24395,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24389,10 +24498,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24513,11 +24623,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, user_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let user_id = user_id
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24631,11 +24744,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, user_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let user_id = user_id
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -24688,8 +24804,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 59usize, "/api/tokens")
                 .map_err(Error::InvalidRequest)?;
@@ -24781,11 +24898,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, include_deactivated } = self;
             let include_deactivated = include_deactivated
-                .map_err(Error::InvalidRequest)?;
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join_fixed(client, 60usize, "/api/users")
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
@@ -24915,11 +25034,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, wait_for_reindex, body } = self;
-            let wait_for_reindex = wait_for_reindex.map_err(Error::InvalidRequest)?;
+            let wait_for_reindex = wait_for_reindex
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -24998,8 +25121,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(
                     client,
@@ -25102,10 +25226,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, login } = self;
-            let login = login.map_err(Error::InvalidRequest)?;
+            let login = login.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -25175,8 +25300,9 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client } = self;
             let url = crate::base_url::join_fixed(client, 64usize, "/api/users/schema")
                 .map_err(Error::InvalidRequest)?;
@@ -25278,10 +25404,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, body } = self;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateUserSchemaRequest::try_from(v)
                         .map_err(|e| e.to_string())
@@ -25406,11 +25534,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, include_roles } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let include_roles = include_roles.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let include_roles = include_roles
+                .as_ref()
+                .map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -25547,11 +25678,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let body = body
+                .clone()
                 .and_then(|v| {
                     types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
@@ -25673,11 +25806,12 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id, purge } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let purge = purge.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
+            let purge = purge.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -25768,10 +25902,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -25867,10 +26002,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -25964,10 +26100,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -26053,10 +26190,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -26142,10 +26280,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(
@@ -26231,10 +26370,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        /// Builds the request `send()` would make, without sending it.
-        pub fn into_request(self) -> Result<::reqwest::Request, Error> {
+        /// Builds the request `send()` would make, without sending it; the builder is kept
+        /// and can build it again.
+        pub fn request(&self) -> Result<::reqwest::Request, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.as_ref().map_err(|e| Error::InvalidRequest(e.clone()))?;
             let url = crate::base_url::join(
                     client,
                     &format!(

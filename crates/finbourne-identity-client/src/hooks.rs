@@ -18,7 +18,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Code that runs around every request a [`Client`] makes: authentication, headers, retries.
 ///
 /// For a [`Client`] used on its own. The `finbourne-identity` SDK does not go through it: it
-/// builds each request with the builder's `into_request()` and runs its own call path.
+/// builds each request with the builder's `request()` and runs its own call path.
 ///
 /// ```
 /// use finbourne_identity_client::{BoxFuture, Client, Hooks, Middleware};

@@ -166,14 +166,27 @@ mod sealed {
         fn operation() -> &'static Operation;
         /// A builder with no parameter set.
         fn start(client: &'a Client) -> Self;
-        /// The request `send()` would make.
-        fn into_request(self) -> Result<reqwest::Request, crate::Error>;
+        /// The request `send()` would make; the builder is kept to build it again.
+        fn request(&self) -> Result<reqwest::Request, crate::Error>;
         /// The answer's body, decoded.
         fn decode(body: &[u8]) -> Result<Self::Output, crate::Error>;
     }
 }
 
 pub(crate) use sealed::RawOperation;
+
+/// What a call's requests are built from, once per attempt: its builder, whatever the
+/// operation, so that the call path is not generic over the operation.
+pub(crate) trait Requests: Send + Sync {
+    /// The request to send, or the error that stops the call before anything is sent.
+    fn request(&self) -> Result<reqwest::Request, Error>;
+}
+
+impl<'a, R: RawOperation<'a> + Send + Sync> Requests for R {
+    fn request(&self) -> Result<reqwest::Request, Error> {
+        RawOperation::request(self)
+    }
+}
 
 /// One call of an operation, as [`IdentityClient`]'s methods return it: set the operation's
 /// parameters and any call settings, then [`send`](Self::send) it (or `.await` it).
@@ -351,7 +364,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     /// ```
     pub fn send(self) -> impl Future<Output = Result<R::Output, Error>> + Send + 'a
     where
-        R: 'a,
+        R: Send + Sync + 'a,
         R::Output: Send,
     {
         use futures_util::future::FutureExt;
@@ -375,14 +388,16 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         self,
     ) -> impl Future<Output = Result<Response<R::Output>, Error>> + Send + 'a
     where
-        R: 'a,
+        R: Send + Sync + 'a,
         R::Output: Send,
     {
-        let operation = R::operation();
-        let request = self.raw.into_request();
-        // The future names only the answer's type, not the builder's: an async body generic
-        // over `R` is not provably `Send` for every lifetime, which `tokio::spawn` requires.
-        run(self.identity, operation, request, self.options, R::decode)
+        let Call {
+            identity,
+            raw,
+            options,
+        } = self;
+        // The builder lives in the call's future: each attempt is built from it.
+        async move { run(identity, R::operation(), &raw, options, R::decode).await }
     }
 }
 
@@ -403,7 +418,7 @@ pub trait DynCall<'a>: Send {
 
 impl<'a, R> DynCall<'a> for Call<'a, R>
 where
-    R: RawOperation<'a> + Send + 'a,
+    R: RawOperation<'a> + Send + Sync + 'a,
     R::Output: serde::Serialize + Send + 'a,
 {
     fn send_json(
@@ -415,23 +430,23 @@ where
 
     fn request(self: Box<Self>) -> Result<reqwest::Request, Error> {
         let operation = R::operation();
-        let request = self.raw.into_request()?;
+        let request = self.raw.request()?;
         self.identity.pipeline().outgoing(operation, request)
     }
 }
 
-/// One call: the request through the call path, the answer decoded. A plain function, not an
-/// `async fn`, so that the call path's future is not held a second time.
+/// One call: requests from `requests` through the call path, the answer decoded. A plain
+/// function, not an `async fn`, so that the call path's future is not held a second time.
 pub(crate) fn run<'a, T: Send + 'a>(
     identity: &'a IdentityClient,
     operation: &'static Operation,
-    request: Result<reqwest::Request, Error>,
+    requests: &'a dyn Requests,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
     identity
         .pipeline()
-        .call(operation, request, options, decode)
+        .call(operation, requests, options, decode)
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot
@@ -478,7 +493,7 @@ pub(crate) fn invalid_request(
 
 impl<'a, R> IntoFuture for Call<'a, R>
 where
-    R: RawOperation<'a> + Send + 'a,
+    R: RawOperation<'a> + Send + Sync + 'a,
     R::Output: Send + 'a,
 {
     type Output = Result<R::Output, Error>;

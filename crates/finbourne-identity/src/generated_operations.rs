@@ -17,8 +17,8 @@ impl<'a> RawOperation<'a> for raw::ListApplications<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListApplications::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListApplications::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListApplications::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -37,8 +37,8 @@ impl<'a> RawOperation<'a> for raw::CreateApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateApplication::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateApplication::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -150,8 +150,8 @@ impl<'a> RawOperation<'a> for raw::GetApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetApplication::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetApplication::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -193,8 +193,8 @@ impl<'a> RawOperation<'a> for raw::DeleteApplication<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteApplication::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteApplication::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteApplication::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -225,8 +225,8 @@ impl<'a> RawOperation<'a> for raw::RotateApplicationSecrets<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateApplicationSecrets::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RotateApplicationSecrets::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RotateApplicationSecrets::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -257,8 +257,8 @@ impl<'a> RawOperation<'a> for raw::GetAuthenticationInformation<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetAuthenticationInformation::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetAuthenticationInformation::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetAuthenticationInformation::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -280,8 +280,8 @@ impl<'a> RawOperation<'a> for raw::GetPasswordPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetPasswordPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetPasswordPolicy::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetPasswordPolicy::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -312,8 +312,8 @@ impl<'a> RawOperation<'a> for raw::UpdatePasswordPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdatePasswordPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdatePasswordPolicy::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdatePasswordPolicy::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -378,8 +378,8 @@ impl<'a> RawOperation<'a> for raw::GetSessionPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSessionPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetSessionPolicy::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetSessionPolicy::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -398,8 +398,8 @@ impl<'a> RawOperation<'a> for raw::UpdateSessionPolicy<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateSessionPolicy::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateSessionPolicy::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateSessionPolicy::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -460,8 +460,8 @@ impl<'a> RawOperation<'a> for raw::GetSupportAccessHistory<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSupportAccessHistory::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetSupportAccessHistory::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetSupportAccessHistory::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -515,8 +515,8 @@ impl<'a> RawOperation<'a> for raw::GrantSupportAccess<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GrantSupportAccess::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GrantSupportAccess::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GrantSupportAccess::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -597,8 +597,8 @@ impl<'a> RawOperation<'a> for raw::InvalidateSupportAccess<'a> {
     fn start(client: &'a Client) -> Self {
         raw::InvalidateSupportAccess::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::InvalidateSupportAccess::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::InvalidateSupportAccess::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -617,8 +617,8 @@ impl<'a> RawOperation<'a> for raw::GetSupportRoles<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetSupportRoles::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetSupportRoles::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetSupportRoles::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -637,8 +637,8 @@ impl<'a> RawOperation<'a> for raw::AcceptCellAttachment<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AcceptCellAttachment::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::AcceptCellAttachment::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::AcceptCellAttachment::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -657,8 +657,8 @@ impl<'a> RawOperation<'a> for raw::SetAttachingKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetAttachingKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::SetAttachingKey::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::SetAttachingKey::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -736,8 +736,8 @@ impl<'a> RawOperation<'a> for raw::RotateAttachingKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateAttachingKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RotateAttachingKey::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RotateAttachingKey::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -787,8 +787,8 @@ impl<'a> RawOperation<'a> for raw::DetachParentCell<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DetachParentCell::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DetachParentCell::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DetachParentCell::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -838,8 +838,8 @@ impl<'a> RawOperation<'a> for raw::GetCellParentStatus<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetCellParentStatus::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetCellParentStatus::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetCellParentStatus::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -858,8 +858,8 @@ impl<'a> RawOperation<'a> for raw::SetParentCell<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetParentCell::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::SetParentCell::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::SetParentCell::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -920,8 +920,8 @@ impl<'a> RawOperation<'a> for raw::SetPrimaryDomain<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetPrimaryDomain::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::SetPrimaryDomain::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::SetPrimaryDomain::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -940,8 +940,8 @@ impl<'a> RawOperation<'a> for raw::RemovePrimaryDomain<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemovePrimaryDomain::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RemovePrimaryDomain::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RemovePrimaryDomain::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -960,8 +960,8 @@ impl<'a> RawOperation<'a> for raw::RefuseCellAttachment<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RefuseCellAttachment::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RefuseCellAttachment::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RefuseCellAttachment::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -980,8 +980,8 @@ impl<'a> RawOperation<'a> for raw::RotateDomainKeys<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RotateDomainKeys::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RotateDomainKeys::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RotateDomainKeys::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1000,8 +1000,8 @@ impl<'a> RawOperation<'a> for raw::FindUsersById<'a> {
     fn start(client: &'a Client) -> Self {
         raw::FindUsersById::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::FindUsersById::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::FindUsersById::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1038,8 +1038,8 @@ impl<'a> RawOperation<'a> for raw::ListExternalTokenIssuers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListExternalTokenIssuers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListExternalTokenIssuers::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListExternalTokenIssuers::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1058,8 +1058,8 @@ impl<'a> RawOperation<'a> for raw::CreateExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateExternalTokenIssuer::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateExternalTokenIssuer::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1165,8 +1165,8 @@ impl<'a> RawOperation<'a> for raw::GetExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetExternalTokenIssuer::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetExternalTokenIssuer::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1197,8 +1197,8 @@ impl<'a> RawOperation<'a> for raw::UpdateExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateExternalTokenIssuer::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateExternalTokenIssuer::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1304,8 +1304,8 @@ impl<'a> RawOperation<'a> for raw::DeleteExternalTokenIssuer<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteExternalTokenIssuer::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteExternalTokenIssuer::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteExternalTokenIssuer::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1336,8 +1336,8 @@ impl<'a> RawOperation<'a> for raw::AddScim<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AddScim::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::AddScim::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::AddScim::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1385,8 +1385,8 @@ impl<'a> RawOperation<'a> for raw::RemoveScim<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemoveScim::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RemoveScim::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RemoveScim::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1405,8 +1405,8 @@ impl<'a> RawOperation<'a> for raw::ListOwnApiKeys<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListOwnApiKeys::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListOwnApiKeys::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListOwnApiKeys::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1425,8 +1425,8 @@ impl<'a> RawOperation<'a> for raw::CreateApiKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateApiKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateApiKey::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateApiKey::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1491,8 +1491,8 @@ impl<'a> RawOperation<'a> for raw::DeleteApiKey<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteApiKey::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteApiKey::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteApiKey::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1523,8 +1523,8 @@ impl<'a> RawOperation<'a> for raw::ListLogs<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListLogs::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListLogs::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListLogs::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1645,8 +1645,8 @@ impl<'a> RawOperation<'a> for raw::ListUserLogs<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUserLogs::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListUserLogs::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListUserLogs::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1745,8 +1745,8 @@ impl<'a> RawOperation<'a> for raw::ListMcpTools<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListMcpTools::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListMcpTools::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListMcpTools::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1765,8 +1765,8 @@ impl<'a> RawOperation<'a> for raw::GetMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetMcpTool::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetMcpTool::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -1819,8 +1819,8 @@ impl<'a> RawOperation<'a> for raw::UpdateMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateMcpTool::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateMcpTool::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2029,8 +2029,8 @@ impl<'a> RawOperation<'a> for raw::CreateMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateMcpTool::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateMcpTool::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2239,8 +2239,8 @@ impl<'a> RawOperation<'a> for raw::DeleteMcpTool<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteMcpTool::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteMcpTool::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteMcpTool::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2282,8 +2282,8 @@ impl<'a> RawOperation<'a> for raw::GetUserInfo<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserInfo::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetUserInfo::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetUserInfo::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2302,8 +2302,8 @@ impl<'a> RawOperation<'a> for raw::SetPassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SetPassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::SetPassword::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::SetPassword::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2349,8 +2349,8 @@ impl<'a> RawOperation<'a> for raw::ListAccessControlledResources<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListAccessControlledResources::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListAccessControlledResources::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListAccessControlledResources::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2372,8 +2372,8 @@ impl<'a> RawOperation<'a> for raw::ListNetworkZones<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListNetworkZones::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListNetworkZones::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListNetworkZones::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2392,8 +2392,8 @@ impl<'a> RawOperation<'a> for raw::CreateNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateNetworkZone::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateNetworkZone::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2497,8 +2497,8 @@ impl<'a> RawOperation<'a> for raw::GetNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetNetworkZone::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetNetworkZone::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2529,8 +2529,8 @@ impl<'a> RawOperation<'a> for raw::UpdateNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateNetworkZone::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateNetworkZone::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2645,8 +2645,8 @@ impl<'a> RawOperation<'a> for raw::DeleteNetworkZone<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteNetworkZone::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteNetworkZone::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteNetworkZone::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2677,8 +2677,8 @@ impl<'a> RawOperation<'a> for raw::ListRoles<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListRoles::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListRoles::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListRoles::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2697,8 +2697,8 @@ impl<'a> RawOperation<'a> for raw::CreateRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2757,8 +2757,8 @@ impl<'a> RawOperation<'a> for raw::GetRoleByCode<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetRoleByCode::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetRoleByCode::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetRoleByCode::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2800,8 +2800,8 @@ impl<'a> RawOperation<'a> for raw::GetRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2832,8 +2832,8 @@ impl<'a> RawOperation<'a> for raw::UpdateRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2892,8 +2892,8 @@ impl<'a> RawOperation<'a> for raw::DeleteRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2924,8 +2924,8 @@ impl<'a> RawOperation<'a> for raw::ListUsersInRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUsersInRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListUsersInRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListUsersInRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2956,8 +2956,8 @@ impl<'a> RawOperation<'a> for raw::AddUserToRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::AddUserToRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::AddUserToRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::AddUserToRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -2999,8 +2999,8 @@ impl<'a> RawOperation<'a> for raw::RemoveUserFromRole<'a> {
     fn start(client: &'a Client) -> Self {
         raw::RemoveUserFromRole::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::RemoveUserFromRole::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::RemoveUserFromRole::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3042,8 +3042,8 @@ impl<'a> RawOperation<'a> for raw::InvalidateToken<'a> {
     fn start(client: &'a Client) -> Self {
         raw::InvalidateToken::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::InvalidateToken::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::InvalidateToken::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3062,8 +3062,8 @@ impl<'a> RawOperation<'a> for raw::ListUsers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListUsers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListUsers::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListUsers::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3094,8 +3094,8 @@ impl<'a> RawOperation<'a> for raw::CreateUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::CreateUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::CreateUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::CreateUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3273,8 +3273,8 @@ impl<'a> RawOperation<'a> for raw::ListRunnableUsers<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ListRunnableUsers::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ListRunnableUsers::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ListRunnableUsers::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3293,8 +3293,8 @@ impl<'a> RawOperation<'a> for raw::GetUserFromLogin<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserFromLogin::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetUserFromLogin::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetUserFromLogin::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3325,8 +3325,8 @@ impl<'a> RawOperation<'a> for raw::GetUserSchema<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUserSchema::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetUserSchema::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetUserSchema::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3345,8 +3345,8 @@ impl<'a> RawOperation<'a> for raw::UpdateUserSchema<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateUserSchema::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateUserSchema::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateUserSchema::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3405,8 +3405,8 @@ impl<'a> RawOperation<'a> for raw::GetUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::GetUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::GetUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::GetUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3448,8 +3448,8 @@ impl<'a> RawOperation<'a> for raw::UpdateUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UpdateUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UpdateUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UpdateUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3616,8 +3616,8 @@ impl<'a> RawOperation<'a> for raw::DeleteUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::DeleteUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::DeleteUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::DeleteUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3659,8 +3659,8 @@ impl<'a> RawOperation<'a> for raw::SendActivationEmail<'a> {
     fn start(client: &'a Client) -> Self {
         raw::SendActivationEmail::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::SendActivationEmail::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::SendActivationEmail::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3691,8 +3691,8 @@ impl<'a> RawOperation<'a> for raw::ExpirePassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ExpirePassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ExpirePassword::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ExpirePassword::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3723,8 +3723,8 @@ impl<'a> RawOperation<'a> for raw::ResetFactors<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ResetFactors::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ResetFactors::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ResetFactors::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3755,8 +3755,8 @@ impl<'a> RawOperation<'a> for raw::ResetPassword<'a> {
     fn start(client: &'a Client) -> Self {
         raw::ResetPassword::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::ResetPassword::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::ResetPassword::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3787,8 +3787,8 @@ impl<'a> RawOperation<'a> for raw::UnlockUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UnlockUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UnlockUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UnlockUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {
@@ -3819,8 +3819,8 @@ impl<'a> RawOperation<'a> for raw::UnsuspendUser<'a> {
     fn start(client: &'a Client) -> Self {
         raw::UnsuspendUser::new(client)
     }
-    fn into_request(self) -> Result<::reqwest::Request, crate::Error> {
-        raw::UnsuspendUser::into_request(self)
+    fn request(&self) -> Result<::reqwest::Request, crate::Error> {
+        raw::UnsuspendUser::request(self)
             .map_err(|e| crate::call::invalid_request(Self::operation(), e))
     }
     fn decode(body: &[u8]) -> Result<Self::Output, crate::Error> {

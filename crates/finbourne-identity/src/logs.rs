@@ -14,7 +14,7 @@ use finbourne_identity_client::operations::Operation;
 use finbourne_identity_client::types::{ResourceListOfSystemLog, SystemLog};
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::call::{Call, CallOptions, run};
+use crate::call::{Call, CallOptions, Requests, run};
 use crate::error::Error;
 use crate::identity_client::IdentityClient;
 
@@ -88,10 +88,12 @@ where
             identity,
             operation: R::operation(),
             options,
-            request: Box::new(move |ask| match ask {
-                Ask::First => raw.clone().into_request(),
-                Ask::Token(token) => raw.clone().with_token(token).into_request(),
-                Ask::Since(since) => raw.clone().since(since).into_request(),
+            request: Box::new(move |ask| {
+                Box::new(match ask {
+                    Ask::First => raw.clone(),
+                    Ask::Token(token) => raw.clone().with_token(token),
+                    Ask::Since(since) => raw.clone().since(since),
+                })
             }),
             decode: R::decode,
             interval: interval.clone(),
@@ -201,7 +203,8 @@ struct FollowState<'a> {
     identity: &'a IdentityClient,
     operation: &'static Operation,
     options: CallOptions,
-    request: Box<dyn Fn(Ask) -> Result<reqwest::Request, Error> + Send + 'a>,
+    /// The builder of the page or poll `Ask` names.
+    request: Box<dyn Fn(Ask) -> Box<dyn Requests + 'a> + Send + 'a>,
     decode: fn(&[u8]) -> Result<ResourceListOfSystemLog, Error>,
     interval: Arc<AtomicU64>,
     ask: Ask,
@@ -281,11 +284,11 @@ async fn follow_step(
             tokio::time::sleep(every).await;
         }
         let asked = state.ask.clone();
-        let request = (state.request)(asked.clone());
+        let requests = (state.request)(asked.clone());
         let answer = run(
             state.identity,
             state.operation,
-            request,
+            &*requests,
             state.options.clone(),
             state.decode,
         )

@@ -14,14 +14,14 @@ use std::task::{Context, Poll};
 use finbourne_identity_client::operations::Operation;
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 
-use crate::call::{Call, CallOptions, run};
+use crate::call::{Call, CallOptions, Requests, run};
 use crate::error::Error;
 use crate::identity_client::IdentityClient;
 
 mod sealed {
     /// A generated builder whose answer is one page of a list: implemented by the generated
     /// layer for every paged operation, and by nothing else.
-    pub trait PagedOperation<'a>: crate::call::RawOperation<'a> + Clone + Send + 'a {
+    pub trait PagedOperation<'a>: crate::call::RawOperation<'a> + Clone + Send + Sync + 'a {
         /// One item of a page.
         type Item;
         /// The builder asking for the page `token` names.
@@ -109,8 +109,8 @@ struct PageState<'a, P> {
     identity: &'a IdentityClient,
     operation: &'static Operation,
     options: CallOptions,
-    /// The request for the first page (`None`) or the page a token names.
-    request: Box<dyn Fn(Option<String>) -> Result<reqwest::Request, Error> + Send + 'a>,
+    /// The builder of the first page (`None`) or of the page a token names.
+    request: Box<dyn Fn(Option<String>) -> Box<dyn Requests + 'a> + Send + 'a>,
     decode: fn(&[u8]) -> Result<P, Error>,
     next_token: fn(&P) -> Option<&str>,
     /// The token of the page to ask for next.
@@ -176,11 +176,10 @@ where
             operation: R::operation(),
             options,
             request: Box::new(move |token| {
-                let raw = match token {
+                Box::new(match token {
                     Some(token) => raw.clone().with_token(token),
                     None => raw.clone(),
-                };
-                raw.into_request()
+                })
             }),
             decode: R::decode,
             next_token: R::next_token,
@@ -199,11 +198,11 @@ async fn next_page<P: Send>(
     if state.done {
         return Ok(None);
     }
-    let request = (state.request)(state.token.clone());
+    let requests = (state.request)(state.token.clone());
     let page = run(
         state.identity,
         state.operation,
-        request,
+        &*requests,
         state.options.clone(),
         state.decode,
     )

@@ -98,9 +98,9 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
         Self(raw::AddScim::new(client))
     }
 
-    fn into_request(self) -> Result<reqwest::Request, Error> {
+    fn request(&self) -> Result<reqwest::Request, Error> {
         self.0
-            .into_request()
+            .request()
             .map_err(|e| invalid_request(Self::operation(), e))
     }
 

@@ -370,6 +370,19 @@ async fn a_redirect_to_another_origin_is_an_error_naming_it_and_not_followed() {
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
 
+/// Redirects within the origin are followed, up to a limit; a loop of them ends as an error
+/// naming the service's own origin, the relative location resolved against the call's URL.
+#[tokio::test]
+async fn a_redirect_loop_within_the_origin_names_the_services_own_origin() {
+    let service = Service::start(3600).await;
+    let moved = ResponseTemplate::new(308).insert_header("location", "roles");
+    answer(&service.server, "GET", "/api/roles", moved).await;
+    let error = service.client().list_roles().send().await.unwrap_err();
+    assert!(matches!(error, Error::Redirect(_)), "{error:?}");
+    let shown = error.to_string();
+    assert!(shown.ends_with(&service.server.uri()), "{shown}");
+}
+
 #[tokio::test]
 async fn api_errors_carry_status_problem_details_or_raw_body() {
     let service = Service::start(3600).await;

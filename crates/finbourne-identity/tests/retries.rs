@@ -305,3 +305,58 @@ async fn the_retry_table_counts_the_requests_that_reached_the_service() {
         }
     }
 }
+
+/// A retried call is built again from its parameters for each attempt: every attempt sends
+/// the same method, URL, headers and body, whether the values are in the query or the body.
+#[tokio::test]
+async fn every_attempt_sends_the_same_request() {
+    let busy = || ResponseTemplate::new(429).insert_header("retry-after", "0");
+    let service = Service::start(3600).await;
+    answer_times(&service.server, "PUT", SCIM, 2, busy()).await;
+    answer(&service.server, "PUT", SCIM, scim_answer()).await;
+    answer_times(&service.server, "POST", "/api/roles", 2, busy()).await;
+    answer(
+        &service.server,
+        "POST",
+        "/api/roles",
+        ResponseTemplate::new(201).set_body_json(serde_json::json!({
+            "id": "r1", "roleId": {"scope": "default", "code": "auditors"},
+            "source": "LUSID", "name": "Auditors"
+        })),
+    )
+    .await;
+    let identity = service.client();
+    let at = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z").unwrap();
+    identity
+        .add_scim(ScimTokenAction::Regenerate {
+            old_token_ends: Some(at.into()),
+        })
+        .idempotent(true)
+        .await
+        .unwrap();
+    identity
+        .create_role()
+        .name("Auditors")
+        .description("Reads the logs")
+        .await
+        .unwrap();
+    let requests = service.api_requests().await;
+    assert_eq!(requests.len(), 6, "three attempts of each call");
+    for attempts in requests.chunks(3) {
+        let first = &attempts[0];
+        for again in &attempts[1..] {
+            assert_eq!(again.method, first.method);
+            assert_eq!(again.url, first.url);
+            assert_eq!(again.headers, first.headers);
+            assert_eq!(again.body, first.body);
+        }
+    }
+    assert!(
+        requests[0]
+            .url
+            .query()
+            .unwrap()
+            .contains("oldApiTokenDeactivation=")
+    );
+    assert!(String::from_utf8_lossy(&requests[3].body).contains("Reads the logs"));
+}
