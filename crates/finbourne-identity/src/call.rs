@@ -367,10 +367,7 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         R: Send + Sync + 'a,
         R::Output: Send,
     {
-        use futures_util::future::FutureExt;
-        // A combinator, not an `async` block: a block would hold the answer's future twice.
-        self.send_response()
-            .map(|answer| answer.map(Response::into_inner))
+        self.sent(Response::into_inner)
     }
 
     /// [`send`](Self::send), keeping the answer's status and headers in a [`Response`].
@@ -391,13 +388,30 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
         R: Send + Sync + 'a,
         R::Output: Send,
     {
+        self.sent(std::convert::identity)
+    }
+
+    /// The call's future: the builder lives in it (each attempt is built from it), and `keep`
+    /// takes what the caller wants of the answer. One `async` block, no combinator around it
+    /// that would copy the whole future over itself when it completes.
+    fn sent<O: Send + 'a>(
+        self,
+        keep: fn(Response<R::Output>) -> O,
+    ) -> impl Future<Output = Result<O, Error>> + Send + 'a
+    where
+        R: Send + Sync + 'a,
+        R::Output: Send,
+    {
         let Call {
             identity,
             raw,
             options,
         } = self;
-        // The builder lives in the call's future: each attempt is built from it.
-        async move { run(identity, R::operation(), &raw, options, R::decode).await }
+        async move {
+            run(identity, R::operation(), &raw, options, R::decode)
+                .await
+                .map(keep)
+        }
     }
 }
 

@@ -83,11 +83,12 @@ impl Pipeline {
 
     /// One call of `operation`, start to end, in its span: requests built by `requests` (the
     /// first now: an error stops the call before anything is sent) with `options` over the
-    /// client's, then its answer decoded.
+    /// client's defaults, then its answer decoded. The settings are read where they are, not
+    /// merged into a copy: no `Arc` of the client's is touched per call.
     ///
-    /// Built from combinators around one `async fn` rather than nested `async` blocks: a
-    /// block that awaits a future it captured keeps it twice, and every call's future (boxed
-    /// by `.await` on a call) carried each layer's copy.
+    /// A plain function around one `async` block: the settings are settled and the first
+    /// request built before it, so the call's future holds each once, and no combinator
+    /// around the block copies the whole future over itself when it completes.
     pub(crate) fn call<'a, T: Send + 'a>(
         &'a self,
         operation: &'static Operation,
@@ -95,41 +96,9 @@ impl Pipeline {
         options: CallOptions,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
-        use futures_util::future::{Either, FutureExt, ready};
-
-        let request = requests.request();
-        let span = call_span(operation, request.as_ref().ok().map(reqwest::Request::url));
-        let sent = match request.and_then(|request| self.outgoing(operation, request)) {
-            Ok(request) => Either::Left(self.execute(operation, request, requests, options)),
-            Err(error) => Either::Right(ready(Err(error))),
-        };
-        sent.map(move |answer| {
-            let result = answer.and_then(|answer| {
-                let value = decode(&answer.body)?;
-                Ok(Response::new(answer.status, answer.headers, value))
-            });
-            if let Err(error) = &result {
-                tracing::Span::current().record("error.type", error.kind());
-            }
-            result
-        })
-        .instrument(span)
-    }
-
-    /// Sends `request` (as it leaves, without the token) for `operation` with `options` over
-    /// the client's defaults, later attempts built by `requests`, and returns the successful
-    /// answer or the error the call ends with. The settings are read where they are, not
-    /// merged into a copy: no `Arc` of the client's is touched per call.
-    ///
-    /// A plain function around one `async` block: the settings are settled before it, so the
-    /// call's future holds the call once, not also the request and options it was made from.
-    fn execute<'a>(
-        &'a self,
-        operation: &'static Operation,
-        request: reqwest::Request,
-        requests: &'a dyn Requests,
-        options: CallOptions,
-    ) -> impl Future<Output = Result<Answer, Error>> + Send + 'a {
+        let first = requests.request();
+        let span = call_span(operation, first.as_ref().ok().map(reqwest::Request::url));
+        let first = first.and_then(|request| self.outgoing(operation, request));
         let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
         let deadline = options
@@ -140,7 +109,7 @@ impl Pipeline {
         let mut call = ApiCall {
             pipeline: self,
             operation,
-            first: Some(request),
+            first: Some(first),
             requests,
             bearer: HeaderValue::from_static(""),
             deadline,
@@ -156,13 +125,32 @@ impl Pipeline {
         let client_policy: &dyn crate::RetryPolicy =
             defaults.retry_policy.as_deref().unwrap_or(&STANDARD);
         async move {
-            call.bearer = within(deadline, self.credential.bearer())
-                .await
-                .ok_or_else(|| total_timeout(operation))??;
-            let policy = own_policy.as_deref().unwrap_or(client_policy);
-            // By reference: the attempt loop's future does not hold a second copy of the call.
-            retry::attempts(&mut call, policy, deadline).await
+            // A labelled block, not an inner `async` block: that would be a second future
+            // inside this one, holding references to what this one holds.
+            let result = 'call: {
+                if let Some(Err(error)) = call.first.take_if(|first| first.is_err()) {
+                    break 'call Err(error);
+                }
+                call.bearer = match within(deadline, self.credential.bearer()).await {
+                    None => break 'call Err(total_timeout(operation)),
+                    Some(Err(error)) => break 'call Err(error.into()),
+                    Some(Ok(bearer)) => bearer,
+                };
+                let policy = own_policy.as_deref().unwrap_or(client_policy);
+                // By reference: the attempt loop's future does not hold a second copy of the
+                // call.
+                match retry::attempts(&mut call, policy, deadline).await {
+                    Ok(answer) => decode(&answer.body)
+                        .map(|value| Response::new(answer.status, answer.headers, value)),
+                    Err(error) => Err(error),
+                }
+            };
+            if let Err(error) = &result {
+                tracing::Span::current().record("error.type", error.kind());
+            }
+            result
         }
+        .instrument(span)
     }
 
     /// `request` as it leaves, before the token: refused if its path would reach another
@@ -288,8 +276,9 @@ impl Pipeline {
 struct ApiCall<'p> {
     pipeline: &'p Pipeline,
     operation: &'static Operation,
-    /// The first attempt's request, as it leaves but for the token.
-    first: Option<reqwest::Request>,
+    /// The first attempt's request, as it leaves but for the token, or the error that stops
+    /// the call before anything is sent.
+    first: Option<Result<reqwest::Request, Error>>,
     requests: &'p dyn Requests,
     /// The bearer token: the renewed one after a 401.
     bearer: HeaderValue,
@@ -306,7 +295,7 @@ impl ApiCall<'_> {
     /// The next attempt's request, with the token.
     fn next_request(&mut self) -> Result<reqwest::Request, Error> {
         let mut request = match self.first.take() {
-            Some(first) => first,
+            Some(first) => first?,
             None => self
                 .requests
                 .request()
