@@ -12,7 +12,8 @@
 //!
 //! `-- profile sdk|bare|generated [N [IN_FLIGHT]]` runs N (default 20,000) calls of one
 //! contender alone for a profiler: sequential on a current-thread runtime, or IN_FLIGHT at a
-//! time on the multi-thread runtime; `-- sizes` prints only the
+//! time on the multi-thread runtime, and prints their wall time and this process's CPU time
+//! (the server's not counted); `-- sizes` prints only the
 //! sizes of the call futures.
 //!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
@@ -51,12 +52,16 @@ fn main() {
         // With calls in flight, on the multi-thread runtime.
         let in_flight = args.get(at + 3).and_then(|n| n.parse().ok()).unwrap_or(1);
         let runtime = common::runtime(in_flight > 1);
-        let took = runtime.block_on(async {
+        let (took, cpu) = runtime.block_on(async {
             let contenders = Contenders::new(&server);
             run(&contenders, who, 100, in_flight).await;
-            run(&contenders, who, calls, in_flight).await.0
+            run(&contenders, who, calls, in_flight).await
         });
-        println!("{calls} calls of {who:?}, {in_flight} in flight, in {took:?}");
+        println!(
+            "{calls} calls of {who:?}, {in_flight} in flight, in {:.3} s, client CPU {:.3} s",
+            took.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
         return;
     }
     if args.iter().any(|a| a == "sizes") {
