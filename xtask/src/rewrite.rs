@@ -256,10 +256,13 @@ pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, Stri
     Ok(changed)
 }
 
-/// Points every query parameter at the client's own `QueryParam`, which writes the value as a
-/// struct field under a `&'static str` name: progenitor's writes a `(name, value)` pair,
-/// whose name serde_urlencoded copies into a new `String` on every call. Every name must be a
-/// string literal. Returns how many parameters it changed.
+/// Writes every query parameter with the client crate's `QueryExt::query_param`:
+/// `.query(&progenitor_client::QueryParam::new("limit", &limit))` becomes
+/// `.query_param("limit", &limit)`, and the builders' module imports the trait. It writes the
+/// value as a struct field under a `&'static str` name (progenitor's writes a `(name, value)`
+/// pair, whose name serde_urlencoded copies into a new `String` on every call), and leaves the
+/// request alone when the value is absent. Every name must be a string literal. Returns how
+/// many parameters it changed.
 pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
     use syn::visit_mut::{self, VisitMut};
 
@@ -268,29 +271,43 @@ pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
         problem: Option<String>,
     }
     impl VisitMut for Names {
-        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-            visit_mut::visit_expr_call_mut(self, call);
-            let syn::Expr::Path(function) = &mut *call.func else {
-                return;
-            };
-            if compact(&function.path) != "progenitor_client::QueryParam::new" {
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            visit_mut::visit_expr_method_call_mut(self, call);
+            if call.method != "query" || call.args.len() != 1 {
                 return;
             }
-            let literal = matches!(
-                call.args.first(),
-                Some(syn::Expr::Lit(syn::ExprLit {
+            let Some(syn::Expr::Reference(reference)) = call.args.first() else {
+                return;
+            };
+            let syn::Expr::Call(param) = &*reference.expr else {
+                return;
+            };
+            if compact(&param.func) != "progenitor_client::QueryParam::new" {
+                return;
+            }
+            let args: Vec<syn::Expr> = param.args.iter().cloned().collect();
+            let [name, value] = args.as_slice() else {
+                self.problem = Some(format!(
+                    "a query parameter is not (name, value): {}",
+                    compact(call)
+                ));
+                return;
+            };
+            if !matches!(
+                name,
+                syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(_),
                     ..
-                }))
-            );
-            if !literal {
+                })
+            ) {
                 self.problem = Some(format!(
                     "a query parameter's name is not a literal: {}",
                     compact(call)
                 ));
                 return;
             }
-            function.path = syn::parse_quote!(crate::query::QueryParam::new);
+            call.method = syn::Ident::new("query_param", call.method.span());
+            call.args = syn::parse_quote!(#name, #value);
             self.changed += 1;
         }
     }
@@ -299,10 +316,29 @@ pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
         problem: None,
     };
     names.visit_file_mut(file);
-    match names.problem {
-        Some(problem) => Err(problem),
-        None => Ok(names.changed),
+    if let Some(problem) = names.problem {
+        return Err(problem);
     }
+    if compact(file).contains("progenitor_client::QueryParam") {
+        return Err("a query parameter is written other than with `.query(&QueryParam::new(..))`: progenitor changed shape".into());
+    }
+    if names.changed > 0 {
+        let builder = file
+            .items
+            .iter_mut()
+            .find_map(|item| match item {
+                syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+                _ => None,
+            })
+            .ok_or("no `builder` module for the query parameters' trait")?;
+        builder.1.insert(
+            0,
+            syn::parse_quote!(
+                use crate::query::QueryExt as _;
+            ),
+        );
+    }
+    Ok(names.changed)
 }
 
 /// Adds `request(&self) -> Result<reqwest::Request, Error>` to every operation builder: the
@@ -686,16 +722,32 @@ mod tests {
         assert_eq!(super::static_query_names(&mut file), Ok(2));
         let text = super::compact(&file);
         assert!(
-            text.contains(r#".query(&crate::query::QueryParam::new("limit",&limit)).query(&crate::query::QueryParam::new("id",&id))"#),
+            text.contains(
+                r#"client.client.get(url).query_param("limit",&limit).query_param("id",&id)"#
+            ),
             "{text}"
         );
-        let mut named: syn::File =
-            syn::parse_str(r#"fn f() { b.query(&progenitor_client::QueryParam::new(name, &v)); }"#)
-                .unwrap();
+        assert!(
+            text.starts_with("pubmodbuilder{usecrate::query::QueryExtas_;"),
+            "{text}"
+        );
+        let mut named: syn::File = syn::parse_str(
+            r#"pub mod builder { fn f() { b.query(&progenitor_client::QueryParam::new(name, &v)); } }"#,
+        )
+        .unwrap();
         assert!(
             super::static_query_names(&mut named)
                 .unwrap_err()
                 .contains("not a literal")
+        );
+        let mut elsewhere: syn::File = syn::parse_str(
+            r#"pub mod builder { fn f() { let p = progenitor_client::QueryParam::new("a", &v); } }"#,
+        )
+        .unwrap();
+        assert!(
+            super::static_query_names(&mut elsewhere)
+                .unwrap_err()
+                .contains("changed shape")
         );
     }
 

@@ -18223,6 +18223,7 @@ let response = client.unsuspend_user()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use crate::query::QueryExt as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -18492,7 +18493,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("includeSecret", &include_secret))
+                .query_param("includeSecret", &include_secret)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -18538,7 +18539,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("includeSecret", &include_secret))
+                .query_param("includeSecret", &include_secret)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -19365,8 +19366,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("end", &end))
-                .query(&crate::query::QueryParam::new("start", &start))
+                .query_param("end", &end)
+                .query_param("start", &start)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -19408,8 +19409,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("end", &end))
-                .query(&crate::query::QueryParam::new("start", &start))
+                .query_param("end", &end)
+                .query_param("start", &start)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -20668,7 +20669,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("id", &id))
+                .query_param("id", &id)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -20705,7 +20706,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("id", &id))
+                .query_param("id", &id)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -21354,15 +21355,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &crate::query::QueryParam::new("apiTokenAction", &api_token_action),
-                )
-                .query(
-                    &crate::query::QueryParam::new(
-                        "oldApiTokenDeactivation",
-                        &old_api_token_deactivation,
-                    ),
-                )
+                .query_param("apiTokenAction", &api_token_action)
+                .query_param("oldApiTokenDeactivation", &old_api_token_deactivation)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -21408,15 +21402,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &crate::query::QueryParam::new("apiTokenAction", &api_token_action),
-                )
-                .query(
-                    &crate::query::QueryParam::new(
-                        "oldApiTokenDeactivation",
-                        &old_api_token_deactivation,
-                    ),
-                )
+                .query_param("apiTokenAction", &api_token_action)
+                .query_param("oldApiTokenDeactivation", &old_api_token_deactivation)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -21958,13 +21945,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
-                .query(&crate::query::QueryParam::new("oktaFilter", &okta_filter))
-                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&crate::query::QueryParam::new("oktaQuery", &okta_query))
-                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
-                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
-                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
+                .query_param("oktaAfter", &okta_after)
+                .query_param("oktaFilter", &okta_filter)
+                .query_param("oktaLimit", &okta_limit)
+                .query_param("oktaQuery", &okta_query)
+                .query_param("oktaSince", &okta_since)
+                .query_param("oktaSortOrder", &okta_sort_order)
+                .query_param("oktaUntil", &okta_until)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -22030,13 +22017,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
-                .query(&crate::query::QueryParam::new("oktaFilter", &okta_filter))
-                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&crate::query::QueryParam::new("oktaQuery", &okta_query))
-                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
-                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
-                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
+                .query_param("oktaAfter", &okta_after)
+                .query_param("oktaFilter", &okta_filter)
+                .query_param("oktaLimit", &okta_limit)
+                .query_param("oktaQuery", &okta_query)
+                .query_param("oktaSince", &okta_since)
+                .query_param("oktaSortOrder", &okta_sort_order)
+                .query_param("oktaUntil", &okta_until)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -22192,11 +22179,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
-                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
-                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
-                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
+                .query_param("oktaAfter", &okta_after)
+                .query_param("oktaLimit", &okta_limit)
+                .query_param("oktaSince", &okta_since)
+                .query_param("oktaSortOrder", &okta_sort_order)
+                .query_param("oktaUntil", &okta_until)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -22254,11 +22241,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("oktaAfter", &okta_after))
-                .query(&crate::query::QueryParam::new("oktaLimit", &okta_limit))
-                .query(&crate::query::QueryParam::new("oktaSince", &okta_since))
-                .query(&crate::query::QueryParam::new("oktaSortOrder", &okta_sort_order))
-                .query(&crate::query::QueryParam::new("oktaUntil", &okta_until))
+                .query_param("oktaAfter", &okta_after)
+                .query_param("oktaLimit", &okta_limit)
+                .query_param("oktaSince", &okta_since)
+                .query_param("oktaSortOrder", &okta_sort_order)
+                .query_param("oktaUntil", &okta_until)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -22440,7 +22427,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("version", &version))
+                .query_param("version", &version)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -22488,7 +22475,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("version", &version))
+                .query_param("version", &version)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -24019,7 +24006,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("scope", &scope))
+                .query_param("scope", &scope)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -24063,7 +24050,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("scope", &scope))
+                .query_param("scope", &scope)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -24872,12 +24859,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &crate::query::QueryParam::new(
-                        "includeDeactivated",
-                        &include_deactivated,
-                    ),
-                )
+                .query_param("includeDeactivated", &include_deactivated)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -24916,12 +24898,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &crate::query::QueryParam::new(
-                        "includeDeactivated",
-                        &include_deactivated,
-                    ),
-                )
+                .query_param("includeDeactivated", &include_deactivated)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -25011,9 +24988,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(
-                    &crate::query::QueryParam::new("waitForReindex", &wait_for_reindex),
-                )
+                .query_param("waitForReindex", &wait_for_reindex)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -25059,9 +25034,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(
-                    &crate::query::QueryParam::new("waitForReindex", &wait_for_reindex),
-                )
+                .query_param("waitForReindex", &wait_for_reindex)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -25513,7 +25486,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("includeRoles", &include_roles))
+                .query_param("includeRoles", &include_roles)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -25559,7 +25532,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&crate::query::QueryParam::new("includeRoles", &include_roles))
+                .query_param("includeRoles", &include_roles)
                 .headers(header_map)
                 .build()?;
             return Ok(request);
@@ -25785,7 +25758,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .delete(url)
-                .query(&crate::query::QueryParam::new("purge", &purge))
+                .query_param("purge", &purge)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -25825,7 +25798,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .delete(url)
-                .query(&crate::query::QueryParam::new("purge", &purge))
+                .query_param("purge", &purge)
                 .headers(header_map)
                 .build()?;
             return Ok(request);

@@ -5,9 +5,180 @@
 //! serde_urlencoded copies a pair's name into a new `String` before writing it: one
 //! allocation per parameter per call. A struct field's name is `&'static str`, written as it
 //! is. The bytes on the wire are the same (the tests compare the two).
+//!
+//! The builders call [`QueryExt::query_param`], which leaves the request alone when the value
+//! is absent: reqwest's `query()` opens the URL's query for writing, and closes it again,
+//! even when there is nothing to write.
+
+use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{self, SerializeStruct};
+
+/// `query_param` on reqwest's request builder, which the generated builders call for each
+/// query parameter.
+pub(crate) trait QueryExt {
+    /// Appends the parameter `name` with `value` to the query; a value that writes nothing
+    /// (`None`, an empty list) leaves the request as it is.
+    fn query_param<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Self;
+}
+
+impl QueryExt for reqwest::RequestBuilder {
+    fn query_param<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Self {
+        match value.serialize(Probe) {
+            Err(Seen::Nothing) => self,
+            _ => self.query(&QueryParam::new(name, value)),
+        }
+    }
+}
+
+/// A serializer that only looks: it stops at once with what it has seen.
+struct Probe;
+
+/// What [`Probe`] saw: a value that writes nothing, or anything else (also what it does not
+/// look into: those are written as usual).
+#[derive(Debug)]
+enum Seen {
+    Nothing,
+    Something,
+}
+
+impl fmt::Display for Seen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Nothing => "a value that writes nothing",
+            Self::Something => "a value",
+        })
+    }
+}
+
+impl std::error::Error for Seen {}
+
+impl ser::Error for Seen {
+    fn custom<M: fmt::Display>(_: M) -> Self {
+        Self::Something
+    }
+}
+
+macro_rules! something {
+    ($($method:ident: $ty:ty),* $(,)?) => {
+        $(fn $method(self, _: $ty) -> Result<(), Seen> {
+            Err(Seen::Something)
+        })*
+    };
+}
+
+impl ser::Serializer for Probe {
+    type Ok = ();
+    type Error = Seen;
+    type SerializeSeq = ser::Impossible<(), Seen>;
+    type SerializeTuple = ser::Impossible<(), Seen>;
+    type SerializeTupleStruct = ser::Impossible<(), Seen>;
+    type SerializeTupleVariant = ser::Impossible<(), Seen>;
+    type SerializeMap = ser::Impossible<(), Seen>;
+    type SerializeStruct = ser::Impossible<(), Seen>;
+    type SerializeStructVariant = ser::Impossible<(), Seen>;
+
+    something!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_f32: f32,
+        serialize_f64: f64,
+        serialize_char: char,
+        serialize_str: &str,
+        serialize_bytes: &[u8],
+        serialize_unit_struct: &'static str,
+    );
+
+    fn serialize_none(self) -> Result<(), Seen> {
+        Err(Seen::Nothing)
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), Seen> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Seen> {
+        Err(Seen::Nothing)
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Seen> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Self::Ok, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, Seen> {
+        Err(if len == Some(0) {
+            Seen::Nothing
+        } else {
+            Seen::Something
+        })
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Seen> {
+        Err(Seen::Something)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Seen> {
+        Err(Seen::Something)
+    }
+}
 
 /// The query parameter `name` with `value`: what a builder passes to reqwest's `query()`. A
 /// missing value writes nothing; a list writes the name once per element.
@@ -249,6 +420,38 @@ mod tests {
             query(&|b| b.query(&QueryParam::new(name, value))),
             query(&|b| b.query(&progenitor_client::QueryParam::new(name, value))),
         )
+    }
+
+    /// `query_param` gives the request `query` gives, and leaves it untouched when the value
+    /// writes nothing.
+    #[test]
+    fn query_param_is_query_and_skips_what_writes_nothing() {
+        use super::QueryExt;
+        fn both<T: Serialize>(url: &str, value: &T) -> (String, String) {
+            let build = |b: reqwest::RequestBuilder| b.build().expect("request").url().to_string();
+            let client = reqwest::Client::new();
+            (
+                build(client.get(url).query_param("id", value)),
+                build(client.get(url).query(&QueryParam::new("id", value))),
+            )
+        }
+        for url in [
+            "http://127.0.0.1/api/users",
+            "http://127.0.0.1/api/users?first=1",
+        ] {
+            for (ours, theirs) in [
+                both(url, &None::<String>),
+                both(url, &Some(None::<String>)),
+                both(url, &Vec::<String>::new()),
+                both(url, &()),
+                both(url, &Some("x y")),
+                both(url, &vec!["a", "b"]),
+                both(url, &Some(Order::Ascending)),
+            ] {
+                assert_eq!(ours, theirs);
+            }
+            assert_eq!(both(url, &None::<String>).0, url, "untouched");
+        }
     }
 
     #[test]
