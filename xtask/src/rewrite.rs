@@ -438,11 +438,11 @@ fn by_reference(stmts: &mut [syn::Stmt]) -> Result<(), String> {
             .ok_or_else(|| format!("`{name}` is not read as `{name}.method(..)`"))?;
         if first.method == "map_err" && compact(&first.args) == "Error::InvalidRequest" {
             let receiver = &first.receiver;
-            first.receiver = Box::new(syn::parse_quote!(#receiver.as_ref()));
+            *first.receiver = syn::parse_quote!(#receiver.as_ref());
             first.args = syn::parse_quote!(|e| Error::InvalidRequest(e.clone()));
         } else {
             let receiver = &first.receiver;
-            first.receiver = Box::new(syn::parse_quote!(#receiver.clone()));
+            *first.receiver = syn::parse_quote!(#receiver.clone());
         }
         checked += 1;
     }
