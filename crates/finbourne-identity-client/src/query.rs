@@ -365,31 +365,25 @@ struct Repeated<F> {
     name: &'static str,
 }
 
-impl<F: SerializeStruct> ser::SerializeSeq for Repeated<F> {
-    type Ok = F::Ok;
-    type Error = F::Error;
+/// Each element a field under the parameter's name, for lists and tuples alike.
+macro_rules! repeated {
+    ($($kind:ident),*) => {
+        $(impl<F: SerializeStruct> ser::$kind for Repeated<F> {
+            type Ok = F::Ok;
+            type Error = F::Error;
 
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), F::Error> {
-        self.fields.serialize_field(self.name, value)
-    }
+            fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), F::Error> {
+                self.fields.serialize_field(self.name, value)
+            }
 
-    fn end(self) -> Result<F::Ok, F::Error> {
-        self.fields.end()
-    }
+            fn end(self) -> Result<F::Ok, F::Error> {
+                self.fields.end()
+            }
+        })*
+    };
 }
 
-impl<F: SerializeStruct> ser::SerializeTuple for Repeated<F> {
-    type Ok = F::Ok;
-    type Error = F::Error;
-
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), F::Error> {
-        self.fields.serialize_field(self.name, value)
-    }
-
-    fn end(self) -> Result<F::Ok, F::Error> {
-        self.fields.end()
-    }
-}
+repeated!(SerializeSeq, SerializeTuple);
 
 #[cfg(test)]
 mod tests {
