@@ -162,6 +162,28 @@ pub enum Idempotency {
     },
 }
 
+impl Idempotency {
+    /// Whether a request is idempotent whatever it holds: `Some` for [`Always`](Self::Always)
+    /// and [`Never`](Self::Never), `None` when its query decides (see
+    /// [`Operation::is_idempotent`]). Lets a caller without the request at hand build it only
+    /// when it matters.
+    ///
+    /// ```
+    /// use finbourne_identity_client::operations::by_id;
+    ///
+    /// assert_eq!(by_id("get_user").unwrap().idempotency.without_request(), Some(true));
+    /// assert_eq!(by_id("create_role").unwrap().idempotency.without_request(), Some(false));
+    /// assert_eq!(by_id("add_scim").unwrap().idempotency.without_request(), None);
+    /// ```
+    pub fn without_request(self) -> Option<bool> {
+        match self {
+            Self::Always => Some(true),
+            Self::Never => Some(false),
+            Self::UnlessQuery { .. } => None,
+        }
+    }
+}
+
 impl Operation {
     /// Whether the request to `url` (with its query) is idempotent.
     ///
@@ -181,11 +203,10 @@ impl Operation {
     /// ```
     pub fn is_idempotent(&self, url: &reqwest::Url) -> bool {
         match self.idempotency {
-            Idempotency::Always => true,
-            Idempotency::Never => false,
             Idempotency::UnlessQuery { name, value } => !url
                 .query_pairs()
                 .any(|(n, v)| n.eq_ignore_ascii_case(name) && may_read_as(&v, value)),
+            fixed => fixed.without_request() == Some(true),
         }
     }
 }

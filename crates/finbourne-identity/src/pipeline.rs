@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::response::Response;
 use bytes::Bytes;
-use finbourne_identity_client::operations::{Idempotency, Operation};
+use finbourne_identity_client::operations::Operation;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
@@ -280,7 +280,8 @@ struct ApiCall<'p> {
     /// the call before anything is sent.
     first: Option<Result<reqwest::Request, Error>>,
     requests: &'p dyn Requests,
-    /// The bearer token: the renewed one after a 401.
+    /// The bearer token, set once the call has it (before the first attempt): the renewed one
+    /// after a 401.
     bearer: HeaderValue,
     deadline: Option<Instant>,
     attempt_timeout: Option<Duration>,
@@ -380,13 +381,11 @@ impl Attempt for ApiCall<'_> {
     /// query: the call path changes only how date-times are written).
     fn idempotent(&self) -> bool {
         self.idempotent
-            .unwrap_or_else(|| match self.operation.idempotency {
-                Idempotency::Always => true,
-                Idempotency::Never => false,
-                _ => self
-                    .requests
+            .or(self.operation.idempotency.without_request())
+            .unwrap_or_else(|| {
+                self.requests
                     .request()
-                    .is_ok_and(|request| self.operation.is_idempotent(request.url())),
+                    .is_ok_and(|request| self.operation.is_idempotent(request.url()))
             })
     }
 }
