@@ -216,7 +216,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
         .map(|op| op.id)
         .collect();
     rewrite::join_base_url(&mut file, &ids)?;
-    rewrite::static_query_names(&mut file)?;
+    rewrite::query_params(&mut file)?;
     rewrite::add_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
     rewrite::non_exhaustive_types(&mut file);

@@ -162,11 +162,18 @@ fn module_items<'a>(
 ) -> impl Iterator<Item = &'a mut syn::Item> + 'a {
     file.items
         .iter_mut()
-        .filter_map(move |item| match item {
-            syn::Item::Mod(module) if module.ident == name => module.content.as_mut(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items.iter_mut())
+        .filter_map(move |item| module_content(item, name))
+        .flat_map(|items| items.iter_mut())
+}
+
+/// The items inside `item` when it is the module `name` with a body.
+fn module_content<'a>(item: &'a mut syn::Item, name: &str) -> Option<&'a mut Vec<syn::Item>> {
+    match item {
+        syn::Item::Mod(module) if module.ident == name => {
+            module.content.as_mut().map(|(_, items)| items)
+        }
+        _ => None,
+    }
 }
 
 /// Makes every builder's `send()` build its URL with the client crate's `base_url::join`:
@@ -263,7 +270,7 @@ pub fn join_base_url(file: &mut syn::File, ids: &[String]) -> Result<usize, Stri
 /// pair, whose name serde_urlencoded copies into a new `String` on every call), and leaves the
 /// request alone when the value is absent. Every name must be a string literal. Returns how
 /// many parameters it changed.
-pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
+pub fn query_params(file: &mut syn::File) -> Result<usize, String> {
     use syn::visit_mut::{self, VisitMut};
 
     struct Names {
@@ -326,12 +333,9 @@ pub fn static_query_names(file: &mut syn::File) -> Result<usize, String> {
         let builder = file
             .items
             .iter_mut()
-            .find_map(|item| match item {
-                syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-                _ => None,
-            })
+            .find_map(|item| module_content(item, "builder"))
             .ok_or("no `builder` module for the query parameters' trait")?;
-        builder.1.insert(
+        builder.insert(
             0,
             syn::parse_quote!(
                 use crate::query::QueryExt as _;
@@ -719,7 +723,7 @@ mod tests {
             } } }"#,
         )
         .unwrap();
-        assert_eq!(super::static_query_names(&mut file), Ok(2));
+        assert_eq!(super::query_params(&mut file), Ok(2));
         let text = super::compact(&file);
         assert!(
             text.contains(
@@ -736,7 +740,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            super::static_query_names(&mut named)
+            super::query_params(&mut named)
                 .unwrap_err()
                 .contains("not a literal")
         );
@@ -745,7 +749,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            super::static_query_names(&mut elsewhere)
+            super::query_params(&mut elsewhere)
                 .unwrap_err()
                 .contains("changed shape")
         );
