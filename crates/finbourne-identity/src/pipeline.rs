@@ -205,13 +205,15 @@ impl Pipeline {
         let exchange = async move {
             let mut answer = waited(read_timeout, pending).await?;
             let status = answer.status();
-            // Taken, not cloned: reading the body needs none of them.
-            let headers = std::mem::take(answer.headers_mut());
+            // The readers borrow the answer: moved into them, it would be held twice in this
+            // future (as their argument and as their local).
             let body = if status.is_success() {
-                read_bounded(answer, limits.answer, read_timeout).await?
+                read_bounded(&mut answer, limits.answer, read_timeout).await?
             } else {
-                read_prefix(answer, limits.error_body, read_timeout).await?
+                read_prefix(&mut answer, limits.error_body, read_timeout).await?
             };
+            // Taken, not cloned, and only now: not kept beside the answer while it is read.
+            let headers = std::mem::take(answer.headers_mut());
             Ok::<_, ReadError>((status, headers, body))
         };
         within(end, exchange).map(move |ended| match ended {
@@ -442,7 +444,7 @@ fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
 /// limit is on the bytes as decoded: a compressed answer is refused once its decompressed
 /// bytes pass it, however small it was on the wire.
 async fn read_bounded(
-    mut answer: reqwest::Response,
+    answer: &mut reqwest::Response,
     limit: usize,
     read_timeout: Option<Duration>,
 ) -> Result<Bytes, ReadError> {
@@ -475,7 +477,7 @@ async fn read_bounded(
 
 /// At most `limit` bytes of an error answer; the rest is never read.
 async fn read_prefix(
-    mut answer: reqwest::Response,
+    answer: &mut reqwest::Response,
     limit: usize,
     read_timeout: Option<Duration>,
 ) -> Result<Bytes, ReadError> {
