@@ -52,15 +52,22 @@ fn main() {
         // With calls in flight, on the multi-thread runtime.
         let in_flight = args.get(at + 3).and_then(|n| n.parse().ok()).unwrap_or(1);
         let runtime = common::runtime(in_flight > 1);
-        let (took, cpu) = runtime.block_on(async {
+        let (took, cpu, kernel) = runtime.block_on(async {
             let contenders = Contenders::new(&server);
             run(&contenders, who, 100, in_flight).await;
-            run(&contenders, who, calls, in_flight).await
+            let before = kernel_counts();
+            let (took, cpu) = run(&contenders, who, calls, in_flight).await;
+            (took, cpu, kernel_counts().since(before))
         });
+        let per_call = |n: u64| n as f64 / calls as f64;
         println!(
-            "{calls} calls of {who:?}, {in_flight} in flight, in {:.3} s, client CPU {:.3} s",
+            "{calls} calls of {who:?}, {in_flight} in flight, in {:.3} s, client CPU {:.3} s, \
+             per call: {:.3} context switches ({:.3} forced), {:.3} page faults",
             took.as_secs_f64(),
-            cpu.as_secs_f64()
+            cpu.as_secs_f64(),
+            per_call(kernel.switches),
+            per_call(kernel.forced),
+            per_call(kernel.faults),
         );
         return;
     }
@@ -308,6 +315,56 @@ fn sockets() -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// What the kernel did for this process so far, from /proc (zeros where there is none): the
+/// costs of running in parallel that an instruction count does not show.
+#[derive(Clone, Copy, Default)]
+struct KernelCounts {
+    /// Threads giving up the CPU to wait (a park, a lock).
+    switches: u64,
+    /// Threads taken off the CPU.
+    forced: u64,
+    /// Minor page faults: memory the allocator gave back and took again.
+    faults: u64,
+}
+
+impl KernelCounts {
+    fn since(self, before: KernelCounts) -> KernelCounts {
+        KernelCounts {
+            switches: self.switches.saturating_sub(before.switches),
+            forced: self.forced.saturating_sub(before.forced),
+            faults: self.faults.saturating_sub(before.faults),
+        }
+    }
+}
+
+fn kernel_counts() -> KernelCounts {
+    let mut counts = KernelCounts::default();
+    let field = |status: &str, name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.filter_map(Result::ok) {
+            if let Ok(status) = std::fs::read_to_string(task.path().join("status")) {
+                counts.switches += field(&status, "voluntary_ctxt_switches:");
+                counts.forced += field(&status, "nonvoluntary_ctxt_switches:");
+            }
+        }
+    }
+    // The tenth field after the command (which is in parentheses and may hold spaces).
+    counts.faults = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let (_, after) = stat.rsplit_once(')')?;
+            after.split_whitespace().nth(7)?.parse().ok()
+        })
+        .unwrap_or(0);
+    counts
 }
 
 /// CPU time this process has used so far, all threads together, from /proc (zero where there
