@@ -217,6 +217,7 @@ fn run_progenitor(spec_name: &Path, tree: &Value) -> Result<syn::File, String> {
         .collect();
     rewrite::join_base_url(&mut file, &ids)?;
     rewrite::query_params(&mut file)?;
+    rewrite::start_requests(&mut file)?;
     rewrite::add_request(&mut file)?;
     rewrite::lenient_records(&mut file, &operations::answer_only_schemas(tree));
     rewrite::non_exhaustive_types(&mut file);

@@ -345,6 +345,56 @@ pub fn query_params(file: &mut syn::File) -> Result<usize, String> {
     Ok(names.changed)
 }
 
+/// Starts every builder's request with the client crate's `request::start` instead of
+/// `client.client.get(url)` (and `put`, `post`, ...): the same request, its header map made
+/// once with room for every header it will carry. reqwest's starts empty, allocates room for
+/// six at the first header and grows again (a second allocation and a rehash) when a call
+/// path adds its own. Returns how many requests it changed; run before [`add_request`], which
+/// copies `send()`'s statements.
+pub fn start_requests(file: &mut syn::File) -> Result<usize, String> {
+    use syn::visit_mut::{self, VisitMut};
+
+    struct Starts {
+        changed: usize,
+    }
+    impl VisitMut for Starts {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::MethodCall(call) = expr else {
+                return;
+            };
+            if compact(&call.receiver) != "client.client" || call.args.len() != 1 {
+                return;
+            }
+            let method = match call.method.to_string().as_str() {
+                "get" => quote::quote!(GET),
+                "put" => quote::quote!(PUT),
+                "post" => quote::quote!(POST),
+                "delete" => quote::quote!(DELETE),
+                "patch" => quote::quote!(PATCH),
+                "head" => quote::quote!(HEAD),
+                _ => return,
+            };
+            let url = &call.args[0];
+            *expr = syn::parse_quote!(
+                crate::request::start(&client.client, ::reqwest::Method::#method, #url)
+            );
+            self.changed += 1;
+        }
+    }
+    let mut starts = Starts { changed: 0 };
+    for item in module_items(file, "builder") {
+        starts.visit_item_mut(item);
+    }
+    if starts.changed == 0 {
+        return Err(
+            "found no request started with `client.client.<method>(url)`: progenitor changed shape"
+                .into(),
+        );
+    }
+    Ok(starts.changed)
+}
+
 /// Adds `request(&self) -> Result<reqwest::Request, Error>` to every operation builder: the
 /// request `send()` would make, built but not sent, the builder kept. Returns how many
 /// builders got one.
@@ -750,6 +800,35 @@ mod tests {
         .unwrap();
         assert!(
             super::query_params(&mut elsewhere)
+                .unwrap_err()
+                .contains("changed shape")
+        );
+    }
+
+    #[test]
+    fn requests_start_with_room_for_their_headers() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod builder { impl X { fn send(self) {
+                let a = client.client.get(url).query_param("limit", &limit).build()?;
+                let b = client.client.delete(url).build()?;
+            } } }"#,
+        )
+        .unwrap();
+        assert_eq!(super::start_requests(&mut file), Ok(2));
+        let text = super::compact(&file);
+        assert!(
+            text.contains(r#"leta=crate::request::start(&client.client,::reqwest::Method::GET,url).query_param("limit",&limit).build()?;"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"letb=crate::request::start(&client.client,::reqwest::Method::DELETE,url).build()?;"#),
+            "{text}"
+        );
+        let mut none: syn::File =
+            syn::parse_str(r#"pub mod builder { fn f() { reqwest::Client::new().get(url); } }"#)
+                .unwrap();
+        assert!(
+            super::start_requests(&mut none)
                 .unwrap_err()
                 .contains("changed shape")
         );

@@ -206,15 +206,17 @@ chrono = { version = "0.4", default-features = false, features = ["serde", "std"
 percent-encoding = "2"
 "#,
         );
-        // The client crate's own hand-written hooks, URL joiner, path encoder, query writer and lenient decoders, read
-        // where they are; the table of operations is the real spec's, so a stand-in that knows
-        // no operation (the hooks then check nothing, the joiner keeps no URL).
+        // The client crate's own hand-written hooks, URL joiner, path encoder, request start,
+        // query writer and lenient decoders, read where they are; the table of operations is
+        // the real spec's, so a stand-in that knows no operation (the hooks then check
+        // nothing, the joiner keeps no URL).
         write(
             "client/src/lib.rs",
             &format!(
                 "#[path = {hooks:?}]\nmod hooks;\n#[path = {base_url:?}]\nmod base_url;\n\
                  #[path = {lenient:?}]\npub mod lenient;\n\
                  #[path = {segment:?}]\npub mod segment;\n#[path = {query:?}]\nmod query;\n\
+                 #[path = {request:?}]\nmod request;\n\
                  pub mod operations {{\n    pub struct Operation {{ pub path: &'static str }}\n    \
                  pub static OPERATIONS: &[Operation] = &[];\n    impl Operation {{\n        \
                  pub fn check_path(&self, _: &str) -> Result<(), String> {{ Ok(()) }}\n    }}\n    \
@@ -226,6 +228,7 @@ percent-encoding = "2"
                 lenient = client_src.join("lenient.rs"),
                 segment = client_src.join("segment.rs"),
                 query = client_src.join("query.rs"),
+                request = client_src.join("request.rs"),
             ),
         );
         write(

@@ -18253,9 +18253,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18288,9 +18290,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18356,9 +18360,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18399,9 +18405,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18486,9 +18494,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18532,9 +18542,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18597,7 +18609,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_application",
             };
@@ -18631,7 +18649,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -18689,9 +18713,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18731,9 +18757,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18767,9 +18795,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18806,9 +18836,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18874,9 +18906,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -18918,9 +18952,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19021,9 +19057,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19073,9 +19111,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19110,9 +19150,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19149,9 +19191,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19222,9 +19266,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19269,9 +19315,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19359,9 +19407,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19402,9 +19452,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19475,9 +19527,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19521,9 +19575,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19561,9 +19617,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19600,9 +19658,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19636,9 +19696,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19675,9 +19737,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19711,9 +19775,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19750,9 +19816,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19821,9 +19889,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19867,9 +19937,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19941,9 +20013,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -19988,9 +20062,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20061,9 +20137,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20108,9 +20186,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20145,9 +20225,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20184,9 +20266,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20255,9 +20339,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20301,9 +20387,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20338,9 +20426,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20377,9 +20467,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20413,9 +20505,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20452,9 +20546,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20488,9 +20584,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20527,9 +20625,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20563,9 +20663,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20602,9 +20704,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20662,9 +20766,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20699,9 +20805,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20739,9 +20847,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20778,9 +20888,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20854,9 +20966,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20901,9 +21015,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -20971,9 +21087,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21013,9 +21131,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21117,9 +21237,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21167,9 +21289,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21232,7 +21356,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_external_token_issuer",
             };
@@ -21266,7 +21396,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -21348,9 +21484,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21395,9 +21533,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21431,7 +21571,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "remove_scim",
             };
@@ -21462,7 +21608,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -21486,9 +21638,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21521,9 +21675,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21584,9 +21740,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21626,9 +21784,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21692,9 +21852,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21733,9 +21895,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -21938,9 +22102,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22010,9 +22176,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22172,9 +22340,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22234,9 +22404,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22274,9 +22446,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22309,9 +22483,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22420,9 +22596,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22468,9 +22646,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22595,9 +22775,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22646,9 +22828,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22773,9 +22957,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22824,9 +23010,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -22916,7 +23104,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_mcp_tool",
             };
@@ -22952,7 +23146,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -22976,9 +23176,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23011,9 +23213,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23072,9 +23276,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23112,9 +23318,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23152,9 +23360,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23191,9 +23401,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23226,9 +23438,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23261,9 +23475,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23332,9 +23548,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23375,9 +23593,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23445,9 +23665,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23487,9 +23709,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23590,9 +23814,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23640,9 +23866,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23705,7 +23933,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_network_zone",
             };
@@ -23739,7 +23973,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -23766,9 +24006,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23801,9 +24043,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23866,9 +24110,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23908,9 +24154,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -23999,9 +24247,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24043,9 +24293,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24110,9 +24362,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24152,9 +24406,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24249,9 +24505,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24298,9 +24556,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24363,7 +24623,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_role",
             };
@@ -24397,7 +24663,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -24458,9 +24730,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24500,9 +24774,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24591,7 +24867,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "add_user_to_role",
             };
@@ -24629,7 +24911,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -24712,7 +25000,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "remove_user_from_role",
             };
@@ -24750,7 +25044,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -24772,7 +25072,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "invalidate_token",
             };
@@ -24799,7 +25105,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -24852,9 +25164,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24891,9 +25205,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -24980,9 +25296,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25026,9 +25344,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25067,9 +25387,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25106,9 +25428,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25172,9 +25496,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25214,9 +25540,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25246,9 +25574,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25281,9 +25611,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25349,9 +25681,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25392,9 +25726,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25479,9 +25815,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25525,9 +25863,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::GET,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25623,9 +25963,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25672,9 +26014,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::PUT,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25755,9 +26099,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .query_param("purge", &purge)
                 .headers(header_map)
                 .build()?;
@@ -25795,9 +26141,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::DELETE,
+                    url,
+                )
                 .query_param("purge", &purge)
                 .headers(header_map)
                 .build()?;
@@ -25856,7 +26204,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "send_activation_email",
             };
@@ -25890,7 +26244,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -25948,9 +26308,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -25990,9 +26352,11 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
@@ -26054,7 +26418,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "reset_factors",
             };
@@ -26088,7 +26458,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -26144,7 +26520,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "reset_password",
             };
@@ -26178,7 +26560,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -26234,7 +26622,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "unlock_user",
             };
@@ -26268,7 +26662,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
@@ -26324,7 +26724,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "unsuspend_user",
             };
@@ -26358,7 +26764,13 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = crate::request::start(
+                    &client.client,
+                    ::reqwest::Method::POST,
+                    url,
+                )
+                .headers(header_map)
+                .build()?;
             return Ok(request);
         }
     }
