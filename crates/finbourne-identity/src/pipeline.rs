@@ -131,10 +131,15 @@ impl Pipeline {
                 if let Some(Err(error)) = call.first.take_if(|first| first.is_err()) {
                     break 'call Err(error);
                 }
-                call.bearer = match within(deadline, self.credential.bearer()).await {
-                    None => break 'call Err(total_timeout(operation)),
-                    Some(Err(error)) => break 'call Err(error.into()),
-                    Some(Ok(bearer)) => bearer,
+                // Most calls find the token held: then no timer is made for a wait that
+                // cannot come.
+                call.bearer = match self.credential.fresh_bearer() {
+                    Some(bearer) => bearer,
+                    None => match within(deadline, self.credential.bearer()).await {
+                        None => break 'call Err(total_timeout(operation)),
+                        Some(Err(error)) => break 'call Err(error.into()),
+                        Some(Ok(bearer)) => bearer,
+                    },
                 };
                 let policy = own_policy.as_deref().unwrap_or(client_policy);
                 // By reference: the attempt loop's future does not hold a second copy of the

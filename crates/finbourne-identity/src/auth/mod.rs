@@ -82,6 +82,12 @@ impl Credential {
         self.cache.bearer().await
     }
 
+    /// The bearer token held now when it is not about to expire, without waiting: what
+    /// [`bearer`](Self::bearer) answers at once, when it can.
+    pub(crate) fn fresh_bearer(&self) -> Option<HeaderValue> {
+        self.cache.fresh()
+    }
+
     /// After the API answered 401 to `rejected`: another value to repeat the call with, or
     /// `None` when this credential cannot produce a different one.
     pub(crate) async fn renew(

@@ -81,6 +81,11 @@ impl TokenCache {
         }
     }
 
+    /// The token held now when it is not about to expire: no wait and no request.
+    pub(crate) fn fresh(&self) -> Option<HeaderValue> {
+        self.inner.lock().fresh()
+    }
+
     /// A token that is not about to expire, fetching one when needed.
     pub(crate) async fn bearer(&self) -> Outcome {
         let flight = {
