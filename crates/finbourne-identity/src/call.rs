@@ -450,7 +450,9 @@ where
 }
 
 /// One call: requests from `requests` through the call path, the answer decoded. A plain
-/// function, not an `async fn`, so that the call path's future is not held a second time.
+/// function, not an `async fn`, so that the call path's future is not held a second time;
+/// inlined, for the reason `Pipeline::call` gives.
+#[inline(always)]
 pub(crate) fn run<'a, T: Send + 'a>(
     identity: &'a IdentityClient,
     operation: &'static Operation,

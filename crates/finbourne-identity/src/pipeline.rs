@@ -88,7 +88,10 @@ impl Pipeline {
     ///
     /// A plain function around one `async` block: the settings are settled and the first
     /// request built before it, so the call's future holds each once, and no combinator
-    /// around the block copies the whole future over itself when it completes.
+    /// around the block copies the whole future over itself when it completes. Always
+    /// inlined, as are the other functions that return one layer of the call's future: the
+    /// layer is then built where the caller keeps it, not built here and copied there.
+    #[inline(always)]
     pub(crate) fn call<'a, T: Send + 'a>(
         &'a self,
         operation: &'static Operation,
@@ -188,7 +191,9 @@ impl Pipeline {
     /// call's deadline, each wait for the server within the read timeout.
     ///
     /// A plain function: the request goes to the HTTP client now, so the attempt's future
-    /// holds reqwest's small pending request rather than the request itself.
+    /// holds reqwest's small pending request rather than the request itself. Inlined, for
+    /// the reason [`call`](Self::call) gives.
+    #[inline(always)]
     fn attempt(
         &self,
         operation: &'static Operation,
@@ -430,7 +435,9 @@ impl From<reqwest::Error> for ReadError {
 
 /// One wait for the server (the answer's head, or a piece of its body), within the read
 /// timeout: a timer only when there is one, so calls without pay nothing. A plain function,
-/// not an `async fn`, for the reason `within` gives.
+/// not an `async fn`, for the reason `within` gives; inlined, for the one
+/// [`Pipeline::call`] gives.
+#[inline(always)]
 fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
     read_timeout: Option<Duration>,
     wait: F,
@@ -500,7 +507,9 @@ async fn read_prefix(
 /// `future`'s output, or `None` when `deadline` comes first.
 ///
 /// A plain function, not an `async fn`: an `async fn` would keep `future` in its own state
-/// beside the timeout holding it, doubling the size of every call's future.
+/// beside the timeout holding it, doubling the size of every call's future. Inlined, for the
+/// reason [`Pipeline::call`] gives.
+#[inline(always)]
 fn within<F: Future>(
     deadline: Option<Instant>,
     future: F,
