@@ -140,11 +140,15 @@ fn absolute_web_url(text: &str) -> bool {
     let Some(rest) = after("https://").or_else(|| after("http://")) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    // Byte by byte when it is all ASCII, as it nearly always is.
+    // The delimiters are ASCII: a byte search finds them in any UTF-8 text.
+    let authority = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .map_or(rest, |end| &rest[..end]);
+    // Byte by byte when it is all ASCII, as it nearly always is: ASCII's blanks and controls
+    // are the bytes up to the space, and DEL.
     let blank = if text.is_ascii() {
-        text.bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        text.bytes().any(|b| b <= b' ' || b == 0x7f)
     } else {
         text.chars().any(|c| c.is_whitespace() || c.is_control())
     };
@@ -262,6 +266,18 @@ mod decode_tests {
                 r#"{"baseUrl": "https://x/scim/v2\n", "apiToken": "t"}"#,
                 "valid baseUrl",
             ),
+            (
+                r#"{"baseUrl": "https://x/scim\u007fv2", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+            (
+                r#"{"baseUrl": "https://:8080/scim/v2", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
+            (
+                r#"{"baseUrl": "https://#scim", "apiToken": "t"}"#,
+                "valid baseUrl",
+            ),
         ] {
             match ScimAdd::decode(body.as_bytes()) {
                 Err(Error::IncompleteAnswer(e)) => assert_eq!(e.missing(), missing),
@@ -271,6 +287,7 @@ mod decode_tests {
         for url in [
             "https://x/scim/v2",
             "HTTP://127.0.0.1:8080/identity/scim/v2",
+            "https://b\u{fc}cher.example/scim/v2?x=1",
         ] {
             let body = format!(r#"{{"baseUrl": "{url}", "apiToken": "t"}}"#);
             let ok = ScimAdd::decode(body.as_bytes()).unwrap();
