@@ -303,7 +303,7 @@ impl IdentityClientBuilder {
         };
         let default_http = http.default_client().clone();
         let pipeline = Arc::new(Pipeline::new(
-            config.identity_url.path(),
+            &config.identity_url,
             credential,
             headers,
             self.options.over(&configured),

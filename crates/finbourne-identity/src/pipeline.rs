@@ -45,6 +45,9 @@ pub(crate) struct Answer {
 pub(crate) struct Pipeline {
     /// The identity URL's path, without a trailing `/`: what precedes `/api/...`.
     base_path: Box<str>,
+    /// The identity URL's host and port: every request's, for the call's span.
+    host: Option<Box<str>>,
+    port: Option<u16>,
     pub(crate) credential: Credential,
     headers: HeaderMap,
     /// The client's settings over the configuration's: what a call leaves unset.
@@ -64,7 +67,7 @@ enum Ended {
 
 impl Pipeline {
     pub(crate) fn new(
-        base_path: &str,
+        identity_url: &reqwest::Url,
         credential: Credential,
         headers: HeaderMap,
         defaults: CallOptions,
@@ -72,7 +75,9 @@ impl Pipeline {
         limits: Limits,
     ) -> Self {
         Self {
-            base_path: base_path.trim_end_matches('/').into(),
+            base_path: identity_url.path().trim_end_matches('/').into(),
+            host: identity_url.host_str().map(Into::into),
+            port: identity_url.port_or_known_default(),
             credential,
             headers,
             defaults,
@@ -81,14 +86,15 @@ impl Pipeline {
         }
     }
 
-    /// One call of `operation`, start to end, in its span: requests built by `requests` (the
-    /// first now: an error stops the call before anything is sent) with `options` over the
-    /// client's defaults, then its answer decoded. The settings are read where they are, not
-    /// merged into a copy: no `Arc` of the client's is touched per call.
+    /// One call of `operation`, start to end, in its span: requests built by `requests` (one
+    /// that cannot be built stops the call before anything is sent, a token request included)
+    /// with `options` over the client's defaults, then its answer decoded. The settings are
+    /// read where they are, not merged into a copy: no `Arc` of the client's is touched per
+    /// call.
     ///
-    /// A plain function around one `async` block: the settings are settled and the first
-    /// request built before it, so the call's future holds each once, and no combinator
-    /// around the block copies the whole future over itself when it completes. Always
+    /// A plain function around one `async` block: the settings are settled before it, so the
+    /// call's future holds each once, and no combinator around the block copies the whole
+    /// future over itself when it completes. Always
     /// inlined, as are the other functions that return one layer of the call's future: the
     /// layer is then built where the caller keeps it, not built here and copied there.
     #[inline(always)]
@@ -99,9 +105,7 @@ impl Pipeline {
         options: CallOptions,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
-        let first = requests.request();
-        let span = call_span(operation, first.as_ref().ok().map(reqwest::Request::url));
-        let first = first.and_then(|request| self.outgoing(operation, request));
+        let span = call_span(operation, self.host.as_deref(), self.port);
         let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
         let deadline = options
@@ -112,7 +116,6 @@ impl Pipeline {
         let mut call = ApiCall {
             pipeline: self,
             operation,
-            first: Some(first),
             requests,
             bearer: HeaderValue::from_static(""),
             deadline,
@@ -131,18 +134,23 @@ impl Pipeline {
             // A labelled block, not an inner `async` block: that would be a second future
             // inside this one, holding references to what this one holds.
             let result = 'call: {
-                if let Some(Err(error)) = call.first.take_if(|first| first.is_err()) {
-                    break 'call Err(error);
-                }
                 // Most calls find the token held: then no timer is made for a wait that
-                // cannot come.
+                // cannot come, and the first attempt builds its request at once.
                 call.bearer = match self.credential.fresh_bearer() {
                     Some(bearer) => bearer,
-                    None => match within(deadline, self.credential.bearer()).await {
-                        None => break 'call Err(total_timeout(operation)),
-                        Some(Err(error)) => break 'call Err(error.into()),
-                        Some(Ok(bearer)) => bearer,
-                    },
+                    None => {
+                        // A call that cannot be sent fails before a token is asked for. The
+                        // request is built again by the first attempt: kept, it would be held
+                        // in every call's future.
+                        if let Err(error) = call.outgoing() {
+                            break 'call Err(error);
+                        }
+                        match within(deadline, self.credential.bearer()).await {
+                            None => break 'call Err(total_timeout(operation)),
+                            Some(Err(error)) => break 'call Err(error.into()),
+                            Some(Ok(bearer)) => bearer,
+                        }
+                    }
                 };
                 let policy = own_policy.as_deref().unwrap_or(client_policy);
                 // By reference: the attempt loop's future does not hold a second copy of the
@@ -283,14 +291,12 @@ impl Pipeline {
     }
 }
 
-/// One call's requests, attempted by [`retry::attempts`]: the first as built, each later one
-/// built again by the call's builder. Nothing is copied for an attempt that may never come.
+/// One call's requests, attempted by [`retry::attempts`]: each attempt's request is built by
+/// the call's builder as it is sent. Nothing is kept or copied for an attempt that may never
+/// come.
 struct ApiCall<'p> {
     pipeline: &'p Pipeline,
     operation: &'static Operation,
-    /// The first attempt's request, as it leaves but for the token, or the error that stops
-    /// the call before anything is sent.
-    first: Option<Result<reqwest::Request, Error>>,
     requests: &'p dyn Requests,
     /// The bearer token, set once the call has it (before the first attempt): the renewed one
     /// after a 401.
@@ -305,15 +311,17 @@ struct ApiCall<'p> {
 }
 
 impl ApiCall<'_> {
+    /// The call's request as it leaves but for the token, or the error that stops the call
+    /// before anything is sent.
+    fn outgoing(&self) -> Result<reqwest::Request, Error> {
+        self.requests
+            .request()
+            .and_then(|request| self.pipeline.outgoing(self.operation, request))
+    }
+
     /// The next attempt's request, with the token.
     fn next_request(&mut self) -> Result<reqwest::Request, Error> {
-        let mut request = match self.first.take() {
-            Some(first) => first?,
-            None => self
-                .requests
-                .request()
-                .and_then(|again| self.pipeline.outgoing(self.operation, again))?,
-        };
+        let mut request = self.outgoing()?;
         request
             .headers_mut()
             .insert(AUTHORIZATION, self.bearer.clone());
@@ -404,14 +412,18 @@ impl Attempt for ApiCall<'_> {
 
 /// The span a call runs in: OpenTelemetry's HTTP client span, named after the operation, with
 /// nothing a request may carry that could be secret (no token, no query, no body).
-fn call_span(operation: &'static Operation, url: Option<&reqwest::Url>) -> tracing::Span {
+fn call_span(
+    operation: &'static Operation,
+    host: Option<&str>,
+    port: Option<u16>,
+) -> tracing::Span {
     tracing::info_span!(
         "invoke",
         otel.name = operation.id,
         otel.kind = "client",
         http.request.method = operation.method,
-        server.address = url.and_then(reqwest::Url::host_str),
-        server.port = url.and_then(reqwest::Url::port_or_known_default),
+        server.address = host,
+        server.port = port,
         url.template = operation.path,
         http.response.status_code = tracing::field::Empty,
         error.type = tracing::field::Empty,

@@ -162,3 +162,26 @@ fn a_token_url_that_would_send_the_secret_in_clear_is_refused() {
         assert!(!error.to_string().contains("pw@"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_call_that_cannot_be_sent_asks_for_no_token() {
+    let emulator = Emulator::start().await.unwrap();
+    let identity = client(&emulator, grant(&emulator));
+
+    let refused = identity.get_role().send().await;
+
+    match refused {
+        Err(e @ Error::InvalidRequest(_)) => assert_eq!(
+            e.to_string(),
+            "get_role: invalid request: the required parameter `id` was not set"
+        ),
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+    assert!(
+        emulator.journal().is_empty(),
+        "nothing was sent, no token asked for"
+    );
+    // The client is fine: the next call asks for its token and is answered.
+    identity.get_user_info().send().await.unwrap();
+    assert_eq!(token_requests(&emulator).len(), 1);
+}
