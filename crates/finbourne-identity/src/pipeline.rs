@@ -130,13 +130,16 @@ impl Pipeline {
         let own_policy = options.retry_policy;
         let client_policy: &dyn crate::RetryPolicy =
             defaults.retry_policy.as_deref().unwrap_or(&STANDARD);
+        // The block reads the pipeline, operation and deadline from the call, which it holds
+        // anyway: each captured value is held for the whole call.
         async move {
             // A labelled block, not an inner `async` block: that would be a second future
             // inside this one, holding references to what this one holds.
             let result = 'call: {
                 // Most calls find the token held: then no timer is made for a wait that
                 // cannot come, and the first attempt builds its request at once.
-                call.bearer = match self.credential.fresh_bearer() {
+                let credential = &call.pipeline.credential;
+                call.bearer = match credential.fresh_bearer() {
                     Some(bearer) => bearer,
                     None => {
                         // A call that cannot be sent fails before a token is asked for. The
@@ -145,8 +148,8 @@ impl Pipeline {
                         if let Err(error) = call.outgoing() {
                             break 'call Err(error);
                         }
-                        match within(deadline, self.credential.bearer()).await {
-                            None => break 'call Err(total_timeout(operation)),
+                        match within(call.deadline, credential.bearer()).await {
+                            None => break 'call Err(total_timeout(call.operation)),
                             Some(Err(error)) => break 'call Err(error.into()),
                             Some(Ok(bearer)) => bearer,
                         }
@@ -155,6 +158,7 @@ impl Pipeline {
                 let policy = own_policy.as_deref().unwrap_or(client_policy);
                 // By reference: the attempt loop's future does not hold a second copy of the
                 // call.
+                let deadline = call.deadline;
                 match retry::attempts(&mut call, policy, deadline).await {
                     Ok(answer) => decode(&answer.body)
                         .map(|value| Response::new(answer.status, answer.headers, value)),
