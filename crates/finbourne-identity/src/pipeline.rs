@@ -2,6 +2,8 @@
 //! over the token and every attempt, retries decided by what happened, one renewal of the token
 //! after a 401, and bounded answers.
 
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use crate::response::Response;
@@ -225,14 +227,15 @@ impl Pipeline {
         let pending = self.http.default_client().execute(request);
         let limits = self.limits;
         let exchange = async move {
-            let mut answer = waited(read_timeout, pending).await?;
+            let mut idle = Idle::new(read_timeout);
+            let mut answer = waited(&mut idle, pending).await?;
             let status = answer.status();
             // The readers borrow the answer: moved into them, it would be held twice in this
             // future (as their argument and as their local).
             let body = if status.is_success() {
-                read_bounded(&mut answer, limits.answer, read_timeout).await?
+                read_bounded(&mut answer, limits.answer, &mut idle).await?
             } else {
-                read_prefix(&mut answer, limits.error_body, read_timeout).await?
+                read_prefix(&mut answer, limits.error_body, &mut idle).await?
             };
             // Taken, not cloned, and only now: not kept beside the answer while it is read.
             let headers = std::mem::take(answer.headers_mut());
@@ -449,23 +452,46 @@ impl From<reqwest::Error> for ReadError {
     }
 }
 
-/// One wait for the server (the answer's head, or a piece of its body), within the read
-/// timeout: a timer only when there is one, so calls without pay nothing. A plain function,
-/// not an `async fn`, for the reason `within` gives; inlined, for the one
-/// [`Pipeline::call`] gives.
-#[inline(always)]
-fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
-    read_timeout: Option<Duration>,
-    wait: F,
-) -> impl Future<Output = Result<T, ReadError>> {
-    use futures_util::future::{Either, FutureExt};
-    match read_timeout {
-        None => Either::Left(wait.map(|r| r.map_err(ReadError::Http))),
-        Some(limit) => Either::Right(tokio::time::timeout(limit, wait).map(|r| match r {
-            Ok(answer) => answer.map_err(ReadError::Http),
-            Err(_) => Err(ReadError::Idle),
-        })),
+/// An attempt's read timeout: one timer, made when the attempt has a read timeout and set
+/// again at each wait for the server. A timer made per wait would be held, inline, in every
+/// wait of every call's future, read timeout or not.
+struct Idle {
+    limit: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Idle {
+    fn new(read_timeout: Option<Duration>) -> Option<Idle> {
+        read_timeout.map(|limit| Idle {
+            limit,
+            timer: Box::pin(tokio::time::sleep(limit)),
+        })
     }
+}
+
+/// One wait for the server (the answer's head, or a piece of its body), within the read
+/// timeout when there is one: calls without pay nothing.
+async fn waited<T>(
+    idle: &mut Option<Idle>,
+    wait: impl Future<Output = Result<T, reqwest::Error>>,
+) -> Result<T, ReadError> {
+    // Set to end a read timeout from now; a limit too far ahead to represent is no limit.
+    let armed = idle.as_mut().and_then(|idle| {
+        let end = Instant::now().checked_add(idle.limit)?;
+        idle.timer.as_mut().reset(end);
+        Some(idle)
+    });
+    let Some(idle) = armed else {
+        return wait.await.map_err(ReadError::Http);
+    };
+    let mut wait = std::pin::pin!(wait);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = wait.as_mut().poll(cx) {
+            return Poll::Ready(done.map_err(ReadError::Http));
+        }
+        idle.timer.as_mut().poll(cx).map(|()| Err(ReadError::Idle))
+    })
+    .await
 }
 
 /// The whole body, or `TooLarge` as soon as it passes `limit`: never more is buffered. The
@@ -474,17 +500,17 @@ fn waited<T, F: Future<Output = Result<T, reqwest::Error>>>(
 async fn read_bounded(
     answer: &mut reqwest::Response,
     limit: usize,
-    read_timeout: Option<Duration>,
+    idle: &mut Option<Idle>,
 ) -> Result<Bytes, ReadError> {
     // reqwest gives no length for an answer it decompresses: this is the decoded size.
     if answer.content_length().is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    let Some(first) = waited(read_timeout, answer.chunk()).await? else {
+    let Some(first) = waited(idle, answer.chunk()).await? else {
         return Ok(Bytes::new());
     };
     // Most answers arrive in one chunk: keep it without copying.
-    let Some(second) = waited(read_timeout, answer.chunk()).await? else {
+    let Some(second) = waited(idle, answer.chunk()).await? else {
         return if first.len() > limit {
             Err(ReadError::TooLarge)
         } else {
@@ -495,7 +521,7 @@ async fn read_bounded(
     body.extend_from_slice(&first);
     body.extend_from_slice(&second);
     while body.len() <= limit {
-        match waited(read_timeout, answer.chunk()).await? {
+        match waited(idle, answer.chunk()).await? {
             Some(chunk) => body.extend_from_slice(&chunk),
             None => return Ok(body.into()),
         }
@@ -507,11 +533,11 @@ async fn read_bounded(
 async fn read_prefix(
     answer: &mut reqwest::Response,
     limit: usize,
-    read_timeout: Option<Duration>,
+    idle: &mut Option<Idle>,
 ) -> Result<Bytes, ReadError> {
     let mut body = Vec::new();
     while body.len() < limit {
-        let Some(chunk) = waited(read_timeout, answer.chunk()).await? else {
+        let Some(chunk) = waited(idle, answer.chunk()).await? else {
             break;
         };
         let take = chunk.len().min(limit - body.len());

@@ -428,3 +428,70 @@ async fn a_regenerate_the_service_would_read_as_such_is_never_repeated() {
         assert_eq!(sent, 1, "{action:?} was sent {sent} times");
     }
 }
+
+/// An identity service whose SCIM answer has its head sent at once and its body in `pieces`,
+/// one a second, after which it stays silent.
+async fn dripping_scim_service(pieces: &'static [&'static str]) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/identity", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let length: usize = pieces.iter().map(|piece| piece.len()).sum::<usize>() + 1;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                );
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for piece in pieces {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if socket.write_all(piece.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                // One byte short of the length: the body never ends.
+                tokio::time::sleep(Duration::from_secs(100_000)).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_read_timeout_bounds_each_wait_for_the_body_not_the_whole_body() {
+    const PIECES: &[&str] = &[
+        r#"{"baseUrl": "#,
+        r#""https://x/scim/v2", "#,
+        r#""apiToken": "t"}"#,
+    ];
+    let identity = client(
+        ConfigLoader::new()
+            .environment(|_| None)
+            .no_secrets_file()
+            .identity_url(dripping_scim_service(PIECES).await)
+            .access_token("access")
+            .read_timeout(Duration::from_millis(1500))
+            .total_timeout(Duration::from_secs(60)),
+    );
+    let started = Instant::now();
+    let result = identity
+        .add_scim(ScimTokenAction::Ensure)
+        .retry_policy(std::sync::Arc::new(finbourne_identity::StandardRetry::new(
+            0, 0,
+        )))
+        .await;
+    // Three pieces a second apart, each within the read timeout, then silence: the call ends
+    // 1.5 s after the last piece, not 1.5 s after the head.
+    match result {
+        Err(Error::Timeout(t)) => assert_eq!(t.limit(), TimeoutLimit::Read),
+        other => panic!("expected a read timeout, got {other:?}"),
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(4500) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+}
