@@ -85,30 +85,45 @@ async fn a_slow_token_counts_against_the_calls_deadline() {
     );
 }
 
-/// A token endpoint that sends its answer's head, then one byte a second: never silent long
-/// enough for a read timeout.
-async fn dripping_token_endpoint() -> String {
+/// A server on 127.0.0.1 answering every request with `head`, then with `piece(n)` for n = 0,
+/// 1, ... one a second until it gives none, then silent; the URL of `path` on it.
+async fn dripping_server(
+    path: &str,
+    head: String,
+    piece: fn(usize) -> Option<&'static [u8]>,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            let head = head.clone();
             tokio::spawn(async move {
                 let mut request = [0u8; 4096];
                 let _ = socket.read(&mut request).await;
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
                 if socket.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                loop {
+                let mut n = 0;
+                while let Some(bytes) = piece(n) {
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    if socket.write_all(b" ").await.is_err() {
+                    if socket.write_all(bytes).await.is_err() {
                         return;
                     }
+                    n += 1;
                 }
+                tokio::time::sleep(Duration::from_secs(100_000)).await;
             });
         }
     });
     url
+}
+
+/// A token endpoint that sends its answer's head, then one byte a second: never silent long
+/// enough for a read timeout.
+async fn dripping_token_endpoint() -> String {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
+    dripping_server("/oauth2/token", head.to_owned(), |_| Some(b" ")).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -429,49 +444,30 @@ async fn a_regenerate_the_service_would_read_as_such_is_never_repeated() {
     }
 }
 
-/// An identity service whose SCIM answer has its head sent at once and its body in `pieces`,
-/// one a second, after which it stays silent.
-async fn dripping_scim_service(pieces: &'static [&'static str]) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/identity", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let length: usize = pieces.iter().map(|piece| piece.len()).sum::<usize>() + 1;
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
-                );
-                if socket.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for piece in pieces {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    if socket.write_all(piece.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-                // One byte short of the length: the body never ends.
-                tokio::time::sleep(Duration::from_secs(100_000)).await;
-            });
-        }
-    });
-    url
+/// An add_scim answer in three pieces.
+const PIECES: &[&str] = &[
+    r#"{"baseUrl": "#,
+    r#""https://x/scim/v2", "#,
+    r#""apiToken": "t"}"#,
+];
+
+/// An identity service whose answer has its head sent at once and its body in [`PIECES`],
+/// one a second, one byte short of its length: then it stays silent.
+async fn dripping_scim_service() -> String {
+    let length: usize = PIECES.iter().map(|piece| piece.len()).sum::<usize>() + 1;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+    );
+    dripping_server("/identity", head, |n| PIECES.get(n).map(|p| p.as_bytes())).await
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_read_timeout_bounds_each_wait_for_the_body_not_the_whole_body() {
-    const PIECES: &[&str] = &[
-        r#"{"baseUrl": "#,
-        r#""https://x/scim/v2", "#,
-        r#""apiToken": "t"}"#,
-    ];
     let identity = client(
         ConfigLoader::new()
             .environment(|_| None)
             .no_secrets_file()
-            .identity_url(dripping_scim_service(PIECES).await)
+            .identity_url(dripping_scim_service().await)
             .access_token("access")
             .read_timeout(Duration::from_millis(1500))
             .total_timeout(Duration::from_secs(60)),
