@@ -96,9 +96,9 @@ impl Pipeline {
     ///
     /// A plain function around one `async` block: the settings are settled before it, so the
     /// call's future holds each once, and no combinator around the block copies the whole
-    /// future over itself when it completes. Always
-    /// inlined, as are the other functions that return one layer of the call's future: the
-    /// layer is then built where the caller keeps it, not built here and copied there.
+    /// future over itself when it completes. Always inlined, as are the other functions that
+    /// return one layer of the call's future: the layer is then built where the caller keeps
+    /// it, not built here and copied there.
     #[inline(always)]
     pub(crate) fn call<'a, T: Send + 'a>(
         &'a self,
