@@ -498,57 +498,64 @@ impl fmt::Display for Why {
 ///
 /// Records on the current span (the call's or the token request's) the attempts made and
 /// whether the call was retried, and emits an event for each retry with its reason and wait.
-pub(crate) async fn attempts<A: Attempt>(
+///
+/// A plain function around an `async` block: an `async fn` keeps each argument twice in its
+/// future (as argument and as local).
+#[allow(clippy::manual_async_fn)] // the `async fn` it suggests is the larger future
+pub(crate) fn attempts<'p, A: Attempt + 'p>(
     mut call: A,
-    policy: &dyn RetryPolicy,
+    policy: &'p dyn RetryPolicy,
     deadline: Option<Instant>,
-) -> Result<A::Output, A::Error> {
-    let span = tracing::Span::current();
-    let mut state: Option<RetryState> = None;
-    let mut sent: u32 = 0;
-    loop {
-        sent = sent.saturating_add(1);
-        span.record("attempts", sent);
-        let mut error = match call.attempt().await {
-            Tried::Done(output) => return Ok(output),
-            Tried::Again => continue,
-            Tried::Failed(error) => error,
-        };
-        let Some(outcome) = error.outcome() else {
-            return Err(error);
-        };
-        let state = state.get_or_insert_with(|| RetryState::new(call.idempotent()));
-        let decision = policy.on_failure(state, outcome);
-        let why = Why::from(outcome);
-        let wait = match decision {
-            RetryResult::Continue(wait) => wait,
-            RetryResult::Exhausted | RetryResult::Permanent => {
-                error.set_retryable(decision == RetryResult::Exhausted);
+) -> impl Future<Output = Result<A::Output, A::Error>> + 'p {
+    async move {
+        let span = tracing::Span::current();
+        let mut state: Option<RetryState> = None;
+        let mut sent: u32 = 0;
+        loop {
+            sent = sent.saturating_add(1);
+            span.record("attempts", sent);
+            let mut error = match call.attempt().await {
+                Tried::Done(output) => return Ok(output),
+                Tried::Again => continue,
+                Tried::Failed(error) => error,
+            };
+            let Some(outcome) = error.outcome() else {
+                return Err(error);
+            };
+            let state = state.get_or_insert_with(|| RetryState::new(call.idempotent()));
+            let decision = policy.on_failure(state, outcome);
+            let why = Why::from(outcome);
+            let wait = match decision {
+                RetryResult::Continue(wait) => wait,
+                RetryResult::Exhausted | RetryResult::Permanent => {
+                    error.set_retryable(decision == RetryResult::Exhausted);
+                    return Err(error);
+                }
+            };
+            error.set_retryable(true);
+            // A wait that would end after the deadline does not start: the call ends now, with
+            // what went wrong last.
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|end| end > d))
+            {
+                tracing::debug!(
+                    attempt = sent,
+                    reason = %why,
+                    wait_ms = millis(wait),
+                    "not retrying: the wait would end after the total timeout"
+                );
                 return Err(error);
             }
-        };
-        error.set_retryable(true);
-        // A wait that would end after the deadline does not start: the call ends now, with
-        // what went wrong last.
-        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|end| end > d)) {
-            tracing::debug!(
+            state.count(why);
+            span.record("retried", true);
+            tracing::info!(
                 attempt = sent,
                 reason = %why,
+                error.type = error.kind(),
                 wait_ms = millis(wait),
-                "not retrying: the wait would end after the total timeout"
+                "retrying"
             );
-            return Err(error);
+            tokio::time::sleep(wait).await;
         }
-        state.count(why);
-        span.record("retried", true);
-        tracing::info!(
-            attempt = sent,
-            reason = %why,
-            error.type = error.kind(),
-            wait_ms = millis(wait),
-            "retrying"
-        );
-        tokio::time::sleep(wait).await;
     }
 }
 
