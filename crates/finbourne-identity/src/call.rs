@@ -188,6 +188,13 @@ impl<'a, R: RawOperation<'a> + Send + Sync> Requests for R {
     }
 }
 
+/// The builders of pages and log polls, chosen at run time.
+impl Requests for Box<dyn Requests + '_> {
+    fn request(&self) -> Result<reqwest::Request, Error> {
+        (**self).request()
+    }
+}
+
 /// One call of an operation, as [`IdentityClient`]'s methods return it: set the operation's
 /// parameters and any call settings, then [`send`](Self::send) it (or `.await` it).
 ///
@@ -392,11 +399,11 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
     }
 
     /// The call's future: the builder lives in it (each attempt is built from it), and `keep`
-    /// takes what the caller wants of the answer. One `async` block, no combinator around it
-    /// that would copy the whole future over itself when it completes.
+    /// takes what the caller wants of the answer. The call path's own future, with no layer
+    /// of this type's around it: each layer's captures are held through the whole call.
     fn sent<O: Send + 'a>(
         self,
-        keep: fn(Response<R::Output>) -> O,
+        keep: impl FnOnce(Response<R::Output>) -> O + Send + 'a,
     ) -> impl Future<Output = Result<O, Error>> + Send + 'a
     where
         R: Send + Sync + 'a,
@@ -407,11 +414,9 @@ impl<'a, R: RawOperation<'a>> Call<'a, R> {
             raw,
             options,
         } = self;
-        async move {
-            run(identity, R::operation(), &raw, options, R::decode)
-                .await
-                .map(keep)
-        }
+        identity
+            .pipeline()
+            .call(R::operation(), raw, options, R::decode, keep)
     }
 }
 
@@ -456,13 +461,13 @@ where
 pub(crate) fn run<'a, T: Send + 'a>(
     identity: &'a IdentityClient,
     operation: &'static Operation,
-    requests: &'a dyn Requests,
+    requests: Box<dyn Requests + 'a>,
     options: CallOptions,
     decode: fn(&[u8]) -> Result<T, Error>,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
     identity
         .pipeline()
-        .call(operation, requests, options, decode)
+        .call(operation, requests, options, decode, std::convert::identity)
 }
 
 /// A JSON list of records answering `operation`, each decoded on its own: one the SDK cannot

@@ -288,7 +288,7 @@ async fn follow_step(
         let answer = run(
             state.identity,
             state.operation,
-            &*requests,
+            requests,
             state.options.clone(),
             state.decode,
         )

@@ -202,7 +202,7 @@ async fn next_page<P: Send>(
     let page = run(
         state.identity,
         state.operation,
-        &*requests,
+        requests,
         state.options.clone(),
         state.decode,
     )

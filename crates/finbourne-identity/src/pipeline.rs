@@ -90,9 +90,14 @@ impl Pipeline {
 
     /// One call of `operation`, start to end, in its span: requests built by `requests` (one
     /// that cannot be built stops the call before anything is sent, a token request included)
-    /// with `options` over the client's defaults, then its answer decoded. The settings are
-    /// read where they are, not merged into a copy: no `Arc` of the client's is touched per
-    /// call.
+    /// with `options` over the client's defaults, then its answer decoded and given to
+    /// `keep`. The settings are read where they are, not merged into a copy: no `Arc` of the
+    /// client's is touched per call.
+    ///
+    /// The returned future is the whole call's, boxed once by `.await`: it holds the builder
+    /// itself, with no layer around it (a layer's captures are held through the whole call),
+    /// and it fits in 1,032 bytes for `add_scim`, which glibc's allocator serves from its
+    /// per-thread cache (larger blocks take its shared, locked path).
     ///
     /// A plain function around one `async` block: the settings are settled before it, so the
     /// call's future holds each once, and no combinator around the block copies the whole
@@ -100,13 +105,14 @@ impl Pipeline {
     /// return one layer of the call's future: the layer is then built where the caller keeps
     /// it, not built here and copied there.
     #[inline(always)]
-    pub(crate) fn call<'a, T: Send + 'a>(
+    pub(crate) fn call<'a, T: Send + 'a, O: Send + 'a>(
         &'a self,
         operation: &'static Operation,
-        requests: &'a dyn Requests,
+        requests: impl Requests + 'a,
         options: CallOptions,
-        decode: fn(&[u8]) -> Result<T, Error>,
-    ) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
+        decode: impl FnOnce(&[u8]) -> Result<T, Error> + Send + 'a,
+        keep: impl FnOnce(Response<T>) -> O + Send + 'a,
+    ) -> impl Future<Output = Result<O, Error>> + Send + 'a {
         let span = call_span(operation, self.host.as_deref(), self.port);
         let defaults = &self.defaults;
         // A limit too far ahead to represent is no limit.
@@ -118,7 +124,6 @@ impl Pipeline {
         let mut call = ApiCall {
             pipeline: self,
             operation,
-            requests,
             bearer: HeaderValue::from_static(""),
             deadline,
             attempt_timeout: options
@@ -130,8 +135,6 @@ impl Pipeline {
             renewed: false,
         };
         let own_policy = options.retry_policy;
-        let client_policy: &dyn crate::RetryPolicy =
-            defaults.retry_policy.as_deref().unwrap_or(&STANDARD);
         // The block reads the pipeline, operation and deadline from the call, which it holds
         // anyway: each captured value is held for the whole call.
         async move {
@@ -147,7 +150,7 @@ impl Pipeline {
                         // A call that cannot be sent fails before a token is asked for. The
                         // request is built again by the first attempt: kept, it would be held
                         // in every call's future.
-                        if let Err(error) = call.outgoing() {
+                        if let Err(error) = call.outgoing(&requests) {
                             break 'call Err(error);
                         }
                         match within(call.deadline, credential.bearer()).await {
@@ -157,11 +160,18 @@ impl Pipeline {
                         }
                     }
                 };
-                let policy = own_policy.as_deref().unwrap_or(client_policy);
+                let policy = own_policy
+                    .as_deref()
+                    .or(call.pipeline.defaults.retry_policy.as_deref())
+                    .unwrap_or(&STANDARD);
                 // By reference: the attempt loop's future does not hold a second copy of the
                 // call.
                 let deadline = call.deadline;
-                match retry::attempts(&mut call, policy, deadline).await {
+                let attempting = Attempting {
+                    call: &mut call,
+                    requests: &requests,
+                };
+                match retry::attempts(attempting, policy, deadline).await {
                     Ok(answer) => decode(&answer.body)
                         .map(|value| Response::new(answer.status, answer.headers, value)),
                     Err(error) => Err(error),
@@ -170,7 +180,7 @@ impl Pipeline {
             if let Err(error) = &result {
                 tracing::Span::current().record("error.type", error.kind());
             }
-            result
+            result.map(keep)
         }
         .instrument(span)
     }
@@ -304,7 +314,6 @@ impl Pipeline {
 struct ApiCall<'p> {
     pipeline: &'p Pipeline,
     operation: &'static Operation,
-    requests: &'p dyn Requests,
     /// The bearer token, set once the call has it (before the first attempt): the renewed one
     /// after a 401.
     bearer: HeaderValue,
@@ -320,46 +329,60 @@ struct ApiCall<'p> {
 impl ApiCall<'_> {
     /// The call's request as it leaves but for the token, or the error that stops the call
     /// before anything is sent.
-    fn outgoing(&self) -> Result<reqwest::Request, Error> {
-        self.requests
+    fn outgoing(&self, requests: &dyn Requests) -> Result<reqwest::Request, Error> {
+        requests
             .request()
             .and_then(|request| self.pipeline.outgoing(self.operation, request))
     }
+}
 
+/// A call being attempted: its state and its builder, which the call's future holds apart.
+struct Attempting<'c, 'p> {
+    call: &'c mut ApiCall<'p>,
+    requests: &'c dyn Requests,
+}
+
+impl Attempting<'_, '_> {
     /// The next attempt's request, with the token.
     fn next_request(&mut self) -> Result<reqwest::Request, Error> {
-        let mut request = self.outgoing()?;
+        let mut request = self.call.outgoing(self.requests)?;
         request
             .headers_mut()
-            .insert(AUTHORIZATION, self.bearer.clone());
+            .insert(AUTHORIZATION, self.call.bearer.clone());
         Ok(request)
     }
 }
 
-impl Attempt for ApiCall<'_> {
+impl Attempt for Attempting<'_, '_> {
     type Output = Answer;
     type Error = Error;
 
     async fn attempt(&mut self) -> Tried<Answer, Error> {
-        let operation = self.operation;
         let attempt = match self.next_request() {
             Ok(request) => request,
             Err(error) => return Tried::Failed(error),
         };
+        let requests = self.requests;
+        let call = &mut *self.call;
+        let operation = call.operation;
         let sent = Instant::now();
-        let ended = self
-            .pipeline
-            .attempt(
-                operation,
-                attempt,
-                self.deadline,
-                self.attempt_timeout,
-                self.read_timeout,
-            )
-            .await;
-        let (status, headers, body) = match ended {
-            Ended::Answered(status, headers, body) => (status, headers, body),
-            Ended::Failed(error) => return Tried::Failed(error),
+        // In its own block: its room in this future is then free again for the token
+        // renewal below.
+        let (status, headers, body) = {
+            let ended = call
+                .pipeline
+                .attempt(
+                    operation,
+                    attempt,
+                    call.deadline,
+                    call.attempt_timeout,
+                    call.read_timeout,
+                )
+                .await;
+            match ended {
+                Ended::Answered(status, headers, body) => (status, headers, body),
+                Ended::Failed(error) => return Tried::Failed(error),
+            }
         };
         tracing::Span::current().record("http.response.status_code", status.as_u16());
         // The status only: headers would carry the token, the URL values that may be secret.
@@ -381,15 +404,15 @@ impl Attempt for ApiCall<'_> {
             let location = headers
                 .get(reqwest::header::LOCATION)
                 .and_then(|l| l.to_str().ok())
-                .and_then(|l| self.requests.request().ok()?.url().join(l).ok())
+                .and_then(|l| requests.request().ok()?.url().join(l).ok())
                 .map(|u| u.origin().ascii_serialization());
             return Tried::Failed(Error::redirect(operation.id, status, location));
         }
-        if status == StatusCode::UNAUTHORIZED && !self.renewed {
-            self.renewed = true;
-            match self
+        if status == StatusCode::UNAUTHORIZED && !call.renewed {
+            call.renewed = true;
+            match call
                 .pipeline
-                .renew(operation, &mut self.bearer, self.deadline)
+                .renew(operation, &mut call.bearer, call.deadline)
                 .await
             {
                 Ok(true) => {
@@ -407,12 +430,14 @@ impl Attempt for ApiCall<'_> {
     /// idempotency depends on the query reads it from the request built again (the same
     /// query: the call path changes only how date-times are written).
     fn idempotent(&self) -> bool {
-        self.idempotent
-            .or(self.operation.idempotency.without_request())
+        let operation = self.call.operation;
+        self.call
+            .idempotent
+            .or(operation.idempotency.without_request())
             .unwrap_or_else(|| {
                 self.requests
                     .request()
-                    .is_ok_and(|request| self.operation.is_idempotent(request.url()))
+                    .is_ok_and(|request| operation.is_idempotent(request.url()))
             })
     }
 }
