@@ -60,6 +60,28 @@ impl ser::Error for Seen {
     }
 }
 
+/// Calls `$then!` with serde's scalar serializer methods and their value types: the list both
+/// serializers below implement, written once.
+macro_rules! scalars {
+    ($then:ident) => {
+        $then!(
+            serialize_bool: bool,
+            serialize_i8: i8,
+            serialize_i16: i16,
+            serialize_i32: i32,
+            serialize_i64: i64,
+            serialize_u8: u8,
+            serialize_u16: u16,
+            serialize_u32: u32,
+            serialize_u64: u64,
+            serialize_f32: f32,
+            serialize_f64: f64,
+            serialize_char: char,
+            serialize_str: &str,
+        );
+    };
+}
+
 macro_rules! something {
     ($($method:ident: $ty:ty),* $(,)?) => {
         $(fn $method(self, _: $ty) -> Result<(), Seen> {
@@ -79,23 +101,8 @@ impl ser::Serializer for Probe {
     type SerializeStruct = ser::Impossible<(), Seen>;
     type SerializeStructVariant = ser::Impossible<(), Seen>;
 
-    something!(
-        serialize_bool: bool,
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_f32: f32,
-        serialize_f64: f64,
-        serialize_char: char,
-        serialize_str: &str,
-        serialize_bytes: &[u8],
-        serialize_unit_struct: &'static str,
-    );
+    scalars!(something);
+    something!(serialize_bytes: &[u8], serialize_unit_struct: &'static str);
 
     fn serialize_none(self) -> Result<(), Seen> {
         Err(Seen::Nothing)
@@ -235,21 +242,7 @@ impl<S: ser::Serializer> ser::Serializer for Named<S> {
     type SerializeStruct = S::SerializeStruct;
     type SerializeStructVariant = S::SerializeStructVariant;
 
-    scalar!(
-        serialize_bool: bool,
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_f32: f32,
-        serialize_f64: f64,
-        serialize_char: char,
-        serialize_str: &str,
-    );
+    scalars!(scalar);
 
     fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
         self.inner.serialize_bytes(v)
