@@ -16,9 +16,9 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-const ROUNDS: usize = 9;
+/// A multiple of six: each order of the three contenders as often (see [`Who::order`]).
+const ROUNDS: usize = 12;
 const CALLS: usize = 200;
-const ORDER: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
 
 fn main() {
     common::serve_if_child();
@@ -30,7 +30,7 @@ fn main() {
             let contenders = Contenders::new(&server);
             contenders.check_same_requests(&server).await;
             for _ in 0..50 {
-                for who in ORDER {
+                for who in Who::ALL {
                     contenders.call(who).await;
                 }
             }
@@ -39,11 +39,11 @@ fn main() {
             let mut extra = vec![];
             for round in 0..ROUNDS {
                 let mut per_call = [(0.0, 0.0); 3];
-                for slot in 0..3 {
-                    let at = (slot + round) % 3;
+                for who in Who::order(round) {
+                    let at = who.at();
                     let region = Region::new(GLOBAL);
                     for _ in 0..CALLS {
-                        contenders.call(ORDER[at]).await;
+                        contenders.call(who).await;
                     }
                     let change = region.change();
                     per_call[at] = (

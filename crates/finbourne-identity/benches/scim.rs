@@ -5,7 +5,7 @@
 //! once, the answer decoded into the type the SDK decodes); and the generated client with no
 //! middleware (the same headers as its client's default headers). The three send the same
 //! headers, checked before timing. Both runtimes (multi-thread, current-thread), sequential
-//! and 64 calls in flight, the contenders interleaved round by round in rotating order. Prints
+//! and 64 calls in flight, the contenders interleaved round by round, in every order in turn. Prints
 //! calls per second, then per round the throughput ratio to bare and the CPU time per call
 //! relative to bare, each as median (min..max) over the rounds. Then the size of each call's
 //! future.
@@ -29,11 +29,11 @@ use common::{Contenders, Server, Who, spread};
 use finbourne_identity::ScimTokenAction;
 use tokio::task::JoinSet;
 
-const ROUNDS: usize = 25;
+/// A multiple of six: each order of the three contenders as often (see [`Who::order`]).
+const ROUNDS: usize = 30;
 const SEQUENTIAL_CALLS: usize = 4_000;
 const IN_FLIGHT: usize = 64;
 const CONCURRENT_CALLS: usize = 12_800;
-const ORDER: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
 
 fn main() {
     common::serve_if_child();
@@ -114,16 +114,15 @@ async fn compare(server: &Server, multi_thread: bool) {
         ("64 in flight", CONCURRENT_CALLS, IN_FLIGHT),
     ] {
         // Warm up: connections, the SDK's token, allocator pools.
-        for who in ORDER {
+        for who in Who::ALL {
             run(&contenders, who, calls / 4, in_flight).await;
         }
         let (mut sdk_ratio, mut gen_ratio, mut cpu_ratio) = (vec![], vec![], vec![]);
         let mut rates = [vec![], vec![], vec![]];
         for round in 0..ROUNDS {
             let mut took = [(Duration::ZERO, Duration::ZERO); 3];
-            for slot in 0..3 {
-                let at = (slot + round) % 3;
-                took[at] = run(&contenders, ORDER[at], calls, in_flight).await;
+            for who in Who::order(round) {
+                took[who.at()] = run(&contenders, who, calls, in_flight).await;
             }
             let [sdk, bare, generated] = took;
             sdk_ratio.push(bare.0.as_secs_f64() / sdk.0.as_secs_f64());

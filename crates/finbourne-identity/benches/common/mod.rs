@@ -303,6 +303,33 @@ pub enum Who {
     Generated,
 }
 
+impl Who {
+    /// The three, in the order their figures are kept and printed.
+    pub const ALL: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
+
+    /// The contender's place in [`Who::ALL`].
+    pub fn at(self) -> usize {
+        self as usize
+    }
+
+    /// The order the three run in, in round `round`: every order of the three in turn, so
+    /// that over six rounds each runs just before each other one as often as just after it.
+    /// A rotation alone runs the SDK just before bare reqwest in two rounds of three, and the
+    /// one that runs second in a pair finds the machine and the server in another state.
+    pub fn order(round: usize) -> [Who; 3] {
+        use Who::{Bare, Generated, Sdk};
+        const ORDERS: [[Who; 3]; 6] = [
+            [Sdk, Bare, Generated],
+            [Bare, Generated, Sdk],
+            [Generated, Sdk, Bare],
+            [Generated, Bare, Sdk],
+            [Bare, Sdk, Generated],
+            [Sdk, Generated, Bare],
+        ];
+        ORDERS[round % ORDERS.len()]
+    }
+}
+
 impl Contenders {
     pub fn new(server: &Server) -> Contenders {
         Contenders {
@@ -324,7 +351,7 @@ impl Contenders {
     pub async fn check_same_requests(&self, server: &Server) {
         server.last_head().await;
         let mut heads = Vec::new();
-        for who in [Who::Sdk, Who::Bare, Who::Generated] {
+        for who in Who::ALL {
             self.call(who).await;
             heads.push((who, server.last_head().await));
         }
