@@ -202,6 +202,7 @@ progenitor-client = "0.15"
 reqwest = { version = "0.13", default-features = false, features = ["json", "query", "stream"] }
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
+serde_urlencoded = "0.7"
 chrono = { version = "0.4", default-features = false, features = ["serde", "std"] }
 percent-encoding = "2"
 "#,

@@ -7,7 +7,7 @@
 //! is. The bytes on the wire are the same (the tests compare the two).
 //!
 //! The builders call [`QueryExt::query_param`], which leaves the request alone when the value
-//! is absent: reqwest's `query()` opens the URL's query for writing, and closes it again,
+//! is absent: `query()`, like reqwest's, opens the URL's query for writing, and closes it again,
 //! even when there is nothing to write.
 
 use std::fmt;
@@ -15,15 +15,18 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, SerializeStruct};
 
-/// `query_param` on reqwest's request builder, which the generated builders call for each
-/// query parameter.
+use crate::request::Started;
+
+/// `query_param` on the builders' [`Started`] request, which the generated builders call for
+/// each query parameter.
 pub(crate) trait QueryExt {
     /// Appends the parameter `name` with `value` to the query; a value that writes nothing
     /// (`None`, an empty list) leaves the request as it is.
     fn query_param<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Self;
 }
 
-impl QueryExt for reqwest::RequestBuilder {
+impl QueryExt for Started<'_> {
+    #[inline]
     fn query_param<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Self {
         match value.serialize(Probe) {
             Err(Seen::Nothing) => self,
@@ -187,7 +190,7 @@ impl ser::Serializer for Probe {
     }
 }
 
-/// The query parameter `name` with `value`: what a builder passes to reqwest's `query()`. A
+/// The query parameter `name` with `value`: what a builder passes to `query()`. A
 /// missing value writes nothing; a list writes the name once per element.
 pub(crate) struct QueryParam<'a, T: ?Sized> {
     name: &'static str,
@@ -415,11 +418,15 @@ mod tests {
     fn query_param_is_query_and_skips_what_writes_nothing() {
         use super::QueryExt;
         fn both<T: Serialize>(url: &str, value: &T) -> (String, String) {
-            let build = |b: reqwest::RequestBuilder| b.build().expect("request").url().to_string();
             let client = reqwest::Client::new();
+            let url: reqwest::Url = url.parse().unwrap();
+            let ours = crate::request::start(&client, reqwest::Method::GET, url.clone())
+                .query_param("id", value)
+                .build();
+            let theirs = client.get(url).query(&QueryParam::new("id", value)).build();
             (
-                build(client.get(url).query_param("id", value)),
-                build(client.get(url).query(&QueryParam::new("id", value))),
+                ours.expect("request").url().to_string(),
+                theirs.expect("request").url().to_string(),
             )
         }
         for url in [
