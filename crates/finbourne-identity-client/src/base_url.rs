@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::Client;
-use crate::operations::OPERATIONS;
+use crate::operations::{OPERATIONS, Operation, ParamLocation};
 
 /// The client's base URL as written and as parsed, on its first call.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +26,7 @@ struct Parsed {
     extendable: bool,
     /// Per operation in the table, the URL of an operation whose path has no parameters,
     /// joined on its first call: later calls copy it.
-    fixed: Box<[OnceLock<reqwest::Url>]>,
+    fixed: Box<[OnceLock<Kept>]>,
 }
 
 impl Parsed {
@@ -100,13 +100,47 @@ pub(crate) fn join_fixed(
     let Some(slot) = slot else {
         return join(client, path);
     };
-    if let Some(url) = slot.get() {
-        return Ok(url.clone());
+    let kept = match slot.get() {
+        Some(kept) => kept,
+        // A URL that does not parse is not kept: every call says so.
+        None => {
+            let url = join(client, path)?;
+            slot.get_or_init(|| Kept::new(url, &OPERATIONS[at]))
+        }
+    };
+    let mut url = kept.url.clone();
+    if kept.room {
+        // Takes the room out of the URL, not out of its text's allocation.
+        url.set_query(None);
     }
-    // A URL that does not parse is not kept: every call says so.
-    let url = join(client, path)?;
-    Ok(slot.get_or_init(|| url).clone())
+    Ok(url)
 }
+
+/// The URL of an operation whose path has no parameters, as [`join_fixed`] keeps it.
+#[derive(Debug, Clone)]
+struct Kept {
+    url: reqwest::Url,
+    /// Whether `url` holds a placeholder query [`QUERY_ROOM`] bytes long.
+    room: bool,
+}
+
+impl Kept {
+    fn new(mut url: reqwest::Url, operation: &Operation) -> Kept {
+        let room = url.query().is_none()
+            && url.fragment().is_none()
+            && (operation.params.iter()).any(|p| p.location == ParamLocation::Query);
+        if room {
+            url.set_query(Some(&"q".repeat(QUERY_ROOM)));
+        }
+        Kept { url, room }
+    }
+}
+
+/// Room for a query, in bytes, in the kept URL of an operation with query parameters. A copy
+/// of a URL has no room beyond its text: the query's first `?` would move the whole text to
+/// a larger allocation, on every call. The kept URL holds a placeholder query this long,
+/// which each copy takes out again, keeping the room.
+const QUERY_ROOM: usize = 64;
 
 /// `client`'s base URL as parsed, `None` when it does not parse: how the URL of every request
 /// it builds starts.
@@ -193,7 +227,13 @@ mod tests {
                 for _ in 0..2 {
                     assert_eq!(join_fixed(&client, at, op.path), joined, "{base} {}", op.id);
                 }
-                let kept = parsed(&client).fixed[at].get().cloned();
+                let kept = parsed(&client).fixed[at].get().map(|kept| {
+                    let mut url = kept.url.clone();
+                    if kept.room {
+                        url.set_query(None);
+                    }
+                    url
+                });
                 assert_eq!(
                     kept.ok_or(()),
                     joined.clone().map_err(drop),
@@ -207,11 +247,34 @@ mod tests {
                     assert!(
                         parsed(&client).fixed[other]
                             .get()
-                            .is_none_or(|url| { url.path().ends_with(OPERATIONS[other].path) })
+                            .is_none_or(|kept| kept.url.path().ends_with(OPERATIONS[other].path))
                     );
                 }
             }
         }
+    }
+
+    /// A kept URL's copies take a query of up to `QUERY_ROOM` bytes without a new allocation.
+    #[test]
+    fn copies_of_a_kept_url_have_room_for_their_query() {
+        let client = Client::new(BASES[0], Hooks::none());
+        let mut checked = 0;
+        for (at, op) in OPERATIONS.iter().enumerate() {
+            let query = op.params.iter().any(|p| p.location == ParamLocation::Query);
+            if op.path.contains('{') || !query {
+                continue;
+            }
+            for _ in 0..2 {
+                let text = String::from(join_fixed(&client, at, op.path).unwrap());
+                assert!(!text.contains('?'), "{text}");
+                assert!(text.capacity() > text.len() + QUERY_ROOM, "{}", op.id);
+            }
+            checked += 1;
+        }
+        assert!(
+            checked > 0,
+            "no operation without path parameters has query parameters"
+        );
     }
 
     #[test]
