@@ -218,7 +218,9 @@ percent-encoding = "2"
                  #[path = {lenient:?}]\npub mod lenient;\n\
                  #[path = {segment:?}]\npub mod segment;\n#[path = {query:?}]\nmod query;\n\
                  #[path = {request:?}]\nmod request;\n\
-                 pub mod operations {{\n    pub struct Operation {{ pub path: &'static str }}\n    \
+                 pub mod operations {{\n    pub struct Operation {{ pub path: &'static str, pub params: &'static [Param] }}\n    \
+                 pub struct Param {{ pub location: ParamLocation }}\n    \
+                 #[derive(PartialEq)]\n    pub enum ParamLocation {{ Path, Query }}\n    \
                  pub static OPERATIONS: &[Operation] = &[];\n    impl Operation {{\n        \
                  pub fn check_path(&self, _: &str) -> Result<(), String> {{ Ok(()) }}\n    }}\n    \
                  pub fn by_id(_: &str) -> Option<&'static Operation> {{ None }}\n}}\n\
