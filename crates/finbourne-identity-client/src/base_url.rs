@@ -25,7 +25,7 @@ struct Parsed {
     /// setting `url`'s path: a URL already in its parsed form, with no query or fragment.
     extendable: bool,
     /// Per operation in the table, the URL of an operation whose path has no parameters,
-    /// joined on its first call: later calls copy it.
+    /// joined on its first call (with room for its query): later calls copy it.
     fixed: Box<[OnceLock<Kept>]>,
 }
 
@@ -128,7 +128,10 @@ impl Kept {
     fn new(mut url: reqwest::Url, operation: &Operation) -> Kept {
         let room = url.query().is_none()
             && url.fragment().is_none()
-            && (operation.params.iter()).any(|p| p.location == ParamLocation::Query);
+            && operation
+                .params
+                .iter()
+                .any(|p| p.location == ParamLocation::Query);
         if room {
             url.set_query(Some(&"q".repeat(QUERY_ROOM)));
         }

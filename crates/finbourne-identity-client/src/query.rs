@@ -7,8 +7,8 @@
 //! is. The bytes on the wire are the same (the tests compare the two).
 //!
 //! The builders call [`QueryExt::query_param`], which leaves the request alone when the value
-//! is absent: `query()`, like reqwest's, opens the URL's query for writing, and closes it again,
-//! even when there is nothing to write.
+//! is absent: `query()`, like reqwest's, opens the URL's query for writing, and closes it
+//! again, even when there is nothing to write.
 
 use std::fmt;
 

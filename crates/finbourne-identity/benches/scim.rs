@@ -5,10 +5,10 @@
 //! once, the answer decoded into the type the SDK decodes); and the generated client with no
 //! middleware (the same headers as its client's default headers). The three send the same
 //! headers, checked before timing. Both runtimes (multi-thread, current-thread), sequential
-//! and 64 calls in flight, the contenders interleaved round by round, in every order in turn. Prints
-//! calls per second, then per round the throughput ratio to bare and the CPU time per call
-//! relative to bare, each as median (min..max) over the rounds. Then the size of each call's
-//! future.
+//! and 64 calls in flight, the contenders interleaved round by round, in every order in turn.
+//! Prints calls per second, then per round the throughput ratio to bare and the CPU time per
+//! call relative to bare, each as median (min..max) over the rounds. Then the size of each
+//! call's future.
 //!
 //! `-- profile sdk|bare|generated [N [IN_FLIGHT]]` runs N (default 20,000) calls of one
 //! contender alone for a profiler: sequential on a current-thread runtime, or IN_FLIGHT at a

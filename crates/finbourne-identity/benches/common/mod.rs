@@ -304,7 +304,8 @@ pub enum Who {
 }
 
 impl Who {
-    /// The three, in the order their figures are kept and printed.
+    /// The three, in the order their figures are kept and printed: their declaration order,
+    /// which [`Who::at`] counts on.
     pub const ALL: [Who; 3] = [Who::Sdk, Who::Bare, Who::Generated];
 
     /// The contender's place in [`Who::ALL`].
