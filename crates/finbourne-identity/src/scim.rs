@@ -132,27 +132,34 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
 /// cost a twentieth of this operation's call: what it keeps out is an answer that is not a URL
 /// at all.
 fn absolute_web_url(text: &str) -> bool {
-    let after = |scheme: &str| {
-        text.get(..scheme.len())
-            .filter(|head| head.eq_ignore_ascii_case(scheme))
-            .map(|_| &text[scheme.len()..])
+    let bytes = text.as_bytes();
+    let scheme = |scheme: &[u8]| {
+        bytes
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
     };
-    let Some(rest) = after("https://").or_else(|| after("http://")) else {
+    let rest = if scheme(b"https://") {
+        &bytes[8..]
+    } else if scheme(b"http://") {
+        &bytes[7..]
+    } else {
         return false;
     };
     // The delimiters are ASCII: a byte search finds them in any UTF-8 text.
     let authority = rest
-        .bytes()
+        .iter()
         .position(|b| matches!(b, b'/' | b'?' | b'#'))
         .map_or(rest, |end| &rest[..end]);
-    // Byte by byte when it is all ASCII, as it nearly always is: ASCII's blanks and controls
-    // are the bytes up to the space, and DEL.
-    let blank = if text.is_ascii() {
-        text.bytes().any(|b| b <= b' ' || b == 0x7f)
-    } else {
-        text.chars().any(|c| c.is_whitespace() || c.is_control())
-    };
-    !authority.is_empty() && !authority.starts_with(':') && !blank
+    if authority.is_empty() || authority[0] == b':' {
+        return false;
+    }
+    // Printable ASCII throughout, as it nearly always is: checked without stopping early, so
+    // that the loop runs many bytes at a time. Otherwise, char by char: no blank, no control
+    // character (ASCII's are the bytes up to the space, and DEL).
+    let printable = bytes
+        .iter()
+        .fold(true, |all, b| all & (b.wrapping_sub(b'!') < 0x7f - b'!'));
+    printable || !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A call of [`IdentityClient::add_scim`]: the call settings of every [`Call`], and `send()`
