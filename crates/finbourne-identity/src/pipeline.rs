@@ -647,14 +647,19 @@ fn api_error(
 /// (`2030-01-02T03:04:05.000000Z`), where serde writes as many as the value needs.
 fn microsecond_date_times(url: &mut reqwest::Url, names: &[&str]) {
     // Most calls leave their date-time parameters unset: keep their URL as it is, found
-    // without decoding the query (the names are ASCII letters, never escaped).
+    // without decoding the query (the names are ASCII letters, never escaped). First whether
+    // a name is in the query's text at all: one search per name, often settled by length
+    // alone, where splitting the query into pairs looks at every byte.
     let named = |pair: &str| {
         names.iter().any(|name| {
             pair.strip_prefix(name)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
         })
     };
-    if !url.query().is_some_and(|query| query.split('&').any(named)) {
+    let dated = url.query().is_some_and(|query| {
+        names.iter().any(|name| query.contains(name)) && query.split('&').any(named)
+    });
+    if !dated {
         return;
     }
     let pairs: Vec<(String, String)> = url
