@@ -27,11 +27,11 @@ pub(crate) trait QueryExt {
 
 impl QueryExt for Started<'_> {
     #[inline]
-    fn query_param<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Self {
-        match value.serialize(Probe) {
-            Err(Seen::Nothing) => self,
-            _ => self.query(&QueryParam::new(name, value)),
+    fn query_param<T: ?Sized + Serialize>(mut self, name: &'static str, value: &T) -> Self {
+        if !matches!(value.serialize(Probe), Err(Seen::Nothing)) {
+            self.write_query(&QueryParam::new(name, value));
         }
+        self
     }
 }
 

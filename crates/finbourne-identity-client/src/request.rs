@@ -5,8 +5,8 @@
 //! [`Started`] has the ones they call, with reqwest's meaning. reqwest's builder holds the
 //! request by value and a clone of the client (an `Arc`, counted up and down again by every
 //! request, from every thread), and each of its methods takes the builder and returns it: the
-//! request is copied through each call. `Started` borrows the client, and its methods are
-//! inlined, so the request is built where it is kept.
+//! request is copied through each call. `Started` borrows the client, its methods are
+//! inlined, and the query, written once per query parameter, is written in place.
 //!
 //! reqwest starts a request with an empty header map, makes room for six headers at the
 //! first one and, at the seventh, allocates again and moves every entry over. A request from
@@ -79,16 +79,20 @@ impl Started<'_> {
                 *request.body_mut() = Some(body.into());
                 self
             }
-            Err(_) => self.refused(|builder| builder.json(value)),
+            Err(_) => {
+                self.refuse(|builder| builder.json(value));
+                self
+            }
         }
     }
 
     /// Appends `query`'s fields to the URL's query, as `application/x-www-form-urlencoded`;
-    /// an empty query is then removed.
+    /// an empty query is then removed. Unlike reqwest's, in place: the builders call it for
+    /// each query parameter, and a request moved in and out of each call is copied each time.
     #[inline]
-    pub(crate) fn query<T: Serialize + ?Sized>(mut self, query: &T) -> Self {
+    pub(crate) fn write_query<T: Serialize + ?Sized>(&mut self, query: &T) {
         let Ok(request) = &mut self.request else {
-            return self;
+            return;
         };
         let url = request.url_mut();
         let written = {
@@ -100,10 +104,8 @@ impl Started<'_> {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        if written {
-            self
-        } else {
-            self.refused(|builder| builder.query(query))
+        if !written {
+            self.refuse(|builder| builder.query(query));
         }
     }
 
@@ -117,20 +119,16 @@ impl Started<'_> {
     /// value again, refuses it the same way, and gives the error its own `build()` gives (a
     /// `reqwest::Error` has no public constructor). Only a failing request takes this path.
     #[cold]
-    fn refused(
-        self,
-        write: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    ) -> Self {
-        let request = self.request.and_then(|request| {
-            write(reqwest::RequestBuilder::from_parts(
+    fn refuse(&mut self, write: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) {
+        if let Ok(request) = &mut self.request {
+            // Held while reqwest's builder has the request, then replaced by what it built.
+            let stand_in = reqwest::Request::new(reqwest::Method::GET, request.url().clone());
+            let request = std::mem::replace(request, stand_in);
+            self.request = write(reqwest::RequestBuilder::from_parts(
                 self.client.clone(),
                 request,
             ))
-            .build()
-        });
-        Self {
-            client: self.client,
-            request,
+            .build();
         }
     }
 }
@@ -219,6 +217,12 @@ mod tests {
         )
     }
 
+    /// `write_query` in the shape of reqwest's `query`.
+    fn query<'c, T: Serialize + ?Sized>(mut started: Started<'c>, query: &T) -> Started<'c> {
+        started.write_query(query);
+        started
+    }
+
     #[test]
     fn headers_are_set_as_reqwests_builder_sets_them() {
         let value = HeaderValue::from_static;
@@ -277,7 +281,7 @@ mod tests {
         assert!(ours.starts_with("error: "), "{ours}");
         assert_eq!(ours, theirs);
         let nested = [("a", [1, 2])];
-        let (ours, theirs) = both(|b| b.query(&nested), |b| b.query(&nested));
+        let (ours, theirs) = both(|b| query(b, &nested), |b| b.query(&nested));
         assert!(ours.starts_with("error: "), "{ours}");
         assert_eq!(ours, theirs);
         // Nothing after the refusal changes the error.
@@ -297,14 +301,14 @@ mod tests {
     #[test]
     fn a_query_is_appended_as_reqwests_builder_appends_it() {
         let pairs = [("b", "x y"), ("c", "é&=")];
-        let (ours, theirs) = both(|b| b.query(&pairs), |b| b.query(&pairs));
+        let (ours, theirs) = both(|b| query(b, &pairs), |b| b.query(&pairs));
         assert_eq!(ours, theirs);
         assert!(ours.contains("?first=1&b=x+y&c=%C3%A9%26%3D"), "{ours}");
         // A query that writes nothing leaves none behind.
         let none: [(&str, &str); 0] = [];
         let bare: reqwest::Url = "http://127.0.0.1:1/api/things".parse().unwrap();
         for url in [url(), bare] {
-            let (ours, theirs) = both_at(url.clone(), |b| b.query(&none), |b| b.query(&none));
+            let (ours, theirs) = both_at(url.clone(), |b| query(b, &none), |b| b.query(&none));
             assert_eq!(ours, theirs);
             assert!(ours.starts_with(&format!("POST {url} ")), "{ours}");
         }
