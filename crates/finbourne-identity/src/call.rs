@@ -449,8 +449,9 @@ where
 
     fn request(self: Box<Self>) -> Result<reqwest::Request, Error> {
         let operation = R::operation();
-        let request = self.raw.request()?;
-        self.identity.pipeline().outgoing(operation, request)
+        let mut request = self.raw.request()?;
+        self.identity.pipeline().outgoing(operation, &mut request)?;
+        Ok(request)
     }
 }
 

@@ -185,16 +185,17 @@ impl Pipeline {
         .instrument(span)
     }
 
-    /// `request` as it leaves, before the token: refused if its path would reach another
-    /// operation, with the wire details the service expects.
+    /// Makes `request` what leaves, but for the token: refused if its path would reach
+    /// another operation, given the wire details the service expects. In place: a request
+    /// passed in and out is copied each way.
     pub(crate) fn outgoing(
         &self,
         operation: &'static Operation,
-        mut request: reqwest::Request,
-    ) -> Result<reqwest::Request, Error> {
-        self.check_place(operation, &request)?;
-        self.wire(operation, &mut request);
-        Ok(request)
+        request: &mut reqwest::Request,
+    ) -> Result<(), Error> {
+        self.check_place(operation, request)?;
+        self.wire(operation, request);
+        Ok(())
     }
 
     /// Refuses a request whose path would reach another operation than its own, whatever
@@ -329,10 +330,17 @@ struct ApiCall<'p> {
 impl ApiCall<'_> {
     /// The call's request as it leaves but for the token, or the error that stops the call
     /// before anything is sent.
+    ///
+    /// The request stays in the result it was built into: taken out and put back, it would be
+    /// copied each way.
     fn outgoing(&self, requests: &dyn Requests) -> Result<reqwest::Request, Error> {
-        requests
-            .request()
-            .and_then(|request| self.pipeline.outgoing(self.operation, request))
+        let mut built = requests.request();
+        if let Ok(request) = &mut built
+            && let Err(error) = self.pipeline.outgoing(self.operation, request)
+        {
+            return Err(error);
+        }
+        built
     }
 }
 
@@ -345,11 +353,13 @@ struct Attempting<'c, 'p> {
 impl Attempting<'_, '_> {
     /// The next attempt's request, with the token.
     fn next_request(&mut self) -> Result<reqwest::Request, Error> {
-        let mut request = self.call.outgoing(self.requests)?;
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, self.call.bearer.clone());
-        Ok(request)
+        let mut built = self.call.outgoing(self.requests);
+        if let Ok(request) = &mut built {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, self.call.bearer.clone());
+        }
+        built
     }
 }
 
