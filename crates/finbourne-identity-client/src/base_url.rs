@@ -108,12 +108,7 @@ pub(crate) fn join_fixed(
             slot.get_or_init(|| Kept::new(url, &OPERATIONS[at]))
         }
     };
-    let mut url = kept.url.clone();
-    if kept.room {
-        // Takes the room out of the URL, not out of its text's allocation.
-        url.set_query(None);
-    }
-    Ok(url)
+    Ok(kept.copy())
 }
 
 /// The URL of an operation whose path has no parameters, as [`join_fixed`] keeps it.
@@ -126,17 +121,29 @@ struct Kept {
 
 impl Kept {
     fn new(mut url: reqwest::Url, operation: &Operation) -> Kept {
-        let room = url.query().is_none()
-            && url.fragment().is_none()
-            && operation
-                .params
-                .iter()
-                .any(|p| p.location == ParamLocation::Query);
+        let room = url.query().is_none() && url.fragment().is_none() && takes_query(operation);
         if room {
             url.set_query(Some(&"q".repeat(QUERY_ROOM)));
         }
         Kept { url, room }
     }
+
+    /// The URL as joined, with the room for a query kept in its text's allocation.
+    fn copy(&self) -> reqwest::Url {
+        let mut url = self.url.clone();
+        if self.room {
+            url.set_query(None);
+        }
+        url
+    }
+}
+
+/// Whether `operation` has query parameters.
+fn takes_query(operation: &Operation) -> bool {
+    operation
+        .params
+        .iter()
+        .any(|p| p.location == ParamLocation::Query)
 }
 
 /// Room for a query, in bytes, in the kept URL of an operation with query parameters. A copy
@@ -230,13 +237,7 @@ mod tests {
                 for _ in 0..2 {
                     assert_eq!(join_fixed(&client, at, op.path), joined, "{base} {}", op.id);
                 }
-                let kept = parsed(&client).fixed[at].get().map(|kept| {
-                    let mut url = kept.url.clone();
-                    if kept.room {
-                        url.set_query(None);
-                    }
-                    url
-                });
+                let kept = parsed(&client).fixed[at].get().map(Kept::copy);
                 assert_eq!(
                     kept.ok_or(()),
                     joined.clone().map_err(drop),
@@ -263,8 +264,7 @@ mod tests {
         let client = Client::new(BASES[0], Hooks::none());
         let mut checked = 0;
         for (at, op) in OPERATIONS.iter().enumerate() {
-            let query = op.params.iter().any(|p| p.location == ParamLocation::Query);
-            if op.path.contains('{') || !query {
+            if op.path.contains('{') || !takes_query(op) {
                 continue;
             }
             for _ in 0..2 {
