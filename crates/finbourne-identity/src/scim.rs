@@ -133,16 +133,13 @@ impl<'a> RawOperation<'a> for ScimAdd<'a> {
 /// at all.
 fn absolute_web_url(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let scheme = |scheme: &[u8]| {
+    let after = |scheme: &[u8]| {
         bytes
             .get(..scheme.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .map(|_| &bytes[scheme.len()..])
     };
-    let rest = if scheme(b"https://") {
-        &bytes[8..]
-    } else if scheme(b"http://") {
-        &bytes[7..]
-    } else {
+    let Some(rest) = after(b"https://").or_else(|| after(b"http://")) else {
         return false;
     };
     // The delimiters are ASCII: a byte search finds them in any UTF-8 text.
