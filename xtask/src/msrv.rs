@@ -158,10 +158,12 @@ mod tests {
 
     #[test]
     fn only_what_published_crates_build_with_is_held_to_their_rust_version() {
+        // The workspace's own rust-version in this synthetic metadata, not the project's.
+        let ours = "1.88";
         let metadata = json!({
             "packages": [
-                package("sdk", Some("1.88"), None),
-                package("xtask", Some("1.88"), Some(json!([]))),
+                package("sdk", Some(ours), None),
+                package("xtask", Some(ours), Some(json!([]))),
                 package("old", Some("1.70"), None),
                 package("new-normal", Some("1.90"), None),
                 package("new-build", Some("1.89.1"), None),
@@ -177,7 +179,7 @@ mod tests {
             ]}
         });
         let verdict = check(&metadata).unwrap();
-        assert_eq!(verdict.rust_version, "1.88");
+        assert_eq!(verdict.rust_version, ours);
         assert_eq!(
             verdict.checked, 5,
             "sdk, old, new-normal, new-build, undeclared"
