@@ -448,10 +448,7 @@ where
     }
 
     fn request(self: Box<Self>) -> Result<reqwest::Request, Error> {
-        let operation = R::operation();
-        let mut request = self.raw.request()?;
-        self.identity.pipeline().outgoing(operation, &mut request)?;
-        Ok(request)
+        self.identity.pipeline().outgoing(R::operation(), &self.raw)
     }
 }
 

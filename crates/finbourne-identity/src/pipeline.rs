@@ -185,17 +185,23 @@ impl Pipeline {
         .instrument(span)
     }
 
-    /// Makes `request` what leaves, but for the token: refused if its path would reach
-    /// another operation, given the wire details the service expects. In place: a request
-    /// passed in and out is copied each way.
+    /// The request `requests` builds for `operation`, as it leaves but for the token: refused
+    /// if its path would reach another operation, given the wire details the service
+    /// expects; or the error that stops the call before anything is sent.
+    ///
+    /// The request stays in the result it was built into: taken out and put back, it would be
+    /// copied each way.
     pub(crate) fn outgoing(
         &self,
         operation: &'static Operation,
-        request: &mut reqwest::Request,
-    ) -> Result<(), Error> {
-        self.check_place(operation, request)?;
-        self.wire(operation, request);
-        Ok(())
+        requests: &dyn Requests,
+    ) -> Result<reqwest::Request, Error> {
+        let mut built = requests.request();
+        if let Ok(request) = &mut built {
+            self.check_place(operation, request)?;
+            self.wire(operation, request);
+        }
+        built
     }
 
     /// Refuses a request whose path would reach another operation than its own, whatever
@@ -330,17 +336,8 @@ struct ApiCall<'p> {
 impl ApiCall<'_> {
     /// The call's request as it leaves but for the token, or the error that stops the call
     /// before anything is sent.
-    ///
-    /// The request stays in the result it was built into: taken out and put back, it would be
-    /// copied each way.
     fn outgoing(&self, requests: &dyn Requests) -> Result<reqwest::Request, Error> {
-        let mut built = requests.request();
-        if let Ok(request) = &mut built
-            && let Err(error) = self.pipeline.outgoing(self.operation, request)
-        {
-            return Err(error);
-        }
-        built
+        self.pipeline.outgoing(self.operation, requests)
     }
 }
 
