@@ -372,7 +372,8 @@ impl Attempt for Attempting<'_, '_> {
         let requests = self.requests;
         let call = &mut *self.call;
         let operation = call.operation;
-        let sent = Instant::now();
+        // Read for the trace only, and only when it can be seen.
+        let sent = tracing::level_enabled!(tracing::Level::DEBUG).then(Instant::now);
         // In its own block: its room in this future is then free again for the token
         // renewal below.
         let (status, headers, body) = {
@@ -391,13 +392,18 @@ impl Attempt for Attempting<'_, '_> {
                 Ended::Failed(error) => return Tried::Failed(error),
             }
         };
-        tracing::Span::current().record("http.response.status_code", status.as_u16());
+        // The call's span is an INFO span: with INFO off there is nothing to record on.
+        if tracing::level_enabled!(tracing::Level::INFO) {
+            tracing::Span::current().record("http.response.status_code", status.as_u16());
+        }
         // The status only: headers would carry the token, the URL values that may be secret.
-        tracing::debug!(
-            status = status.as_u16(),
-            elapsed_ms = retry::millis(sent.elapsed()),
-            "answer"
-        );
+        if let Some(sent) = sent {
+            tracing::debug!(
+                status = status.as_u16(),
+                elapsed_ms = retry::millis(sent.elapsed()),
+                "answer"
+            );
+        }
         if status.is_success() {
             return Tried::Done(Answer {
                 status,

@@ -508,7 +508,13 @@ pub(crate) fn attempts<'p, A: Attempt + 'p>(
     deadline: Option<Instant>,
 ) -> impl Future<Output = Result<A::Output, A::Error>> + 'p {
     async move {
-        let span = tracing::Span::current();
+        // The spans recorded on are INFO spans: with INFO off they are disabled, and looking
+        // up the current one would cost every call for nothing.
+        let span = if tracing::level_enabled!(tracing::Level::INFO) {
+            tracing::Span::current()
+        } else {
+            tracing::Span::none()
+        };
         let mut state: Option<RetryState> = None;
         let mut sent: u32 = 0;
         loop {

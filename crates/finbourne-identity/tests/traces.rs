@@ -1,5 +1,5 @@
 //! What a call leaves in traces: one span per call with OpenTelemetry's HTTP client fields, an
-//! event per retry, a span per token request, and no secret anywhere. A capturing layer
+//! event per retry and one per answer, a span per token request, and no secret anywhere. A capturing layer
 //! records every span's fields (as created and as recorded later) and every event; virtual
 //! time, as the emulator runs on the test's paused clock.
 
@@ -234,6 +234,18 @@ async fn a_call_runs_in_one_span_with_the_http_client_fields_and_an_event_per_re
         ],
         "Retry-After first, then the second backoff"
     );
+    // Each answer at DEBUG: its status and how long it took, nothing from the request.
+    let answers: Vec<_> = capture
+        .events_in("invoke")
+        .into_iter()
+        .filter(|e| e.get("message").map(String::as_str) == Some("answer"))
+        .collect();
+    let statuses: Vec<_> = answers.iter().map(|e| e["status"].as_str()).collect();
+    assert_eq!(statuses, ["503", "503", "200"], "{answers:#?}");
+    for answer in &answers {
+        let keys: Vec<_> = answer.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["elapsed_ms", "message", "status"], "{answer:#?}");
+    }
 
     let tokens = capture.spans("token_request");
     assert_eq!(tokens.len(), 1, "{tokens:#?}");
