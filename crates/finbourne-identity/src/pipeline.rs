@@ -178,7 +178,7 @@ impl Pipeline {
                 }
             };
             if let Err(error) = &result {
-                tracing::Span::current().record("error.type", error.kind());
+                retry::recording_span().record("error.type", error.kind());
             }
             result.map(keep)
         }
@@ -392,10 +392,7 @@ impl Attempt for Attempting<'_, '_> {
                 Ended::Failed(error) => return Tried::Failed(error),
             }
         };
-        // The call's span is an INFO span: with INFO off there is nothing to record on.
-        if tracing::level_enabled!(tracing::Level::INFO) {
-            tracing::Span::current().record("http.response.status_code", status.as_u16());
-        }
+        retry::recording_span().record("http.response.status_code", status.as_u16());
         // The status only: headers would carry the token, the URL values that may be secret.
         if let Some(sent) = sent {
             tracing::debug!(

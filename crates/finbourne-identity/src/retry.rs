@@ -508,13 +508,7 @@ pub(crate) fn attempts<'p, A: Attempt + 'p>(
     deadline: Option<Instant>,
 ) -> impl Future<Output = Result<A::Output, A::Error>> + 'p {
     async move {
-        // The spans recorded on are INFO spans: with INFO off they are disabled, and looking
-        // up the current one would cost every call for nothing.
-        let span = if tracing::level_enabled!(tracing::Level::INFO) {
-            tracing::Span::current()
-        } else {
-            tracing::Span::none()
-        };
+        let span = recording_span();
         let mut state: Option<RetryState> = None;
         let mut sent: u32 = 0;
         loop {
@@ -562,6 +556,17 @@ pub(crate) fn attempts<'p, A: Attempt + 'p>(
             );
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// The span of the call or token request in progress, which its fields are recorded on; none
+/// when INFO is off. Both are INFO spans, disabled then: looking the current span up would cost
+/// every call for nothing.
+pub(crate) fn recording_span() -> tracing::Span {
+    if tracing::level_enabled!(tracing::Level::INFO) {
+        tracing::Span::current()
+    } else {
+        tracing::Span::none()
     }
 }
 

@@ -205,7 +205,7 @@ impl TokenEndpoint {
             retry::attempts(request, &*self.policy, None)
                 .await
                 .map_err(|failure| {
-                    tracing::Span::current().record("error.type", failure.kind());
+                    retry::recording_span().record("error.type", failure.kind());
                     failure.error
                 })
         }
@@ -239,7 +239,7 @@ impl TokenEndpoint {
             }
         };
         let status = answer.status();
-        tracing::Span::current().record("http.response.status_code", status.as_u16());
+        retry::recording_span().record("http.response.status_code", status.as_u16());
         if status.is_redirection() {
             let error = self.redirected(status, answer.headers());
             return Tried::Failed(TokenFailure::last(error));
