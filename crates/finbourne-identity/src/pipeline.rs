@@ -150,7 +150,7 @@ impl Pipeline {
                         // A call that cannot be sent fails before a token is asked for. The
                         // request is built again by the first attempt: kept, it would be held
                         // in every call's future.
-                        if let Err(error) = call.outgoing(&requests) {
+                        if let Err(error) = call.pipeline.outgoing(call.operation, &requests) {
                             break 'call Err(error);
                         }
                         match within(call.deadline, credential.bearer()).await {
@@ -333,14 +333,6 @@ struct ApiCall<'p> {
     renewed: bool,
 }
 
-impl ApiCall<'_> {
-    /// The call's request as it leaves but for the token, or the error that stops the call
-    /// before anything is sent.
-    fn outgoing(&self, requests: &dyn Requests) -> Result<reqwest::Request, Error> {
-        self.pipeline.outgoing(self.operation, requests)
-    }
-}
-
 /// A call being attempted: its state and its builder, which the call's future holds apart.
 struct Attempting<'c, 'p> {
     call: &'c mut ApiCall<'p>,
@@ -350,7 +342,10 @@ struct Attempting<'c, 'p> {
 impl Attempting<'_, '_> {
     /// The next attempt's request, with the token.
     fn next_request(&mut self) -> Result<reqwest::Request, Error> {
-        let mut built = self.call.outgoing(self.requests);
+        let mut built = self
+            .call
+            .pipeline
+            .outgoing(self.call.operation, self.requests);
         if let Ok(request) = &mut built {
             request
                 .headers_mut()
