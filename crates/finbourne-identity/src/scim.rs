@@ -135,9 +135,9 @@ fn absolute_web_url(text: &str) -> bool {
     let bytes = text.as_bytes();
     let after = |scheme: &[u8]| {
         bytes
-            .get(..scheme.len())
-            .filter(|head| head.eq_ignore_ascii_case(scheme))
-            .map(|_| &bytes[scheme.len()..])
+            .split_at_checked(scheme.len())
+            .filter(|(head, _)| head.eq_ignore_ascii_case(scheme))
+            .map(|(_, rest)| rest)
     };
     let Some(rest) = after(b"https://").or_else(|| after(b"http://")) else {
         return false;
