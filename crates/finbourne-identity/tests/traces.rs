@@ -1,7 +1,7 @@
 //! What a call leaves in traces: one span per call with OpenTelemetry's HTTP client fields, an
-//! event per retry and one per answer, a span per token request, and no secret anywhere. A capturing layer
-//! records every span's fields (as created and as recorded later) and every event; virtual
-//! time, as the emulator runs on the test's paused clock.
+//! event per retry and one per answer, a span per token request, and no secret anywhere. A
+//! capturing layer records every span's fields (as created and as recorded later) and every
+//! event; virtual time, as the emulator runs on the test's paused clock.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
