@@ -166,6 +166,7 @@ compile_error!(
 mod auth;
 mod call;
 pub mod config;
+mod deadline;
 pub mod error;
 mod http;
 mod identity_client;

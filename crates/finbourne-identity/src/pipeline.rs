@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::auth::Credential;
 use crate::call::{CallOptions, Requests};
+use crate::deadline::within;
 use crate::error::{ApiError, Delivery, Error, TimeoutLimit, excerpt};
 use crate::http::HttpClients;
 use crate::retry::{self, Attempt, StandardRetry, Tried};
@@ -574,23 +575,6 @@ async fn read_prefix(
         body.extend_from_slice(&chunk[..take]);
     }
     Ok(body.into())
-}
-
-/// `future`'s output, or `None` when `deadline` comes first.
-///
-/// A plain function, not an `async fn`: an `async fn` would keep `future` in its own state
-/// beside the timeout holding it, doubling the size of every call's future. Inlined, for the
-/// reason [`Pipeline::call`] gives.
-#[inline(always)]
-fn within<F: Future>(
-    deadline: Option<Instant>,
-    future: F,
-) -> impl Future<Output = Option<F::Output>> {
-    use futures_util::future::{Either, FutureExt};
-    match deadline {
-        Some(deadline) => Either::Left(tokio::time::timeout_at(deadline, future).map(Result::ok)),
-        None => Either::Right(future.map(Some)),
-    }
 }
 
 fn total_timeout(operation: &'static Operation) -> Error {
