@@ -466,6 +466,48 @@ mod tests {
         assert_eq!(took.await.unwrap(), FAR);
     }
 
+    type Waiting = Within<std::future::Pending<()>>;
+
+    /// A call registered, as on its first poll, in a runtime that is not driven afterwards;
+    /// and the watch it is in.
+    fn registered_call() -> (tokio::runtime::Runtime, Pin<Box<Waiting>>, Arc<Watch>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let (call, watch) = runtime.block_on(async {
+            let mut call = Box::pin(within(
+                Some(Instant::now() + FAR),
+                std::future::pending::<()>(),
+            ));
+            let mut noop = Context::from_waker(Waker::noop());
+            assert!(call.as_mut().poll(&mut noop).is_pending());
+            (call, watch_of_this_thread())
+        });
+        assert_eq!(watch.lock().count, 1);
+        (runtime, call, watch)
+    }
+
+    #[test]
+    fn a_call_that_ends_on_another_thread_gives_its_place_back() {
+        let (_runtime, call, watch) = registered_call();
+        std::thread::spawn(move || drop(call)).join().unwrap();
+        assert_eq!(watch.lock().count, 0, "the place went back to its watch");
+    }
+
+    #[test]
+    fn a_ticker_dropped_with_its_runtime_lets_a_later_call_start_another() {
+        let (runtime, call, watch) = registered_call();
+        assert!(watch.lock().ticking);
+        // The runtime drops the ticking task before it ever ran.
+        drop(runtime);
+        assert!(
+            !watch.lock().ticking,
+            "a watch marked ticking would never tick again"
+        );
+        drop(call);
+    }
+
     #[test]
     fn a_thread_driving_another_runtime_is_watched_by_that_runtime() {
         let runtime = || {
