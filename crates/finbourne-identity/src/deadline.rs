@@ -235,10 +235,16 @@ struct Watch {
 #[derive(Default)]
 struct Held {
     wakers: Vec<Option<Waker>>,
+    /// The places in `wakers` that hold none.
     free: Vec<usize>,
-    /// Calls in `wakers`.
-    count: usize,
     ticking: bool,
+}
+
+impl Held {
+    /// The calls held.
+    fn count(&self) -> usize {
+        self.wakers.len() - self.free.len()
+    }
 }
 
 impl Watch {
@@ -279,40 +285,39 @@ impl Watch {
     /// Holds `waker` until [`remove`](Self::remove), starting a task to tick when none is.
     /// Called in the runtime the watch is for.
     fn insert(self: &Arc<Self>, waker: Waker) -> usize {
+        let mut held = self.lock();
         let mut first_tick = None;
-        loop {
-            let mut held = self.lock();
-            if held.ticking || first_tick.is_some() {
-                let slot = match held.free.pop() {
-                    Some(slot) => {
-                        held.wakers[slot] = Some(waker);
-                        slot
-                    }
-                    None => {
-                        held.wakers.push(Some(waker));
-                        held.wakers.len() - 1
-                    }
-                };
-                held.count += 1;
-                let start = !std::mem::replace(&mut held.ticking, true);
-                drop(held);
-                if let (true, Some(first_tick)) = (start, first_tick) {
-                    tokio::spawn(tick(Ticker::new(self), first_tick));
-                }
-                return slot;
-            }
+        if !held.ticking {
             drop(held);
-            // Made here, with nothing held: a runtime without timers fails the call here, as
+            // Made before anything is held: a runtime without timers fails the call here, as
             // a timer of the call's own would.
             first_tick = Some(tokio::time::sleep(TICK));
+            held = self.lock();
         }
+        let slot = match held.free.pop() {
+            Some(slot) => {
+                held.wakers[slot] = Some(waker);
+                slot
+            }
+            None => {
+                held.wakers.push(Some(waker));
+                held.wakers.len() - 1
+            }
+        };
+        let start = !std::mem::replace(&mut held.ticking, true);
+        drop(held);
+        if start {
+            // A ticker that stopped since the look above: this runtime has timers, it had one.
+            let first_tick = first_tick.unwrap_or_else(|| tokio::time::sleep(TICK));
+            tokio::spawn(tick(Ticker::new(self), first_tick));
+        }
+        slot
     }
 
     fn remove(&self, slot: usize) {
         let mut held = self.lock();
         if let Some(waker) = held.wakers.get_mut(slot).and_then(Option::take) {
             held.free.push(slot);
-            held.count -= 1;
             drop(held);
             drop(waker);
         }
@@ -351,7 +356,7 @@ async fn tick(mut ticker: Ticker, first: Sleep) {
     loop {
         {
             let mut held = ticker.watch.lock();
-            if held.count == 0 {
+            if held.count() == 0 {
                 // Every place is free: none is kept for calls that are gone.
                 held.wakers = Vec::new();
                 held.free = Vec::new();
@@ -407,7 +412,7 @@ mod tests {
             watch.lock().ticking,
             "a task ticks while the call waits and a tick after"
         );
-        assert_eq!(watch.lock().count, 0, "the call gave its place back");
+        assert_eq!(watch.lock().count(), 0, "the call gave its place back");
         tokio::time::sleep(3 * TICK).await;
         assert!(
             !watch.lock().ticking,
@@ -433,7 +438,7 @@ mod tests {
         let never = std::future::pending::<()>();
         assert_eq!(within(Some(start + limit), never).await, None);
         assert_eq!(start.elapsed(), limit);
-        assert_eq!(watch_of_this_thread().lock().count, 0);
+        assert_eq!(watch_of_this_thread().lock().count(), 0);
     }
 
     #[tokio::test(start_paused = true)]
@@ -484,7 +489,7 @@ mod tests {
             assert!(call.as_mut().poll(&mut noop).is_pending());
             (call, watch_of_this_thread())
         });
-        assert_eq!(watch.lock().count, 1);
+        assert_eq!(watch.lock().count(), 1);
         (runtime, call, watch)
     }
 
@@ -492,7 +497,7 @@ mod tests {
     fn a_call_that_ends_on_another_thread_gives_its_place_back() {
         let (_runtime, call, watch) = registered_call();
         std::thread::spawn(move || drop(call)).join().unwrap();
-        assert_eq!(watch.lock().count, 0, "the place went back to its watch");
+        assert_eq!(watch.lock().count(), 0, "the place went back to its watch");
     }
 
     #[test]
