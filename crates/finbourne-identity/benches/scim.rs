@@ -7,14 +7,15 @@
 //! headers, checked before timing. Both runtimes (multi-thread, current-thread), sequential
 //! and 64 calls in flight, the contenders interleaved round by round, in every order in turn.
 //! Prints calls per second, then per round the throughput ratio to bare and the CPU time per
-//! call relative to bare, each as median (min..max) over the rounds. Then the size of each
-//! call's future.
+//! call relative to bare, each as median (min..max) over the rounds; under each row, each
+//! contender's CPU summed over the rounds relative to bare's, in its own code (user) and in the
+//! kernel apart. Then the size of each call's future.
 //!
 //! `-- profile sdk|bare|generated [N [IN_FLIGHT]]` runs N (default 20,000) calls of one
 //! contender alone for a profiler: sequential on a current-thread runtime, or IN_FLIGHT at a
 //! time on the multi-thread runtime, and prints their wall time and this process's CPU time
-//! (the server's not counted); `-- sizes` prints only the
-//! sizes of the call futures.
+//! (the server's not counted), user and kernel apart; `-- sizes` prints only the sizes of the
+//! call futures.
 //!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
 //! make one token request, and 10,000 calls each with a different read timeout open no new
@@ -26,6 +27,9 @@
 //! branches. To count them per call for one contender, run the profile under cachegrind at
 //! N = 2000 and N = 4000 and divide the difference by 2000:
 //! `valgrind --tool=cachegrind --cache-sim=yes --branch-sim=yes <bench> --bench profile sdk N 64`.
+//! Its last level is the machine's largest cache, where nearly everything fits; what costs
+//! here is what a core's own L2 cannot hold while 63 other calls run. Add
+//! `--LL=524288,8,64` (a 512 KiB L2, 8-way, 64-byte lines) to count those misses instead.
 
 mod common;
 
@@ -68,12 +72,15 @@ fn main() {
         let per_call = |n: u64| n as f64 / calls as f64;
         println!(
             "{calls} calls of {who:?}, {in_flight} in flight, in {:.3} s, client CPU {:.3} s, \
-             per call: {:.3} context switches ({:.3} forced), {:.3} page faults",
+             per call: {:.3} context switches ({:.3} forced), {:.3} page faults; \
+             CPU in ticks: {} user, {} kernel",
             took.as_secs_f64(),
             cpu.as_secs_f64(),
             per_call(kernel.switches),
             per_call(kernel.forced),
             per_call(kernel.faults),
+            kernel.user,
+            kernel.kernel,
         );
         return;
     }
@@ -125,10 +132,14 @@ async fn compare(server: &Server, multi_thread: bool) {
         }
         let (mut sdk_ratio, mut gen_ratio, mut cpu_ratio) = (vec![], vec![], vec![]);
         let mut rates = [vec![], vec![], vec![]];
+        // Each contender's CPU summed over the rounds, its own code's and the kernel's apart.
+        let mut split = [KernelCounts::default(); 3];
         for round in 0..ROUNDS {
             let mut took = [(Duration::ZERO, Duration::ZERO); 3];
             for who in Who::order(round) {
+                let before = kernel_counts();
                 took[who.at()] = run(&contenders, who, calls, in_flight).await;
+                split[who.at()].add(kernel_counts().since(before));
             }
             let [sdk, bare, generated] = took;
             sdk_ratio.push(bare.0.as_secs_f64() / sdk.0.as_secs_f64());
@@ -153,6 +164,17 @@ async fn compare(server: &Server, multi_thread: bool) {
             show(sdk_ratio),
             show(gen_ratio),
             show(cpu_ratio),
+        );
+        let [sdk, bare, generated] = split;
+        let of_bare = |n: u64, bare: u64| n as f64 / bare.max(1) as f64;
+        println!(
+            "{:<29} CPU over the rounds vs bare: SDK {:.3} user, {:.3} kernel; \
+             generated {:.3} user, {:.3} kernel",
+            "",
+            of_bare(sdk.user, bare.user),
+            of_bare(sdk.kernel, bare.kernel),
+            of_bare(generated.user, bare.user),
+            of_bare(generated.kernel, bare.kernel),
         );
     }
 }
@@ -324,7 +346,7 @@ fn sockets() -> usize {
         .unwrap_or(0)
 }
 
-/// What the kernel did for this process so far, from /proc (zeros where there is none): the
+/// What the kernel counted for this process so far, from /proc (zeros where there is none): the
 /// costs of running in parallel that an instruction count does not show.
 #[derive(Clone, Copy, Default)]
 struct KernelCounts {
@@ -334,14 +356,27 @@ struct KernelCounts {
     forced: u64,
     /// Minor page faults: memory the allocator gave back and took again.
     faults: u64,
+    /// CPU time in the program's own code and in the kernel's, in clock ticks.
+    user: u64,
+    kernel: u64,
 }
 
 impl KernelCounts {
+    fn add(&mut self, more: KernelCounts) {
+        self.switches += more.switches;
+        self.forced += more.forced;
+        self.faults += more.faults;
+        self.user += more.user;
+        self.kernel += more.kernel;
+    }
+
     fn since(self, before: KernelCounts) -> KernelCounts {
         KernelCounts {
             switches: self.switches.saturating_sub(before.switches),
             forced: self.forced.saturating_sub(before.forced),
             faults: self.faults.saturating_sub(before.faults),
+            user: self.user.saturating_sub(before.user),
+            kernel: self.kernel.saturating_sub(before.kernel),
         }
     }
 }
@@ -363,14 +398,17 @@ fn kernel_counts() -> KernelCounts {
             }
         }
     }
-    // The tenth field after the command (which is in parentheses and may hold spaces).
-    counts.faults = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let (_, after) = stat.rsplit_once(')')?;
-            after.split_whitespace().nth(7)?.parse().ok()
-        })
-        .unwrap_or(0);
+    // Fields 10, 14 and 15 of the line, counted from the process id: the command before them
+    // is in parentheses and may hold spaces.
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
+        && let Some((_, after)) = stat.rsplit_once(')')
+    {
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let nth = |n: usize| fields.get(n).and_then(|v| v.parse().ok()).unwrap_or(0);
+        counts.faults = nth(7);
+        counts.user = nth(11);
+        counts.kernel = nth(12);
+    }
     counts
 }
 
