@@ -59,8 +59,9 @@ pin_project! {
         Never,
         /// Watched by the thread's watch once the future is pending.
         Far { at: Instant, watched: Option<Watched> },
-        /// A timer of its own.
-        Near { #[pin] timer: Sleep },
+        /// A timer of its own, boxed: held inline, it would make every call's future larger
+        /// for the few that come near their deadline.
+        Near { timer: Pin<Box<Sleep>> },
     }
 }
 
@@ -80,7 +81,7 @@ impl<F: Future> Future for Within<F> {
         }
         let at = match this.wait.as_mut().project() {
             WaitProj::Never => return Poll::Pending,
-            WaitProj::Near { timer } => return timer.poll(cx).map(|()| None),
+            WaitProj::Near { timer } => return timer.as_mut().poll(cx).map(|()| None),
             WaitProj::Far { at, watched } => {
                 match watched {
                     // Without a tick since the clock was last read, the deadline is still far:
@@ -107,10 +108,10 @@ impl<F: Future> Future for Within<F> {
         };
         // Near, or no watch: the place in the watch is given back as the timer takes over.
         this.wait.set(Wait::Near {
-            timer: tokio::time::sleep_until(at),
+            timer: Box::pin(tokio::time::sleep_until(at)),
         });
         match this.wait.project() {
-            WaitProj::Near { timer } => timer.poll(cx).map(|()| None),
+            WaitProj::Near { timer } => timer.as_mut().poll(cx).map(|()| None),
             WaitProj::Never | WaitProj::Far { .. } => Poll::Pending,
         }
     }

@@ -97,8 +97,8 @@ impl Pipeline {
     ///
     /// The returned future is the whole call's, boxed once by `.await`: it holds the builder
     /// itself, with no layer around it (a layer's captures are held through the whole call),
-    /// and it fits in 1,032 bytes for `add_scim`, which glibc's allocator serves from its
-    /// per-thread cache (larger blocks take its shared, locked path).
+    /// and it fits in 968 bytes for `add_scim`, which glibc's allocator serves from its
+    /// per-thread cache (blocks over 1,032 bytes take its shared, locked path).
     ///
     /// A plain function around one `async` block: the settings are settled before it, so the
     /// call's future holds each once, and no combinator around the block copies the whole
