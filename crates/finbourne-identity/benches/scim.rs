@@ -79,8 +79,8 @@ fn main() {
             per_call(kernel.switches),
             per_call(kernel.forced),
             per_call(kernel.faults),
-            kernel.user,
-            kernel.kernel,
+            kernel.cpu.user,
+            kernel.cpu.kernel,
         );
         return;
     }
@@ -133,13 +133,13 @@ async fn compare(server: &Server, multi_thread: bool) {
         let (mut sdk_ratio, mut gen_ratio, mut cpu_ratio) = (vec![], vec![], vec![]);
         let mut rates = [vec![], vec![], vec![]];
         // Each contender's CPU summed over the rounds, its own code's and the kernel's apart.
-        let mut split = [KernelCounts::default(); 3];
+        let mut split = [CpuTicks::default(); 3];
         for round in 0..ROUNDS {
             let mut took = [(Duration::ZERO, Duration::ZERO); 3];
             for who in Who::order(round) {
-                let before = kernel_counts();
+                let before = process_stat().1;
                 took[who.at()] = run(&contenders, who, calls, in_flight).await;
-                split[who.at()].add(kernel_counts().since(before));
+                split[who.at()].add(process_stat().1.since(before));
             }
             let [sdk, bare, generated] = took;
             sdk_ratio.push(bare.0.as_secs_f64() / sdk.0.as_secs_f64());
@@ -356,25 +356,35 @@ struct KernelCounts {
     forced: u64,
     /// Minor page faults: memory the allocator gave back and took again.
     faults: u64,
-    /// CPU time in the program's own code and in the kernel's, in clock ticks.
-    user: u64,
-    kernel: u64,
+    cpu: CpuTicks,
 }
 
 impl KernelCounts {
-    fn add(&mut self, more: KernelCounts) {
-        self.switches += more.switches;
-        self.forced += more.forced;
-        self.faults += more.faults;
-        self.user += more.user;
-        self.kernel += more.kernel;
-    }
-
     fn since(self, before: KernelCounts) -> KernelCounts {
         KernelCounts {
             switches: self.switches.saturating_sub(before.switches),
             forced: self.forced.saturating_sub(before.forced),
             faults: self.faults.saturating_sub(before.faults),
+            cpu: self.cpu.since(before.cpu),
+        }
+    }
+}
+
+/// CPU time in clock ticks, in the program's own code and in the kernel's.
+#[derive(Clone, Copy, Default)]
+struct CpuTicks {
+    user: u64,
+    kernel: u64,
+}
+
+impl CpuTicks {
+    fn add(&mut self, more: CpuTicks) {
+        self.user += more.user;
+        self.kernel += more.kernel;
+    }
+
+    fn since(self, before: CpuTicks) -> CpuTicks {
+        CpuTicks {
             user: self.user.saturating_sub(before.user),
             kernel: self.kernel.saturating_sub(before.kernel),
         }
@@ -382,7 +392,12 @@ impl KernelCounts {
 }
 
 fn kernel_counts() -> KernelCounts {
-    let mut counts = KernelCounts::default();
+    let (faults, cpu) = process_stat();
+    let mut counts = KernelCounts {
+        faults,
+        cpu,
+        ..KernelCounts::default()
+    };
     let field = |status: &str, name: &str| -> u64 {
         status
             .lines()
@@ -398,18 +413,28 @@ fn kernel_counts() -> KernelCounts {
             }
         }
     }
-    // Fields 10, 14 and 15 of the line, counted from the process id: the command before them
-    // is in parentheses and may hold spaces.
-    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
-        && let Some((_, after)) = stat.rsplit_once(')')
-    {
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let nth = |n: usize| fields.get(n).and_then(|v| v.parse().ok()).unwrap_or(0);
-        counts.faults = nth(7);
-        counts.user = nth(11);
-        counts.kernel = nth(12);
-    }
     counts
+}
+
+/// This process's minor page faults and CPU time so far: fields 10, 14 and 15 of
+/// /proc/self/stat, counted from the process id (the command before them is in parentheses and
+/// may hold spaces); zeros where there is none.
+fn process_stat() -> (u64, CpuTicks) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0, CpuTicks::default());
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, after)| after.split_whitespace().collect())
+        .unwrap_or_default();
+    let nth = |n: usize| fields.get(n).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (
+        nth(7),
+        CpuTicks {
+            user: nth(11),
+            kernel: nth(12),
+        },
+    )
 }
 
 /// CPU time this process has used so far, all threads together, from /proc (zero where there
