@@ -17,6 +17,13 @@
 //! (the server's not counted), user and kernel apart; `-- sizes` prints only the sizes of the
 //! call futures.
 //!
+//! `-- layers [ROUNDS]` splits the SDK's extra CPU at 64 calls in flight on the multi-thread
+//! runtime by layer. Four contenders, each a layer more than the one before: bare reqwest, the
+//! generated client, the SDK with no total timeout (so no deadline to watch), and the SDK. They
+//! run ROUNDS (default 120) rounds of 2,560 calls in one process, in rotating order. Printed for
+//! each: its CPU per call relative to bare, per round as median (min..max), and summed over
+//! the rounds, user and kernel apart. The sums are steadier than the rounds' ratios.
+//!
 //! Then two checks of what the SDK keeps bounded: 1,000 concurrent first calls on a new client
 //! make one token request, and 10,000 calls each with a different read timeout open no new
 //! connection and keep memory bounded. Last, the bytes of a list of 5,000 users from the
@@ -82,6 +89,11 @@ fn main() {
             kernel.cpu.user,
             kernel.cpu.kernel,
         );
+        return;
+    }
+    if let Some(at) = args.iter().position(|a| a == "layers") {
+        let rounds = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(120);
+        common::runtime(true).block_on(layers(&server, rounds));
         return;
     }
     if args.iter().any(|a| a == "sizes") {
@@ -183,22 +195,111 @@ async fn compare(server: &Server, multi_thread: bool) {
 /// the wall time, and the CPU time of this process (the server's is not counted).
 async fn run(
     contenders: &Contenders,
-    who: Who,
+    layer: impl Into<Layer>,
     calls: usize,
     in_flight: usize,
 ) -> (Duration, Duration) {
+    let layer = layer.into();
     let (started, cpu) = (Instant::now(), cpu_time());
     let mut lanes = JoinSet::new();
     for _ in 0..in_flight {
         let contenders = contenders.clone();
         lanes.spawn(async move {
             for _ in 0..calls / in_flight {
-                contenders.call(who).await;
+                layer.call(&contenders).await;
             }
         });
     }
     lanes.join_all().await;
     (started.elapsed(), cpu_time().saturating_sub(cpu))
+}
+
+/// What each layer between bare reqwest and the SDK adds to a call's CPU, at 64 calls in
+/// flight: see the `layers` mode in the header.
+#[derive(Debug, Clone, Copy)]
+enum Layer {
+    Bare,
+    Generated,
+    /// The SDK with its total timeout off: no deadline, so nothing to watch.
+    SdkNoDeadline,
+    Sdk,
+}
+
+impl Layer {
+    const ALL: [Layer; 4] = [
+        Layer::Bare,
+        Layer::Generated,
+        Layer::SdkNoDeadline,
+        Layer::Sdk,
+    ];
+
+    async fn call(self, contenders: &Contenders) {
+        match self {
+            Layer::Bare => contenders.call(Who::Bare).await,
+            Layer::Generated => contenders.call(Who::Generated).await,
+            Layer::SdkNoDeadline => {
+                contenders
+                    .sdk
+                    .add_scim(ScimTokenAction::Ensure)
+                    .total_timeout(Duration::ZERO)
+                    .await
+                    .expect("sdk call with no total timeout");
+            }
+            Layer::Sdk => contenders.call(Who::Sdk).await,
+        }
+    }
+}
+
+impl From<Who> for Layer {
+    fn from(who: Who) -> Layer {
+        match who {
+            Who::Bare => Layer::Bare,
+            Who::Generated => Layer::Generated,
+            Who::Sdk => Layer::Sdk,
+        }
+    }
+}
+
+async fn layers(server: &Server, rounds: usize) {
+    const CALLS: usize = 2_560;
+    let contenders = Contenders::new(server);
+    contenders.check_same_requests(server).await;
+    for layer in Layer::ALL {
+        run(&contenders, layer, CALLS, IN_FLIGHT).await;
+    }
+    let mut per_round = Layer::ALL.map(|_| Vec::with_capacity(rounds));
+    let mut summed = [CpuTicks::default(); 4];
+    for round in 0..rounds {
+        let mut cpu = [Duration::ZERO; 4];
+        for turn in 0..Layer::ALL.len() {
+            let at = (round + turn) % Layer::ALL.len();
+            let before = process_stat().1;
+            cpu[at] = run(&contenders, Layer::ALL[at], CALLS, IN_FLIGHT).await.1;
+            summed[at].add(process_stat().1.since(before));
+        }
+        for (ratios, took) in per_round.iter_mut().zip(cpu) {
+            ratios.push(took.as_secs_f64() / cpu[0].as_secs_f64());
+        }
+    }
+    println!(
+        "add_scim, {IN_FLIGHT} in flight, multi-thread: CPU per call vs bare, {rounds} rounds of \
+         {CALLS} calls in rotating order"
+    );
+    let bare = summed[0];
+    let ratio = |of: u64, to: u64| of as f64 / to.max(1) as f64;
+    for ((layer, ratios), ticks) in Layer::ALL.iter().zip(per_round).zip(summed) {
+        let (median, low, high) = spread(ratios);
+        println!(
+            "  {:<14} per round {median:.3} ({low:.3}..{high:.3}); summed {:.3}: user {:.3}, \
+             kernel {:.3} ({} + {} ticks)",
+            format!("{layer:?}"),
+            ratio(ticks.user + ticks.kernel, bare.user + bare.kernel),
+            ratio(ticks.user, bare.user),
+            ratio(ticks.kernel, bare.kernel),
+            ticks.user,
+            ticks.kernel,
+        );
+    }
 }
 
 /// The size of each contender's call future: what a task holding the call carries.
