@@ -48,21 +48,23 @@ pin_project! {
     pub(crate) struct Within<F> {
         #[pin]
         future: F,
-        #[pin]
         wait: Wait,
     }
 }
 
-pin_project! {
-    #[project = WaitProj]
-    enum Wait {
-        Never,
-        /// Watched by the thread's watch once the future is pending.
-        Far { at: Instant, watched: Option<Watched> },
-        /// A timer of its own, boxed: held inline, it would make every call's future larger
-        /// for the few that come near their deadline.
-        Near { timer: Pin<Box<Sleep>> },
-    }
+/// Nothing in it is pinned in place: the timer is boxed.
+enum Wait {
+    Never,
+    /// Watched by the thread's watch once the future is pending.
+    Far {
+        at: Instant,
+        watched: Option<Watched>,
+    },
+    /// A timer of its own, boxed: held inline, it would make every call's future larger for
+    /// the few that come near their deadline.
+    Near {
+        timer: Pin<Box<Sleep>>,
+    },
 }
 
 /// Whether `at` is further than [`NEAR`] from now.
@@ -74,15 +76,15 @@ impl<F: Future> Future for Within<F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         // The future first, as tokio's `Timeout` does: an output that is there is taken.
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Some(output));
         }
-        let at = match this.wait.as_mut().project() {
-            WaitProj::Never => return Poll::Pending,
-            WaitProj::Near { timer } => return timer.as_mut().poll(cx).map(|()| None),
-            WaitProj::Far { at, watched } => {
+        let at = match this.wait {
+            Wait::Never => return Poll::Pending,
+            Wait::Near { timer } => return timer.as_mut().poll(cx).map(|()| None),
+            Wait::Far { at, watched } => {
                 match watched {
                     // Without a tick since the clock was last read, the deadline is still far:
                     // ticks come more often than `NEAR`.
@@ -107,13 +109,10 @@ impl<F: Future> Future for Within<F> {
             }
         };
         // Near, or no watch: the place in the watch is given back as the timer takes over.
-        this.wait.set(Wait::Near {
-            timer: Box::pin(tokio::time::sleep_until(at)),
-        });
-        match this.wait.project() {
-            WaitProj::Near { timer } => timer.as_mut().poll(cx).map(|()| None),
-            WaitProj::Never | WaitProj::Far { .. } => Poll::Pending,
-        }
+        let mut timer = Box::pin(tokio::time::sleep_until(at));
+        let polled = timer.as_mut().poll(cx).map(|()| None);
+        *this.wait = Wait::Near { timer };
+        polled
     }
 }
 
