@@ -69,25 +69,25 @@ fn main() {
         // With calls in flight, on the multi-thread runtime.
         let in_flight = args.get(at + 3).and_then(|n| n.parse().ok()).unwrap_or(1);
         let runtime = common::runtime(in_flight > 1);
-        let (took, cpu, kernel) = runtime.block_on(async {
+        let (ran, kernel) = runtime.block_on(async {
             let contenders = Contenders::new(&server);
             run(&contenders, who, 100, in_flight).await;
             let before = kernel_counts();
-            let (took, cpu) = run(&contenders, who, calls, in_flight).await;
-            (took, cpu, kernel_counts().since(before))
+            let ran = run(&contenders, who, calls, in_flight).await;
+            (ran, kernel_counts().since(before))
         });
         let per_call = |n: u64| n as f64 / calls as f64;
         println!(
             "{calls} calls of {who:?}, {in_flight} in flight, in {:.3} s, client CPU {:.3} s, \
              per call: {:.3} context switches ({:.3} forced), {:.3} page faults; \
              CPU in ticks: {} user, {} kernel",
-            took.as_secs_f64(),
-            cpu.as_secs_f64(),
+            ran.wall.as_secs_f64(),
+            ran.cpu.as_secs_f64(),
             per_call(kernel.switches),
             per_call(kernel.forced),
             per_call(kernel.faults),
-            kernel.cpu.user,
-            kernel.cpu.kernel,
+            ran.ticks.user,
+            ran.ticks.kernel,
         );
         return;
     }
@@ -147,18 +147,17 @@ async fn compare(server: &Server, multi_thread: bool) {
         // Each contender's CPU summed over the rounds, its own code's and the kernel's apart.
         let mut split = [CpuTicks::default(); 3];
         for round in 0..ROUNDS {
-            let mut took = [(Duration::ZERO, Duration::ZERO); 3];
+            let mut took = [Ran::default(); 3];
             for who in Who::order(round) {
-                let before = process_stat().1;
                 took[who.at()] = run(&contenders, who, calls, in_flight).await;
-                split[who.at()].add(process_stat().1.since(before));
+                split[who.at()].add(took[who.at()].ticks);
             }
             let [sdk, bare, generated] = took;
-            sdk_ratio.push(bare.0.as_secs_f64() / sdk.0.as_secs_f64());
-            gen_ratio.push(bare.0.as_secs_f64() / generated.0.as_secs_f64());
-            cpu_ratio.push(sdk.1.as_secs_f64() / bare.1.as_secs_f64());
-            for (rate, (wall, _)) in rates.iter_mut().zip(took) {
-                rate.push(calls as f64 / wall.as_secs_f64());
+            sdk_ratio.push(bare.wall.as_secs_f64() / sdk.wall.as_secs_f64());
+            gen_ratio.push(bare.wall.as_secs_f64() / generated.wall.as_secs_f64());
+            cpu_ratio.push(sdk.cpu.as_secs_f64() / bare.cpu.as_secs_f64());
+            for (rate, ran) in rates.iter_mut().zip(took) {
+                rate.push(calls as f64 / ran.wall.as_secs_f64());
             }
         }
         let [sdk_rates, bare_rates, gen_rates] = rates;
@@ -178,29 +177,36 @@ async fn compare(server: &Server, multi_thread: bool) {
             show(cpu_ratio),
         );
         let [sdk, bare, generated] = split;
-        let of_bare = |n: u64, bare: u64| n as f64 / bare.max(1) as f64;
         println!(
             "{:<29} CPU over the rounds vs bare: SDK {:.3} user, {:.3} kernel; \
              generated {:.3} user, {:.3} kernel",
             "",
-            of_bare(sdk.user, bare.user),
-            of_bare(sdk.kernel, bare.kernel),
-            of_bare(generated.user, bare.user),
-            of_bare(generated.kernel, bare.kernel),
+            ratio(sdk.user, bare.user),
+            ratio(sdk.kernel, bare.kernel),
+            ratio(generated.user, bare.user),
+            ratio(generated.kernel, bare.kernel),
         );
     }
 }
 
-/// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task:
-/// the wall time, and the CPU time of this process (the server's is not counted).
+/// What a run of calls took: wall time, and this process's CPU time (the server's is not
+/// counted), precisely and in clock ticks split between user and kernel.
+#[derive(Clone, Copy, Default)]
+struct Ran {
+    wall: Duration,
+    cpu: Duration,
+    ticks: CpuTicks,
+}
+
+/// `calls` calls by one contender, `in_flight` at a time, each in-flight lane its own task.
 async fn run(
     contenders: &Contenders,
     layer: impl Into<Layer>,
     calls: usize,
     in_flight: usize,
-) -> (Duration, Duration) {
+) -> Ran {
     let layer = layer.into();
-    let (started, cpu) = (Instant::now(), cpu_time());
+    let (started, cpu, ticks) = (Instant::now(), cpu_time(), process_stat().1);
     let mut lanes = JoinSet::new();
     for _ in 0..in_flight {
         let contenders = contenders.clone();
@@ -211,7 +217,16 @@ async fn run(
         });
     }
     lanes.join_all().await;
-    (started.elapsed(), cpu_time().saturating_sub(cpu))
+    Ran {
+        wall: started.elapsed(),
+        cpu: cpu_time().saturating_sub(cpu),
+        ticks: process_stat().1.since(ticks),
+    }
+}
+
+/// `of` relative to `to`, counts of clock ticks (a `to` of none counted as one).
+fn ratio(of: u64, to: u64) -> f64 {
+    of as f64 / to.max(1) as f64
 }
 
 /// What each layer between bare reqwest and the SDK adds to a call's CPU, at 64 calls in
@@ -273,9 +288,9 @@ async fn layers(server: &Server, rounds: usize) {
         let mut cpu = [Duration::ZERO; 4];
         for turn in 0..Layer::ALL.len() {
             let at = (round + turn) % Layer::ALL.len();
-            let before = process_stat().1;
-            cpu[at] = run(&contenders, Layer::ALL[at], CALLS, IN_FLIGHT).await.1;
-            summed[at].add(process_stat().1.since(before));
+            let ran = run(&contenders, Layer::ALL[at], CALLS, IN_FLIGHT).await;
+            cpu[at] = ran.cpu;
+            summed[at].add(ran.ticks);
         }
         for (ratios, took) in per_round.iter_mut().zip(cpu) {
             ratios.push(took.as_secs_f64() / cpu[0].as_secs_f64());
@@ -286,7 +301,6 @@ async fn layers(server: &Server, rounds: usize) {
          {CALLS} calls in rotating order"
     );
     let bare = summed[0];
-    let ratio = |of: u64, to: u64| of as f64 / to.max(1) as f64;
     for ((layer, ratios), ticks) in Layer::ALL.iter().zip(per_round).zip(summed) {
         let (median, low, high) = spread(ratios);
         println!(
@@ -457,7 +471,6 @@ struct KernelCounts {
     forced: u64,
     /// Minor page faults: memory the allocator gave back and took again.
     faults: u64,
-    cpu: CpuTicks,
 }
 
 impl KernelCounts {
@@ -466,7 +479,6 @@ impl KernelCounts {
             switches: self.switches.saturating_sub(before.switches),
             forced: self.forced.saturating_sub(before.forced),
             faults: self.faults.saturating_sub(before.faults),
-            cpu: self.cpu.since(before.cpu),
         }
     }
 }
@@ -493,10 +505,8 @@ impl CpuTicks {
 }
 
 fn kernel_counts() -> KernelCounts {
-    let (faults, cpu) = process_stat();
     let mut counts = KernelCounts {
-        faults,
-        cpu,
+        faults: process_stat().0,
         ..KernelCounts::default()
     };
     let field = |status: &str, name: &str| -> u64 {
